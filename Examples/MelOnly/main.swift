@@ -1,0 +1,3 @@
+import AudioDSP
+
+print("AudioDSP \(AudioDSPLibrary.version)")

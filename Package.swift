@@ -1,0 +1,71 @@
+// swift-tools-version: 6.0
+//
+// AudioCNN-Swift: ESC-50 audio classification on the CPU, natively in Swift.
+//
+// Library products (each importable on its own):
+//   AudioDSP     decode, resample, STFT, Mel, dB, SpecAugment      (no deps of ours)
+//   TensorKit    tensors, autograd, CPU kernels, optimisers, I/O   (no deps of ours)
+//   TBLogger     TensorBoard event files                          (no deps of ours)
+//   ResNetAudio  the residual CNN and its checkpoints             (TensorKit)
+//   ESC50        data set, folds, loader, augmentation            (AudioDSP)
+// Executable: audiocnn (Sources/Tools), on all of the above.
+// System libraries are `_C*` shim targets under Sources/Shims.
+
+import PackageDescription
+
+let package = Package(
+    name: "AudioCNN-Swift",
+    products: [
+        .library(name: "AudioDSP", targets: ["AudioDSP"]),
+        .library(name: "TensorKit", targets: ["TensorKit"]),
+        .library(name: "TBLogger", targets: ["TBLogger"]),
+        .library(name: "ResNetAudio", targets: ["ResNetAudio"]),
+        .library(name: "ESC50", targets: ["ESC50"]),
+        .executable(name: "audiocnn", targets: ["audiocnn"]),
+        .executable(name: "MelOnly", targets: ["MelOnly"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // MARK: - Libraries
+        .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr"]),
+        .target(name: "TensorKit", dependencies: ["_CBLAS"]),
+        .target(name: "TBLogger", dependencies: ["_CProtobufC"]),
+        .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
+        .target(name: "ESC50", dependencies: ["AudioDSP"]),
+
+        // MARK: - Command-line tool and examples
+        .executableTarget(
+            name: "audiocnn",
+            dependencies: [
+                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/Tools"
+        ),
+        .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
+
+        // MARK: - System libraries (implementation details)
+        .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "_CSndFile", path: "Sources/Shims/_CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "_CFFTW", path: "Sources/Shims/_CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "_CSoxr", path: "Sources/Shims/_CSoxr", pkgConfig: "soxr",
+                       providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "_CProtobufC", path: "Sources/Shims/_CProtobufC", pkgConfig: "libprotobuf-c",
+                       providers: [.apt(["libprotobuf-c-dev"])]),
+
+        // MARK: - Tests
+        .target(name: "_TestSupport", path: "Tests/_TestSupport"),
+        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport"]),
+        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
+        .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TestSupport"]),
+        .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "_TestSupport"]),
+        .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport"]),
+    ]
+)

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// `audiocnn`: train, evaluate, serve and inspect ESC-50 audio classifiers.
+@main
+struct AudioCNN: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audiocnn",
+        abstract: "ESC-50 audio classification on the CPU: spectrograms, training, inference, serving.",
+        version: "0.1.0",
+        subcommands: [
+            Bench.self,
+        ]
+    )
+}
+
+/// `audiocnn bench …`: speed measurements (release builds only give meaningful numbers).
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the speed of the suite's hot paths.",
+        subcommands: []
+    )
+}
