@@ -66,17 +66,14 @@ public struct MelSpectrogram: Sendable {
         }
         let results = UnsafeMutableBufferPointer<Spectrogram>.allocate(capacity: clips.count)
         defer { results.deallocate() }
-        let workers = min(clips.count, ProcessInfo.processInfo.activeProcessorCount)
         let shared = UnsafeSendable(results)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        // One iteration per clip (not per core) keeps both cores busy to the end of the batch;
+        // the per-clip scratch is ~8 KB.
+        DispatchQueue.concurrentPerform(iterations: clips.count) { i in
             let workspace = Workspace(self)
-            var i = worker
-            while i < clips.count {
-                var spec = clips[i].withUnsafeBufferPointer { compute($0, workspace: workspace) }
-                toDB.apply(to: &spec)
-                (shared.value.baseAddress! + i).initialize(to: spec)
-                i += workers
-            }
+            var spec = clips[i].withUnsafeBufferPointer { compute($0, workspace: workspace) }
+            toDB.apply(to: &spec)
+            (shared.value.baseAddress! + i).initialize(to: spec)
         }
         let array = Array(results)
         results.baseAddress?.deinitialize(count: clips.count)
