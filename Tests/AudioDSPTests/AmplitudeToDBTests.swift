@@ -16,6 +16,21 @@ final class AmplitudeToDBTests: XCTestCase {
         XCTAssertEqual(referenced[2, 0], 0, accuracy: 1e-5)   // ref power -> 0 dB
     }
 
+    func testDenseRangeAgainstLibm() throws {
+        // Every power of ten from 1e-10 to 1e12 with varied mantissas, against Double log10.
+        var powers = [Float]()
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<20_000 { powers.append(Float(pow(10, -10 + 22 * rng.nextUnitDouble()))) }
+        powers += [Float.leastNormalMagnitude, 1, 2, 0.5, 0.70710677, 0.7071068, 1e-10, 1.0000001e-10]
+        let spec = try Spectrogram(rowCount: 1, frameCount: powers.count, values: powers)
+        let db = AmplitudeToDB()(spec)
+        var worst = 0.0
+        for (p, d) in zip(powers, db.values) {
+            worst = max(worst, abs(Double(d) - 10 * log10(max(Double(p), Double(Float(1e-10))))))
+        }
+        XCTAssertLessThan(worst, 2e-5, "max |Δ| in dB")
+    }
+
     func testTopDBFloorsRelativeToThePeak() throws {
         let spec = try Spectrogram(rowCount: 1, frameCount: 4, values: [100, 1, 1e-3, 0])
         let db = AmplitudeToDB(topDB: 30)(spec)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `10 log10(max(x, floor)) - subtract` over a buffer, in a form the compiler vectorises.
 ///
 /// glibc's scalar `log10f` was ~13% of the whole log-Mel time; this is Cephes' `logf`
@@ -5,11 +7,13 @@
 /// ln) written branch-free so LLVM's loop vectoriser turns it into SIMD code. The error is
 /// below 1e-5 dB, far inside the suite's 0.01 dB tolerance against torchaudio.
 enum FastLog {
-    /// `floor` must be a positive normal number (NaN inputs become `floor`).
+    /// `floor` must be a positive normal number. Values at or below it (and NaN) map to the
+    /// correctly rounded `10 log10(floor)`, so silence is exactly -100 dB as in torchaudio.
     static func tenLog10(_ x: UnsafeMutablePointer<Float>, count: Int, floor: Float, subtract: Float) {
+        let floorDB = Float(10 * log10(Double(floor)) - Double(subtract))
         for i in 0..<count {
-            let v = x[i] >= floor ? x[i] : floor
-            x[i] = tenLog10(v) - subtract
+            let v = x[i]
+            x[i] = v > floor ? tenLog10(v) - subtract : floorDB
         }
     }
 
