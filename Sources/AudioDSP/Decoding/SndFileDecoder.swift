@@ -31,7 +31,7 @@ enum SndFileDecoder {
         }
         let channels = Int(info.channels)
         // libsndfile reports SF_COUNT_MAX when the container does not say how long it is.
-        let declaredFrames: Int? = (info.frames >= 0 && info.frames < Int64(Int32.max)) ? Int(info.frames) : nil
+        let declaredFrames: Int? = (info.frames >= 0 && info.frames < Int64.max) ? Int(info.frames) : nil
 
         var mono = [Float]()
         mono.reserveCapacity(declaredFrames ?? 0)

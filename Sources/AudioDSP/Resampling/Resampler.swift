@@ -56,22 +56,21 @@ public struct Resampler: Sendable, Equatable {
         if inputRate == outputRate || samples.isEmpty { return samples }
         let count = outputCount(forInputCount: samples.count)
         var output = [Float](repeating: 0, count: count)
-        var produced = 0
         var ioSpec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
         var qualitySpec = soxr_quality_spec(quality.recipe, 0)
         let error: soxr_error_t? = samples.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
                 soxr_oneshot(Double(inputRate), Double(outputRate), 1,
                              input.baseAddress, input.count, nil,
-                             out.baseAddress, out.count, &produced,
+                             out.baseAddress, out.count, nil,
                              &ioSpec, &qualitySpec, nil)
             }
         }
         if let error {
             throw .resamplingFailed(reason: String(cString: error))
         }
-        // soxr may stop a sample short of the rounded-up length; librosa zero-pads the same way.
-        _ = produced
+        // soxr may stop a sample short of the rounded-up length; the zero tail is what
+        // librosa's fix_length pads with too.
         return output
     }
 }
