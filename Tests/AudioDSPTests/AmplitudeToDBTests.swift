@@ -31,6 +31,13 @@ final class AmplitudeToDBTests: XCTestCase {
         XCTAssertLessThan(worst, 2e-5, "max |Δ| in dB")
     }
 
+    func testNonFiniteValuesPropagateLikeTorch() throws {
+        let spec = try Spectrogram(rowCount: 1, frameCount: 4, values: [.nan, .infinity, -.infinity, -1])
+        let db = AmplitudeToDB()(spec)
+        XCTAssertTrue(db.values[0].isNaN)
+        XCTAssertEqual(Array(db.values[1...]), [.infinity, -100, -100])
+    }
+
     func testTopDBFloorsRelativeToThePeak() throws {
         let spec = try Spectrogram(rowCount: 1, frameCount: 4, values: [100, 1, 1e-3, 0])
         let db = AmplitudeToDB(topDB: 30)(spec)

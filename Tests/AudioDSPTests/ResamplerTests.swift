@@ -56,5 +56,11 @@ final class ResamplerTests: XCTestCase {
         XCTAssertThrowsError(try Resampler(from: 44_100, to: -1)) { error in
             XCTAssertEqual(error as? DSPError, .invalidParameter(name: "outputRate", value: "-1", expected: "> 0 Hz"))
         }
+        XCTAssertThrowsError(try Resampler(from: 44, to: 44_100)) { error in
+            guard case .invalidParameter("outputRate", "44100", let expected)? = error as? DSPError else { return XCTFail("\(error)") }
+            XCTAssertTrue(expected.contains("256"), expected)
+        }
+        XCTAssertThrowsError(try Resampler(from: 44_100, to: 44))
+        XCTAssertNoThrow(try Resampler(from: 8_000, to: 768_000))
     }
 }

@@ -31,13 +31,23 @@ public struct Resampler: Sendable, Equatable {
     /// Filter quality.
     public let quality: Quality
 
-    /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` for a non-positive rate.
+    /// The largest supported up- or down-sampling factor; beyond it a rate is almost certainly a
+    /// unit mistake (kHz for Hz), and the output buffer would be absurdly large.
+    public static let maximumRatio = 256.0
+
+    /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` for a non-positive rate or
+    ///   a ratio beyond ``maximumRatio``.
     public init(from inputRate: Int, to outputRate: Int, quality: Quality = .high) throws(DSPError) {
         guard inputRate > 0 else {
             throw .invalidParameter(name: "inputRate", value: "\(inputRate)", expected: "> 0 Hz")
         }
         guard outputRate > 0 else {
             throw .invalidParameter(name: "outputRate", value: "\(outputRate)", expected: "> 0 Hz")
+        }
+        guard Double(outputRate) <= Double(inputRate) * Self.maximumRatio,
+              Double(inputRate) <= Double(outputRate) * Self.maximumRatio else {
+            throw .invalidParameter(name: "outputRate", value: "\(outputRate)",
+                                    expected: "within a factor of \(Int(Self.maximumRatio)) of inputRate \(inputRate) Hz")
         }
         self.inputRate = inputRate
         self.outputRate = outputRate

@@ -7,13 +7,14 @@ import Foundation
 /// ln) written branch-free so LLVM's loop vectoriser turns it into SIMD code. The error is
 /// below 1e-5 dB, far inside the suite's 0.01 dB tolerance against torchaudio.
 enum FastLog {
-    /// `floor` must be a positive normal number. Values at or below it (and NaN) map to the
-    /// correctly rounded `10 log10(floor)`, so silence is exactly -100 dB as in torchaudio.
+    /// `floor` must be a positive normal number. Values at or below it map to the correctly
+    /// rounded `10 log10(floor)`, so silence is exactly -100 dB as in torchaudio; NaN stays NaN
+    /// and +infinity stays +infinity, as `torch.log10(torch.clamp(x, min=amin))` gives.
     static func tenLog10(_ x: UnsafeMutablePointer<Float>, count: Int, floor: Float, subtract: Float) {
         let floorDB = Float(10 * log10(Double(floor)) - Double(subtract))
         for i in 0..<count {
             let v = x[i]
-            x[i] = v > floor ? tenLog10(v) - subtract : floorDB
+            x[i] = v > floor && v < .infinity ? tenLog10(v) - subtract : (v <= floor ? floorDB : v)
         }
     }
 
