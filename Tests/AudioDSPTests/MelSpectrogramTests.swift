@@ -52,6 +52,25 @@ final class MelSpectrogramTests: XCTestCase {
         XCTAssertEqual(try mel.logMel(batch: []), [])
     }
 
+    func testContiguousBatchEqualsOneByOne() throws {
+        let mel = try MelSpectrogram()
+        let clips = ["chirp", "noise", "impulse"].map(SyntheticSignals.named)
+        var out = [Float](repeating: .nan, count: 3 * 128 * 44)
+        try out.withUnsafeMutableBufferPointer { try mel.logMel(batch: clips, into: $0) }
+        for (i, clip) in clips.enumerated() {
+            XCTAssertEqual(Array(out[(i * 128 * 44)..<((i + 1) * 128 * 44)]), try mel.logMel(clip).values, "clip \(i)")
+        }
+        var small = [Float](repeating: 0, count: 10)
+        XCTAssertThrowsError(try small.withUnsafeMutableBufferPointer { try mel.logMel(batch: clips, into: $0) }) { error in
+            XCTAssertEqual(error as? DSPError, .shapeMismatch(expected: "3 x 128 x 44 = 16896 floats", got: "10 floats"))
+        }
+        XCTAssertThrowsError(try out.withUnsafeMutableBufferPointer {
+            try mel.logMel(batch: [clips[0], Array(clips[1].prefix(100))], into: $0)
+        }) { error in
+            XCTAssertEqual(error as? DSPError, .shapeMismatch(expected: "clips of 22050 samples (as clip 0)", got: "100 samples in clip 1"))
+        }
+    }
+
     func testTooShortSignalsThrow() throws {
         let mel = try MelSpectrogram()
         XCTAssertThrowsError(try mel.logMel([Float](repeating: 0, count: 512))) { error in

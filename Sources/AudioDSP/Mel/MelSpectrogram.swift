@@ -80,6 +80,41 @@ public struct MelSpectrogram: Sendable {
         return array
     }
 
+    /// Log-Mel spectrograms of equal-length clips, computed over all cores straight into one
+    /// contiguous buffer laid out `[clips.count, melCount, frames]`: the layout of a CNN input
+    /// batch `[N, 1, H, W]`, with no per-clip allocation.
+    ///
+    /// - Parameters:
+    ///   - clips: signals of identical length at `config.sampleRate`.
+    ///   - output: exactly `clips.count * melCount * frames` floats, where `frames` is
+    ///     `config.frameCount(forSampleCount: clips[0].count)`.
+    /// - Throws: ``DSPError/shapeMismatch(expected:got:)`` if the clips differ in length or
+    ///   `output` has the wrong size; ``DSPError/signalTooShort(samples:minimum:reason:)`` if the
+    ///   clips are too short.
+    public func logMel(batch clips: [[Float]], into output: UnsafeMutableBufferPointer<Float>) throws(DSPError) {
+        guard let length = clips.first?.count else {
+            guard output.isEmpty else { throw .shapeMismatch(expected: "an empty output for no clips", got: "\(output.count) floats") }
+            return
+        }
+        if let i = clips.firstIndex(where: { $0.count != length }) {
+            throw .shapeMismatch(expected: "clips of \(length) samples (as clip 0)", got: "\(clips[i].count) samples in clip \(i)")
+        }
+        try stft.checkLength(length)
+        let frames = stft.frameCount(forSampleCount: length)
+        let perClip = config.melCount * frames
+        guard output.count == clips.count * perClip else {
+            throw .shapeMismatch(expected: "\(clips.count) x \(config.melCount) x \(frames) = \(clips.count * perClip) floats",
+                                 got: "\(output.count) floats")
+        }
+        let shared = UnsafeSendable(output)
+        DispatchQueue.concurrentPerform(iterations: clips.count) { i in
+            let workspace = Workspace(self)
+            let out = UnsafeMutableBufferPointer(rebasing: shared.value[(i * perClip)..<((i + 1) * perClip)])
+            clips[i].withUnsafeBufferPointer { compute($0, into: out.baseAddress!, frames: frames, workspace: workspace) }
+            toDB.apply(to: out)
+        }
+    }
+
     /// Per-thread scratch: FFT buffers and one power spectrum.
     final class Workspace {
         let fft: FFTWorkspace
@@ -94,16 +129,21 @@ public struct MelSpectrogram: Sendable {
     func compute(_ signal: UnsafeBufferPointer<Float>, workspace: Workspace) -> Spectrogram {
         let frames = stft.frameCount(forSampleCount: signal.count)
         var result = Spectrogram(uninitializedRows: config.melCount, frames: frames)
-        filterbank.withKernel { kernel in
-            result.values.withUnsafeMutableBufferPointer { out in
-                let base = out.baseAddress!
-                for t in 0..<frames {
-                    stft.powerFrame(t, signal: signal, workspace: workspace.fft, power: workspace.power)
-                    kernel.apply(power: workspace.power, to: base + t, stride: frames)
-                }
-            }
+        result.values.withUnsafeMutableBufferPointer { out in
+            compute(signal, into: out.baseAddress!, frames: frames, workspace: workspace)
         }
         return result
+    }
+
+    /// Mel power of `signal` into `out`, `[melCount, frames]` row-major.
+    func compute(_ signal: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, frames: Int,
+                 workspace: Workspace) {
+        filterbank.withKernel { kernel in
+            for t in 0..<frames {
+                stft.powerFrame(t, signal: signal, workspace: workspace.fft, power: workspace.power)
+                kernel.apply(power: workspace.power, to: out + t, stride: frames)
+            }
+        }
     }
 }
 
