@@ -35,4 +35,19 @@ final class ESC50ClipTests: XCTestCase {
             assertLogMelClose(window, expected.values, entry.file)
         }
     }
+
+    /// Decode, resample 44.1 -> 22.05 kHz (libsoxr vs librosa's soxr_hq) and 64-band log-Mel:
+    /// the `audiocnn spectrogram --sample-rate 22050 --mels 64` path.
+    func testResampledClipMatchesLibrosaResampleAndTorchaudio() throws {
+        guard let esc50 = Fixtures.esc50Directory else {
+            throw XCTSkip("ESC-50 not found at ../shared/esc50 (set ESC50_DIR): real-clip comparison skipped")
+        }
+        let clip = try AudioFile(contentsOf: esc50.appendingPathComponent("audio/1-17367-A-10.flac"))
+        let samples = try Resampler(from: clip.sampleRate, to: 22_050)(clip.samples)
+        XCTAssertEqual(samples.count, 110_250)
+        let spec = try MelSpectrogram(MelConfig(sampleRate: 22_050, melCount: 64)).logMel(samples)
+        let expected = try fixture("logmel_esc50_1-17367-A-10_22050_64mels.npy")
+        XCTAssertEqual(spec.shape, expected.shape)
+        assertLogMelClose(spec.values, expected.values, "1-17367-A-10 at 22050 Hz")
+    }
 }
