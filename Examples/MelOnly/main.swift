@@ -22,8 +22,7 @@ guard arguments.count == 2, !arguments[1].hasPrefix("-") else {
 do {
     let config = MelConfig()
     let clip = try AudioFile(contentsOf: URL(fileURLWithPath: arguments[1]))
-    let samples = try Resampler(from: clip.sampleRate, to: config.sampleRate)(clip.samples)
-    let logMel = try MelSpectrogram(config).logMel(samples)
+    let logMel = try MelSpectrogram(config).logMel(clip)  // resamples to 44.1 kHz if needed
     let values = logMel.values
     let mean = values.reduce(0.0) { $0 + Double($1) } / Double(max(values.count, 1))
     print("file:     \(arguments[1])")

@@ -43,6 +43,16 @@ final class ResamplerTests: XCTestCase {
         XCTAssertLessThan(rms, 1e-3, "round-trip RMS error")
     }
 
+    func testLogMelOfAClipResamplesToTheConfiguredRate() throws {
+        let clip = AudioFile(samples: tone, sampleRate: 22_050)
+        let mel = try MelSpectrogram()
+        let expected = try mel.logMel(Resampler(from: 22_050, to: 44_100)(tone))
+        XCTAssertEqual(try mel.logMel(clip), expected)
+        XCTAssertEqual(expected.frameCount, 1 + 11_026 / 512)
+        let native = AudioFile(samples: SyntheticSignals.noise, sampleRate: 44_100)
+        XCTAssertEqual(try mel.logMel(native), try mel.logMel(SyntheticSignals.noise))
+    }
+
     func testSameRateIsIdentityAndEmptyStaysEmpty() throws {
         XCTAssertEqual(try Resampler(from: 8_000, to: 8_000)(tone), tone)
         XCTAssertEqual(try Resampler(from: 8_000, to: 16_000)([]), [])

@@ -54,6 +54,17 @@ public struct MelSpectrogram: Sendable {
         return result
     }
 
+    /// The log-Mel spectrogram of a decoded clip, resampled first (libsoxr, high quality) if its
+    /// rate differs from `config.sampleRate`.
+    ///
+    /// - Throws: ``DSPError/signalTooShort(samples:minimum:reason:)`` if the (resampled) clip is
+    ///   too short; ``DSPError/invalidParameter(name:value:expected:)`` if its rate cannot be
+    ///   converted.
+    public func logMel(_ clip: AudioFile) throws(DSPError) -> Spectrogram {
+        if clip.sampleRate == config.sampleRate { return try logMel(clip.samples) }
+        return try logMel(Resampler(from: clip.sampleRate, to: config.sampleRate)(clip.samples))
+    }
+
     /// Log-Mel spectrograms of many clips, computed in parallel over all cores.
     ///
     /// - Returns: one spectrogram per clip, in order.

@@ -43,8 +43,7 @@ struct SpectrogramCommand: AsyncParsableCommand {
         let mel = try MelSpectrogram(config)
 
         let clip = try AudioFile(contentsOf: URL(fileURLWithPath: input))
-        let samples = try Resampler(from: clip.sampleRate, to: sampleRate)(clip.samples)
-        let spec = try mel.logMel(samples)
+        let spec = try mel.logMel(clip)
 
         try write(NPYWriter.encode(spec.values, shape: spec.shape), to: output)
         var summary = "\(input): \(clip.sourceChannelCount) ch, \(clip.sampleRate) Hz, "
