@@ -9,6 +9,7 @@ struct AudioCNN: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Bench.self,
+            SpectrogramCommand.self,
         ]
     )
 }
@@ -17,6 +18,8 @@ struct AudioCNN: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of the suite's hot paths.",
-        subcommands: []
+        subcommands: [
+            BenchMelCommand.self,
+        ]
     )
 }
