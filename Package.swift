@@ -32,7 +32,7 @@ let package = Package(
         // MARK: - Libraries
         .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr"]),
         .target(name: "TensorKit", dependencies: ["_CBLAS"]),
-        .target(name: "TBLogger", dependencies: ["_CProtobufC"]),
+        .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP"]),
 
@@ -57,6 +57,9 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "_CSoxr", path: "Sources/Shims/_CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"])]),
+        // TensorBoard's messages compiled by protoc-c (Scripts/regen-tbproto.sh); generated C is committed.
+        .target(name: "_TBLoggerProto", dependencies: ["_CProtobufC"], path: "Sources/Shims/_TBLoggerProto",
+                exclude: ["proto"]),
         .systemLibrary(name: "_CProtobufC", path: "Sources/Shims/_CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
 
