@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ESC50", targets: ["ESC50"]),
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
+        .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,6 +48,7 @@ let package = Package(
             path: "Sources/Tools"
         ),
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
+        .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
 
         // MARK: - System libraries (implementation details)
         .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
@@ -67,7 +69,7 @@ let package = Package(
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
-        .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TestSupport"]),
+        .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport"]),
     ]
