@@ -67,6 +67,8 @@ public final class SummaryWriter: Sendable {
     }
 
     /// ``addScalar(_:_:step:wallTime:)`` for a `Double` (rounded to float32, as TensorBoard stores it).
+    /// Disfavoured so that a literal (`addScalar("x", 1, step: 0)`) is not ambiguous.
+    @_disfavoredOverload
     public func addScalar(_ tag: String, _ value: Double, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try addScalar(tag, Float(value), step: step, wallTime: wallTime)
     }
@@ -105,6 +107,7 @@ public final class SummaryWriter: Sendable {
     }
 
     /// ``addHistogram(_:_:step:wallTime:)`` for `Double` values.
+    @_disfavoredOverload
     public func addHistogram(_ tag: String, _ values: [Double], step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
         try values.withUnsafeBufferPointer { (buffer) throws(SummaryWriterError) in
