@@ -206,7 +206,12 @@ public final class SummaryWriter: Sendable {
         return try result.get()
     }
 
-    private static func now() -> Double { Date().timeIntervalSince1970 }
+    /// Wall-clock seconds since 1970; `clock_gettime` directly, as `Date()` costs more per scalar.
+    private static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
 
     static func validate(tag: String) throws(SummaryWriterError) {
         if tag.isEmpty { throw .invalidTag(tag, reason: "empty (expected a non-empty name)") }
