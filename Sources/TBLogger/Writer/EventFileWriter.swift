@@ -1,6 +1,10 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+private let closeDescriptor = Glibc.close
+#elseif canImport(Darwin)
+import Darwin
+private let closeDescriptor = Darwin.close
 #endif
 
 /// One event file and the thread that encodes and writes its events.
@@ -62,7 +66,7 @@ final class EventFileWriter: @unchecked Sendable {
     }
 
     deinit {
-        if fd >= 0 { Glibc.close(fd) }
+        if fd >= 0 { _ = closeDescriptor(fd) }
     }
 
     /// Queues `event`; returns at once unless the queue is full.
@@ -104,7 +108,7 @@ final class EventFileWriter: @unchecked Sendable {
         while !finished { condition.wait() }
         let failure = self.failure
         if fd >= 0 {
-            Glibc.close(fd)
+            _ = closeDescriptor(fd)
             fd = -1
         }
         condition.unlock()
