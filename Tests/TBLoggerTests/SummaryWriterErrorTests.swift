@@ -69,3 +69,20 @@ final class SummaryWriterErrorTests: XCTestCase {
         XCTAssertTrue(SummaryWriterError.cannotCreateFile(path: "/x/y", reason: "Permission denied").description.contains("/x/y"))
     }
 }
+
+final class EventFileWriterFailureTests: XCTestCase {
+    /// A failed background write (here: ENOSPC from /dev/full) is reported by the next flush,
+    /// logging call and close, naming the file.
+    func testWriteFailureIsStickyAndReported() throws {
+        let fd = open("/dev/full", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw XCTSkip("needs /dev/full") }
+        let writer = EventFileWriter(descriptor: fd, path: "/dev/full", directory: "/dev", flushInterval: 1000)
+        try writer.enqueue(PendingEvent(wallTime: 0, step: 0, payload: .scalar(tag: "a", value: 1)))
+        let expected = SummaryWriterError.writeFailed(path: "/dev/full", reason: String(cString: strerror(ENOSPC)))
+        XCTAssertThrowsError(try writer.flush()) { XCTAssertEqual($0 as? SummaryWriterError, expected) }
+        XCTAssertThrowsError(try writer.enqueue(PendingEvent(wallTime: 0, step: 1, payload: .scalar(tag: "a", value: 2)))) {
+            XCTAssertEqual($0 as? SummaryWriterError, expected)
+        }
+        XCTAssertThrowsError(try writer.close()) { XCTAssertEqual($0 as? SummaryWriterError, expected) }
+    }
+}

@@ -231,3 +231,31 @@ final class SummaryWriterTests: XCTestCase {
         XCTAssertEqual(try decodeEventFile(path).count, 2)
     }
 }
+
+final class SummaryWriterConcurrencyTests: XCTestCase {
+    /// Flushes from some threads while others log: every flush returns, nothing is lost.
+    func testFlushWhileLogging() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writer = try SummaryWriter(logdir: directory, flushInterval: 0.05)
+        DispatchQueue.concurrentPerform(iterations: 6) { t in
+            for step in 0..<3000 {
+                if t < 2, step % 300 == 0 { try! writer.flush() }
+                try! writer.addScalar("t\(t)", Float(step), step: step)
+            }
+        }
+        try writer.close()
+        let events = try decodeEventFile(writer.eventFilePath)
+        XCTAssertEqual(events.count, 1 + 6 * 3000)
+    }
+
+    func testTwoWritersInOneDirectoryGetTheirOwnFiles() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let a = try SummaryWriter(logdir: directory), b = try SummaryWriter(logdir: directory)
+        XCTAssertNotEqual(a.eventFilePath, b.eventFilePath)
+        try a.close()
+        try b.close()
+        XCTAssertEqual(eventFiles(in: directory).count, 2)
+    }
+}

@@ -42,7 +42,7 @@ final class EventFileWriter: @unchecked Sendable {
     ///
     /// - Throws: ``SummaryWriterError/cannotCreateDirectory(path:reason:)`` or
     ///   ``SummaryWriterError/cannotCreateFile(path:reason:)``.
-    init(directory: String, flushInterval: Double, filenameSuffix: String = "") throws(SummaryWriterError) {
+    convenience init(directory: String, flushInterval: Double, filenameSuffix: String = "") throws(SummaryWriterError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -53,7 +53,13 @@ final class EventFileWriter: @unchecked Sendable {
         guard fd >= 0 else {
             throw .cannotCreateFile(path: path, reason: String(cString: strerror(errno)))
         }
-        self.fd = fd
+        self.init(descriptor: fd, path: path, directory: directory, flushInterval: flushInterval)
+    }
+
+    /// Takes ownership of an open, writable `descriptor` (tests use `/dev/full`) and starts the
+    /// writer thread.
+    init(descriptor: Int32, path: String, directory: String, flushInterval: Double) {
+        self.fd = descriptor
         self.path = path
         self.directory = directory
         self.flushInterval = flushInterval
