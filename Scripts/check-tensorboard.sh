@@ -28,5 +28,9 @@ fi
 swift build -c release --product TBLoggerDemo
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
-"$(swift build -c release --show-bin-path)/TBLoggerDemo" "$run"
-"$PY" Scripts/check_tensorboard.py "$run"
+bin="$(swift build -c release --show-bin-path)"
+"$bin/TBLoggerDemo" "$run/full"
+# A run whose process dies without close(): the background flush must have saved its points.
+( ulimit -c 0; "$bin/TBLoggerDemo" --crash "$run/crashed"; echo $? > "$run/crash-status" ) 2>/dev/null
+[ "$(cat "$run/crash-status")" = 134 ] || { echo "TBLoggerDemo --crash did not abort"; exit 1; }
+"$PY" Scripts/check_tensorboard.py "$run/full" "$run/crashed"

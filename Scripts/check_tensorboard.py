@@ -8,7 +8,10 @@ scalar values and steps, histogram buckets and counts (against a numpy re-implem
 zlib, an independent inflate), text and hyper-parameters. Then cuts the main event file in the
 middle of a record and checks that TensorBoard still loads every record before the cut.
 
-Usage: python3 Scripts/check_tensorboard.py <logdir written by TBLoggerDemo>
+Also reads the run of `TBLoggerDemo --crash`, which aborts without closing its writer, and checks
+that the background flush saved every point.
+
+Usage: python3 Scripts/check_tensorboard.py <logdir of TBLoggerDemo> [<logdir of TBLoggerDemo --crash>]
 Installs `tensorboard` with pip if it is missing. The formulas below mirror
 Examples/TBLoggerDemo/main.swift: change both together.
 """
@@ -208,12 +211,18 @@ def main():
         check(kept == cut_record - 1, f"truncated file: {kept} scalars loaded, expected {cut_record - 1}")
         check(0 < kept < full_count, "truncated file loaded nothing or everything")
 
+    crashed_note = ""
+    if len(sys.argv) > 2:
+        crashed = load(sys.argv[2])
+        expect_scalars(crashed, "Loss/Train", [(s, s / 8) for s in range(20)], "crashed run")
+        crashed_note = "; crashed run keeps its 20 points"
+
     if failures:
         for message in failures:
             print("FAIL", message)
         sys.exit(1)
     print(f"OK: TensorBoard {__import__('tensorboard').__version__} reads TBLogger's run: "
-          f"{full_count} scalars, 2 histograms, 2 images, text, hparams; truncated file keeps {kept} scalars")
+          f"{full_count} scalars, 2 histograms, 2 images, text, hparams; truncated file keeps {kept} scalars{crashed_note}")
 
 
 if __name__ == "__main__":

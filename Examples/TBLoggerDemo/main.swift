@@ -3,15 +3,24 @@
 // every value, so the formulas below are mirrored there: change both together.
 //
 // Usage: TBLoggerDemo <logdir>      then: tensorboard --logdir <logdir>
+//        TBLoggerDemo --crash <logdir>   logs 20 points, waits past the flush interval and
+//                                        aborts without close(): the points must be on disk.
 import Foundation
 import TBLogger
 
 let arguments = CommandLine.arguments
-guard arguments.count == 2 else {
-    FileHandle.standardError.write(Data("usage: TBLoggerDemo <logdir>\n".utf8))
+guard arguments.count == 2 || (arguments.count == 3 && arguments[1] == "--crash") else {
+    FileHandle.standardError.write(Data("usage: TBLoggerDemo [--crash] <logdir>\n".utf8))
     exit(2)
 }
-let logdir = arguments[1]
+let logdir = arguments[arguments.count - 1]
+
+if arguments.count == 3 {
+    let writer = try SummaryWriter(logdir: logdir, flushInterval: 0.2)
+    for step in 0..<20 { try writer.addScalar("Loss/Train", Float(step) / 8, step: step) }
+    Thread.sleep(forTimeInterval: 1)
+    abort()
+}
 
 do {
     let writer = try SummaryWriter(logdir: logdir, flushInterval: 1)
