@@ -31,6 +31,6 @@ trap 'rm -rf "$run"' EXIT
 bin="$(swift build -c release --show-bin-path)"
 "$bin/TBLoggerDemo" "$run/full"
 # A run whose process dies without close(): the background flush must have saved its points.
-( ulimit -c 0; "$bin/TBLoggerDemo" --crash "$run/crashed"; echo $? > "$run/crash-status" ) 2>/dev/null
+( ulimit -c 0; status=0; "$bin/TBLoggerDemo" --crash "$run/crashed" || status=$?; echo "$status" > "$run/crash-status" ) 2>/dev/null
 [ "$(cat "$run/crash-status")" = 134 ] || { echo "TBLoggerDemo --crash did not abort"; exit 1; }
 "$PY" Scripts/check_tensorboard.py "$run/full" "$run/crashed"
