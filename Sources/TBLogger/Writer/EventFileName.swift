@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Event file names: `events.out.tfevents.<unix seconds, 10 digits>.<host>.<pid>.<n>`.
 ///
@@ -6,7 +7,7 @@ import Foundation
 /// name order. The first two fields are TensorFlow's; the process id and a per-process counter
 /// follow `torch.utils.tensorboard` so two writers started in the same second never collide.
 enum EventFileName {
-    private static let counter = Counter()
+    private static let counter = Atomic<Int>(0)
 
     static func make(date: Date = Date(), suffix: String = "") -> String {
         let seconds = Int(date.timeIntervalSince1970)
@@ -14,18 +15,6 @@ enum EventFileName {
         let pid = ProcessInfo.processInfo.processIdentifier
         let stamp = String(seconds).count >= 10 ? String(seconds)
             : String(repeating: "0", count: 10 - String(seconds).count) + String(seconds)
-        return "events.out.tfevents.\(stamp).\(host).\(pid).\(counter.next())\(suffix)"
-    }
-
-    private final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-
-        func next() -> Int {
-            lock.lock()
-            defer { lock.unlock() }
-            value += 1
-            return value - 1
-        }
+        return "events.out.tfevents.\(stamp).\(host).\(pid).\(counter.add(1, ordering: .relaxed).oldValue)\(suffix)"
     }
 }

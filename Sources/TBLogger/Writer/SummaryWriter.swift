@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Writes TensorBoard event files: scalars, scalar groups, histograms, images, text and
 /// hyper-parameters, laid out as `torch.utils.tensorboard.SummaryWriter` writes them.
@@ -24,7 +25,7 @@ public final class SummaryWriter: Sendable {
     public let flushInterval: Double
 
     private let main: EventFileWriter
-    private let groups = LockedValue<[String: EventFileWriter]>([:])
+    private let groups = Mutex<[String: EventFileWriter]>([:])
 
     /// Opens a new event file in `logdir`, creating the directory (and its parents) if needed.
     ///
