@@ -131,6 +131,7 @@ final class EventFileWriter: @unchecked Sendable {
             }
             swap(&pending, &spare)
             let flushTicket = requestedFlush
+            let flushRequested = requestedFlush > completedFlush
             let stopping = closing
             let blocked = spare.count >= Self.maxPending
             if blocked { condition.broadcast() }
@@ -140,7 +141,7 @@ final class EventFileWriter: @unchecked Sendable {
             spare.removeAll(keepingCapacity: true)
             let periodic = Date() >= nextPeriodicFlush
             var error: SummaryWriterError?
-            if buffer.count >= Self.writeThreshold || flushTicket > completedFlushSnapshot() || stopping || periodic {
+            if buffer.count >= Self.writeThreshold || flushRequested || stopping || periodic {
                 error = writeBuffer()
             }
             if periodic { nextPeriodicFlush = Date().addingTimeInterval(flushInterval) }
@@ -157,12 +158,6 @@ final class EventFileWriter: @unchecked Sendable {
             }
         }
         condition.unlock()
-    }
-
-    private func completedFlushSnapshot() -> Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return completedFlush
     }
 
     /// Hands the buffer to the kernel, retrying on interrupts and short writes.
