@@ -69,6 +69,13 @@ final class PNGEncoderTests: XCTestCase {
         XCTAssertEqual(normalized.pixels, [0, 128, 255])
     }
 
+    func testVerticalFlip() throws {
+        let image = try SummaryImage(width: 2, height: 3, channels: .rgb, pixels: Array(0..<18))
+        let flipped = image.verticallyFlipped()
+        XCTAssertEqual(flipped.pixels, Array(12..<18) + Array(6..<12) + Array(0..<6))
+        XCTAssertEqual(flipped.verticallyFlipped(), image)
+    }
+
     private func adlerByDefinition(_ data: [UInt8]) -> UInt32 {
         var a: UInt64 = 1, b: UInt64 = 0
         for byte in data {

@@ -68,6 +68,25 @@ public struct SummaryImage: Sendable, Equatable {
         try self.init(width: width, height: height, channels: .greyscale, pixels: bytes)
     }
 
+    /// The image upside down: TensorBoard draws row 0 at the top, so flip a spectrogram
+    /// (`[mels, frames]`, lowest band in row 0) to show low frequencies at the bottom.
+    public func verticallyFlipped() -> SummaryImage {
+        let rowBytes = width * channels.rawValue
+        var flipped = [UInt8]()
+        flipped.reserveCapacity(pixels.count)
+        for row in stride(from: height - 1, through: 0, by: -1) {
+            flipped += pixels[row * rowBytes..<(row + 1) * rowBytes]
+        }
+        return SummaryImage(validatedWidth: width, height: height, channels: channels, pixels: flipped)
+    }
+
+    private init(validatedWidth width: Int, height: Int, channels: Channels, pixels: [UInt8]) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.pixels = pixels
+    }
+
     /// The image encoded as PNG.
     public func pngData() -> [UInt8] {
         PNGEncoder.encode(pixels: pixels, width: width, height: height, channels: channels.rawValue)
