@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "ESC50", targets: ["ESC50"]),
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
+        .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,7 +33,7 @@ let package = Package(
         // MARK: - Libraries
         .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr"]),
         .target(name: "TensorKit", dependencies: ["_CBLAS"]),
-        .target(name: "TBLogger", dependencies: ["_CProtobufC"]),
+        .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP"]),
 
@@ -47,6 +48,7 @@ let package = Package(
             path: "Sources/Tools"
         ),
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
+        .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
 
         // MARK: - System libraries (implementation details)
         .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
@@ -57,6 +59,9 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "_CSoxr", path: "Sources/Shims/_CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"])]),
+        // TensorBoard's messages compiled by protoc-c (Scripts/regen-tbproto.sh); generated C is committed.
+        .target(name: "_TBLoggerProto", dependencies: ["_CProtobufC"], path: "Sources/Shims/_TBLoggerProto",
+                exclude: ["proto"]),
         .systemLibrary(name: "_CProtobufC", path: "Sources/Shims/_CProtobufC", pkgConfig: "libprotobuf-c",
                        providers: [.apt(["libprotobuf-c-dev"])]),
 
@@ -64,7 +69,7 @@ let package = Package(
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport", "_CSndFile"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
-        .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TestSupport"]),
+        .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport"]),
     ]

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `audiocnn`: train, evaluate, serve and inspect ESC-50 audio classifiers.
 @main
-struct AudioCNN: AsyncParsableCommand {
+struct AudioCNNCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audiocnn",
         abstract: "ESC-50 audio classification on the CPU: spectrograms, training, inference, serving.",
@@ -20,6 +20,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure the speed of the suite's hot paths.",
         subcommands: [
             BenchMelCommand.self,
+            BenchTBLog.self,
         ]
     )
 }
