@@ -1,0 +1,72 @@
+import Foundation
+import _CSndFile
+
+/// A decoded audio clip, down-mixed to mono.
+///
+/// Decoding goes through libsndfile, so every format it reads works (WAV, FLAC, OGG/Vorbis,
+/// AIFF, CAF, …) with 8/16/24/32-bit integer or 32/64-bit float samples and any channel count.
+/// Integer samples are scaled to [-1, 1) the way libsndfile does (`v / 2^(bits-1)`); channels are
+/// averaged into one.
+///
+/// ```swift
+/// let clip = try AudioFile(contentsOf: URL(fileURLWithPath: "dog.flac"))
+/// print(clip.sampleRate, clip.samples.count)
+/// ```
+public struct AudioFile: Sendable, Equatable {
+    /// Mono samples, nominally in [-1, 1].
+    public var samples: [Float]
+    /// Samples per second, in Hz.
+    public var sampleRate: Int
+    /// The number of channels in the source before down-mixing.
+    public var sourceChannelCount: Int
+
+    /// Sample rates this type accepts, in Hz. Anything else in a header is treated as corrupt.
+    public static let supportedSampleRates: ClosedRange<Int> = 1_000...768_000
+
+    /// The clip's length in seconds.
+    public var duration: Double { Double(samples.count) / Double(sampleRate) }
+
+    /// Wraps samples that are already decoded.
+    public init(samples: [Float], sampleRate: Int, sourceChannelCount: Int = 1) {
+        self.samples = samples
+        self.sampleRate = sampleRate
+        self.sourceChannelCount = sourceChannelCount
+    }
+
+    /// Decodes the audio file at `url`.
+    ///
+    /// - Throws: ``AudioFileError/unreadableFile(path:reason:)`` when the file cannot be read, or
+    ///   any other ``AudioFileError`` case when its content is not valid audio.
+    public init(contentsOf url: URL) throws(AudioFileError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw .unreadableFile(path: url.path, reason: Self.reason(for: error))
+        }
+        try self.init(data: data, name: url.lastPathComponent)
+    }
+
+    /// Decodes audio held in memory (for example the body of an HTTP upload).
+    ///
+    /// - Parameters:
+    ///   - data: the complete bytes of an audio file.
+    ///   - name: how error messages refer to the input.
+    /// - Throws: an ``AudioFileError`` naming what is wrong with `data`.
+    public init(data: Data, name: String = "audio data") throws(AudioFileError) {
+        guard !data.isEmpty else { throw .empty(source: name) }
+        let decoded = data.withUnsafeBytes { raw in
+            Result { () throws(AudioFileError) in try SndFileDecoder.decode(raw, name: name) }
+        }
+        self = try decoded.get()
+    }
+
+    private static func reason(for error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError,
+           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue))
+        }
+        return ns.localizedDescription
+    }
+}

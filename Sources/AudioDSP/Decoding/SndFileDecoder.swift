@@ -1,0 +1,144 @@
+import Foundation
+import _CSndFile
+
+/// libsndfile over an in-memory byte buffer (its "virtual I/O" interface).
+enum SndFileDecoder {
+    /// Frames decoded per `sf_readf_float` call: bounded memory for the interleaved scratch
+    /// whatever the channel count or the (possibly lying) frame count in the header.
+    static let chunkFrames = 16_384
+
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(AudioFileError) -> AudioFile {
+        let stream = MemoryStream(bytes)
+        var io = SF_VIRTUAL_IO(
+            get_filelen: { user in MemoryStream.from(user).length },
+            seek: { offset, whence, user in MemoryStream.from(user).seek(offset, whence) },
+            read: { dst, count, user in MemoryStream.from(user).read(into: dst, count: count) },
+            write: { _, _, _ in 0 },
+            tell: { user in MemoryStream.from(user).position }
+        )
+        var info = SF_INFO()
+        let handle = withExtendedLifetime(stream) {
+            sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque())
+        }
+        guard let handle else {
+            throw openError(name: name, bytes: bytes)
+        }
+        defer { sf_close(handle) }
+
+        guard info.channels > 0 else { throw .zeroChannels(source: name) }
+        guard AudioFile.supportedSampleRates.contains(Int(info.samplerate)) else {
+            throw .unsupportedSampleRate(source: name, sampleRate: Int(info.samplerate))
+        }
+        let channels = Int(info.channels)
+        // libsndfile reports SF_COUNT_MAX when the container does not say how long it is.
+        let declaredFrames: Int? = (info.frames >= 0 && info.frames < Int64(Int32.max)) ? Int(info.frames) : nil
+
+        var mono = [Float]()
+        mono.reserveCapacity(declaredFrames ?? 0)
+        var scratch = [Float](repeating: 0, count: chunkFrames * channels)
+        let scale = 1 / Float(channels)
+        while true {
+            let got = scratch.withUnsafeMutableBufferPointer { buf in
+                Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(chunkFrames)))
+            }
+            if got <= 0 { break }
+            scratch.withUnsafeBufferPointer { buf in
+                if channels == 1 {
+                    mono.append(contentsOf: buf[0..<got])
+                } else {
+                    for frame in 0..<got {
+                        var sum: Float = 0
+                        let base = frame * channels
+                        for c in 0..<channels { sum += buf[base + c] }
+                        mono.append(sum * scale)
+                    }
+                }
+            }
+        }
+        let status = sf_error(handle)
+        if status != 0 && mono.isEmpty {
+            throw .decodingFailed(source: name, reason: String(cString: sf_strerror(handle)))
+        }
+        if let declaredFrames, mono.count < declaredFrames {
+            throw .truncated(source: name, expectedFrames: declaredFrames, decodedFrames: mono.count)
+        }
+        if status != 0 {
+            throw .decodingFailed(source: name, reason: String(cString: sf_strerror(handle)))
+        }
+        if let declared = declaredFramesIfCut(handle: handle, decodedFrames: mono.count) {
+            throw .truncated(source: name, expectedFrames: declared, decodedFrames: mono.count)
+        }
+        return AudioFile(samples: mono, sampleRate: Int(info.samplerate), sourceChannelCount: channels)
+    }
+
+    /// Maps a failed `sf_open_virtual` to the most specific error.
+    private static func openError(name: String, bytes: UnsafeRawBufferPointer) -> AudioFileError {
+        let code = sf_error(nil)
+        let message = String(cString: sf_strerror(nil))
+        if message.lowercased().contains("channel count is zero") { return .zeroChannels(source: name) }
+        // libsndfile rejects a zero or overflowing rate with a generic "SF_INFO incomplete";
+        // read the rate from the header ourselves so the error can name it.
+        if let rate = WAVHeader.declaredSampleRate(in: bytes), !AudioFile.supportedSampleRates.contains(rate) {
+            return .unsupportedSampleRate(source: name, sampleRate: rate)
+        }
+        if Int(code) == Int(SF_ERR_UNRECOGNISED_FORMAT) { return .notAudio(source: name, reason: message) }
+        return .malformed(source: name, reason: message)
+    }
+
+    /// WAV/AIFF readers silently shorten a data chunk that runs past the end of the bytes and
+    /// only note it in the log (`data : 88200 (should be 44078)`); a cut-off download must not
+    /// pass for a shorter clip. Returns the frame count the header declared, if it was cut.
+    private static func declaredFramesIfCut(handle: OpaquePointer, decodedFrames: Int) -> Int? {
+        var log = [CChar](repeating: 0, count: 8192)
+        _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
+        let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("data :") || trimmed.hasPrefix("SSND :"),
+                  let should = trimmed.range(of: "(should be ") else { continue }
+            let declared = Double(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<should.lowerBound]
+                .trimmingCharacters(in: .whitespaces))
+            let actual = Double(trimmed[should.upperBound...].prefix { $0.isNumber })
+            guard let declared, let actual, actual > 0, declared > actual else { continue }
+            return Int((Double(decodedFrames) * declared / actual).rounded())
+        }
+        return nil
+    }
+}
+
+/// The read cursor that libsndfile's virtual I/O callbacks move over borrowed bytes.
+private final class MemoryStream {
+    let base: UnsafeRawPointer?
+    let length: sf_count_t
+    var position: sf_count_t = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        base = bytes.baseAddress
+        length = sf_count_t(bytes.count)
+    }
+
+    static func from(_ pointer: UnsafeMutableRawPointer?) -> MemoryStream {
+        Unmanaged<MemoryStream>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
+        let target: sf_count_t
+        switch whence {
+        case SEEK_SET: target = offset
+        case SEEK_CUR: target = position + offset
+        case SEEK_END: target = length + offset
+        default: return -1
+        }
+        guard target >= 0 else { return -1 }
+        position = target
+        return position
+    }
+
+    func read(into destination: UnsafeMutableRawPointer?, count: sf_count_t) -> sf_count_t {
+        guard let destination, let base, count > 0, position < length else { return 0 }
+        let n = min(count, length - position)
+        destination.copyMemory(from: base + Int(position), byteCount: Int(n))
+        position += n
+        return n
+    }
+}
