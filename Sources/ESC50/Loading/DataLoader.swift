@@ -128,8 +128,12 @@ public final class DataLoader: Sendable {
             if !configuration.augmentations.isEmpty {
                 var generator = SeededGenerator(
                     seed: configuration.seed, stream: [Stream.example, UInt64(epoch), UInt64(itemIndex)])
-                for augmentation in configuration.augmentations {
-                    augmentation.apply(to: &example, shape: shape, using: &generator)
+                do {
+                    for augmentation in configuration.augmentations {
+                        try augmentation.apply(to: &example, shape: shape, using: &generator)
+                    }
+                } catch {
+                    throw .itemFailed(item, reason: "augmentation failed: \(error)")
                 }
             }
             features.withUnsafeMutableBufferPointer { dst in

@@ -52,5 +52,6 @@ public protocol FeatureSource: Sendable {
 public protocol ExampleAugmentation: Sendable {
     /// Augments one example of `shape` in place, drawing randomness only from `generator` (the
     /// loader seeds it per example and epoch, which keeps runs reproducible).
-    func apply(to features: inout [Float], shape: FeatureShape, using generator: inout SeededGenerator)
+    /// - Throws: when the augmentation is misconfigured; the loader reports it with the item.
+    func apply(to features: inout [Float], shape: FeatureShape, using generator: inout SeededGenerator) throws
 }

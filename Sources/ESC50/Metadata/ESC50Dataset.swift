@@ -208,3 +208,22 @@ public struct ESC50Dataset: Sendable {
         return records
     }
 }
+
+extension ESC50Dataset {
+    /// The loader items of `clips`: each clip's audio file, with its position in ``classes`` as
+    /// label and its CSV line as origin.
+    /// - Throws: ``ESC50Error/invalidSelection(_:)`` when a clip's category is not one of
+    ///   ``classes`` (e.g. clips of a different data set).
+    public func loaderItems(_ clips: [ClipRecord]) throws(ESC50Error) -> [LoaderItem] {
+        var items: [LoaderItem] = []
+        items.reserveCapacity(clips.count)
+        for clip in clips {
+            guard let label = classIndex(of: clip.category) else {
+                throw .invalidSelection("\(metadataURL.path):\(clip.csvLine): category '\(clip.category)' is not one of this data set's \(classes.count) classes")
+            }
+            items.append(LoaderItem(url: audioURL(for: clip), label: label,
+                                    origin: "\(metadataURL.lastPathComponent):\(clip.csvLine)"))
+        }
+        return items
+    }
+}
