@@ -64,3 +64,15 @@ struct SplitMix64 {
         return mix.next()
     }
 }
+
+extension SeededGenerator {
+    /// Sets the raw xoshiro state, so tests can compare with the reference implementation.
+    mutating func setStateForTesting(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) {
+        self = SeededGenerator(raw: (a, b, c, d))
+    }
+
+    private init(raw: (UInt64, UInt64, UInt64, UInt64)) {
+        self.init(seed: 0)
+        (s0, s1, s2, s3) = raw
+    }
+}
