@@ -8,6 +8,7 @@ struct AudioCNN: AsyncParsableCommand {
         abstract: "ESC-50 audio classification on the CPU: spectrograms, training, inference, serving.",
         version: "0.1.0",
         subcommands: [
+            DownloadCommand.self,
             Bench.self,
         ]
     )

@@ -117,8 +117,12 @@ public struct ESC50Downloader: Sendable {
             }
             let offset = fileManager.fileExists(atPath: partial.path) ? Self.size(of: partial) : 0
             if offset == 0 { _ = fileManager.createFile(atPath: partial.path, contents: nil) }
+            // The state is written before the body's first byte, so even a killed process leaves
+            // partial bytes that a later call can resume.
+            let source = archiveURL.absoluteString
             let result = await HTTPFileTransfer.run(url: archiveURL, file: partial, offset: offset,
-                                                    ifRange: saved?.validator, timeout: timeout, progress: progress)
+                                                    ifRange: saved?.validator, timeout: timeout, progress: progress,
+                                                    onBody: { PartialState(url: source, validator: $0).write(to: state) })
             switch result {
             case .success(.complete(let total, _)):
                 let size = Self.size(of: partial)
@@ -144,12 +148,10 @@ public struct ESC50Downloader: Sendable {
                     if let status = failure.status { throw .httpStatus(status, url: archiveURL) }
                     throw .transferFailed(archiveURL, attempts: attempt, reason: failure.message)
                 }
-                // Remember what the partial bytes are, so a later call can resume them too.
                 if let validator = failure.validator {
                     saved = PartialState(url: archiveURL.absoluteString, validator: validator)
                 }
             }
-            PartialState(url: archiveURL.absoluteString, validator: saved?.validator).write(to: state)
         }
         throw .transferFailed(archiveURL, attempts: maxAttempts, reason: lastFailure)
     }

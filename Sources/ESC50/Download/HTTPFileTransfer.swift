@@ -24,6 +24,7 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
 
     private let file: URL
     private let progress: (@Sendable (Int64, Int64?) -> Void)?
+    private let onBody: (@Sendable (String?) -> Void)?
     // Guarded by the session's serial delegate queue.
     private var handle: FileHandle?
     private var received: Int64 = 0
@@ -34,16 +35,19 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     private var outcome: Outcome?
     private var continuation: CheckedContinuation<Result<Outcome, Failure>, Never>?
 
-    private init(file: URL, progress: (@Sendable (Int64, Int64?) -> Void)?) {
+    private init(file: URL, progress: (@Sendable (Int64, Int64?) -> Void)?, onBody: (@Sendable (String?) -> Void)?) {
         self.file = file
         self.progress = progress
+        self.onBody = onBody
     }
 
     /// Fetches `url` into `file`, resuming after `offset` bytes already there.
-    /// `ifRange` is a strong ETag or Last-Modified value the partial bytes came from.
+    /// `ifRange` is a strong ETag or Last-Modified value the partial bytes came from; `onBody`
+    /// is told the validator of the body about to be written, before its first byte lands.
     static func run(url: URL, file: URL, offset: Int64, ifRange: String?, timeout: TimeInterval,
-                    progress: (@Sendable (Int64, Int64?) -> Void)?) async -> Result<Outcome, Failure> {
-        let transfer = HTTPFileTransfer(file: file, progress: progress)
+                    progress: (@Sendable (Int64, Int64?) -> Void)?,
+                    onBody: (@Sendable (String?) -> Void)? = nil) async -> Result<Outcome, Failure> {
+        let transfer = HTTPFileTransfer(file: file, progress: progress, onBody: onBody)
         transfer.received = offset
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
@@ -118,6 +122,7 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
             completionHandler(.cancel)
             return
         }
+        onBody?(validator)
         progress?(received, total)
         completionHandler(.allow)
     }

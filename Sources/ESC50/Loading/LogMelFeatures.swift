@@ -55,7 +55,6 @@ extension SpecAugment: ExampleAugmentation {
     /// - Throws: `DSPError` for a negative mask parameter or count.
     public func apply(to features: inout [Float], shape: FeatureShape, using generator: inout SeededGenerator) throws {
         var spectrogram = try Spectrogram(rowCount: shape.mels, frameCount: shape.frames, values: features)
-        features = []
         try apply(to: &spectrogram, using: &generator)
         features = spectrogram.values
     }
