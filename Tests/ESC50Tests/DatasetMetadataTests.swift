@@ -237,4 +237,20 @@ final class DatasetMetadataTests: XCTestCase {
             XCTAssertEqual(error as? ESC50Error, .unreadableMetadata(data.csvURL, reason: "not valid UTF-8"))
         }
     }
+
+    func testVerifyClipsDecodesEveryClipAndNamesTheFirstBadOne() throws {
+        let rows = SyntheticDataset.rows()
+        let data = try make(rows: rows)
+        let dataset = try ESC50Dataset(directory: data.root)
+        try dataset.verifyClips()
+        for index in [9, 3] {
+            try Data("RIFF but not really".utf8).write(to: data.audio.appendingPathComponent(rows[index].filename))
+        }
+        XCTAssertThrowsError(try dataset.verifyClips()) { error in
+            guard case .unreadableClip(let csv, let line, let clip, _) = error as? ESC50Error else { return XCTFail("\(error)") }
+            XCTAssertEqual(csv, data.csvURL)
+            XCTAssertEqual(line, 5, "the first bad clip in CSV order, whatever the thread timing")
+            XCTAssertEqual(clip.lastPathComponent, rows[3].filename)
+        }
+    }
 }

@@ -187,19 +187,11 @@ public struct ESC50Downloader: Sendable {
         } catch {
             throw .invalidDataSet(error)
         }
-        let clips = dataset.clips
-        let failures = FirstFailure()
-        let verifyClip = self.verifyClip
-        DispatchQueue.concurrentPerform(iterations: clips.count) { index in
-            let url = dataset.audioURL(for: clips[index])
-            do {
-                try verifyClip(url)
-            } catch {
-                failures.record(index: index, .unreadableClip(dataset.metadataURL, line: clips[index].csvLine,
-                                                              clip: url, reason: String(describing: error)))
-            }
+        do {
+            try dataset.verifyClips(using: verifyClip)
+        } catch {
+            throw .invalidDataSet(error)
         }
-        if let error = failures.first { throw .invalidDataSet(error) }
         return dataset
     }
 
@@ -238,18 +230,4 @@ struct PartialState {
     func write(to file: URL) {
         try? Data((url + "\n" + (validator ?? "") + "\n").utf8).write(to: file, options: .atomic)
     }
-}
-
-/// Keeps the first failure by clip order, so the error reported does not depend on threads.
-private final class FirstFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var best: (index: Int, error: ESC50Error)?
-
-    func record(index: Int, _ error: ESC50Error) {
-        lock.withLock {
-            if best == nil || index < best!.index { best = (index, error) }
-        }
-    }
-
-    var first: ESC50Error? { lock.withLock { best?.error } }
 }

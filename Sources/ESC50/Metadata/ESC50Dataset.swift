@@ -38,7 +38,7 @@ public struct ESC50Dataset: Sendable {
     /// - Parameters:
     ///   - directory: the data set's root folder.
     ///   - checkFiles: whether to check that each clip named by the CSV exists (default). To
-    ///     check that each clip also decodes, call ``ClipLoader/verify(_:)``.
+    ///     check that each clip also decodes, call ``verifyClips(using:)``.
     /// - Throws: ``ESC50Error`` naming the file and CSV line: ``ESC50Error/metadataNotFound(_:)``,
     ///   ``ESC50Error/malformedCSV(_:line:reason:)``, ``ESC50Error/missingColumn(_:column:header:)``,
     ///   ``ESC50Error/invalidValue(_:line:column:value:expected:)`` (bad fold, target, esc10 or
