@@ -161,6 +161,8 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(prefetch: 0)))
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(workers: 0)))
         XCTAssertThrowsError(try DataLoader(items: [], source: CountingSource(), configuration: .init()))
+        XCTAssertThrowsError(try DataLoader(items: [LoaderItem(url: URL(fileURLWithPath: "/x.wav"), label: -1)],
+                                            source: CountingSource(), configuration: .init())) { XCTAssertTrue("\($0)".contains("/x.wav")) }
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(batchSize: 4, dropLast: true)))
         let broken = SpecAugment(frequencyMaskParameter: -1)
         let loader = try? DataLoader(items: items, source: CountingSource(),

@@ -33,15 +33,19 @@ final class MixUpTests: XCTestCase {
         let f = try JSONDecoder().decode(LossFixture.self, from: data)
         let mixed = Batch(features: [], shape: [f.batch, 1, 0, 0], labels: f.labels, itemIndices: Array(0..<f.batch),
                           mix: .init(partnerLabels: f.partner.map { f.labels[$0] }, lambda: Float(f.lambda)))
-        let targets = mixed.targets(classCount: f.classes, labelSmoothing: Float(f.labelSmoothing))
+        let targets = try mixed.targets(classCount: f.classes, labelSmoothing: Float(f.labelSmoothing))
         XCTAssertEqual(crossEntropy(f.logits, targets, batch: f.batch, classes: f.classes), f.mixedLoss, accuracy: 1e-5)
         for i in 0..<f.batch {
             XCTAssertEqual(targets[i * f.classes..<(i + 1) * f.classes].reduce(0, +), 1, accuracy: 1e-6)
         }
         var plain = mixed
         plain.mix = nil
-        let plainTargets = plain.targets(classCount: f.classes, labelSmoothing: Float(f.labelSmoothing))
+        let plainTargets = try plain.targets(classCount: f.classes, labelSmoothing: Float(f.labelSmoothing))
         XCTAssertEqual(crossEntropy(f.logits, plainTargets, batch: f.batch, classes: f.classes), f.unmixedLoss, accuracy: 1e-5)
+        XCTAssertThrowsError(try mixed.targets(classCount: f.labels.max()!)) { error in
+            XCTAssertTrue("\(error)".contains("outside 0..<\(f.labels.max()!)"), "\(error)")
+        }
+        XCTAssertThrowsError(try mixed.targets(classCount: 0))
     }
 
     func testPlanMixesFeaturesWithAPermutation() {

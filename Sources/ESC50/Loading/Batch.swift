@@ -29,9 +29,13 @@ public struct Batch: Sendable {
     ///
     /// Cross-entropy is linear in its target, so the cross-entropy against these targets equals
     /// the reference recipe's `λ·CE(ŷ, y_a) + (1-λ)·CE(ŷ, y_b)`, each with label smoothing.
-    public func targets(classCount: Int, labelSmoothing: Float = 0) -> [Float] {
-        precondition(classCount > 0 && labels.allSatisfy { (0..<classCount).contains($0) },
-                     "labels must lie in 0..<classCount")
+    ///
+    /// - Throws: ``DataLoaderError/labelOutOfRange(label:classCount:)`` when a label (or a MixUp
+    ///   partner's label) is not in `0..<classCount`, or `classCount` is not positive.
+    public func targets(classCount: Int, labelSmoothing: Float = 0) throws(DataLoaderError) -> [Float] {
+        for label in labels + (mix?.partnerLabels ?? []) where !(0..<max(classCount, 0)).contains(label) {
+            throw .labelOutOfRange(label: label, classCount: classCount)
+        }
         let off = labelSmoothing / Float(classCount)
         let on = 1 - labelSmoothing + off
         var targets = [Float](repeating: off, count: count * classCount)

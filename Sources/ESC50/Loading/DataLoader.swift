@@ -72,6 +72,9 @@ public final class DataLoader: Sendable {
             throw .invalidConfiguration("workers is \(configuration.workers), expected >= 1")
         }
         guard !items.isEmpty else { throw .invalidConfiguration("no items to load") }
+        if let bad = items.first(where: { $0.label < 0 }) {
+            throw .invalidConfiguration("\(bad.url.path) has label \(bad.label), expected a class index >= 0")
+        }
         guard source.shape.mels >= 1, source.shape.frames >= 1 else {
             throw .invalidConfiguration("feature shape is \(source.shape), expected both sides >= 1")
         }
@@ -169,6 +172,8 @@ public enum DataLoaderError: Error, CustomStringConvertible {
     case invalidConfiguration(String)
     /// The features of `item` could not be computed; `reason` is the underlying error.
     case itemFailed(LoaderItem, reason: String)
+    /// A label is outside `0..<classCount`.
+    case labelOutOfRange(label: Int, classCount: Int)
 
     public var description: String {
         switch self {
@@ -177,6 +182,8 @@ public enum DataLoaderError: Error, CustomStringConvertible {
         case .itemFailed(let item, let reason):
             let origin = item.origin.isEmpty ? "" : " (\(item.origin))"
             return "\(item.url.path)\(origin): \(reason)"
+        case .labelOutOfRange(let label, let classCount):
+            return "label \(label) is outside 0..<\(classCount) (classCount must be the number of classes, > every label)"
         }
     }
 }
