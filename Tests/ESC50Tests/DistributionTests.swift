@@ -97,3 +97,24 @@ final class DistributionTests: XCTestCase {
         XCTAssertThrowsError(try MixUp(probability: 1.5))
     }
 }
+
+extension DistributionTests {
+    /// The seeded shuffle is a uniform permutation: each value lands in each position ~equally.
+    func testSeededShuffleIsUniform() {
+        var generator = SeededGenerator(seed: 77)
+        let n = 5, trials = 50_000
+        var counts = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
+        for _ in 0..<trials {
+            var values = Array(0..<n)
+            values.seededShuffle(using: &generator)
+            XCTAssertEqual(values.sorted(), Array(0..<n))
+            for (position, value) in values.enumerated() { counts[value][position] += 1 }
+        }
+        // Chi-square with (n-1)^2 = 16 degrees of freedom; 39.25 is its 0.999 quantile.
+        let expected = Double(trials) / Double(n)
+        let chi2 = counts.joined().reduce(0.0) { $0 + (Double($1) - expected) * (Double($1) - expected) / expected }
+        XCTAssertLessThan(chi2, 39.25)
+        var a = SeededGenerator(seed: 3), b = SeededGenerator(seed: 3)
+        XCTAssertEqual((0..<1000).map { _ in a.nextIndex(below: 7) }, (0..<1000).map { _ in b.nextIndex(below: 7) })
+    }
+}

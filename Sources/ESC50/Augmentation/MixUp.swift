@@ -23,11 +23,11 @@ public struct MixUp: Sendable, Hashable {
     /// Decides whether a batch of `count` examples is mixed and, if so, how.
     ///
     /// - Returns: `nil` for a batch left as it is, else λ and the partner of each example.
-    public func plan(count: Int, using generator: inout some RandomNumberGenerator) -> MixPlan? {
+    public func plan(count: Int, using generator: inout SeededGenerator) -> MixPlan? {
         guard count > 0, GammaDistribution.unit(&generator) < probability else { return nil }
         let lambda = Float(distribution.sample(using: &generator))
         var partner = Array(0..<count)
-        partner.shuffle(using: &generator)
+        partner.seededShuffle(using: &generator)
         return MixPlan(lambda: lambda, partner: partner)
     }
 }

@@ -98,7 +98,7 @@ public final class DataLoader: Sendable {
         var order = Array(items.indices)
         if configuration.shuffle {
             var generator = SeededGenerator(seed: configuration.seed, stream: [Stream.order, UInt64(epoch)])
-            order.shuffle(using: &generator)
+            order.seededShuffle(using: &generator)
         }
         return order
     }

@@ -76,3 +76,24 @@ extension SeededGenerator {
         (s0, s1, s2, s3) = raw
     }
 }
+
+extension SeededGenerator {
+    /// A uniform integer in `0..<bound` (`bound > 0`), by Lemire's multiply-shift mapping.
+    ///
+    /// Spelled out here rather than taken from `Int.random(in:using:)`, whose algorithm the
+    /// standard library may change, so shuffles stay identical across Swift versions.
+    mutating func nextIndex(below bound: Int) -> Int {
+        Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+}
+
+extension MutableCollection where Self: RandomAccessCollection, Index == Int {
+    /// Fisher-Yates shuffle driven only by `generator`, stable across Swift versions.
+    mutating func seededShuffle(using generator: inout SeededGenerator) {
+        guard count > 1 else { return }
+        for offset in stride(from: count - 1, to: 0, by: -1) {
+            let other = generator.nextIndex(below: offset + 1)
+            swapAt(startIndex + offset, startIndex + other)
+        }
+    }
+}
