@@ -79,6 +79,20 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(server.totalBodyBytesSent, archive.data.count)
     }
 
+    func testFollowsARedirectAndResumesThroughIt() async throws {
+        let archive = try makeArchive()
+        let cut = archive.data.count / 4
+        let server = try server(archive.data, drops: 1, dropAfter: cut)
+        var downloader = downloader(server)
+        downloader.archiveURL = URL(string: "http://127.0.0.1:\(server.port)/redirect")!
+        let dataset = try await downloader.download(to: try temporaryFolder(self).appendingPathComponent("data"))
+        XCTAssertEqual(dataset.clips.count, archive.clips)
+        let requests = server.requests
+        XCTAssertEqual(requests.map(\.path), ["/redirect", "/archive.zip", "/redirect", "/archive.zip"])
+        XCTAssertEqual(requests.last?.range, "bytes=\(cut)-", "the Range header survives the redirect")
+        XCTAssertEqual(server.totalBodyBytesSent, archive.data.count)
+    }
+
     func testResumesAcrossCallsAndAnInterruptedCallLeavesNoDataSet() async throws {
         let archive = try makeArchive()
         let cut = archive.data.count / 3

@@ -7,7 +7,7 @@ import Foundation
 
 /// A tiny HTTP/1.1 file server on 127.0.0.1 for the downloader tests, on POSIX sockets.
 ///
-/// Serves one body at `/archive.zip` with an ETag; honours `Range: bytes=N-` (206, or 416 past
+/// Serves one body at `/archive.zip` with an ETag (and a redirect to it at `/redirect`); honours `Range: bytes=N-` (206, or 416 past
 /// the end) and `If-Range` unless told to ignore ranges; can cut the connection after a number
 /// of body bytes for its first responses, to test resuming. One connection at a time,
 /// `Connection: close` on each response.
@@ -111,8 +111,13 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         let (body, etag, honoursRanges, cut) = lock.withLock { () -> (Data, String, Bool, Int?) in
             log.append(request)
             var cut: Int? = nil
-            if dropsLeft > 0 { dropsLeft -= 1; cut = dropAfter }
+            if request.path == "/archive.zip", dropsLeft > 0 { dropsLeft -= 1; cut = dropAfter }
             return (self.body, self.etag, self.honoursRanges, cut)
+        }
+        if request.path == "/redirect" {
+            // As GitHub's archive URL redirects to codeload.github.com.
+            send(client, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(port)/archive.zip\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body: Data())
+            return
         }
         guard request.path == "/archive.zip" else {
             send(client, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body: Data())
