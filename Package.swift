@@ -28,6 +28,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // MARK: - Libraries
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "TensorKit", dependencies: ["_CBLAS"]),
         .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
-        .target(name: "ESC50", dependencies: ["AudioDSP"]),
+        .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
 
         // MARK: - Command-line tool and examples
         .executableTarget(
@@ -71,6 +72,6 @@ let package = Package(
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "_TestSupport"]),
-        .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport"]),
+        .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

@@ -8,6 +8,7 @@ struct AudioCNNCommand: AsyncParsableCommand {
         abstract: "ESC-50 audio classification on the CPU: spectrograms, training, inference, serving.",
         version: "0.1.0",
         subcommands: [
+            DownloadCommand.self,
             Bench.self,
             SpectrogramCommand.self,
         ]
@@ -21,6 +22,7 @@ struct Bench: AsyncParsableCommand {
         subcommands: [
             BenchMelCommand.self,
             BenchTBLog.self,
+            BenchLoader.self,
         ]
     )
 }
