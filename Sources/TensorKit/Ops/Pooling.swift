@@ -24,7 +24,7 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
     var argmax = needGrad ? [Int32](repeating: 0, count: planes * ohw) : []
     let x = input.pointer, y = out.pointer
     argmax.withUnsafeMutableBufferPointer { am in
-        let amp = am.baseAddress
+        let amp = needGrad ? am.baseAddress : nil
         Parallel.forRange(planes, grain: 1, cost: ohw * kernelSize * kernelSize) { lo, hi in
             for plane in lo..<hi {
                 let src = x + plane * hw, dst = y + plane * ohw
