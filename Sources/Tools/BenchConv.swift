@@ -49,13 +49,14 @@ struct BenchConv: ParsableCommand {
         }
         let torch = noPytorch ? nil : try PyTorchServer(python: python, batch: batch, threads: KernelBenchmark.workerThreads)
         defer { torch?.close() }
-        struct Case { var stage: Stage; var x, w, gy: Tensor; var fwd = Double.infinity, bwd = Double.infinity, pt = Double.infinity, ceiling = 0.0 }
+        struct Case { var stage: Stage; var x, w, gy: Tensor; var probe: KernelBenchmark.SGEMMProbe; var fwd = Double.infinity, bwd = Double.infinity, pt = Double.infinity, ceiling = 0.0 }
         var cases: [Case] = Self.stages.map { s in
             var g = RandomGenerator(seed: 7)
             return Case(stage: s,
                         x: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g).requiringGrad(),
                         w: Initialization.kaimingUniformDefault([s.channels, s.channels, 3, 3], generator: &g).requiringGrad(),
-                        gy: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g))
+                        gy: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g),
+                        probe: KernelBenchmark.SGEMMProbe(m: s.channels, n: batch * s.height * s.width, k: s.channels * 9))
         }
         // Rounds interleave TensorKit, PyTorch and the sgemm ceiling shape by shape, and each
         // keeps its best time: the machine is shared, so load bursts hit all three alike.
@@ -72,9 +73,7 @@ struct BenchConv: ParsableCommand {
                 cases[i].fwd = min(cases[i].fwd, Double(t1 - t0) / 1e6)
                 cases[i].bwd = min(cases[i].bwd, Double(t2 - t1) / 1e6)
                 if let pt { cases[i].pt = min(cases[i].pt, pt) }
-                let plane = s.height * s.width
-                cases[i].ceiling = max(cases[i].ceiling, KernelBenchmark.sgemmGFLOPs(
-                    m: s.channels, n: batch * plane, k: s.channels * 9, threads: KernelBenchmark.workerThreads, repetitions: 1))
+                cases[i].ceiling = max(cases[i].ceiling, cases[i].probe.measure(threads: KernelBenchmark.workerThreads))
             }
         }
         var rows: [Row] = []

@@ -50,3 +50,25 @@ final class BatchNormTests: XCTestCase {
         XCTAssertEqual(bn.numBatchesTracked.value.scalar, 2, "eval does not count batches")
     }
 }
+
+final class BatchNormFoldingTests: XCTestCase {
+    /// The folded convolution against the unfolded conv → BN(eval) chain, whose parts are
+    /// themselves checked against PyTorch.
+    func testFoldedConvolutionEqualsConvThenEvalBatchNorm() throws {
+        var g = RandomGenerator(seed: 21)
+        for bias in [false, true] {
+            let conv = Conv2d(3, 5, kernelSize: 3, stride: 2, padding: 1, bias: bias, generator: &g)
+            let bn = BatchNorm2d(5)
+            bn.weight.value = randomTensor([5], seed: 1, scale: 0.3, shift: 1)
+            bn.bias.value = randomTensor([5], seed: 2)
+            bn.runningMean.value = randomTensor([5], seed: 3, scale: 0.2)
+            bn.runningVar.value = randomTensor([5], seed: 4, scale: 0.1, shift: 1)
+            bn.eval()
+            let x = randomTensor([2, 3, 9, 8], seed: 5)
+            let expected = withNoGrad { bn(conv(x)) }
+            assertClose(withNoGrad { conv.foldingBatchNorm(bn)(x) }, expected, rtol: 1e-5, "folded conv, bias \(bias)")
+        }
+        XCTAssertThrowsError(try Conv2d(weight: Tensor(zeros: [4, 3, 3]), bias: nil))
+        XCTAssertThrowsError(try Conv2d(weight: Tensor(zeros: [4, 3, 3, 3]), bias: Tensor(zeros: [3])))
+    }
+}

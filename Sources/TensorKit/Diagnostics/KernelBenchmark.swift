@@ -9,23 +9,40 @@ public enum KernelBenchmark {
     /// call). This is the ceiling a convolution lowered to the same GEMM could reach.
     /// TensorKit's single-threaded OpenBLAS setting is restored afterwards.
     public static func sgemmGFLOPs(m: Int, n: Int, k: Int, threads: Int, repetitions: Int = 5) -> Double {
-        precondition(m > 0 && n > 0 && k > 0 && threads > 0 && repetitions > 0,
-                     "KernelBenchmark.sgemmGFLOPs: sizes \(m)x\(n)x\(k), threads \(threads) and repetitions \(repetitions) must be positive")
-        var g = RandomGenerator(seed: 1)
-        let a = Initialization.uniform([m, k], bound: 1, generator: &g)
-        let b = Initialization.uniform([k, n], bound: 1, generator: &g)
-        let c = Tensor(uninitializedShape: [m, n])
-        BLAS.gemm(.none, .none, m: 1, n: 1, k: 1, a: a.pointer, lda: 1, b: b.pointer, ldb: 1, c: c.pointer, ldc: 1)
-        openblas_set_num_threads(Int32(threads))
-        defer { openblas_set_num_threads(1) }
-        var best = Double.infinity
-        for _ in 0..<(repetitions + 1) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                        a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        SGEMMProbe(m: m, n: n, k: k).measure(threads: threads, repetitions: repetitions)
+    }
+
+    /// Operands for repeated ceiling measurements of one GEMM shape (allocated once).
+    public final class SGEMMProbe {
+        let m, n, k: Int
+        let a, b, c: Tensor
+
+        /// Random `m × k` and `k × n` operands.
+        /// - Precondition: all sizes positive.
+        public init(m: Int, n: Int, k: Int) {
+            precondition(m > 0 && n > 0 && k > 0, "KernelBenchmark.SGEMMProbe: sizes \(m)x\(n)x\(k) must be positive")
+            self.m = m; self.n = n; self.k = k
+            var g = RandomGenerator(seed: 1)
+            a = Initialization.uniform([m, k], bound: 1, generator: &g)
+            b = Initialization.uniform([k, n], bound: 1, generator: &g)
+            c = Tensor(zeros: [m, n])
         }
-        return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
+
+        /// GFLOP/s of the best of `repetitions` (plus one warm-up) calls on `threads` OpenBLAS threads.
+        public func measure(threads: Int, repetitions: Int = 1) -> Double {
+            precondition(threads > 0 && repetitions > 0, "SGEMMProbe.measure: threads \(threads) and repetitions \(repetitions) must be positive")
+            _ = BLAS.coreName  // TensorKit's OpenBLAS configuration first
+            openblas_set_num_threads(Int32(threads))
+            defer { openblas_set_num_threads(1) }
+            var best = Double.infinity
+            for _ in 0..<(repetitions + 1) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                            a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            }
+            return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
+        }
     }
 
     /// The OpenBLAS kernel family TensorKit runs (e.g. `SkylakeX` or `Haswell`).

@@ -62,7 +62,7 @@ enum ConvKernels {
     /// kernels are inefficient on narrow matrices).
     nonisolated(unsafe) static var targetColumns: Int = {
         if let s = ProcessInfo.processInfo.environment["TENSORKIT_CONV_COLUMNS"], let n = Int(s), n > 0 { return n }
-        return 384
+        return 2048
     }()
 
     static func groupSize(_ g: ConvGeometry, imagesPerWorker: Int) -> Int {
