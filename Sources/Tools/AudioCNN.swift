@@ -23,6 +23,7 @@ struct Bench: AsyncParsableCommand {
             BenchMelCommand.self,
             BenchTBLog.self,
             BenchLoader.self,
+            BenchConv.self,
         ]
     )
 }
