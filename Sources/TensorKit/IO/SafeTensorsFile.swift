@@ -238,6 +238,38 @@ public final class SafeTensorsFile: Sendable {
         return values
     }
 
+    /// The tensor's elements converted to `Double`, row-major: exact for every floating-point
+    /// type (including F64, which ``floats(_:)`` rounds) and for integers up to 2^53.
+    /// - Throws: ``SafeTensorsError/tensorNotFound(name:available:)``.
+    public func doubles(_ name: String) throws(SafeTensorsError) -> [Double] {
+        let entry = try entry(name)
+        let source = storage.base + dataStart + entry.dataOffsets.lowerBound
+        let n = entry.elementCount
+        return withExtendedLifetime(storage) {
+            switch entry.dtype {
+            case .f64:
+                return (0..<n).map { Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+            case .i64:
+                return (0..<n).map { Double(Int64(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
+            case .u64:
+                return (0..<n).map { Double(UInt64(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+            case .i32:
+                return (0..<n).map { Double(Int32(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+            case .u32:
+                return (0..<n).map { Double(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            default:
+                // Every other type converts to Float exactly.
+                var floats = [Float](repeating: 0, count: n)
+                floats.withUnsafeMutableBufferPointer { buffer in
+                    if let base = buffer.baseAddress {
+                        SafeTensorsConversion.convertToFloat(source, dtype: entry.dtype, count: n, into: base)
+                    }
+                }
+                return floats.map(Double.init)
+            }
+        }
+    }
+
     /// The elements of an integer or boolean tensor, exactly, as `Int64`.
     /// - Throws: ``SafeTensorsError/tensorNotFound(name:available:)``, or
     ///   ``SafeTensorsError/dtypeMismatch(tensor:expected:actual:)`` for floating-point tensors and
