@@ -32,6 +32,27 @@ enum Parallel {
         }
     }
 
+    /// How many blocks ``blocks(_:count:_:)`` will use for `count` items of `cost` work each.
+    static func blockCount(_ count: Int, grain: Int = 1, cost: Int = 1) -> Int {
+        max(1, min(workers, max(1, (count * cost) / grain), count))
+    }
+
+    /// Calls `body(block, lo, hi)` for `blocks` contiguous, disjoint ranges covering
+    /// `0..<count`, in parallel; `block` lets each worker own private scratch space.
+    static func blocks(_ count: Int, blocks: Int, _ body: (Int, Int, Int) -> Void) {
+        if blocks <= 1 {
+            if count > 0 { body(0, 0, count) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                let lo = count * t / blocks, hi = count * (t + 1) / blocks
+                if hi > lo { box.value(t, lo, hi) }
+            }
+        }
+    }
+
     /// Calls `body(i)` for each `i` in `0..<count`, distributed over the workers in contiguous
     /// blocks (one block per worker), for coarse items such as images of a batch.
     static func forEach(_ count: Int, _ body: (Int) -> Void) {
