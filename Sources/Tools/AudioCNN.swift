@@ -17,6 +17,8 @@ struct AudioCNN: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of the suite's hot paths.",
-        subcommands: []
+        subcommands: [
+            BenchOptim.self,
+        ]
     )
 }
