@@ -120,7 +120,11 @@ enum SafeTensorsConversion {
     ) {
         switch dtype {
         case .f32:
+            #if _endian(little)
+            destination.copyMemory(from: source, byteCount: count * 4)
+            #else
             for i in 0..<count { destination.storeBytes(of: source[i].bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
+            #endif
         case .f16:
             for i in 0..<count { destination.storeBytes(of: halfBits(from: source[i]).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
         case .bf16:

