@@ -24,6 +24,7 @@ struct Bench: AsyncParsableCommand {
             BenchTBLog.self,
             BenchLoader.self,
             BenchConv.self,
+            BenchOptim.self,
         ]
     )
 }

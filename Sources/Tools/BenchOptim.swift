@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import TensorKit
+
+/// `audiocnn bench optim`: one optimiser step and a safetensors checkpoint save/load over the
+/// AudioCNN ResNet-34's parameter shapes, beside PyTorch doing the same in the same run
+/// (Scripts/bench/bench_optim_torch.py).
+struct BenchOptim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optim",
+        abstract: "Time SGD/Adam/AdamW steps and safetensors save/load against PyTorch."
+    )
+
+    @Option(help: "Timed repetitions per measurement (the median is reported).")
+    var steps = 20
+
+    @Option(help: "The PyTorch counterpart script.")
+    var torchScript = "Scripts/bench/bench_optim_torch.py"
+
+    @Flag(help: "Skip the PyTorch comparison.")
+    var noTorch = false
+
+    /// torchvision's resnet34 layout with a 1-channel stem and 50 classes; the same list as the script.
+    static func resnet34Shapes(inChannels: Int = 1, classes: Int = 50) -> [[Int]] {
+        var shapes: [[Int]] = [[64, inChannels, 7, 7], [64], [64]]
+        var channels = 64
+        for (width, blocks, stride) in [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)] {
+            for b in 0..<blocks {
+                shapes += [[width, channels, 3, 3], [width], [width], [width, width, 3, 3], [width], [width]]
+                if b == 0 && (stride != 1 || channels != width) { shapes += [[width, channels, 1, 1], [width], [width]] }
+                channels = width
+            }
+        }
+        return shapes + [[classes, 512], [classes]]
+    }
+
+    func medianMilliseconds(_ repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
+        try body()  // warm-up: allocates optimiser state
+        var times: [Double] = []
+        for _ in 0..<repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    func run() throws {
+        var generator = SystemRandomNumberGenerator()
+        let shapes = BenchOptim.resnet34Shapes()
+        let parameters = try shapes.map { shape -> Parameter in
+            let n = shape.reduce(1, *)
+            let parameter = Parameter(try Tensor(shape: shape, scalars: (0..<n).map { _ in Float.random(in: -0.1...0.1, using: &generator) }))
+            parameter.grad = try Tensor(shape: shape, scalars: (0..<n).map { _ in Float.random(in: -1e-3...1e-3, using: &generator) })
+            return parameter
+        }
+        let count = parameters.reduce(0) { $0 + $1.value.count }
+
+        var torch: [String: Any] = [:]
+        if !noTorch {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", torchScript, "--steps", String(steps)]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                torch = object
+            } else {
+                print("PyTorch comparison failed (exit \(process.terminationStatus)); Swift figures only.")
+            }
+        }
+
+        print("Optimiser step over ResNet-34 shapes: \(count) parameters in \(shapes.count) tensors, median of \(steps)")
+        if let version = torch["torch"] { print("PyTorch \(version), \(torch["threads"] ?? "?") threads, in the same run") }
+        print("optimiser                        Swift ms   torch ms (default / fused)   torch/Swift")
+        let cases: [(String, () throws -> any Optimizer)] = [
+            ("SGD (momentum 0.9, Nesterov)", { try SGD(parameters, learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4, nesterov: true) }),
+            ("Adam", { try Adam(parameters, learningRate: 1e-3) }),
+            ("AdamW", { try AdamW(parameters, learningRate: 1e-3, weightDecay: 1e-2) }),
+        ]
+        for (name, make) in cases {
+            let optimizer = try make()
+            let ours = try medianMilliseconds(steps) { try optimizer.step() }
+            let reference = torch[name] as? [String: Double]
+            let fused = reference?["fused"]
+            let torchText = reference.map { String(format: "%8.1f / %@", $0["default"]!, fused.map { String(format: "%.1f", $0) } ?? "-") } ?? "-"
+            let ratio = reference.map { r in
+                String(format: "%.1fx / %@", r["default"]! / ours, fused.map { String(format: "%.2fx", $0 / ours) } ?? "-")
+            } ?? "-"
+            print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.1f", ours) + "   "
+                  + torchText.padding(toLength: 27, withPad: " ", startingAt: 0) + "  " + ratio)
+        }
+
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("bench-optim-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let url = directory.appendingPathComponent("ckpt.safetensors")
+        let repetitions = max(3, steps / 4)
+        let save = try medianMilliseconds(repetitions) {
+            var writer = SafeTensorsWriter()
+            for (index, parameter) in parameters.enumerated() { try writer.add("p\(index)", tensor: parameter.value) }
+            try writer.write(to: url)
+        }
+        var checksum: Float = 0
+        let load = try medianMilliseconds(repetitions) {
+            let file = try SafeTensorsFile(contentsOf: url)
+            for (_, tensor) in file.tensors() { checksum += tensor.withUnsafeBufferPointer { $0.reduce(0, +) } }
+        }
+        let megabytes = Double(count * 4) / 1e6
+        print(String(format: "safetensors %.0f MB checkpoint: save %.1f ms (torch %@), load + read all %.1f ms (torch %@)",
+                     megabytes, save, (torch["save_ms"] as? Double).map { String(format: "%.1f ms, %.2fx", $0, $0 / save) } ?? "-",
+                     load, (torch["load_ms"] as? Double).map { String(format: "%.1f ms, %.2fx", $0, $0 / load) } ?? "-"))
+        if checksum.isNaN { print("(checksum NaN)") }
+    }
+}
