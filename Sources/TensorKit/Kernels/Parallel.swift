@@ -1,0 +1,68 @@
+import Dispatch
+import Foundation
+
+/// Spreads loops over the machine's cores.
+///
+/// TensorKit does its own threading (OpenBLAS runs single-threaded inside each of TensorKit's
+/// workers; see `BLAS.swift`), so exactly one pool of busy threads competes for the cores.
+enum Parallel {
+    /// Worker count: the active processor count, or `TENSORKIT_NUM_THREADS` when set.
+    static let workers: Int = {
+        if let s = ProcessInfo.processInfo.environment["TENSORKIT_NUM_THREADS"], let n = Int(s), n > 0 {
+            return n
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
+
+    /// Calls `body(lo, hi)` on disjoint ranges covering `0..<count`, in parallel when there is at
+    /// least `grain` work per worker. `cost` is the work per index in arbitrary units (elements).
+    @inline(__always)
+    static func forRange(_ count: Int, grain: Int = 32_768, cost: Int = 1, _ body: (Int, Int) -> Void) {
+        let w = min(workers, max(1, (count * cost) / grain), count)
+        if w <= 1 {
+            if count > 0 { body(0, count) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: w) { t in
+                let lo = count * t / w, hi = count * (t + 1) / w
+                if hi > lo { box.value(lo, hi) }
+            }
+        }
+    }
+
+    /// How many blocks ``blocks(_:count:_:)`` will use for `count` items of `cost` work each.
+    static func blockCount(_ count: Int, grain: Int = 1, cost: Int = 1) -> Int {
+        max(1, min(workers, max(1, (count * cost) / grain), count))
+    }
+
+    /// Calls `body(block, lo, hi)` for `blocks` contiguous, disjoint ranges covering
+    /// `0..<count`, in parallel; `block` lets each worker own private scratch space.
+    static func blocks(_ count: Int, blocks: Int, _ body: (Int, Int, Int) -> Void) {
+        if blocks <= 1 {
+            if count > 0 { body(0, 0, count) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                let lo = count * t / blocks, hi = count * (t + 1) / blocks
+                if hi > lo { box.value(t, lo, hi) }
+            }
+        }
+    }
+
+    /// Calls `body(i)` for each `i` in `0..<count`, distributed over the workers in contiguous
+    /// blocks (one block per worker), for coarse items such as images of a batch.
+    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        forRange(count, grain: 1) { lo, hi in for i in lo..<hi { body(i) } }
+    }
+}
+
+/// Carries a value into a `@Sendable` closure when the code guarantees the accesses are
+/// disjoint (each worker writes its own range).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

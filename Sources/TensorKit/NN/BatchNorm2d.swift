@@ -1,0 +1,58 @@
+/// Batch normalisation over channels, as PyTorch's `nn.BatchNorm2d` (affine, tracking running
+/// statistics).
+///
+/// Parameters `weight` (1) and `bias` (0), `[features]`; buffers `running_mean` (0),
+/// `running_var` (1) and `num_batches_tracked` (int64 in checkpoints, shape `[]`). In training
+/// mode it normalises with the batch's statistics and updates the running ones; in evaluation
+/// mode it uses the running ones.
+public final class BatchNorm2d: Layer {
+    /// Scale γ, `[features]`.
+    public let weight: Parameter
+    /// Shift β, `[features]`.
+    public let bias: Parameter
+    /// Running mean, `[features]`.
+    public let runningMean: Buffer
+    /// Running (unbiased) variance, `[features]`.
+    public let runningVar: Buffer
+    /// How many training batches have updated the running statistics (shape `[]`).
+    public let numBatchesTracked: Buffer
+    /// Weight of each new batch in the running statistics.
+    public let momentum: Float
+    /// Added to the variance before the square root.
+    public let eps: Float
+    public var isTraining = true
+
+    /// Batch norm over `features` channels.
+    /// - Precondition: `features > 0`, `eps > 0`, `momentum` in `[0, 1]`.
+    public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        precondition(features > 0 && eps > 0 && momentum >= 0 && momentum <= 1,
+                     "TensorKit.BatchNorm2d: features \(features) must be positive, eps \(eps) > 0, momentum \(momentum) in [0, 1]")
+        weight = Parameter(Tensor(repeating: 1, shape: [features]))
+        bias = Parameter(Tensor(zeros: [features]))
+        runningMean = Buffer(Tensor(zeros: [features]))
+        runningVar = Buffer(Tensor(repeating: 1, shape: [features]))
+        numBatchesTracked = Buffer(Tensor(zeros: []), dtype: .int64)
+        self.momentum = momentum
+        self.eps = eps
+    }
+
+    public var namedOwnParameters: [(name: String, parameter: Parameter)] { [("weight", weight), ("bias", bias)] }
+    public var namedOwnBuffers: [(name: String, buffer: Buffer)] {
+        [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]
+    }
+
+    /// Normalises `input` (`[batch, features, height, width]`).
+    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, fusedReLU: false) }
+
+    /// Normalises `input`, then applies ReLU in the same pass when `fusedReLU` is true
+    /// (equal to `relu(self(input))`, one pass over memory fewer).
+    public func forward(_ input: Tensor, fusedReLU: Bool) -> Tensor {
+        let out = batchNorm2d(input, weight: weight.tensor, bias: bias.tensor,
+                              runningMean: &runningMean.value, runningVar: &runningVar.value,
+                              training: isTraining, momentum: momentum, eps: eps, fusedReLU: fusedReLU)
+        if isTraining {
+            numBatchesTracked.value = Tensor(numBatchesTracked.value.scalar + 1).reshaped(to: numBatchesTracked.value.shape)
+        }
+        return out
+    }
+}

@@ -1,0 +1,138 @@
+/// Batch normalisation over the channels of an NCHW tensor, as PyTorch's `F.batch_norm`,
+/// optionally followed by ReLU in the same pass.
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]`.
+///   - weight, bias: `[channels]` scale (γ) and shift (β), or `nil` for 1 and 0.
+///   - runningMean, runningVar: `[channels]` running statistics. In training they are
+///     updated as `(1 − momentum)·running + momentum·batch`, with the *unbiased* batch variance
+///     (PyTorch's convention); in evaluation they normalise the input.
+///   - training: use the batch's statistics (`true`) or the running ones (`false`).
+///   - momentum: weight of the new batch in the running statistics (PyTorch's default 0.1).
+///   - eps: added to the variance before the square root (default 1e-5).
+///   - fusedReLU: apply `max(·, 0)` to the result in the same pass.
+/// - Returns: a tensor of the input's shape. Differentiable in `input`, `weight` and `bias`.
+/// - Precondition: shapes agree; in training there is more than one value per channel.
+public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
+                        runningMean: inout Tensor, runningVar: inout Tensor,
+                        training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
+                        fusedReLU: Bool = false) -> Tensor {
+    precondition(input.rank == 4, "TensorKit.batchNorm2d: input must be [N, C, H, W], got shape \(input.shape)")
+    let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
+    for (name, t) in [("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVar", runningVar)] {
+        if let t {
+            precondition(t.shape == [c], "TensorKit.batchNorm2d: \(name) shape \(t.shape) does not match \(c) channels of input \(input.shape)")
+        }
+    }
+    let m = n * hw
+    precondition(!training || m > 1,
+                 "TensorKit.batchNorm2d: training needs more than one value per channel, input shape \(input.shape)")
+    let mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
+    let x = input.pointer, mp = mean.pointer, sp = invStd.pointer
+    if training {
+        runningMean.makeUnique()
+        runningVar.makeUnique()
+        let rm = runningMean.pointer, rv = runningVar.pointer
+        Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+            for ch in lo..<hi {
+                var s = 0.0
+                for b in 0..<n { s += Kernels.sum(x + (b * c + ch) * hw, count: hw) }
+                let mu = s / Double(m)
+                var ss = 0.0
+                let muF = Float(mu)
+                for b in 0..<n {
+                    let seg = x + (b * c + ch) * hw
+                    var acc: Float = 0
+                    for i in 0..<hw { let d = seg[i] - muF; acc += d * d }
+                    ss += Double(acc)
+                }
+                let variance = ss / Double(m)
+                mp[ch] = muF
+                sp[ch] = Float(1 / (variance + Double(eps)).squareRoot())
+                rm[ch] = (1 - momentum) * rm[ch] + momentum * muF
+                rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(variance * Double(m) / Double(m - 1))
+            }
+        }
+    } else {
+        let rm = runningMean.pointer, rv = runningVar.pointer
+        for ch in 0..<c {
+            mp[ch] = rm[ch]
+            sp[ch] = 1 / (rv[ch] + eps).squareRoot()
+        }
+    }
+    let out = Tensor(uninitializedShape: input.shape)
+    let y = out.pointer, gp = weight?.pointer, bp = bias?.pointer
+    Parallel.forRange(n * c, grain: 1, cost: hw) { lo, hi in
+        for plane in lo..<hi {
+            let ch = plane % c
+            let a = (gp?[ch] ?? 1) * sp[ch]
+            let shift = (bp?[ch] ?? 0) - mp[ch] * a
+            let src = x + plane * hw, dst = y + plane * hw
+            if fusedReLU {
+                for i in 0..<hw { dst[i] = Swift.max(a * src[i] + shift, 0) }
+            } else {
+                for i in 0..<hw { dst[i] = a * src[i] + shift }
+            }
+        }
+    }
+    var inputs = [input]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    let savedX = input.detached, savedY = out.detached, savedW = weight?.detached
+    let needX = input.requiresGrad, needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
+    let hasW = weight != nil, hasB = bias != nil
+    return Tensor.record(fusedReLU ? "batchNorm2d+relu" : "batchNorm2d", out, inputs: inputs) { g in
+        let dy = fusedReLU ? Tensor.reluBackward(g, output: savedY) : g
+        let grads = BatchNormKernels.backward(dy: dy, x: savedX, weight: savedW, mean: mean, invStd: invStd,
+                                              training: training, needX: needX)
+        var result: [Tensor?] = [grads.dx]
+        if hasW { result.append(needW ? grads.dWeight : nil) }
+        if hasB { result.append(needB ? grads.dBias : nil) }
+        return result
+    }
+}
+
+enum BatchNormKernels {
+    /// Gradients of batch norm given the (ReLU-masked) output gradient `dy`.
+    static func backward(dy: Tensor, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
+                         training: Bool, needX: Bool) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
+        let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
+        let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
+        let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
+        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer
+        let wp = weight?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer, dxp = dx?.pointer
+        Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+            for ch in lo..<hi {
+                let mu = mp[ch], istd = sp[ch]
+                var sumDy = 0.0, sumDyXc = 0.0
+                for b in 0..<n {
+                    let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw
+                    var a1: Float = 0, a2: Float = 0
+                    for i in 0..<hw { a1 += gs[i]; a2 += gs[i] * (xs[i] - mu) }
+                    sumDy += Double(a1); sumDyXc += Double(a2)
+                }
+                dbp[ch] = Float(sumDy)
+                dwp[ch] = Float(sumDyXc) * istd
+                guard let dxp else { continue }
+                let gamma = wp?[ch] ?? 1
+                if training {
+                    // dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂))
+                    let k = gamma * istd
+                    let meanDy = Float(sumDy / Double(m))
+                    let proj = Float(sumDyXc / Double(m)) * istd * istd
+                    for b in 0..<n {
+                        let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
+                        for i in 0..<hw { ds[i] = k * (gs[i] - meanDy - (xs[i] - mu) * proj) }
+                    }
+                } else {
+                    let k = gamma * istd
+                    for b in 0..<n {
+                        let gs = g + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
+                        for i in 0..<hw { ds[i] = k * gs[i] }
+                    }
+                }
+            }
+        }
+        return (dx, dWeight, dBias)
+    }
+}

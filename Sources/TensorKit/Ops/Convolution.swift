@@ -1,0 +1,271 @@
+/// 2-D convolution (cross-correlation, as PyTorch's `conv2d`) over NCHW tensors.
+///
+/// - Parameters:
+///   - input: `[batch, inChannels, height, width]`.
+///   - weight: `[outChannels, inChannels, kernelHeight, kernelWidth]`.
+///   - bias: `[outChannels]`, or `nil` for none.
+///   - stride: step between windows, in input pixels (both axes).
+///   - padding: zeros added on every side, in pixels (both axes).
+/// - Returns: `[batch, outChannels, (height + 2·padding − kernelHeight) / stride + 1, …width…]`.
+/// - Precondition: ranks and channel counts agree, the padded input is at least one kernel
+///   large, `stride >= 1`, `padding >= 0`.
+///
+/// Differentiable in all three inputs. Runs as im2col + OpenBLAS SGEMM, with the images of the
+/// batch spread over the cores (several small images per GEMM); 1×1 stride-1 convolutions skip
+/// im2col entirely.
+public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {
+    conv2d(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding))
+}
+
+/// ``conv2d(_:weight:bias:stride:padding:)`` with separate (height, width) stride and padding.
+public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+                   stride: (Int, Int), padding: (Int, Int)) -> Tensor {
+    precondition(input.rank == 4, "TensorKit.conv2d: input must be [N, C, H, W], got shape \(input.shape)")
+    precondition(weight.rank == 4, "TensorKit.conv2d: weight must be [O, C, kH, kW], got shape \(weight.shape)")
+    precondition(input.shape[1] == weight.shape[1],
+                 "TensorKit.conv2d: input shape \(input.shape) has \(input.shape[1]) channels, weight shape \(weight.shape) expects \(weight.shape[1])")
+    precondition(stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
+                 "TensorKit.conv2d: stride \(stride) must be >= 1 and padding \(padding) >= 0")
+    if let bias {
+        precondition(bias.shape == [weight.shape[0]],
+                     "TensorKit.conv2d: bias shape \(bias.shape) does not match \(weight.shape[0]) output channels")
+    }
+    let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                         outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+                         strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
+    precondition(input.shape[2] + 2 * padding.0 >= weight.shape[2] && input.shape[3] + 2 * padding.1 >= weight.shape[3],
+                 "TensorKit.conv2d: padded input \(input.shape) is smaller than the kernel \(weight.shape)")
+    let y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
+    ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias?.pointer, g, y: y.pointer)
+    let x = input.detached, w = weight.detached
+    let needX = input.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
+    var inputs = [input, weight]
+    if let bias { inputs.append(bias) }
+    return Tensor.record("conv2d", y, inputs: inputs) { gy in
+        let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
+        let dw: Tensor? = needW ? Tensor(uninitializedShape: w.shape) : nil
+        ConvKernels.backward(gy: gy.pointer, x: x.pointer, w: w.pointer, g, dx: dx?.pointer, dw: dw?.pointer)
+        var db: Tensor? = nil
+        if needB {
+            let b = Tensor(uninitializedShape: [g.outChannels])
+            ConvKernels.biasGrad(gy.pointer, g, into: b.pointer)
+            db = b
+        }
+        return [dx, dw, db]
+    }
+}
+
+/// Forward and backward kernels of ``conv2d(_:weight:bias:stride:padding:)``.
+enum ConvKernels {
+    /// Minimum GEMM columns per call: images with smaller output planes are unfolded side by
+    /// side so that one GEMM covers several (OpenBLAS packs the weights once per call, and its
+    /// kernels are inefficient on narrow matrices).
+    nonisolated(unsafe) static var targetColumns: Int = {
+        if let s = ProcessInfo.processInfo.environment["TENSORKIT_CONV_COLUMNS"], let n = Int(s), n > 0 { return n }
+        return 384
+    }()
+
+    static func groupSize(_ g: ConvGeometry, imagesPerWorker: Int) -> Int {
+        let p = max(g.plane, 1)
+        if p >= targetColumns { return 1 }
+        return max(1, min(imagesPerWorker, (targetColumns + p - 1) / p))
+    }
+
+    /// `y = conv(x, w) + bias`; all NCHW, `y` uninitialised on entry.
+    static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>) {
+        let blocks = Parallel.blockCount(g.batch)
+        let inner = blocks == 1 && Parallel.workers > 1
+        Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
+            forwardImages(lo, hi, x: x, w: w, bias: bias, g, y: y, parallelInside: inner)
+        }
+    }
+
+    private static func forwardImages(_ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                                      bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+                                      y: UnsafeMutablePointer<Float>, parallelInside inner: Bool) {
+        let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
+        let imageIn = c * g.height * g.width, imageOut = o * p
+        let gs = groupSize(g, imagesPerWorker: hi - lo)
+        let col: TensorStorage? = (g.isPointwise && gs == 1) ? nil : TensorStorage(capacity: k * gs * p)
+        let tmp: TensorStorage? = gs > 1 ? TensorStorage(capacity: o * gs * p) : nil
+        var i = lo
+        while i < hi {
+            if gs == 1 {
+                let b: UnsafePointer<Float>
+                if let col {
+                    unfold(x + i * imageIn, g, into: col.pointer, ld: p, parallel: inner)
+                    b = UnsafePointer(col.pointer)
+                } else {
+                    b = x + i * imageIn
+                }
+                let yi = y + i * imageOut
+                BLAS.gemm(.none, .none, m: o, n: p, k: k, a: w, lda: k, b: b, ldb: p, c: yi, ldc: p, parallel: inner)
+                if let bias { addBias(yi, bias, channels: o, plane: p, parallel: inner) }
+                i += 1
+            } else {
+                let n = min(gs, hi - i), ld = n * p
+                let colp = col!.pointer, tmpp = tmp!.pointer
+                for j in 0..<n {
+                    let xi = x + (i + j) * imageIn
+                    if g.isPointwise {
+                        for ch in 0..<c { (colp + ch * ld + j * p).update(from: xi + ch * p, count: p) }
+                    } else {
+                        Im2col.unfold(xi, g, into: colp + j * p, ld: ld, channels: 0, c)
+                    }
+                }
+                BLAS.gemm(.none, .none, m: o, n: ld, k: k, a: w, lda: k, b: colp, ldb: ld, c: tmpp, ldc: ld)
+                for j in 0..<n {
+                    let yi = y + (i + j) * imageOut
+                    for oc in 0..<o {
+                        let src = tmpp + oc * ld + j * p, dst = yi + oc * p
+                        if let bias {
+                            let bv = bias[oc]
+                            for q in 0..<p { dst[q] = src[q] + bv }
+                        } else {
+                            dst.update(from: src, count: p)
+                        }
+                    }
+                }
+                i += n
+            }
+        }
+    }
+
+    /// Gradients of the input (`dx`, `[N, C, H, W]`) and weight (`dw`, `[O, C, kH, kW]`) from
+    /// the output gradient `gy`; either may be `nil` when not needed. Both are overwritten.
+    static func backward(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                         _ g: ConvGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        let blocks = Parallel.blockCount(g.batch)
+        let inner = blocks == 1 && Parallel.workers > 1
+        let wCount = g.outChannels * g.patch
+        // Block 0 accumulates straight into dw; the others into private buffers summed at the end.
+        let partials: [TensorStorage] = dw == nil ? [] : (1..<max(blocks, 1)).map { _ in TensorStorage(capacity: wCount) }
+        Parallel.blocks(g.batch, blocks: blocks) { t, lo, hi in
+            let dwt: UnsafeMutablePointer<Float>? = dw.map { t == 0 ? $0 : partials[t - 1].pointer }
+            backwardImages(lo, hi, gy: gy, x: x, w: w, g, dx: dx, dw: dwt, parallelInside: inner)
+        }
+        if let dw {
+            for part in partials { Kernels.addInPlace(dw, part.pointer, count: wCount) }
+        }
+    }
+
+    private static func backwardImages(_ lo: Int, _ hi: Int, gy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                       w: UnsafePointer<Float>, _ g: ConvGeometry,
+                                       dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+                                       parallelInside inner: Bool) {
+        let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
+        let imageIn = c * g.height * g.width, imageOut = o * p
+        let gs = groupSize(g, imagesPerWorker: hi - lo)
+        let direct = g.isPointwise && gs == 1
+        let col: TensorStorage? = (dw != nil && !direct) ? TensorStorage(capacity: k * gs * p) : nil
+        let dcol: TensorStorage? = (dx != nil && !direct) ? TensorStorage(capacity: k * gs * p) : nil
+        let gyg: TensorStorage? = gs > 1 ? TensorStorage(capacity: o * gs * p) : nil
+        var first = true
+        var i = lo
+        while i < hi {
+            let n = min(gs, hi - i), ld = n * p
+            let dy: UnsafePointer<Float>
+            if let gyg {
+                for j in 0..<n {
+                    let src = gy + (i + j) * imageOut
+                    for oc in 0..<o { (gyg.pointer + oc * ld + j * p).update(from: src + oc * p, count: p) }
+                }
+                dy = UnsafePointer(gyg.pointer)
+            } else {
+                dy = gy + i * imageOut
+            }
+            if let dw {
+                let xs: UnsafePointer<Float>
+                if let col {
+                    for j in 0..<n {
+                        let xi = x + (i + j) * imageIn
+                        if g.isPointwise {
+                            for ch in 0..<c { (col.pointer + ch * ld + j * p).update(from: xi + ch * p, count: p) }
+                        } else if n == 1 {
+                            unfold(xi, g, into: col.pointer, ld: ld, parallel: inner)
+                        } else {
+                            Im2col.unfold(xi, g, into: col.pointer + j * p, ld: ld, channels: 0, c)
+                        }
+                    }
+                    xs = UnsafePointer(col.pointer)
+                } else {
+                    xs = x + i * imageIn
+                }
+                BLAS.gemm(.none, .transposed, m: o, n: k, k: ld, a: dy, lda: ld, b: xs, ldb: ld,
+                          beta: first ? 0 : 1, c: dw, ldc: k, parallel: inner)
+            }
+            if let dx {
+                if direct {
+                    BLAS.gemm(.transposed, .none, m: k, n: p, k: o, a: w, lda: k, b: dy, ldb: p,
+                              c: dx + i * imageIn, ldc: p, parallel: inner)
+                } else {
+                    let dc = dcol!.pointer
+                    BLAS.gemm(.transposed, .none, m: k, n: ld, k: o, a: w, lda: k, b: dy, ldb: ld,
+                              c: dc, ldc: ld, parallel: inner)
+                    for j in 0..<n {
+                        let dxi = dx + (i + j) * imageIn
+                        if g.isPointwise {
+                            for ch in 0..<c { (dxi + ch * p).update(from: dc + ch * ld + j * p, count: p) }
+                        } else {
+                            fold(UnsafePointer(dc + j * p), ld: ld, g, into: dxi, parallel: inner && n == 1)
+                        }
+                    }
+                }
+            }
+            first = false
+            i += n
+        }
+    }
+
+    /// `db[o] = Σ_{n,p} gy[n, o, p]`.
+    static func biasGrad(_ gy: UnsafePointer<Float>, _ g: ConvGeometry, into db: UnsafeMutablePointer<Float>) {
+        let o = g.outChannels, p = g.plane
+        Parallel.forRange(o, grain: 1, cost: 1) { lo, hi in
+            for oc in lo..<hi {
+                var s = 0.0
+                for n in 0..<g.batch { s += Kernels.sum(gy + (n * o + oc) * p, count: p) }
+                db[oc] = Float(s)
+            }
+        }
+    }
+
+    private static func unfold(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>,
+                               ld: Int, parallel: Bool) {
+        if parallel {
+            Parallel.forRange(g.inChannels, grain: 1) { lo, hi in
+                Im2col.unfold(x, g, into: col, ld: ld, channels: lo, hi)
+            }
+        } else {
+            Im2col.unfold(x, g, into: col, ld: ld, channels: 0, g.inChannels)
+        }
+    }
+
+    /// Zeroes `dx` (one image) and folds `col` into it.
+    private static func fold(_ col: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry,
+                             into dx: UnsafeMutablePointer<Float>, parallel: Bool) {
+        let hw = g.height * g.width
+        if parallel {
+            Parallel.forRange(g.inChannels, grain: 1) { lo, hi in
+                (dx + lo * hw).update(repeating: 0, count: (hi - lo) * hw)
+                Im2col.fold(col, ld: ld, g, into: dx, channels: lo, hi)
+            }
+        } else {
+            dx.update(repeating: 0, count: g.inChannels * hw)
+            Im2col.fold(col, ld: ld, g, into: dx, channels: 0, g.inChannels)
+        }
+    }
+
+    private static func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>,
+                                channels: Int, plane: Int, parallel: Bool) {
+        let body = { (lo: Int, hi: Int) in
+            for oc in lo..<hi {
+                let b = bias[oc], row = y + oc * plane
+                for q in 0..<plane { row[q] += b }
+            }
+        }
+        if parallel { Parallel.forRange(channels, grain: 1, body) } else { body(0, channels) }
+    }
+}
+
+import Foundation

@@ -1,0 +1,120 @@
+/// 2-D max pooling over NCHW tensors, as PyTorch's `max_pool2d` (padding counts as −∞,
+/// output size rounded down).
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]`.
+///   - kernelSize: window side, in pixels.
+///   - stride: step between windows (default: `kernelSize`).
+///   - padding: implicit −∞ border, at most half the kernel size.
+/// - Returns: `[batch, channels, (height + 2·padding − kernelSize) / stride + 1, …]`.
+///   Differentiable: the gradient goes to the maximum of each window (the first one on ties).
+public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
+    let s = stride ?? kernelSize
+    precondition(input.rank == 4, "TensorKit.maxPool2d: input must be [N, C, H, W], got shape \(input.shape)")
+    precondition(kernelSize >= 1 && s >= 1 && padding >= 0 && 2 * padding <= kernelSize,
+                 "TensorKit.maxPool2d: kernelSize \(kernelSize), stride \(s), padding \(padding): need kernel, stride >= 1 and padding <= kernel/2")
+    let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                         outChannels: input.shape[1], kernelH: kernelSize, kernelW: kernelSize,
+                         strideH: s, strideW: s, padH: padding, padW: padding)
+    precondition(g.outHeight >= 1 && g.outWidth >= 1,
+                 "TensorKit.maxPool2d: input \(input.shape) is smaller than the window \(kernelSize)")
+    let planes = g.batch * g.inChannels, hw = g.height * g.width, ohw = g.plane
+    let out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
+    let needGrad = GradMode.isEnabled && input.requiresGrad
+    var argmax = needGrad ? [Int32](repeating: 0, count: planes * ohw) : []
+    let x = input.pointer, y = out.pointer
+    argmax.withUnsafeMutableBufferPointer { am in
+        let amp = needGrad ? am.baseAddress : nil
+        Parallel.forRange(planes, grain: 1, cost: ohw * kernelSize * kernelSize) { lo, hi in
+            for plane in lo..<hi {
+                let src = x + plane * hw, dst = y + plane * ohw
+                for oh in 0..<g.outHeight {
+                    let h0 = oh * s - padding
+                    let hLo = Swift.max(h0, 0), hHi = Swift.min(h0 + kernelSize, g.height)
+                    for ow in 0..<g.outWidth {
+                        let w0 = ow * s - padding
+                        let wLo = Swift.max(w0, 0), wHi = Swift.min(w0 + kernelSize, g.width)
+                        var best = -Float.infinity, at = hLo * g.width + wLo
+                        for ih in hLo..<hHi {
+                            for iw in wLo..<wHi {
+                                let v = src[ih * g.width + iw]
+                                if v > best || v.isNaN { best = v; at = ih * g.width + iw }
+                            }
+                        }
+                        dst[oh * g.outWidth + ow] = best
+                        if let amp { amp[plane * ohw + oh * g.outWidth + ow] = Int32(at) }
+                    }
+                }
+            }
+        }
+    }
+    let inputShape = input.shape
+    return Tensor.record("maxPool2d", out, inputs: [input]) { gy in
+        let dx = Tensor(zeros: inputShape)
+        let gp = gy.pointer, d = dx.pointer
+        argmax.withUnsafeBufferPointer { am in
+            let amp = am.baseAddress!
+            Parallel.forRange(planes, grain: 1, cost: ohw) { lo, hi in
+                for plane in lo..<hi {
+                    let dst = d + plane * hw
+                    for j in 0..<ohw { dst[Int(amp[plane * ohw + j])] += gp[plane * ohw + j] }
+                }
+            }
+        }
+        return [dx]
+    }
+}
+
+/// 2-D adaptive average pooling over NCHW tensors, as PyTorch's `adaptive_avg_pool2d`: output
+/// cell `(i, j)` averages input rows `⌊i·H/oh⌋ ..< ⌈(i+1)·H/oh⌉` and the same for columns.
+///
+/// - Parameters:
+///   - input: `[batch, channels, height, width]`.
+///   - outputSize: `(oh, ow)`; `(1, 1)` is global average pooling.
+/// - Returns: `[batch, channels, oh, ow]`. Differentiable.
+public func adaptiveAvgPool2d(_ input: Tensor, outputSize: (Int, Int) = (1, 1)) -> Tensor {
+    precondition(input.rank == 4, "TensorKit.adaptiveAvgPool2d: input must be [N, C, H, W], got shape \(input.shape)")
+    let (oh, ow) = outputSize
+    let h = input.shape[2], w = input.shape[3]
+    precondition(oh >= 1 && ow >= 1 && h >= 1 && w >= 1,
+                 "TensorKit.adaptiveAvgPool2d: output size \(outputSize) and input \(input.shape) must be non-empty")
+    let planes = input.shape[0] * input.shape[1], hw = h * w, ohw = oh * ow
+    let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], oh, ow])
+    let x = input.pointer, y = out.pointer
+    @inline(__always) func bounds(_ i: Int, _ o: Int, _ n: Int) -> (Int, Int) {
+        (i * n / o, ((i + 1) * n + o - 1) / o)
+    }
+    Parallel.forRange(planes, grain: 1, cost: hw) { lo, hi in
+        for plane in lo..<hi {
+            let src = x + plane * hw
+            for i in 0..<oh {
+                let (h0, h1) = bounds(i, oh, h)
+                for j in 0..<ow {
+                    let (w0, w1) = bounds(j, ow, w)
+                    var s: Float = 0
+                    for r in h0..<h1 { for q in w0..<w1 { s += src[r * w + q] } }
+                    y[plane * ohw + i * ow + j] = s / Float((h1 - h0) * (w1 - w0))
+                }
+            }
+        }
+    }
+    let inputShape = input.shape
+    return Tensor.record("adaptiveAvgPool2d", out, inputs: [input]) { gy in
+        let dx = Tensor(zeros: inputShape)
+        let gp = gy.pointer, d = dx.pointer
+        Parallel.forRange(planes, grain: 1, cost: hw) { lo, hi in
+            for plane in lo..<hi {
+                let dst = d + plane * hw
+                for i in 0..<oh {
+                    let (h0, h1) = bounds(i, oh, h)
+                    for j in 0..<ow {
+                        let (w0, w1) = bounds(j, ow, w)
+                        let v = gp[plane * ohw + i * ow + j] / Float((h1 - h0) * (w1 - w0))
+                        for r in h0..<h1 { for q in w0..<w1 { dst[r * w + q] += v } }
+                    }
+                }
+            }
+        }
+        return [dx]
+    }
+}

@@ -1,0 +1,85 @@
+import XCTest
+@testable import TensorKit
+
+/// The tape itself: accumulation, no-grad scopes, freeing the graph, flat memory.
+final class AutogradTests: XCTestCase {
+    func testGradientsAccumulateAcrossUsesAndCalls() {
+        let x = Tensor([1, 2, 3]).requiringGrad()
+        // y = x·x + 3x uses x three times: dy/dx = 2x + 3.
+        let y = (x * x + x * 3).sum()
+        y.backward()
+        XCTAssertEqual(x.grad?.scalars, [5, 7, 9])
+        (x * 2).sum().backward()
+        XCTAssertEqual(x.grad?.scalars, [7, 9, 11], "a second backward adds to the gradient")
+    }
+
+    func testParameterGradientsGoToParameterAndZeroGrad() {
+        let p = Parameter(Tensor([1, -2]))
+        (p.tensor * p.tensor).sum().backward()
+        XCTAssertEqual(p.grad?.scalars, [2, -4])
+        p.zeroGrad()
+        XCTAssertNil(p.grad)
+        p.requiresGrad = false
+        XCTAssertFalse(p.tensor.requiresGrad)
+    }
+
+    func testNoGradScopeRecordsNothing() {
+        let x = Tensor([1, 2]).requiringGrad()
+        let y = withNoGrad { (x * x).sum() }
+        XCTAssertFalse(y.requiresGrad)
+        XCTAssertTrue((x * x).sum().requiresGrad)
+    }
+
+    func testGraphIsFreedAfterBackward() {
+        weak var inner: GradNode?
+        let x = Tensor([1, 2, 3]).requiringGrad()
+        let loss: Tensor = {
+            let h = x.relu()
+            inner = h.node
+            return (h * h).sum()
+        }()
+        XCTAssertNotNil(inner, "the graph is alive before backward")
+        loss.backward()
+        XCTAssertNil(inner, "backward releases the intermediate nodes")
+        XCTAssertEqual(x.grad?.scalars, [2, 4, 6])
+    }
+
+    func testCopyOnWriteKeepsSavedTensorsIntact() {
+        var x = Tensor([1, 2, 3])
+        let p = x.requiringGrad()
+        let y = (p * p).sum()
+        x.withUnsafeMutableBufferPointer { $0[0] = 100 }  // does not touch p's buffer
+        y.backward()
+        XCTAssertEqual(p.grad?.scalars, [2, 4, 6])
+        XCTAssertEqual(p.scalars, [1, 2, 3])
+    }
+
+    func testThousandTrainingStepsKeepMemoryFlat() {
+        var g = RandomGenerator(seed: 3)
+        let net = Sequential(Conv2d(2, 8, kernelSize: 3, padding: 1, generator: &g), BatchNorm2d(8), ReLU(),
+                             AdaptiveAvgPool2d(), Flatten(), Linear(8, 4, generator: &g))
+        let x = randomTensor([4, 2, 9, 9], seed: 4)
+        func step() {
+            let loss = crossEntropy(net(x), labels: [0, 1, 2, 3], labelSmoothing: 0.1)
+            loss.backward()
+            withNoGrad {
+                for p in net.parameters() {
+                    guard let grad = p.grad else { continue }
+                    p.value = p.value - grad * 0.01
+                    p.zeroGrad()
+                }
+            }
+        }
+        for _ in 0..<100 { step() }
+        let before = residentBytes()
+        for _ in 0..<1000 { step() }
+        let after = residentBytes()
+        XCTAssertLessThan(after - before, 4 << 20, "resident memory grew by \(after - before) bytes over 1,000 steps")
+    }
+
+    private func residentBytes() -> Int {
+        guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = s.split(separator: " ")
+        return (Int(fields[1]) ?? 0) * 4096
+    }
+}
