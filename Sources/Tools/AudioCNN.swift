@@ -17,6 +17,6 @@ struct AudioCNN: AsyncParsableCommand {
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of the suite's hot paths.",
-        subcommands: []
+        subcommands: [Train.self, Infer.self]
     )
 }
