@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport", "_CSndFile"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
-        .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "_TestSupport"]),
+        .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

@@ -25,6 +25,8 @@ struct Bench: AsyncParsableCommand {
             BenchLoader.self,
             BenchConv.self,
             BenchOptim.self,
+            Train.self,
+            Infer.self,
         ]
     )
 }

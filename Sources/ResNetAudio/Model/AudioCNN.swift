@@ -1,0 +1,106 @@
+import TensorKit
+
+/// The ResNet-style classifier of log-Mel spectrograms.
+///
+/// Input `[batch, 1, mels, frames]` (any size: global pooling makes the head independent of
+/// it), output logits `[batch, numClasses]`. Architecture: stem `Conv2d(1→stem, 7x7, stride 2,
+/// padding 3, no bias) - BN - ReLU - MaxPool(3, 2, 1)`; stages of ``ResidualBlock``s (the first
+/// block of every stage after the first has stride 2 and a projection shortcut); head
+/// `AdaptiveAvgPool(1x1) - flatten - Dropout - Linear`.
+///
+/// State-dict keys are exactly PyTorch's for the reference module tree (`conv1.0.weight`,
+/// `conv1.1.running_mean`, `layer1.0.bn1.weight`, `layer2.0.shortcut.0.weight`, `fc.weight`,
+/// …), so weights move between the two with ``Checkpoint``.
+public final class AudioCNN: Module {
+    /// The configuration this model was built from.
+    public let config: AudioCNNConfig
+    /// `Conv2d - BatchNorm2d - ReLU - MaxPool2d`, named `conv1.0` … `conv1.3`.
+    public let stem: Sequential
+    let stages: [Stage]
+    let pool = AdaptiveAvgPool2d()
+    /// The head's dropout (reseed its generator for reproducible training).
+    public let dropout: Dropout
+    /// The classifier, `[numClasses, widths.last]`.
+    public let fc: Linear
+    public var isTraining = true
+
+    /// Builds a model with PyTorch's default initialisation drawn from `generator`.
+    /// - Throws: ``ModelError/invalidConfig(_:)``.
+    public init(config: AudioCNNConfig, generator: inout RandomGenerator) throws(ModelError) {
+        try config.validate()
+        self.config = config
+        stem = Sequential(
+            Conv2d(1, config.stemChannels, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
+            BatchNorm2d(config.stemChannels), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
+        var channels = config.stemChannels
+        var stages: [Stage] = []
+        for (n, (depth, width)) in zip(config.depths, config.widths).enumerated() {
+            var blocks: [ResidualBlock] = []
+            for i in 0..<depth {
+                blocks.append(ResidualBlock(channels, width, stride: (i == 0 && n > 0) ? 2 : 1, generator: &generator))
+                channels = width
+            }
+            stages.append(Stage(blocks))
+        }
+        self.stages = stages
+        dropout = Dropout(p: config.dropout, seed: generator.next())
+        fc = Linear(channels, config.numClasses, generator: &generator)
+    }
+
+    /// ``init(config:generator:)`` with a generator seeded from `seed`.
+    public convenience init(config: AudioCNNConfig, seed: UInt64 = 0) throws(ModelError) {
+        var generator = RandomGenerator(seed: seed)
+        try self.init(config: config, generator: &generator)
+    }
+
+    public var namedChildren: [(name: String, module: any Module)] {
+        var children: [(name: String, module: any Module)] = [("conv1", stem)]
+        for (n, stage) in stages.enumerated() { children.append(("layer\(n + 1)", stage)) }
+        // Pooling and dropout have no state; they are children so train()/eval() reach them.
+        children += [("avgpool", pool), ("dropout", dropout), ("fc", fc)]
+        return children
+    }
+
+    /// Logits `[batch, numClasses]` for `input` `[batch, 1, mels, frames]`.
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        var ignored: FeatureMaps? = nil
+        return forward(input, capture: &ignored)
+    }
+
+    /// Logits and every feature map (see ``FeatureMaps``) for `input`.
+    public func forwardWithFeatureMaps(_ input: Tensor) -> (logits: Tensor, featureMaps: FeatureMaps) {
+        var maps: FeatureMaps? = FeatureMaps()
+        let logits = forward(input, capture: &maps)
+        return (logits, maps!)
+    }
+
+    /// Checks that `input` is `[batch, 1, height, width]` with a height and width the stem and
+    /// stages can reduce (at least 1x1 after every stride).
+    /// - Throws: ``ModelError/invalidInput(shape:expected:)``.
+    public func validateInput(_ input: Tensor) throws(ModelError) {
+        let s = input.shape
+        guard s.count == 4, s[0] > 0, s[1] == 1, s[2] > 0, s[3] > 0 else {
+            throw .invalidInput(shape: s, expected: "[batch, 1, mels, frames] with positive sizes")
+        }
+    }
+
+    private func forward(_ input: Tensor, capture maps: inout FeatureMaps?) -> Tensor {
+        var x = stem(input)
+        maps?.append("conv1", x)
+        for (n, stage) in stages.enumerated() {
+            for (i, block) in stage.blocks.enumerated() {
+                if maps != nil {
+                    let (sum, out) = block.forwardCapturing(x)
+                    maps?.append("layer\(n + 1).block\(i).conv", sum)
+                    maps?.append("layer\(n + 1).block\(i).relu", out)
+                    x = out
+                } else {
+                    x = block(x)
+                }
+            }
+            maps?.append("layer\(n + 1)", x)
+        }
+        x = pool(x).flattened(startDim: 1)
+        return fc(dropout(x))
+    }
+}

@@ -1,0 +1,69 @@
+import TensorKit
+
+/// A basic residual block: `conv3x3(stride) - BN - ReLU - conv3x3 - BN`, plus the shortcut,
+/// then ReLU. The shortcut is the identity, or a 1x1 convolution (no bias) with BN when the
+/// stride or the channel count changes.
+///
+/// State-dict names as PyTorch's `ResidualBlock`: `conv1`, `bn1`, `conv2`, `bn2`, and
+/// `shortcut.0` / `shortcut.1` when the projection exists.
+public final class ResidualBlock: Layer {
+    public let conv1: Conv2d
+    public let bn1: BatchNorm2d
+    public let conv2: Conv2d
+    public let bn2: BatchNorm2d
+    /// The projection shortcut (1x1 conv + BN), or `nil` for the identity.
+    public let shortcut: Sequential?
+    public var isTraining = true
+
+    /// A block from `inChannels` to `outChannels`; `stride` 2 halves height and width.
+    public init(_ inChannels: Int, _ outChannels: Int, stride: Int = 1, generator: inout RandomGenerator) {
+        conv1 = Conv2d(inChannels, outChannels, kernelSize: 3, stride: stride, padding: 1, bias: false, generator: &generator)
+        bn1 = BatchNorm2d(outChannels)
+        conv2 = Conv2d(outChannels, outChannels, kernelSize: 3, stride: 1, padding: 1, bias: false, generator: &generator)
+        bn2 = BatchNorm2d(outChannels)
+        if stride != 1 || inChannels != outChannels {
+            shortcut = Sequential(
+                Conv2d(inChannels, outChannels, kernelSize: 1, stride: stride, bias: false, generator: &generator),
+                BatchNorm2d(outChannels))
+        } else {
+            shortcut = nil
+        }
+    }
+
+    public var namedChildren: [(name: String, module: any Module)] {
+        var children: [(name: String, module: any Module)] = [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
+        if let shortcut { children.append(("shortcut", shortcut)) }
+        return children
+    }
+
+    /// The block's output, `[batch, outChannels, H', W']`.
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let (residual, skip) = branches(input)
+        return addReLU(residual, skip)
+    }
+
+    /// The output together with the sum before the final ReLU (the `.conv` feature map).
+    func forwardCapturing(_ input: Tensor) -> (sum: Tensor, output: Tensor) {
+        let (residual, skip) = branches(input)
+        let sum = residual + skip
+        return (sum, sum.relu())
+    }
+
+    private func branches(_ input: Tensor) -> (residual: Tensor, skip: Tensor) {
+        let hidden = bn1.forward(conv1(input), fusedReLU: true)
+        let residual = bn2(conv2(hidden))
+        return (residual, shortcut.map { $0(input) } ?? input)
+    }
+}
+
+/// The blocks of one stage, named `0`, `1`, … as PyTorch's `nn.ModuleList`.
+final class Stage: Module {
+    let blocks: [ResidualBlock]
+    var isTraining = true
+
+    init(_ blocks: [ResidualBlock]) { self.blocks = blocks }
+
+    var namedChildren: [(name: String, module: any Module)] {
+        blocks.enumerated().map { (String($0.offset), $0.element as any Module) }
+    }
+}
