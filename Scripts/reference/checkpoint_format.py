@@ -1,7 +1,8 @@
 """The AudioCNN-Swift checkpoint format, shared by the export and import scripts.
 
 A checkpoint is one safetensors file: PyTorch's state dict under its own key names, and string
-metadata. Keep in step with Sources/ResNetAudio/Checkpoint.swift and Docs/Checkpoints.md.
+metadata. Keep in step with Sources/ResNetAudio/Checkpoint/Checkpoint.swift, AudioDSP's MelConfig coding keys
+and Docs/Checkpoints.md.
 """
 import json
 import re
@@ -12,7 +13,7 @@ FORMAT_VERSION = "1"
 
 def mel_config_json(sample_rate, n_fft, hop_length, n_mels, f_min, f_max) -> str:
     return json.dumps({"sampleRate": sample_rate, "nFFT": n_fft, "hopLength": hop_length,
-                       "nMels": n_mels, "fMin": f_min, "fMax": f_max if f_max is not None else sample_rate / 2,
+                       "melCount": n_mels, "fMin": f_min, "fMax": f_max if f_max is not None else sample_rate / 2,
                        "melScale": "htk", "norm": "none", "topDB": None}, sort_keys=True)
 
 
