@@ -4,9 +4,9 @@ import Foundation
 /// `MelSpectrogram(sample_rate, n_fft, hop_length=hop, n_mels, f_min, f_max, power=2.0,
 /// center=True, pad_mode="reflect", norm, mel_scale)` followed by `AmplitudeToDB("power", top_db)`.
 ///
-/// Frames are transformed, squared and Mel-filtered one at a time in cache (the power spectrum
-/// is never stored), and the filters are applied sparsely. A value is immutable and `Sendable`:
-/// share one across threads.
+/// Frames are transformed and squared in blocks of eight that stay in cache (the full power
+/// spectrogram is never stored), then Mel-filtered together, one SIMD lane per frame, with only
+/// the non-zero filter weights. A value is immutable and `Sendable`: share one across threads.
 ///
 /// ```swift
 /// let mel = try MelSpectrogram(MelConfig())
