@@ -2,7 +2,8 @@
 """Log-Mel throughput: AudioDSP (`audiocnn bench mel --json`) vs PyTorch and librosa, same run.
 
 All three compute the suite's default front-end (44.1 kHz, n_fft 1024, hop 512, 128 HTK Mel
-bands, power 2, dB with amin 1e-10) on 64 five-second clips using both cores:
+bands, power 2, dB with amin 1e-10) on the same 64 five-second clips (SplitMix64 noise,
+generated identically here and in Swift) using both cores:
   * PyTorch: float32 torch.stft on the whole [64, 220500] batch + filterbank matmul + log10,
     torch.set_num_threads(2) (the reference stack's path; torchaudio is the same ops).
   * librosa: feature.melspectrogram + power_to_db per clip, float32 input, over a 2-process pool.
@@ -27,8 +28,16 @@ SR, N_FFT, HOP, N_MELS, CLIPS, SECONDS = 44100, 1024, 512, 128, 64, 5.0
 
 
 def clips():
-    rng = np.random.default_rng(1)
-    return (rng.random((CLIPS, int(SR * SECONDS)), dtype=np.float32) - 0.5).astype(np.float32)
+    """The 64 clips `audiocnn bench mel` uses: SplitMix64(seed 1) uniform noise in [-0.5, 0.5),
+    clip after clip, computed as in Swift (double precision, then rounded to float32)."""
+    n = CLIPS * int(SR * SECONDS)
+    with np.errstate(over="ignore"):
+        state = np.uint64(1) + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        z = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    u = (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    return (0.5 * (2.0 * u - 1.0)).astype(np.float32).reshape(CLIPS, -1)
 
 
 def bench_torch(x, repeats):
