@@ -4,9 +4,9 @@ import Foundation
 /// `MelSpectrogram(sample_rate, n_fft, hop_length=hop, n_mels, f_min, f_max, power=2.0,
 /// center=True, pad_mode="reflect", norm, mel_scale)` followed by `AmplitudeToDB("power", top_db)`.
 ///
-/// Frames are transformed, squared and Mel-filtered one at a time in cache (the power spectrum
-/// is never stored), and the filters are applied sparsely. A value is immutable and `Sendable`:
-/// share one across threads.
+/// Frames are transformed and squared in blocks of eight that stay in cache (the full power
+/// spectrogram is never stored), then Mel-filtered together, one SIMD lane per frame, with only
+/// the non-zero filter weights. A value is immutable and `Sendable`: share one across threads.
 ///
 /// ```swift
 /// let mel = try MelSpectrogram(MelConfig())
@@ -126,13 +126,20 @@ public struct MelSpectrogram: Sendable {
         }
     }
 
-    /// Per-thread scratch: FFT buffers and one power spectrum.
+    /// Frames transformed before their Mel bands are computed together, one SIMD lane each.
+    static let frameBlock = 8
+
+    /// Per-thread scratch: FFT buffers and the power spectra of one block of frames,
+    /// interleaved `[binCount][frameBlock]` so a band sums whole SIMD vectors.
     final class Workspace {
         let fft: FFTWorkspace
-        let power: UnsafeMutablePointer<Float>
+        let power: UnsafeMutablePointer<SIMD8<Float>>
+        let binCount: Int
         init(_ mel: MelSpectrogram) {
             fft = FFTWorkspace(size: mel.stft.nFFT)
-            power = .allocate(capacity: mel.stft.binCount)
+            binCount = mel.stft.binCount
+            power = .allocate(capacity: binCount)
+            power.initialize(repeating: SIMD8(), count: binCount)
         }
         deinit { power.deallocate() }
     }
@@ -149,10 +156,17 @@ public struct MelSpectrogram: Sendable {
     /// Mel power of `signal` into `out`, `[melCount, frames]` row-major.
     func compute(_ signal: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, frames: Int,
                  workspace: Workspace) {
+        let block = Self.frameBlock
+        let power = UnsafeMutableRawPointer(workspace.power).assumingMemoryBound(to: Float.self)
         filterbank.withKernel { kernel in
-            for t in 0..<frames {
-                stft.powerFrame(t, signal: signal, workspace: workspace.fft, power: workspace.power)
-                kernel.apply(power: workspace.power, to: out + t, stride: frames)
+            var t0 = 0
+            while t0 < frames {
+                let lanes = min(block, frames - t0)
+                for j in 0..<lanes {
+                    stft.powerFrame(t0 + j, signal: signal, workspace: workspace.fft, power: power + j, stride: block)
+                }
+                kernel.apply(power: workspace.power, to: out + t0, stride: frames, lanes: lanes)
+                t0 += block
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import _AudioDSPPrefetch
 import _CFFTW
 
 /// Short-time Fourier transform of a real signal, computed like `torch.stft`.
@@ -85,17 +86,27 @@ public struct STFT: Sendable {
         }
     }
 
-    /// Writes frame `t`'s power spectrum (`binCount` values) into `power`.
+    /// Writes frame `t`'s power spectrum (`binCount` values) to `power[k * stride]`.
     /// `signal` must hold at least ``minimumSampleCount`` samples.
     @inline(__always)
     func powerFrame(_ t: Int, signal: UnsafeBufferPointer<Float>, workspace: FFTWorkspace,
-                    power: UnsafeMutablePointer<Float>) {
+                    power: UnsafeMutablePointer<Float>, stride: Int = 1) {
         let input = workspace.input
         let n = signal.count
         let start = center ? t * hopLength - nFFT / 2 : t * hopLength
         window.withUnsafeBufferPointer { w in
             let x = signal.baseAddress!
             let win = w.baseAddress!
+            // Start loading the samples two frames ahead: the signal streams from memory once,
+            // and without this the window loop waits for it.
+            let ahead = start + nFFT + hopLength
+            if ahead + hopLength <= n {
+                var offset = ahead
+                while offset < ahead + hopLength {
+                    audiodsp_prefetch(x + offset)
+                    offset += 16
+                }
+            }
             if start >= 0 && start + nFFT <= n {
                 let src = x + start
                 for i in 0..<nFFT { input[i] = src[i] * win[i] }
@@ -113,7 +124,7 @@ public struct STFT: Sendable {
         let spectrum = workspace.outputFloats
         for k in 0..<binCount {
             let re = spectrum[2 * k], im = spectrum[2 * k + 1]
-            power[k] = re * re + im * im
+            power[k * stride] = re * re + im * im
         }
     }
 }
