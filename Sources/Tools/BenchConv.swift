@@ -15,6 +15,7 @@ struct BenchConv: ParsableCommand {
     @Option(help: "Python interpreter for the PyTorch comparison.") var python = "python3"
     @Flag(help: "Skip the PyTorch comparison.") var noPytorch = false
     @Flag(help: "Print one JSON object on the last line.") var json = false
+    @Flag(help: "Skip the sgemm ceiling (for profiling the convolutions alone).") var noCeiling = false
 
     struct Stage: Codable {
         var name: String
@@ -73,7 +74,9 @@ struct BenchConv: ParsableCommand {
                 cases[i].fwd = min(cases[i].fwd, Double(t1 - t0) / 1e6)
                 cases[i].bwd = min(cases[i].bwd, Double(t2 - t1) / 1e6)
                 if let pt { cases[i].pt = min(cases[i].pt, pt) }
-                cases[i].ceiling = max(cases[i].ceiling, cases[i].probe.measure(threads: KernelBenchmark.workerThreads))
+                if !noCeiling {
+                    cases[i].ceiling = max(cases[i].ceiling, cases[i].probe.measure(threads: KernelBenchmark.workerThreads))
+                }
             }
         }
         var rows: [Row] = []

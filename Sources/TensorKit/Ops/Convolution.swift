@@ -109,7 +109,7 @@ enum ConvKernels {
                 for j in 0..<n {
                     let xi = x + (i + j) * imageIn
                     if g.isPointwise {
-                        for ch in 0..<c { (colp + ch * ld + j * p).update(from: xi + ch * p, count: p) }
+                        for ch in 0..<c { Short.copy(colp + ch * ld + j * p, xi + ch * p, count: p) }
                     } else {
                         Im2col.unfold(xi, g, into: colp + j * p, ld: ld, channels: 0, c)
                     }
@@ -123,7 +123,7 @@ enum ConvKernels {
                             let bv = bias[oc]
                             for q in 0..<p { dst[q] = src[q] + bv }
                         } else {
-                            dst.update(from: src, count: p)
+                            Short.copy(dst, src, count: p)
                         }
                     }
                 }
@@ -169,7 +169,7 @@ enum ConvKernels {
             if let gyg {
                 for j in 0..<n {
                     let src = gy + (i + j) * imageOut
-                    for oc in 0..<o { (gyg.pointer + oc * ld + j * p).update(from: src + oc * p, count: p) }
+                    for oc in 0..<o { Short.copy(gyg.pointer + oc * ld + j * p, src + oc * p, count: p) }
                 }
                 dy = UnsafePointer(gyg.pointer)
             } else {
@@ -181,7 +181,7 @@ enum ConvKernels {
                     for j in 0..<n {
                         let xi = x + (i + j) * imageIn
                         if g.isPointwise {
-                            for ch in 0..<c { (col.pointer + ch * ld + j * p).update(from: xi + ch * p, count: p) }
+                            for ch in 0..<c { Short.copy(col.pointer + ch * ld + j * p, xi + ch * p, count: p) }
                         } else if n == 1 {
                             unfold(xi, g, into: col.pointer, ld: ld, parallel: inner)
                         } else {
@@ -206,7 +206,7 @@ enum ConvKernels {
                     for j in 0..<n {
                         let dxi = dx + (i + j) * imageIn
                         if g.isPointwise {
-                            for ch in 0..<c { (dxi + ch * p).update(from: dc + ch * ld + j * p, count: p) }
+                            for ch in 0..<c { Short.copy(dxi + ch * p, dc + ch * ld + j * p, count: p) }
                         } else {
                             fold(UnsafePointer(dc + j * p), ld: ld, g, into: dxi, parallel: inner && n == 1)
                         }
