@@ -74,6 +74,12 @@ enum ConvKernels {
     /// `y = conv(x, w) + bias`; all NCHW, `y` uninitialised on entry.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         _ g: ConvGeometry, y: UnsafeMutablePointer<Float>) {
+        if Winograd.applies(g) {
+            let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
+            Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
+                              u: u.pointer, outChannels: g.outChannels, bias: bias, into: y)
+            return
+        }
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
@@ -136,6 +142,15 @@ enum ConvKernels {
     /// the output gradient `gy`; either may be `nil` when not needed. Both are overwritten.
     static func backward(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          _ g: ConvGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        if let dx, Winograd.applies(g) {
+            // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy` with
+            // flipped, transposed filters.
+            let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
+            Winograd.convolve(gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
+                              u: u.pointer, outChannels: g.inChannels, bias: nil, into: dx)
+            if dw != nil { backward(gy: gy, x: x, w: w, g, dx: nil, dw: dw) }
+            return
+        }
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         let wCount = g.outChannels * g.patch
