@@ -15,6 +15,7 @@ struct BenchConv: ParsableCommand {
     @Option(help: "Python interpreter for the PyTorch comparison.") var python = "python3"
     @Flag(help: "Skip the PyTorch comparison.") var noPytorch = false
     @Flag(help: "Print one JSON object on the last line.") var json = false
+    @Flag(help: "Skip the sgemm ceiling (for profiling the convolutions alone).") var noCeiling = false
 
     struct Stage: Codable {
         var name: String
@@ -73,7 +74,9 @@ struct BenchConv: ParsableCommand {
                 cases[i].fwd = min(cases[i].fwd, Double(t1 - t0) / 1e6)
                 cases[i].bwd = min(cases[i].bwd, Double(t2 - t1) / 1e6)
                 if let pt { cases[i].pt = min(cases[i].pt, pt) }
-                cases[i].ceiling = max(cases[i].ceiling, cases[i].probe.measure(threads: KernelBenchmark.workerThreads))
+                if !noCeiling {
+                    cases[i].ceiling = max(cases[i].ceiling, cases[i].probe.measure(threads: KernelBenchmark.workerThreads))
+                }
             }
         }
         var rows: [Row] = []
@@ -85,7 +88,8 @@ struct BenchConv: ParsableCommand {
                             total_ms: f + b, gflops: flops / ((f + b) / 1e3) / 1e9, sgemm_ceiling_gflops: c.ceiling,
                             pytorch_total_ms: pt, speedup_vs_pytorch: pt.map { $0 / (f + b) }))
         }
-        print("conv2d 3x3 pad 1, forward + backward (dx, dw), batch \(batch), \(KernelBenchmark.workerThreads) threads, OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions)")
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
+        print("conv2d 3x3 pad 1, forward + backward (dx, dw), batch \(batch), \(KernelBenchmark.workerThreads) threads, OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)")
         print("stage   shape             fwd ms   bwd ms  total ms  GFLOP/s  sgemm ceil  PyTorch ms  speed-up")
         for r in rows {
             let shape = r.shape.map(String.init).joined(separator: "x")
@@ -99,8 +103,9 @@ struct BenchConv: ParsableCommand {
         let ptTotal = rows.compactMap(\.pytorch_total_ms).reduce(0, +)
         if torch != nil { print(String(format: "all stages: %.1f ms, PyTorch %.1f ms, speed-up %.2fx", total, ptTotal, ptTotal / total)) }
         if json {
-            struct Summary: Codable { var batch: Int; var threads: Int; var stages: [Row]; var total_ms: Double; var pytorch_total_ms: Double?; var speedup_vs_pytorch: Double? }
-            let summary = Summary(batch: batch, threads: KernelBenchmark.workerThreads, stages: rows, total_ms: total,
+            struct Summary: Codable { var batch: Int; var threads: Int; var blas_kernels: String; var load_average: String; var stages: [Row]; var total_ms: Double; var pytorch_total_ms: Double?; var speedup_vs_pytorch: Double? }
+            let summary = Summary(batch: batch, threads: KernelBenchmark.workerThreads, blas_kernels: KernelBenchmark.blasKernels,
+                                  load_average: load, stages: rows, total_ms: total,
                                   pytorch_total_ms: torch == nil ? nil : ptTotal,
                                   speedup_vs_pytorch: torch == nil ? nil : ptTotal / total)
             let data = try JSONEncoder().encode(summary)

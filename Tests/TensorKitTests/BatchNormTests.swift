@@ -33,6 +33,32 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// relu(bn(x) + r) in one pass against the unfused chain (each part checked against PyTorch)
+    /// and against finite differences.
+    func testFusedResidualAddAndReLU() {
+        let x = randomTensor([3, 2, 3, 4], seed: 15, scale: 2, shift: 0.5), r = randomTensor([3, 2, 3, 4], seed: 16)
+        let w = randomTensor([2], seed: 17, scale: 0.3, shift: 1), b = randomTensor([2], seed: 18)
+        for training in [true, false] {
+            var rm1 = Tensor(repeating: 0.1, shape: [2]), rv1 = Tensor(repeating: 1.5, shape: [2])
+            var rm2 = rm1, rv2 = rv1
+            let xs = [x, r, w, b].map { $0.requiringGrad() }, ys = [x, r, w, b].map { $0.requiringGrad() }
+            let fused = batchNorm2d(xs[0], weight: xs[2], bias: xs[3], runningMean: &rm1, runningVar: &rv1,
+                                    training: training, residual: xs[1], fusedReLU: true)
+            let plain = addReLU(batchNorm2d(ys[0], weight: ys[2], bias: ys[3], runningMean: &rm2, runningVar: &rv2,
+                                            training: training), ys[1])
+            assertClose(fused, plain, rtol: 1e-6, "fused forward, training \(training)")
+            let g = randomTensor(fused.shape, seed: 19)
+            fused.backward(gradient: g)
+            plain.backward(gradient: g)
+            for i in 0..<4 { assertClose(xs[i].grad, ys[i].grad!, rtol: 1e-5, "fused gradient \(i), training \(training)") }
+            gradCheck([x, r, w, b], h: 1e-3, "bn+add+relu training=\(training)") { t in
+                var rm = Tensor(repeating: 0.1, shape: [2]), rv = Tensor(repeating: 1.5, shape: [2])
+                return batchNorm2d(t[0], weight: t[2], bias: t[3], runningMean: &rm, runningVar: &rv,
+                                   training: training, residual: t[1], fusedReLU: true)
+            }
+        }
+    }
+
     func testLayerTracksBatchesAndSwitchesToRunningStatsInEval() {
         let bn = BatchNorm2d(2)
         let x = randomTensor([4, 2, 3, 3], seed: 8, scale: 3, shift: 2)

@@ -7,6 +7,10 @@ final class ConvolutionTests: XCTestCase {
                         "conv_1x1map", "conv_small_planes", "conv_1x1_b1_large", "conv_3x3_large_b2", "conv_3x3_s2_even"]
 
     func testAgreesWithPyTorch() throws {
+        let saved = Winograd.isEnabled
+        defer { Winograd.isEnabled = saved }
+        for winograd in [true, false] {
+        Winograd.isEnabled = winograd
         for c in Self.cases {
             let meta = try fixture(c, "meta").scalars.map(Int.init)
             let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -17,6 +21,7 @@ final class ConvolutionTests: XCTestCase {
             assertClose(x.grad, try fixture(c, "dx"), "\(c) dx")
             assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
             if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
+        }
         }
     }
 
@@ -43,6 +48,7 @@ final class ConvolutionTests: XCTestCase {
         let x = randomTensor([2, 3, 5, 6], seed: 1), w = randomTensor([4, 3, 3, 3], seed: 2, scale: 0.3)
         let b = randomTensor([4], seed: 3)
         gradCheck([x, w, b], "conv 3x3 s2 p1") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 2, padding: 1) }
+        gradCheck([x, w, b], "conv 3x3 s1 p1 (Winograd)") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 1, padding: 1) }
         let w1 = randomTensor([5, 3, 1, 1], seed: 4)
         gradCheck([x, w1], "conv 1x1") { t in conv2d(t[0], weight: t[1]) }
     }
@@ -76,6 +82,10 @@ final class WideConvolutionTests: XCTestCase {
     }
 
     func testAgainstDirectConvolution() throws {
+        let saved = Winograd.isEnabled
+        defer { Winograd.isEnabled = saved }
+        for winograd in [true, false] {
+        Winograd.isEnabled = winograd
         for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1)] {
             let x = randomTensor(xs, seed: 31).requiringGrad()
             let w = randomTensor([o, xs[1], 3, 3], seed: 32, scale: 0.1).requiringGrad()
@@ -86,7 +96,8 @@ final class WideConvolutionTests: XCTestCase {
             let what = "x \(xs), \(o) filters, stride \(stride)"
             assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
             assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
-            assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw")
+            assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")
+        }
         }
     }
 }
