@@ -18,6 +18,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the speed of the suite's hot paths.",
         subcommands: [
+            BenchConv.self,
             BenchOptim.self,
         ]
     )

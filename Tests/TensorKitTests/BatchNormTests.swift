@@ -33,6 +33,32 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// relu(bn(x) + r) in one pass against the unfused chain (each part checked against PyTorch)
+    /// and against finite differences.
+    func testFusedResidualAddAndReLU() {
+        let x = randomTensor([3, 2, 3, 4], seed: 15, scale: 2, shift: 0.5), r = randomTensor([3, 2, 3, 4], seed: 16)
+        let w = randomTensor([2], seed: 17, scale: 0.3, shift: 1), b = randomTensor([2], seed: 18)
+        for training in [true, false] {
+            var rm1 = Tensor(repeating: 0.1, shape: [2]), rv1 = Tensor(repeating: 1.5, shape: [2])
+            var rm2 = rm1, rv2 = rv1
+            let xs = [x, r, w, b].map { $0.requiringGrad() }, ys = [x, r, w, b].map { $0.requiringGrad() }
+            let fused = batchNorm2d(xs[0], weight: xs[2], bias: xs[3], runningMean: &rm1, runningVar: &rv1,
+                                    training: training, residual: xs[1], fusedReLU: true)
+            let plain = addReLU(batchNorm2d(ys[0], weight: ys[2], bias: ys[3], runningMean: &rm2, runningVar: &rv2,
+                                            training: training), ys[1])
+            assertClose(fused, plain, rtol: 1e-6, "fused forward, training \(training)")
+            let g = randomTensor(fused.shape, seed: 19)
+            fused.backward(gradient: g)
+            plain.backward(gradient: g)
+            for i in 0..<4 { assertClose(xs[i].grad, ys[i].grad!, rtol: 1e-5, "fused gradient \(i), training \(training)") }
+            gradCheck([x, r, w, b], h: 1e-3, "bn+add+relu training=\(training)") { t in
+                var rm = Tensor(repeating: 0.1, shape: [2]), rv = Tensor(repeating: 1.5, shape: [2])
+                return batchNorm2d(t[0], weight: t[2], bias: t[3], runningMean: &rm, runningVar: &rv,
+                                   training: training, residual: t[1], fusedReLU: true)
+            }
+        }
+    }
+
     func testLayerTracksBatchesAndSwitchesToRunningStatsInEval() {
         let bn = BatchNorm2d(2)
         let x = randomTensor([4, 2, 3, 3], seed: 8, scale: 3, shift: 2)
@@ -48,5 +74,27 @@ final class BatchNormTests: XCTestCase {
             XCTAssertEqual(ys[i], (xs[i] - rm[c]) / (rv[c] + 1e-5).squareRoot(), accuracy: 1e-5)
         }
         XCTAssertEqual(bn.numBatchesTracked.value.scalar, 2, "eval does not count batches")
+    }
+}
+
+final class BatchNormFoldingTests: XCTestCase {
+    /// The folded convolution against the unfolded conv → BN(eval) chain, whose parts are
+    /// themselves checked against PyTorch.
+    func testFoldedConvolutionEqualsConvThenEvalBatchNorm() throws {
+        var g = RandomGenerator(seed: 21)
+        for bias in [false, true] {
+            let conv = Conv2d(3, 5, kernelSize: 3, stride: 2, padding: 1, bias: bias, generator: &g)
+            let bn = BatchNorm2d(5)
+            bn.weight.value = randomTensor([5], seed: 1, scale: 0.3, shift: 1)
+            bn.bias.value = randomTensor([5], seed: 2)
+            bn.runningMean.value = randomTensor([5], seed: 3, scale: 0.2)
+            bn.runningVar.value = randomTensor([5], seed: 4, scale: 0.1, shift: 1)
+            bn.eval()
+            let x = randomTensor([2, 3, 9, 8], seed: 5)
+            let expected = withNoGrad { bn(conv(x)) }
+            assertClose(withNoGrad { conv.foldingBatchNorm(bn)(x) }, expected, rtol: 1e-5, "folded conv, bias \(bias)")
+        }
+        XCTAssertThrowsError(try Conv2d(weight: Tensor(zeros: [4, 3, 3]), bias: nil))
+        XCTAssertThrowsError(try Conv2d(weight: Tensor(zeros: [4, 3, 3, 3]), bias: Tensor(zeros: [3])))
     }
 }

@@ -7,6 +7,10 @@ final class ConvolutionTests: XCTestCase {
                         "conv_1x1map", "conv_small_planes", "conv_1x1_b1_large", "conv_3x3_large_b2", "conv_3x3_s2_even"]
 
     func testAgreesWithPyTorch() throws {
+        let saved = Winograd.isEnabled
+        defer { Winograd.isEnabled = saved }
+        for winograd in [true, false] {
+        Winograd.isEnabled = winograd
         for c in Self.cases {
             let meta = try fixture(c, "meta").scalars.map(Int.init)
             let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -17,6 +21,7 @@ final class ConvolutionTests: XCTestCase {
             assertClose(x.grad, try fixture(c, "dx"), "\(c) dx")
             assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
             if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
+        }
         }
     }
 
@@ -43,7 +48,56 @@ final class ConvolutionTests: XCTestCase {
         let x = randomTensor([2, 3, 5, 6], seed: 1), w = randomTensor([4, 3, 3, 3], seed: 2, scale: 0.3)
         let b = randomTensor([4], seed: 3)
         gradCheck([x, w, b], "conv 3x3 s2 p1") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 2, padding: 1) }
+        gradCheck([x, w, b], "conv 3x3 s1 p1 (Winograd)") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 1, padding: 1) }
         let w1 = randomTensor([5, 3, 1, 1], seed: 4)
         gradCheck([x, w1], "conv 1x1") { t in conv2d(t[0], weight: t[1]) }
+    }
+}
+
+/// Wider convolutions (ResNet-like channel counts, where OpenBLAS switches to its large-matrix
+/// kernels and TensorKit groups images per GEMM) against a direct float64 convolution written
+/// out in the test from the definition.
+final class WideConvolutionTests: XCTestCase {
+    private func direct(_ x: [Float], _ xs: [Int], _ w: [Float], _ ws: [Int], stride s: Int, pad p: Int,
+                        gy: [Float]) -> (y: [Double], dx: [Double], dw: [Double]) {
+        let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3]), (o, k) = (ws[0], ws[2])
+        let ho = (h + 2 * p - k) / s + 1, wo = (wd + 2 * p - k) / s + 1
+        var y = [Double](repeating: 0, count: n * o * ho * wo)
+        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+        for b in 0..<n { for oc in 0..<o { for i in 0..<ho { for j in 0..<wo {
+            let yi = ((b * o + oc) * ho + i) * wo + j
+            var acc = 0.0
+            let g = Double(gy[yi])
+            for ic in 0..<c { for ki in 0..<k { for kj in 0..<k {
+                let ih = i * s - p + ki, iw = j * s - p + kj
+                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                let xi = ((b * c + ic) * h + ih) * wd + iw, wi = ((oc * c + ic) * k + ki) * k + kj
+                acc += Double(x[xi]) * Double(w[wi])
+                dx[xi] += g * Double(w[wi])
+                dw[wi] += g * Double(x[xi])
+            } } }
+            y[yi] = acc
+        } } } }
+        return (y, dx, dw)
+    }
+
+    func testAgainstDirectConvolution() throws {
+        let saved = Winograd.isEnabled
+        defer { Winograd.isEnabled = saved }
+        for winograd in [true, false] {
+        Winograd.isEnabled = winograd
+        for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1)] {
+            let x = randomTensor(xs, seed: 31).requiringGrad()
+            let w = randomTensor([o, xs[1], 3, 3], seed: 32, scale: 0.1).requiringGrad()
+            let y = conv2d(x, weight: w, stride: stride, padding: 1)
+            let gy = randomTensor(y.shape, seed: 33)
+            y.backward(gradient: gy)
+            let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: stride, pad: 1, gy: gy.scalars)
+            let what = "x \(xs), \(o) filters, stride \(stride)"
+            assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
+            assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
+            assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")
+        }
+        }
     }
 }

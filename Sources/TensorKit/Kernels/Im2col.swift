@@ -45,14 +45,14 @@ enum Im2col {
                         let d = row + oh * wo
                         let ih = oh * sh - ph + ki
                         if ih < 0 || ih >= h {
-                            d.update(repeating: 0, count: wo)
+                            Short.zero(d, count: wo)
                             continue
                         }
-                        if lo > 0 { d.update(repeating: 0, count: lo) }
-                        if hi < wo { (d + hi).update(repeating: 0, count: wo - hi) }
+                        Short.zero(d, count: lo)
+                        Short.zero(d + hi, count: wo - hi)
                         let src = xc + ih * w - pw + kj
                         if sw == 1 {
-                            if hi > lo { (d + lo).update(from: src + lo, count: hi - lo) }
+                            Short.copy(d + lo, src + lo, count: hi - lo)
                         } else {
                             var ow = lo
                             while ow < hi { d[ow] = src[ow * sw]; ow += 1 }
@@ -91,5 +91,34 @@ enum Im2col {
                 }
             }
         }
+    }
+}
+
+/// Copies and fills of short rows (a feature-map row is often 4-108 floats) without a libc call
+/// per row: `memcpy`/`memset` call overhead dominated im2col on the small late-stage maps.
+enum Short {
+    @inline(__always)
+    static func copy(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, count: Int) {
+        if count > 24 { d.update(from: s, count: count); return }
+        var i = 0
+        let rd = UnsafeMutableRawPointer(d), rs = UnsafeRawPointer(s)
+        while i + 8 <= count {
+            rd.storeBytes(of: rs.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { d[i] = s[i]; i += 1 }
+    }
+
+    @inline(__always)
+    static func zero(_ d: UnsafeMutablePointer<Float>, count: Int) {
+        if count <= 0 { return }
+        if count > 24 { d.update(repeating: 0, count: count); return }
+        var i = 0
+        let rd = UnsafeMutableRawPointer(d)
+        while i + 8 <= count {
+            rd.storeBytes(of: SIMD8<Float>(repeating: 0), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count { d[i] = 0; i += 1 }
     }
 }

@@ -44,12 +44,14 @@ public final class BatchNorm2d: Layer {
     /// Normalises `input` (`[batch, features, height, width]`).
     public func callAsFunction(_ input: Tensor) -> Tensor { forward(input, fusedReLU: false) }
 
-    /// Normalises `input`, then applies ReLU in the same pass when `fusedReLU` is true
-    /// (equal to `relu(self(input))`, one pass over memory fewer).
-    public func forward(_ input: Tensor, fusedReLU: Bool) -> Tensor {
+    /// Normalises `input`, adds `residual` when given, then applies ReLU when `fusedReLU` is
+    /// true, all in one pass: equal to `relu(self(input) + residual)` with fewer passes over
+    /// memory (the end of a residual block).
+    public func forward(_ input: Tensor, adding residual: Tensor? = nil, fusedReLU: Bool) -> Tensor {
         let out = batchNorm2d(input, weight: weight.tensor, bias: bias.tensor,
                               runningMean: &runningMean.value, runningVar: &runningVar.value,
-                              training: isTraining, momentum: momentum, eps: eps, fusedReLU: fusedReLU)
+                              training: isTraining, momentum: momentum, eps: eps,
+                              residual: residual, fusedReLU: fusedReLU)
         if isTraining {
             numBatchesTracked.value = Tensor(numBatchesTracked.value.scalar + 1).reshaped(to: numBatchesTracked.value.shape)
         }

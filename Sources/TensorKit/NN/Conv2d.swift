@@ -35,6 +35,49 @@ public final class Conv2d: Layer {
         self.init(inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding, bias: bias, generator: &g)
     }
 
+    /// A convolution with the given filters and bias (square kernels only).
+    /// - Throws: ``TensorError/invalidShape(_:reason:)`` when `weight` is not
+    ///   `[out, in, k, k]`, `bias` is not `[out]`, or stride/padding are out of range.
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) throws {
+        guard weight.rank == 4, weight.shape[2] == weight.shape[3], weight.count > 0 else {
+            throw TensorError.invalidShape(weight.shape, reason: "a Conv2d weight must be [out, in, k, k]")
+        }
+        if let bias, bias.shape != [weight.shape[0]] {
+            throw TensorError.invalidShape(bias.shape, reason: "a Conv2d bias must be [\(weight.shape[0])] for weight \(weight.shape)")
+        }
+        guard stride > 0, padding >= 0 else {
+            throw TensorError.invalidShape(weight.shape, reason: "stride \(stride) must be positive and padding \(padding) >= 0")
+        }
+        self.weight = Parameter(weight)
+        self.bias = bias.map { Parameter($0) }
+        self.stride = stride
+        self.padding = padding
+    }
+
+    /// A convolution equal to `bn(self(x))` with `bn` in evaluation mode: the normalisation is
+    /// folded into the filters and bias (`w·γ/√(var+ε)`, `β + (b − mean)·γ/√(var+ε)`), which
+    /// saves a pass over every feature map at inference. Training the result does not update
+    /// `bn`'s statistics.
+    /// - Precondition: `bn` has one feature per output channel.
+    public func foldingBatchNorm(_ bn: BatchNorm2d) -> Conv2d {
+        let o = weight.shape[0], perFilter = weight.value.count / o
+        precondition(bn.weight.shape == [o], "Conv2d.foldingBatchNorm: \(bn.weight.shape[0]) features for \(o) output channels")
+        let gamma = bn.weight.value.scalars, beta = bn.bias.value.scalars
+        let mean = bn.runningMean.value.scalars, variance = bn.runningVar.value.scalars
+        let b0 = bias?.value.scalars ?? [Float](repeating: 0, count: o)
+        var w = weight.value.detached
+        var b = [Float](repeating: 0, count: o)
+        w.withUnsafeMutableBufferPointer { wp in
+            for oc in 0..<o {
+                let scale = gamma[oc] / (variance[oc] + bn.eps).squareRoot()
+                for i in 0..<perFilter { wp[oc * perFilter + i] *= scale }
+                b[oc] = beta[oc] + (b0[oc] - mean[oc]) * scale
+            }
+        }
+        // The shapes come from a valid layer, so this cannot throw.
+        return try! Conv2d(weight: w, bias: Tensor(b), stride: stride, padding: padding)
+    }
+
     public var namedOwnParameters: [(name: String, parameter: Parameter)] {
         if let bias { return [("weight", weight), ("bias", bias)] }
         return [("weight", weight)]

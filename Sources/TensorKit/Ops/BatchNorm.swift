@@ -10,19 +10,26 @@
 ///   - training: use the batch's statistics (`true`) or the running ones (`false`).
 ///   - momentum: weight of the new batch in the running statistics (PyTorch's default 0.1).
 ///   - eps: added to the variance before the square root (default 1e-5).
+///   - residual: a tensor of the input's shape added to the normalised result before the
+///     optional ReLU, in the same pass (the end of a residual block: `relu(bn(x) + shortcut)`).
 ///   - fusedReLU: apply `max(·, 0)` to the result in the same pass.
-/// - Returns: a tensor of the input's shape. Differentiable in `input`, `weight` and `bias`.
+/// - Returns: a tensor of the input's shape. Differentiable in `input`, `weight`, `bias` and
+///   `residual`.
 /// - Precondition: shapes agree; in training there is more than one value per channel.
 public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
                         runningMean: inout Tensor, runningVar: inout Tensor,
                         training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
-                        fusedReLU: Bool = false) -> Tensor {
+                        residual: Tensor? = nil, fusedReLU: Bool = false) -> Tensor {
     precondition(input.rank == 4, "TensorKit.batchNorm2d: input must be [N, C, H, W], got shape \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
     for (name, t) in [("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVar", runningVar)] {
         if let t {
             precondition(t.shape == [c], "TensorKit.batchNorm2d: \(name) shape \(t.shape) does not match \(c) channels of input \(input.shape)")
         }
+    }
+    if let residual {
+        precondition(residual.shape == input.shape,
+                     "TensorKit.batchNorm2d: residual shape \(residual.shape) differs from input shape \(input.shape)")
     }
     let m = n * hw
     precondition(!training || m > 1,
@@ -61,14 +68,21 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
         }
     }
     let out = Tensor(uninitializedShape: input.shape)
-    let y = out.pointer, gp = weight?.pointer, bp = bias?.pointer
+    let y = out.pointer, gp = weight?.pointer, bp = bias?.pointer, rp = residual?.pointer
     Parallel.forRange(n * c, grain: 1, cost: hw) { lo, hi in
         for plane in lo..<hi {
             let ch = plane % c
             let a = (gp?[ch] ?? 1) * sp[ch]
             let shift = (bp?[ch] ?? 0) - mp[ch] * a
             let src = x + plane * hw, dst = y + plane * hw
-            if fusedReLU {
+            if let rp {
+                let r = rp + plane * hw
+                if fusedReLU {
+                    for i in 0..<hw { dst[i] = Swift.max(a * src[i] + shift + r[i], 0) }
+                } else {
+                    for i in 0..<hw { dst[i] = a * src[i] + shift + r[i] }
+                }
+            } else if fusedReLU {
                 for i in 0..<hw { dst[i] = Swift.max(a * src[i] + shift, 0) }
             } else {
                 for i in 0..<hw { dst[i] = a * src[i] + shift }
@@ -78,6 +92,8 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
     var inputs = [input]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
+    if let residual { inputs.append(residual) }
+    let hasResidual = residual != nil
     let savedX = input.detached, savedY = out.detached, savedW = weight?.detached
     let needX = input.requiresGrad, needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
     let hasW = weight != nil, hasB = bias != nil
@@ -88,6 +104,7 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
         var result: [Tensor?] = [grads.dx]
         if hasW { result.append(needW ? grads.dWeight : nil) }
         if hasB { result.append(needB ? grads.dBias : nil) }
+        if hasResidual { result.append(dy) }
         return result
     }
 }

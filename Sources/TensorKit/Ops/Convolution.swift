@@ -62,7 +62,7 @@ enum ConvKernels {
     /// kernels are inefficient on narrow matrices).
     nonisolated(unsafe) static var targetColumns: Int = {
         if let s = ProcessInfo.processInfo.environment["TENSORKIT_CONV_COLUMNS"], let n = Int(s), n > 0 { return n }
-        return 384
+        return 2048
     }()
 
     static func groupSize(_ g: ConvGeometry, imagesPerWorker: Int) -> Int {
@@ -74,6 +74,12 @@ enum ConvKernels {
     /// `y = conv(x, w) + bias`; all NCHW, `y` uninitialised on entry.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         _ g: ConvGeometry, y: UnsafeMutablePointer<Float>) {
+        if Winograd.applies(g) {
+            let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
+            Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
+                              u: u.pointer, outChannels: g.outChannels, bias: bias, into: y)
+            return
+        }
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
@@ -109,7 +115,7 @@ enum ConvKernels {
                 for j in 0..<n {
                     let xi = x + (i + j) * imageIn
                     if g.isPointwise {
-                        for ch in 0..<c { (colp + ch * ld + j * p).update(from: xi + ch * p, count: p) }
+                        for ch in 0..<c { Short.copy(colp + ch * ld + j * p, xi + ch * p, count: p) }
                     } else {
                         Im2col.unfold(xi, g, into: colp + j * p, ld: ld, channels: 0, c)
                     }
@@ -123,7 +129,7 @@ enum ConvKernels {
                             let bv = bias[oc]
                             for q in 0..<p { dst[q] = src[q] + bv }
                         } else {
-                            dst.update(from: src, count: p)
+                            Short.copy(dst, src, count: p)
                         }
                     }
                 }
@@ -136,6 +142,15 @@ enum ConvKernels {
     /// the output gradient `gy`; either may be `nil` when not needed. Both are overwritten.
     static func backward(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          _ g: ConvGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+        if let dx, Winograd.applies(g) {
+            // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy` with
+            // flipped, transposed filters.
+            let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
+            Winograd.convolve(gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
+                              u: u.pointer, outChannels: g.inChannels, bias: nil, into: dx)
+            if dw != nil { backward(gy: gy, x: x, w: w, g, dx: nil, dw: dw) }
+            return
+        }
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         let wCount = g.outChannels * g.patch
@@ -169,7 +184,7 @@ enum ConvKernels {
             if let gyg {
                 for j in 0..<n {
                     let src = gy + (i + j) * imageOut
-                    for oc in 0..<o { (gyg.pointer + oc * ld + j * p).update(from: src + oc * p, count: p) }
+                    for oc in 0..<o { Short.copy(gyg.pointer + oc * ld + j * p, src + oc * p, count: p) }
                 }
                 dy = UnsafePointer(gyg.pointer)
             } else {
@@ -181,7 +196,7 @@ enum ConvKernels {
                     for j in 0..<n {
                         let xi = x + (i + j) * imageIn
                         if g.isPointwise {
-                            for ch in 0..<c { (col.pointer + ch * ld + j * p).update(from: xi + ch * p, count: p) }
+                            for ch in 0..<c { Short.copy(col.pointer + ch * ld + j * p, xi + ch * p, count: p) }
                         } else if n == 1 {
                             unfold(xi, g, into: col.pointer, ld: ld, parallel: inner)
                         } else {
@@ -206,7 +221,7 @@ enum ConvKernels {
                     for j in 0..<n {
                         let dxi = dx + (i + j) * imageIn
                         if g.isPointwise {
-                            for ch in 0..<c { (dxi + ch * p).update(from: dc + ch * ld + j * p, count: p) }
+                            for ch in 0..<c { Short.copy(dxi + ch * p, dc + ch * ld + j * p, count: p) }
                         } else {
                             fold(UnsafePointer(dc + j * p), ld: ld, g, into: dxi, parallel: inner && n == 1)
                         }

@@ -1,0 +1,201 @@
+import Foundation
+
+/// Winograd F(2×2, 3×3) convolution for 3×3, stride-1, padding-1 layers (most of a ResNet).
+///
+/// Each 2×2 output tile comes from a 4×4 input tile: `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A`
+/// (Lavin & Gray, 2016). Summed over input channels, the elementwise products become 16
+/// independent GEMMs `M_ξ[O × T] = U_ξ[O × C] · V_ξ[C × T]` over T tiles, with 16/36 of the
+/// multiplications of im2col. The input gradient of such a layer is the same convolution of the
+/// output gradient with the filters flipped and transposed, so it runs through here too.
+enum Winograd {
+    /// Whether 3×3/stride-1/padding-1 convolutions use this path (`TENSORKIT_WINOGRAD=0` turns it off).
+    nonisolated(unsafe) static var isEnabled: Bool = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD"] != "0"
+
+    /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
+    static let targetTiles = 512
+
+    static func applies(_ g: ConvGeometry) -> Bool {
+        isEnabled && g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+    }
+
+    /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
+    /// convolution rows are output channels and cols input channels; with `forInputGradient`
+    /// rows are input channels and each filter is flipped (`w[o][c][2−i][2−j]`).
+    static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+                                 forInputGradient: Bool) -> TensorStorage {
+        let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
+        let u = TensorStorage(capacity: 16 * rows * cols)
+        let up = u.pointer, plane = rows * cols
+        Parallel.forRange(rows, grain: 1, cost: cols * 64) { lo, hi in
+            for row in lo..<hi {
+                for col in 0..<cols {
+                    // Row/col of U are (oc, ic) forward, (ic, oc) for the input gradient.
+                    let (oc, ic) = forInputGradient ? (col, row) : (row, col)
+                    let at = row * cols + col
+                    let f = w + (oc * c + ic) * 9
+                    @inline(__always) func g(_ k: Int) -> Float { forInputGradient ? f[8 - k] : f[k] }
+                    // t = G g (4 × 3, rows t0…t3), then U = t Gᵀ (4 × 4).
+                    let r0 = SIMD3(g(0), g(1), g(2)), r1 = SIMD3(g(3), g(4), g(5)), r2 = SIMD3(g(6), g(7), g(8))
+                    let t0 = r0, t1 = 0.5 * (r0 + r1 + r2), t2 = 0.5 * (r0 - r1 + r2), t3 = r2
+                    @inline(__always) func store(_ i: Int, _ t: SIMD3<Float>) {
+                        let a = t[0], b = t[1], e = t[2]
+                        up[(i * 4 + 0) * plane + at] = a
+                        up[(i * 4 + 1) * plane + at] = 0.5 * (a + b + e)
+                        up[(i * 4 + 2) * plane + at] = 0.5 * (a - b + e)
+                        up[(i * 4 + 3) * plane + at] = e
+                    }
+                    store(0, t0); store(1, t1); store(2, t2); store(3, t3)
+                }
+            }
+        }
+        return u
+    }
+
+    /// `y[N, O, H, W] = conv3×3(x[N, C, H, W], padding 1) + bias` with filters already
+    /// transformed by ``transformWeights(_:outChannels:inChannels:forInputGradient:)``.
+    static func convolve(_ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
+                         u: UnsafePointer<Float>, outChannels o: Int, bias: UnsafePointer<Float>?,
+                         into y: UnsafeMutablePointer<Float>) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
+        let blocks = Parallel.blockCount(n)
+        let inner = blocks == 1 && Parallel.workers > 1
+        Parallel.blocks(n, blocks: blocks) { _, lo, hi in
+            let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
+            let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            let m = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            var i = lo
+            while i < hi {
+                let count = min(gs, hi - i), tiles = count * tilesPerImage
+                let vp = v.pointer, mp = m.pointer
+                forEach(c, parallel: inner) { c0, c1 in
+                    for j in 0..<count {
+                        inputTransform(x + (i + j) * c * h * w, channels: c0, c1, height: h, width: w,
+                                       into: vp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: c * tiles)
+                    }
+                }
+                forEach(16, parallel: inner) { x0, x1 in
+                    for xi in x0..<x1 {
+                        BLAS.gemm(.none, .none, m: o, n: tiles, k: c, a: u + xi * o * c, lda: c,
+                                  b: vp + xi * c * tiles, ldb: tiles, c: mp + xi * o * tiles, ldc: tiles)
+                    }
+                }
+                forEach(o, parallel: inner) { o0, o1 in
+                    for j in 0..<count {
+                        outputTransform(mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
+                                        channelStride: o * tiles, height: h, width: w, bias: bias,
+                                        into: y + (i + j) * o * h * w)
+                    }
+                }
+                i += count
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
+        if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
+    }
+
+    /// `V[ξ][c][t] = (Bᵀ d B)[ξ]` for the 4×4 input tiles `d` of channels `c0..<c1` of one image.
+    ///
+    /// Four horizontally adjacent tiles are transformed at once, one per SIMD lane: their
+    /// columns are the even and odd lanes of two 8-wide loads from a zero-padded copy of the
+    /// channel (so no tile needs bounds checks).
+    private static func inputTransform(_ x: UnsafePointer<Float>, channels c0: Int, _ c1: Int, height h: Int, width w: Int,
+                                       into v: UnsafeMutablePointer<Float>, ldT: Int, tileOffset: Int, channelStride: Int) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2
+        let twp = (tw + 3) / 4 * 4
+        let hp = 2 * th + 2, wp = 2 * twp + 8
+        let padded = TensorStorage(zeros: hp * wp)
+        let pp = padded.pointer
+        for ch in c0..<c1 {
+            let xc = x + ch * h * w
+            // Padded row r + 1 holds input row r at columns 1…w; the rest stays zero.
+            for r in 0..<h { Short.copy(pp + (r + 1) * wp + 1, xc + r * w, count: w) }
+            let base = v + ch * ldT + tileOffset
+            for ti in 0..<th {
+                var tj = 0
+                while tj < tw {
+                    @inline(__always) func columns(_ r: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                        let p = UnsafeRawPointer(pp + (2 * ti + r) * wp + 2 * tj)
+                        let a = p.loadUnaligned(as: SIMD8<Float>.self)
+                        let b = p.loadUnaligned(fromByteOffset: 8, as: SIMD8<Float>.self)
+                        return (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                    }
+                    let d0 = columns(0), d1 = columns(1), d2 = columns(2), d3 = columns(3)
+                    let t = ti * tw + tj
+                    let full = tj + 4 <= tw
+                    @inline(__always) func put(_ xi: Int, _ value: SIMD4<Float>) {
+                        let o = base + xi * channelStride + t
+                        if full {
+                            UnsafeMutableRawPointer(o).storeBytes(of: value, as: SIMD4<Float>.self)
+                        } else {
+                            for l in 0..<(tw - tj) { o[l] = value[l] }
+                        }
+                    }
+                    // Rows of Bᵀ d, then columns of (Bᵀ d) B.
+                    @inline(__always) func row(_ r: Int, _ s: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
+                        put(4 * r + 0, s.0 - s.2)
+                        put(4 * r + 1, s.1 + s.2)
+                        put(4 * r + 2, s.2 - s.1)
+                        put(4 * r + 3, s.1 - s.3)
+                    }
+                    row(0, (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3))
+                    row(1, (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3))
+                    row(2, (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3))
+                    row(3, (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3))
+                    tj += 4
+                }
+            }
+        }
+    }
+
+    /// `y[o] = Aᵀ M A + bias` for output channels `o0..<o1` of one image, four tiles at a time.
+    private static func outputTransform(_ m: UnsafePointer<Float>, outChannels o0: Int, _ o1: Int, ldT: Int,
+                                        tileOffset: Int, channelStride: Int, height h: Int, width w: Int,
+                                        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2
+        for oc in o0..<o1 {
+            let b = SIMD4<Float>(repeating: bias?[oc] ?? 0)
+            let base = m + oc * ldT + tileOffset
+            let yc = y + oc * h * w
+            for ti in 0..<th {
+                var tj = 0
+                while tj < tw {
+                    let t = ti * tw + tj
+                    let lanes = min(4, tw - tj)
+                    @inline(__always) func load(_ xi: Int) -> SIMD4<Float> {
+                        let p = base + xi * channelStride + t
+                        if lanes == 4 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+                        var s = SIMD4<Float>()
+                        for l in 0..<lanes { s[l] = p[l] }
+                        return s
+                    }
+                    // Rows of Aᵀ M (s0, s1), then columns of (Aᵀ M) A.
+                    let m0 = (load(0), load(1), load(2), load(3)), m1 = (load(4), load(5), load(6), load(7))
+                    let m2 = (load(8), load(9), load(10), load(11)), m3 = (load(12), load(13), load(14), load(15))
+                    let s0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                    let s1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                    let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
+                    let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
+                    let col = 2 * tj
+                    @inline(__always) func write(_ row: Int, _ even: SIMD4<Float>, _ odd: SIMD4<Float>) {
+                        let dst = yc + row * w + col
+                        if col + 8 <= w {
+                            let v = SIMD8<Float>(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3])
+                            UnsafeMutableRawPointer(dst).storeBytes(of: v, as: SIMD8<Float>.self)
+                        } else {
+                            for l in 0..<lanes {
+                                dst[2 * l] = even[l]
+                                if col + 2 * l + 1 < w { dst[2 * l + 1] = odd[l] }
+                            }
+                        }
+                    }
+                    write(2 * ti, y00, y01)
+                    if 2 * ti + 1 < h { write(2 * ti + 1, y10, y11) }
+                    tj += 4
+                }
+            }
+        }
+    }
+}
