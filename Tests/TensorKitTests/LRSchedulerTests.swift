@@ -60,7 +60,7 @@ final class LRSchedulerTests: XCTestCase {
     func testOneCycleWithoutMomentumCyclingLeavesBeta1() throws {
         let file = try fixture()
         let optimizer = try Adam(parameters(), learningRate: 1e-3, beta2: 0.99)
-        let scheduler = try OneCycleLR(optimizer: optimizer, maxLearningRate: 3e-3, totalSteps: 4 * 13, cycleMomentum: false)
+        let scheduler = try OneCycleLR(optimizer: optimizer, maxLearningRate: 3e-3, epochs: 4, stepsPerEpoch: 13, cycleMomentum: false)
         let (lrs, momenta) = try run(optimizer, scheduler, steps: 52)
         assertSequence(lrs, try file.doubles("onecycle_adam_epochs_nomomentum.lr"), "lr")
         assertSequence(momenta, try file.doubles("onecycle_adam_epochs_nomomentum.momentum"), "beta1")
@@ -148,6 +148,7 @@ final class LRSchedulerTests: XCTestCase {
         XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.1, totalSteps: 10, pctStart: 1.5))
         XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: -1, totalSteps: 10))
         XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.1, totalSteps: 10, divFactor: 0))
+        XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.1, epochs: 0, stepsPerEpoch: 5))
         XCTAssertThrowsError(try CosineAnnealingLR(optimizer: optimizer, tMax: 0))
         XCTAssertThrowsError(try StepLR(optimizer: optimizer, stepSize: 0))
         XCTAssertThrowsError(try StepLR(optimizer: optimizer, stepSize: 2, gamma: -1)) { error in

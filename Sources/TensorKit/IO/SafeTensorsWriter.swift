@@ -190,7 +190,7 @@ public struct SafeTensorsWriter: Sendable {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                let written = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failure = SafeTensorsStorage.ioError(path, "write")
@@ -201,4 +201,10 @@ public struct SafeTensorsWriter: Sendable {
         }
         if let failure { throw failure }
     }
+}
+
+/// The C library's `write(2)`, named apart from ``SafeTensorsWriter/write(to:)``, which would
+/// shadow it inside the type.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
 }

@@ -101,6 +101,27 @@ public final class OneCycleLR: LRScheduler {
         apply(values(at: 0))
     }
 
+    /// Creates the schedule for `epochs` epochs of `stepsPerEpoch` optimiser steps each
+    /// (PyTorch's `epochs=` / `steps_per_epoch=` form); other arguments as
+    /// ``init(optimizer:maxLearningRate:totalSteps:pctStart:annealStrategy:cycleMomentum:baseMomentum:maxMomentum:divFactor:finalDivFactor:threePhase:)``.
+    /// - Throws: ``LRSchedulerError/invalidArgument(name:value:expected:)`` for non-positive
+    ///   `epochs` or `stepsPerEpoch`, and as the designated initialiser.
+    public convenience init(
+        optimizer: any Optimizer, maxLearningRate: Double, epochs: Int, stepsPerEpoch: Int, pctStart: Double = 0.3,
+        annealStrategy: AnnealStrategy = .cosine, cycleMomentum: Bool = true, baseMomentum: Double = 0.85,
+        maxMomentum: Double = 0.95, divFactor: Double = 25, finalDivFactor: Double = 1e4, threePhase: Bool = false
+    ) throws(LRSchedulerError) {
+        guard epochs > 0 else { throw .invalidArgument(name: "epochs", value: Double(epochs), expected: "a positive integer") }
+        guard stepsPerEpoch > 0 else {
+            throw .invalidArgument(name: "stepsPerEpoch", value: Double(stepsPerEpoch), expected: "a positive integer")
+        }
+        let (total, overflow) = epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        guard !overflow else { throw .invalidArgument(name: "epochs", value: Double(epochs), expected: "epochs * stepsPerEpoch to fit in Int") }
+        try self.init(optimizer: optimizer, maxLearningRate: maxLearningRate, totalSteps: total, pctStart: pctStart,
+                      annealStrategy: annealStrategy, cycleMomentum: cycleMomentum, baseMomentum: baseMomentum,
+                      maxMomentum: maxMomentum, divFactor: divFactor, finalDivFactor: finalDivFactor, threePhase: threePhase)
+    }
+
     /// The learning rate and momentum at `step` (PyTorch's `get_lr`).
     private func values(at step: Int) -> (learningRate: Double, momentum: Double) {
         var start = 0.0
