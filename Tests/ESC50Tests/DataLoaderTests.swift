@@ -155,6 +155,12 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertNil(try epoch.next())
     }
 
+    func testNegativeEpochsAreJustAnotherSeedStream() throws {
+        let loader = try DataLoader(items: CountingSource.items(6), source: CountingSource(),
+                                    configuration: .init(batchSize: 6, shuffle: true, seed: 1))
+        XCTAssertEqual(try drain(loader.epoch(-1)).flatMap(\.itemIndices).sorted(), Array(0..<6))
+    }
+
     func testInvalidConfigurationsThrow() {
         let items = CountingSource.items(3)
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(batchSize: 0)))
