@@ -63,7 +63,7 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "_TestSupport", path: "Tests/_TestSupport"),
-        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport"]),
+        .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport", "_CSndFile"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "_TestSupport"]),

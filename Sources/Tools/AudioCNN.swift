@@ -10,6 +10,7 @@ struct AudioCNN: AsyncParsableCommand {
         subcommands: [
             DownloadCommand.self,
             Bench.self,
+            SpectrogramCommand.self,
         ]
     )
 }
@@ -20,6 +21,7 @@ struct Bench: AsyncParsableCommand {
         abstract: "Measure the speed of the suite's hot paths.",
         subcommands: [
             BenchLoader.self,
+            BenchMelCommand.self,
         ]
     )
 }

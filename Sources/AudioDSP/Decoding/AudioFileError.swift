@@ -20,6 +20,7 @@ public enum AudioFileError: Error, Equatable, Sendable, CustomStringConvertible 
     /// The header is readable but the sample data could not be decoded.
     case decodingFailed(source: String, reason: String)
 
+    /// A one-line message naming the input and what was expected.
     public var description: String {
         switch self {
         case .unreadableFile(let path, let reason):

@@ -31,7 +31,7 @@ enum SndFileDecoder {
         }
         let channels = Int(info.channels)
         // libsndfile reports SF_COUNT_MAX when the container does not say how long it is.
-        let declaredFrames: Int? = (info.frames >= 0 && info.frames < Int64(Int32.max)) ? Int(info.frames) : nil
+        let declaredFrames: Int? = (info.frames >= 0 && info.frames < Int64.max) ? Int(info.frames) : nil
 
         var mono = [Float]()
         mono.reserveCapacity(declaredFrames ?? 0)
@@ -99,8 +99,10 @@ enum SndFileDecoder {
             let declared = Double(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<should.lowerBound]
                 .trimmingCharacters(in: .whitespaces))
             let actual = Double(trimmed[should.upperBound...].prefix { $0.isNumber })
-            guard let declared, let actual, actual > 0, declared > actual else { continue }
-            return Int((Double(decodedFrames) * declared / actual).rounded())
+            // AIFF's SSND chunk starts with 8 bytes (offset, block size) before the samples.
+            let preamble = trimmed.hasPrefix("SSND") ? 8.0 : 0
+            guard let declared, let actual, actual > preamble, declared > actual else { continue }
+            return Int((Double(decodedFrames) * (declared - preamble) / (actual - preamble)).rounded())
         }
         return nil
     }

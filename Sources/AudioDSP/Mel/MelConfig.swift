@@ -56,8 +56,10 @@ public struct MelConfig: Codable, Sendable, Hashable {
     ///
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` naming the first bad field.
     public func validate() throws(DSPError) {
-        guard (1_000...768_000).contains(sampleRate) else {
-            throw .invalidParameter(name: "sampleRate", value: "\(sampleRate)", expected: "1000...768000 Hz")
+        let rates = AudioFile.supportedSampleRates
+        guard rates.contains(sampleRate) else {
+            throw .invalidParameter(name: "sampleRate", value: "\(sampleRate)",
+                                    expected: "\(rates.lowerBound)...\(rates.upperBound) Hz")
         }
         guard nFFT >= 16, nFFT <= 65_536 else {
             throw .invalidParameter(name: "nFFT", value: "\(nFFT)", expected: "16...65536 samples")

@@ -109,16 +109,23 @@ public struct MelFilterbank: Sendable, Equatable {
         let offset: UnsafePointer<Int>
         let weights: UnsafePointer<Float>
 
-        /// Mel power of one frame: `out[m * stride] = Σ_k power[k] * fb[k, m]`.
+        /// Mel power of a block of up to 8 frames whose spectra are interleaved in `power`
+        /// (`power[k][j]` = bin `k` of frame `j`): `out[m * stride + j] = Σ_k power[k][j] * fb[k, m]`
+        /// for `j < lanes`.
         @inline(__always)
-        func apply(power: UnsafePointer<Float>, to out: UnsafeMutablePointer<Float>, stride: Int) {
+        func apply(power: UnsafePointer<SIMD8<Float>>, to out: UnsafeMutablePointer<Float>, stride: Int, lanes: Int) {
             for m in 0..<melCount {
                 let p = power + firstBin[m]
                 let w = weights + offset[m]
                 let count = offset[m + 1] - offset[m]
-                var acc: Float = 0
-                for i in 0..<count { acc += p[i] * w[i] }
-                out[m * stride] = acc
+                var acc = SIMD8<Float>()
+                for i in 0..<count { acc += w[i] * p[i] }
+                let row = out + m * stride
+                if lanes == 8 {
+                    UnsafeMutableRawPointer(row).storeBytes(of: acc, as: SIMD8<Float>.self)
+                } else {
+                    for j in 0..<lanes { row[j] = acc[j] }
+                }
             }
         }
     }

@@ -4,9 +4,9 @@ import Foundation
 /// `MelSpectrogram(sample_rate, n_fft, hop_length=hop, n_mels, f_min, f_max, power=2.0,
 /// center=True, pad_mode="reflect", norm, mel_scale)` followed by `AmplitudeToDB("power", top_db)`.
 ///
-/// Frames are transformed, squared and Mel-filtered one at a time in cache (the power spectrum
-/// is never stored), and the filters are applied sparsely. A value is immutable and `Sendable`:
-/// share one across threads.
+/// Frames are transformed and squared in blocks of eight that stay in cache (the full power
+/// spectrogram is never stored), then Mel-filtered together, one SIMD lane per frame, with only
+/// the non-zero filter weights. A value is immutable and `Sendable`: share one across threads.
 ///
 /// ```swift
 /// let mel = try MelSpectrogram(MelConfig())
@@ -54,6 +54,17 @@ public struct MelSpectrogram: Sendable {
         return result
     }
 
+    /// The log-Mel spectrogram of a decoded clip, resampled first (libsoxr, high quality) if its
+    /// rate differs from `config.sampleRate`.
+    ///
+    /// - Throws: ``DSPError/signalTooShort(samples:minimum:reason:)`` if the (resampled) clip is
+    ///   too short; ``DSPError/invalidParameter(name:value:expected:)`` if its rate cannot be
+    ///   converted.
+    public func logMel(_ clip: AudioFile) throws(DSPError) -> Spectrogram {
+        if clip.sampleRate == config.sampleRate { return try logMel(clip.samples) }
+        return try logMel(Resampler(from: clip.sampleRate, to: config.sampleRate)(clip.samples))
+    }
+
     /// Log-Mel spectrograms of many clips, computed in parallel over all cores.
     ///
     /// - Returns: one spectrogram per clip, in order.
@@ -66,30 +77,69 @@ public struct MelSpectrogram: Sendable {
         }
         let results = UnsafeMutableBufferPointer<Spectrogram>.allocate(capacity: clips.count)
         defer { results.deallocate() }
-        let workers = min(clips.count, ProcessInfo.processInfo.activeProcessorCount)
         let shared = UnsafeSendable(results)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        // One iteration per clip (not per core) keeps both cores busy to the end of the batch;
+        // the per-clip scratch is ~8 KB.
+        DispatchQueue.concurrentPerform(iterations: clips.count) { i in
             let workspace = Workspace(self)
-            var i = worker
-            while i < clips.count {
-                var spec = clips[i].withUnsafeBufferPointer { compute($0, workspace: workspace) }
-                toDB.apply(to: &spec)
-                (shared.value.baseAddress! + i).initialize(to: spec)
-                i += workers
-            }
+            var spec = clips[i].withUnsafeBufferPointer { compute($0, workspace: workspace) }
+            toDB.apply(to: &spec)
+            (shared.value.baseAddress! + i).initialize(to: spec)
         }
         let array = Array(results)
         results.baseAddress?.deinitialize(count: clips.count)
         return array
     }
 
-    /// Per-thread scratch: FFT buffers and one power spectrum.
+    /// Log-Mel spectrograms of equal-length clips, computed over all cores straight into one
+    /// contiguous buffer laid out `[clips.count, melCount, frames]`: the layout of a CNN input
+    /// batch `[N, 1, H, W]`, with no per-clip allocation.
+    ///
+    /// - Parameters:
+    ///   - clips: signals of identical length at `config.sampleRate`.
+    ///   - output: exactly `clips.count * melCount * frames` floats, where `frames` is
+    ///     `config.frameCount(forSampleCount: clips[0].count)`.
+    /// - Throws: ``DSPError/shapeMismatch(expected:got:)`` if the clips differ in length or
+    ///   `output` has the wrong size; ``DSPError/signalTooShort(samples:minimum:reason:)`` if the
+    ///   clips are too short.
+    public func logMel(batch clips: [[Float]], into output: UnsafeMutableBufferPointer<Float>) throws(DSPError) {
+        guard let length = clips.first?.count else {
+            guard output.isEmpty else { throw .shapeMismatch(expected: "an empty output for no clips", got: "\(output.count) floats") }
+            return
+        }
+        if let i = clips.firstIndex(where: { $0.count != length }) {
+            throw .shapeMismatch(expected: "clips of \(length) samples (as clip 0)", got: "\(clips[i].count) samples in clip \(i)")
+        }
+        try stft.checkLength(length)
+        let frames = stft.frameCount(forSampleCount: length)
+        let perClip = config.melCount * frames
+        guard output.count == clips.count * perClip else {
+            throw .shapeMismatch(expected: "\(clips.count) x \(config.melCount) x \(frames) = \(clips.count * perClip) floats",
+                                 got: "\(output.count) floats")
+        }
+        let shared = UnsafeSendable(output)
+        DispatchQueue.concurrentPerform(iterations: clips.count) { i in
+            let workspace = Workspace(self)
+            let out = UnsafeMutableBufferPointer(rebasing: shared.value[(i * perClip)..<((i + 1) * perClip)])
+            clips[i].withUnsafeBufferPointer { compute($0, into: out.baseAddress!, frames: frames, workspace: workspace) }
+            toDB.apply(to: out)
+        }
+    }
+
+    /// Frames transformed before their Mel bands are computed together, one SIMD lane each.
+    static let frameBlock = 8
+
+    /// Per-thread scratch: FFT buffers and the power spectra of one block of frames,
+    /// interleaved `[binCount][frameBlock]` so a band sums whole SIMD vectors.
     final class Workspace {
         let fft: FFTWorkspace
-        let power: UnsafeMutablePointer<Float>
+        let power: UnsafeMutablePointer<SIMD8<Float>>
+        let binCount: Int
         init(_ mel: MelSpectrogram) {
             fft = FFTWorkspace(size: mel.stft.nFFT)
-            power = .allocate(capacity: mel.stft.binCount)
+            binCount = mel.stft.binCount
+            power = .allocate(capacity: binCount)
+            power.initialize(repeating: SIMD8(), count: binCount)
         }
         deinit { power.deallocate() }
     }
@@ -97,16 +147,28 @@ public struct MelSpectrogram: Sendable {
     func compute(_ signal: UnsafeBufferPointer<Float>, workspace: Workspace) -> Spectrogram {
         let frames = stft.frameCount(forSampleCount: signal.count)
         var result = Spectrogram(uninitializedRows: config.melCount, frames: frames)
-        filterbank.withKernel { kernel in
-            result.values.withUnsafeMutableBufferPointer { out in
-                let base = out.baseAddress!
-                for t in 0..<frames {
-                    stft.powerFrame(t, signal: signal, workspace: workspace.fft, power: workspace.power)
-                    kernel.apply(power: workspace.power, to: base + t, stride: frames)
-                }
-            }
+        result.values.withUnsafeMutableBufferPointer { out in
+            compute(signal, into: out.baseAddress!, frames: frames, workspace: workspace)
         }
         return result
+    }
+
+    /// Mel power of `signal` into `out`, `[melCount, frames]` row-major.
+    func compute(_ signal: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, frames: Int,
+                 workspace: Workspace) {
+        let block = Self.frameBlock
+        let power = UnsafeMutableRawPointer(workspace.power).assumingMemoryBound(to: Float.self)
+        filterbank.withKernel { kernel in
+            var t0 = 0
+            while t0 < frames {
+                let lanes = min(block, frames - t0)
+                for j in 0..<lanes {
+                    stft.powerFrame(t0 + j, signal: signal, workspace: workspace.fft, power: power + j, stride: block)
+                }
+                kernel.apply(power: workspace.power, to: out + t0, stride: frames, lanes: lanes)
+                t0 += block
+            }
+        }
     }
 }
 

@@ -31,13 +31,23 @@ public struct Resampler: Sendable, Equatable {
     /// Filter quality.
     public let quality: Quality
 
-    /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` for a non-positive rate.
+    /// The largest supported up- or down-sampling factor; beyond it a rate is almost certainly a
+    /// unit mistake (kHz for Hz), and the output buffer would be absurdly large.
+    public static let maximumRatio = 256.0
+
+    /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` for a non-positive rate or
+    ///   a ratio beyond ``maximumRatio``.
     public init(from inputRate: Int, to outputRate: Int, quality: Quality = .high) throws(DSPError) {
         guard inputRate > 0 else {
             throw .invalidParameter(name: "inputRate", value: "\(inputRate)", expected: "> 0 Hz")
         }
         guard outputRate > 0 else {
             throw .invalidParameter(name: "outputRate", value: "\(outputRate)", expected: "> 0 Hz")
+        }
+        guard Double(outputRate) <= Double(inputRate) * Self.maximumRatio,
+              Double(inputRate) <= Double(outputRate) * Self.maximumRatio else {
+            throw .invalidParameter(name: "outputRate", value: "\(outputRate)",
+                                    expected: "within a factor of \(Int(Self.maximumRatio)) of inputRate \(inputRate) Hz")
         }
         self.inputRate = inputRate
         self.outputRate = outputRate
@@ -56,22 +66,21 @@ public struct Resampler: Sendable, Equatable {
         if inputRate == outputRate || samples.isEmpty { return samples }
         let count = outputCount(forInputCount: samples.count)
         var output = [Float](repeating: 0, count: count)
-        var produced = 0
         var ioSpec = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
         var qualitySpec = soxr_quality_spec(quality.recipe, 0)
         let error: soxr_error_t? = samples.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
                 soxr_oneshot(Double(inputRate), Double(outputRate), 1,
                              input.baseAddress, input.count, nil,
-                             out.baseAddress, out.count, &produced,
+                             out.baseAddress, out.count, nil,
                              &ioSpec, &qualitySpec, nil)
             }
         }
         if let error {
             throw .resamplingFailed(reason: String(cString: error))
         }
-        // soxr may stop a sample short of the rounded-up length; librosa zero-pads the same way.
-        _ = produced
+        // soxr may stop a sample short of the rounded-up length; the zero tail is what
+        // librosa's fix_length pads with too.
         return output
     }
 }

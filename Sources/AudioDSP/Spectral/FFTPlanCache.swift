@@ -31,8 +31,9 @@ final class RealFFTPlan: @unchecked Sendable {
             fftwf_free(input)
             fftwf_free(output)
         }
-        // MEASURE times a few candidate algorithms (tens of ms, once); the plan it finds is
-        // typically 1.5-2x faster than ESTIMATE's guess for these sizes.
+        // MEASURE times candidate algorithms once per size (~0.2 s for 1024 on the project's
+        // Zen 4 machine); its plan ran ~6% faster than ESTIMATE's there, which pays off over
+        // the millions of frames of a training run.
         let plan = fftwf_plan_dft_r2c_1d(Int32(size), input, output, FFTW_MEASURE)!
         let entry = RealFFTPlan(size: size, plan: plan)
         cache[size] = entry

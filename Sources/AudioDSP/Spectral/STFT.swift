@@ -85,11 +85,11 @@ public struct STFT: Sendable {
         }
     }
 
-    /// Writes frame `t`'s power spectrum (`binCount` values) into `power`.
+    /// Writes frame `t`'s power spectrum (`binCount` values) to `power[k * stride]`.
     /// `signal` must hold at least ``minimumSampleCount`` samples.
     @inline(__always)
     func powerFrame(_ t: Int, signal: UnsafeBufferPointer<Float>, workspace: FFTWorkspace,
-                    power: UnsafeMutablePointer<Float>) {
+                    power: UnsafeMutablePointer<Float>, stride: Int = 1) {
         let input = workspace.input
         let n = signal.count
         let start = center ? t * hopLength - nFFT / 2 : t * hopLength
@@ -113,7 +113,7 @@ public struct STFT: Sendable {
         let spectrum = workspace.outputFloats
         for k in 0..<binCount {
             let re = spectrum[2 * k], im = spectrum[2 * k + 1]
-            power[k] = re * re + im * im
+            power[k * stride] = re * re + im * im
         }
     }
 }

@@ -23,10 +23,14 @@ public struct Spectrogram: Sendable, Equatable {
         self.values = values
     }
 
+    /// Storage for `rowCount * frameCount` values that the caller must all overwrite.
     init(uninitializedRows rowCount: Int, frames frameCount: Int) {
         self.rowCount = rowCount
         self.frameCount = frameCount
-        self.values = [Float](repeating: 0, count: rowCount * frameCount)
+        // Every element is written by the caller; skipping the zero fill saves a pass.
+        self.values = [Float](unsafeUninitializedCapacity: rowCount * frameCount) { _, count in
+            count = rowCount * frameCount
+        }
     }
 
     /// The value at (`row`, `frame`). Both must be in range.

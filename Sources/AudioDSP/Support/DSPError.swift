@@ -9,6 +9,7 @@ public enum DSPError: Error, Equatable, Sendable, CustomStringConvertible {
     /// libsoxr reported an error.
     case resamplingFailed(reason: String)
 
+    /// A one-line message naming the input and what was expected.
     public var description: String {
         switch self {
         case .invalidParameter(let name, let value, let expected):
