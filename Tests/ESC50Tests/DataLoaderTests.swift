@@ -155,6 +155,23 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertNil(try epoch.next())
     }
 
+    func testReferenceRecipeConfigurations() throws {
+        let train = DataLoader.Configuration.referenceTraining(seed: 4)
+        XCTAssertEqual(train.batchSize, 32)
+        XCTAssertTrue(train.shuffle)
+        XCTAssertEqual(train.mixUp?.probability, 0.3)
+        XCTAssertEqual(train.mixUp?.distribution.alpha, 0.2)
+        XCTAssertEqual(train.mixUp?.distribution.beta, 0.2)
+        let masks = try XCTUnwrap(train.augmentations.first as? SpecAugment)
+        XCTAssertEqual(masks.frequencyMaskParameter, 30)
+        XCTAssertEqual(masks.timeMaskParameter, 80)
+        XCTAssertEqual(masks.maskValue, .constant(0))
+        let eval = DataLoader.Configuration.evaluation()
+        XCTAssertFalse(eval.shuffle)
+        XCTAssertTrue(eval.augmentations.isEmpty)
+        XCTAssertNil(eval.mixUp)
+    }
+
     func testNegativeEpochsAreJustAnotherSeedStream() throws {
         let loader = try DataLoader(items: CountingSource.items(6), source: CountingSource(),
                                     configuration: .init(batchSize: 6, shuffle: true, seed: 1))
