@@ -31,7 +31,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - Libraries
-        .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr"]),
+        .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
         .target(name: "TensorKit", dependencies: ["_CBLAS"]),
         .target(name: "TBLogger", dependencies: ["_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
@@ -49,7 +49,8 @@ let package = Package(
         ),
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
 
-        // MARK: - System libraries (implementation details)
+        // MARK: - System libraries and C helpers (implementation details)
+        .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),
         .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "_CSndFile", path: "Sources/Shims/_CSndFile", pkgConfig: "sndfile",

@@ -132,6 +132,16 @@ final class AudioFileTests: XCTestCase {
         }
     }
 
+    func testValidHeaderWithoutSamplesIsAnEmptyClip() throws {
+        let wav = try sixteenBitWAV("none.wav", frames: 0)
+        let clip = try AudioFile(data: wav)
+        XCTAssertEqual(clip.samples, [])
+        XCTAssertEqual(clip.sampleRate, 44_100)
+        XCTAssertThrowsError(try MelSpectrogram().logMel(clip)) { error in
+            guard case .signalTooShort(0, 513, _)? = error as? DSPError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testMissingFileAndDirectory() {
         assertThrows({ if case .unreadableFile(let path, _) = $0 { return path.hasSuffix("nope.wav") }; return false }) {
             try AudioFile(contentsOf: URL(fileURLWithPath: "/nonexistent/nope.wav"))

@@ -1,4 +1,5 @@
 import Foundation
+import _AudioDSPPrefetch
 import _CFFTW
 
 /// Short-time Fourier transform of a real signal, computed like `torch.stft`.
@@ -96,6 +97,16 @@ public struct STFT: Sendable {
         window.withUnsafeBufferPointer { w in
             let x = signal.baseAddress!
             let win = w.baseAddress!
+            // Start loading the samples two frames ahead: the signal streams from memory once,
+            // and without this the window loop waits for it.
+            let ahead = start + nFFT + hopLength
+            if ahead + hopLength <= n {
+                var offset = ahead
+                while offset < ahead + hopLength {
+                    audiodsp_prefetch(x + offset)
+                    offset += 16
+                }
+            }
             if start >= 0 && start + nFFT <= n {
                 let src = x + start
                 for i in 0..<nFFT { input[i] = src[i] * win[i] }
