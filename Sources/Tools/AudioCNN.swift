@@ -9,6 +9,7 @@ struct AudioCNNCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             DownloadCommand.self,
+            DatasetCommand.self,
             Bench.self,
             SpectrogramCommand.self,
         ]

@@ -128,6 +128,19 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertEqual(source.callCount, 40)
     }
 
+    /// With two workers, two batches are computed at the same time (not one after the other).
+    func testWorkersComputeBatchesConcurrently() throws {
+        let source = RendezvousSource()
+        let loader = try DataLoader(items: CountingSource.items(8), source: source,
+                                    configuration: .init(batchSize: 1, prefetch: 4, workers: 2))
+        let epoch = loader.epoch(0)
+        var count = 0
+        while try epoch.next() != nil { count += 1 }
+        XCTAssertEqual(count, 8)
+        XCTAssertEqual(source.mostInFlight, 2)
+        XCTAssertGreaterThanOrEqual(epoch.waitTime, 0)
+    }
+
     func testReleasingAnEpochStopsItsWorkers() throws {
         let source = CountingSource()
         let loader = try DataLoader(items: CountingSource.items(400), source: source,
@@ -155,6 +168,29 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertNil(try epoch.next())
     }
 
+    func testReferenceRecipeConfigurations() throws {
+        let train = DataLoader.Configuration.referenceTraining(seed: 4)
+        XCTAssertEqual(train.batchSize, 32)
+        XCTAssertTrue(train.shuffle)
+        XCTAssertEqual(train.mixUp?.probability, 0.3)
+        XCTAssertEqual(train.mixUp?.distribution.alpha, 0.2)
+        XCTAssertEqual(train.mixUp?.distribution.beta, 0.2)
+        let masks = try XCTUnwrap(train.augmentations.first as? SpecAugment)
+        XCTAssertEqual(masks.frequencyMaskParameter, 30)
+        XCTAssertEqual(masks.timeMaskParameter, 80)
+        XCTAssertEqual(masks.maskValue, .constant(0))
+        let eval = DataLoader.Configuration.evaluation()
+        XCTAssertFalse(eval.shuffle)
+        XCTAssertTrue(eval.augmentations.isEmpty)
+        XCTAssertNil(eval.mixUp)
+    }
+
+    func testNegativeEpochsAreJustAnotherSeedStream() throws {
+        let loader = try DataLoader(items: CountingSource.items(6), source: CountingSource(),
+                                    configuration: .init(batchSize: 6, shuffle: true, seed: 1))
+        XCTAssertEqual(try drain(loader.epoch(-1)).flatMap(\.itemIndices).sorted(), Array(0..<6))
+    }
+
     func testInvalidConfigurationsThrow() {
         let items = CountingSource.items(3)
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(batchSize: 0)))
@@ -168,5 +204,28 @@ final class DataLoaderTests: XCTestCase {
         let loader = try? DataLoader(items: items, source: CountingSource(),
                                      configuration: .init(batchSize: 3, augmentations: [broken]))
         XCTAssertThrowsError(try loader?.epoch(0).next()) { XCTAssertTrue("\($0)".contains("augmentation failed")) }
+    }
+}
+
+/// A source whose calls wait (up to 5 s) until another call is in flight, recording the most
+/// calls ever in flight at once.
+private final class RendezvousSource: FeatureSource, @unchecked Sendable {
+    let shape = FeatureShape(mels: 1, frames: 1)
+    private let condition = NSCondition()
+    private var inFlight = 0
+    private var most = 0
+
+    var mostInFlight: Int { condition.withLock { most } }
+
+    func features(of item: LoaderItem) throws -> [Float] {
+        condition.lock()
+        inFlight += 1
+        most = max(most, inFlight)
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(5)
+        while most < 2 && condition.wait(until: deadline) {}
+        inFlight -= 1
+        condition.unlock()
+        return [0]
     }
 }

@@ -198,6 +198,17 @@ final class DownloaderTests: XCTestCase {
         XCTAssertTrue(server.requests.isEmpty)
     }
 
+    func testOutOfRangeSettingsAreClampedNotTrappedOn() async throws {
+        let archive = try makeArchive(rows: SyntheticDataset.rows(folds: 1))
+        let server = try server(archive.data)
+        var downloader = downloader(server)
+        downloader.maxAttempts = 0
+        downloader.retryDelay = -3
+        downloader.timeout = -1
+        let dataset = try await downloader.download(to: try temporaryFolder(self).appendingPathComponent("d"))
+        XCTAssertEqual(dataset.clips.count, archive.clips)
+    }
+
     func testHTTPErrorsAreNotRetried() async throws {
         let server = try server(Data("x".utf8))
         var downloader = downloader(server)

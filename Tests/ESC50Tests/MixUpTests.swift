@@ -46,6 +46,8 @@ final class MixUpTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("outside 0..<\(f.labels.max()!)"), "\(error)")
         }
         XCTAssertThrowsError(try mixed.targets(classCount: 0))
+        XCTAssertThrowsError(try mixed.targets(classCount: f.classes, labelSmoothing: 1))
+        XCTAssertThrowsError(try mixed.targets(classCount: f.classes, labelSmoothing: -0.1))
     }
 
     func testPlanMixesFeaturesWithAPermutation() {

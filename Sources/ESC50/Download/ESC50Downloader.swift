@@ -25,9 +25,10 @@ public struct ESC50Downloader: Sendable {
 
     /// The archive to fetch.
     public var archiveURL: URL
-    /// How many transfers one call may make before giving up (>= 1).
+    /// How many transfers one call may make before giving up (values below 1 count as 1).
     public var maxAttempts: Int
-    /// The wait before the second attempt, in seconds; it doubles for each further attempt.
+    /// The wait before the second attempt, in seconds (clamped to 0...3600); it doubles for each
+    /// further attempt, up to 64 times this value.
     public var retryDelay: Double
     /// The longest silence allowed from the server, in seconds.
     public var timeout: TimeInterval
@@ -40,9 +41,11 @@ public struct ESC50Downloader: Sendable {
                 timeout: TimeInterval = 60,
                 verifyClip: @escaping @Sendable (URL) throws -> Void = ClipLoader.checkDecodes) {
         self.archiveURL = archiveURL
+        // Out-of-range settings are clamped rather than trapped on: a delay cannot be negative,
+        // and a download needs at least one attempt and some patience.
         self.maxAttempts = max(1, maxAttempts)
-        self.retryDelay = retryDelay
-        self.timeout = timeout
+        self.retryDelay = retryDelay.isFinite ? min(max(0, retryDelay), 3600) : 1
+        self.timeout = timeout.isFinite && timeout > 0 ? timeout : 60
         self.verifyClip = verifyClip
     }
 
@@ -110,9 +113,11 @@ public struct ESC50Downloader: Sendable {
             saved = nil
         }
         var lastFailure = ""
-        for attempt in 1...maxAttempts {
+        let attempts = max(1, maxAttempts)
+        let timeout = self.timeout.isFinite && self.timeout > 0 ? self.timeout : 60
+        for attempt in 1...attempts {
             if attempt > 1 {
-                let delay = retryDelay * Double(1 << min(attempt - 2, 6))
+                let delay = max(0, min(retryDelay, 3600)) * Double(1 << min(attempt - 2, 6))
                 try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             }
             let offset = fileManager.fileExists(atPath: partial.path) ? Self.size(of: partial) : 0
@@ -153,7 +158,7 @@ public struct ESC50Downloader: Sendable {
                 }
             }
         }
-        throw .transferFailed(archiveURL, attempts: maxAttempts, reason: lastFailure)
+        throw .transferFailed(archiveURL, attempts: attempts, reason: lastFailure)
     }
 
     /// Extracts `archive` into a fresh folder under `staging`; returns the data set root in it.

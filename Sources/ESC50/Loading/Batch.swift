@@ -31,8 +31,12 @@ public struct Batch: Sendable {
     /// the reference recipe's `λ·CE(ŷ, y_a) + (1-λ)·CE(ŷ, y_b)`, each with label smoothing.
     ///
     /// - Throws: ``DataLoaderError/labelOutOfRange(label:classCount:)`` when a label (or a MixUp
-    ///   partner's label) is not in `0..<classCount`, or `classCount` is not positive.
+    ///   partner's label) is not in `0..<classCount`, or `classCount` is not positive;
+    ///   ``DataLoaderError/invalidConfiguration(_:)`` when `labelSmoothing` is not in [0, 1).
     public func targets(classCount: Int, labelSmoothing: Float = 0) throws(DataLoaderError) -> [Float] {
+        guard labelSmoothing >= 0, labelSmoothing < 1 else {
+            throw .invalidConfiguration("labelSmoothing is \(labelSmoothing), expected a value in [0, 1)")
+        }
         for label in labels + (mix?.partnerLabels ?? []) where !(0..<max(classCount, 0)).contains(label) {
             throw .labelOutOfRange(label: label, classCount: classCount)
         }

@@ -97,7 +97,7 @@ public final class DataLoader: Sendable {
     public func order(ofEpoch epoch: Int) -> [Int] {
         var order = Array(items.indices)
         if configuration.shuffle {
-            var generator = SeededGenerator(seed: configuration.seed, stream: [Stream.order, UInt64(epoch)])
+            var generator = SeededGenerator(seed: configuration.seed, stream: [Stream.order, UInt64(bitPattern: Int64(epoch))])
             order.seededShuffle(using: &generator)
         }
         return order
@@ -130,7 +130,7 @@ public final class DataLoader: Sendable {
             }
             if !configuration.augmentations.isEmpty {
                 var generator = SeededGenerator(
-                    seed: configuration.seed, stream: [Stream.example, UInt64(epoch), UInt64(itemIndex)])
+                    seed: configuration.seed, stream: [Stream.example, UInt64(bitPattern: Int64(epoch)), UInt64(itemIndex)])
                 do {
                     for augmentation in configuration.augmentations {
                         try augmentation.apply(to: &example, shape: shape, using: &generator)
@@ -148,7 +148,7 @@ public final class DataLoader: Sendable {
         let labels = members.map { items[$0].label }
         var mix: Batch.Mix? = nil
         if let mixUp = configuration.mixUp {
-            var generator = SeededGenerator(seed: configuration.seed, stream: [Stream.mixUp, UInt64(epoch), UInt64(index)])
+            var generator = SeededGenerator(seed: configuration.seed, stream: [Stream.mixUp, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
             if let plan = mixUp.plan(count: members.count, using: &generator) {
                 plan.apply(to: &features, stride: stride)
                 mix = Batch.Mix(partnerLabels: plan.partner.map { labels[$0] }, lambda: plan.lambda)
