@@ -1,32 +1,36 @@
 import Foundation
 import _CFFTW
 
-/// One FFTW real-to-complex plan of a given size, shared by every thread.
+/// The FFTW plans for one transform size, shared by every thread: a real-to-complex plan, and a
+/// complex plan of the same size that transforms two real frames at once (see
+/// ``STFT/powerFramePair(_:signal:workspace:power:stride:)``).
 ///
 /// FFTW's planner is not thread-safe but executing a plan is, with the "new-array" interface
-/// (`fftwf_execute_dft_r2c`) on arrays aligned like the ones it was planned with. So plans are made
-/// once per size under a lock, kept for the life of the process, and each caller brings its own
-/// `fftwf_malloc`ed buffers (see ``FFTWorkspace``).
-final class RealFFTPlan: @unchecked Sendable {
+/// (`fftwf_execute_dft_r2c`, `fftwf_execute_dft`) on arrays aligned like the ones it was planned
+/// with. So plans are made once per size under a lock, kept for the life of the process, and each
+/// caller brings its own `fftwf_malloc`ed buffers (see ``FFTWorkspace``).
+final class FFTPlans: @unchecked Sendable {
     // Immutable after init, and FFTW documents concurrent execution of one plan as safe.
     let size: Int
-    let plan: fftwf_plan
+    let real: fftwf_plan
+    let complex: fftwf_plan
 
-    private init(size: Int, plan: fftwf_plan) {
+    private init(size: Int, real: fftwf_plan, complex: fftwf_plan) {
         self.size = size
-        self.plan = plan
+        self.real = real
+        self.complex = complex
     }
 
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [Int: RealFFTPlan] = [:]
+    nonisolated(unsafe) private static var cache: [Int: FFTPlans] = [:]
 
-    /// The plan for `size`-point transforms, made on first use.
-    static func forSize(_ size: Int) -> RealFFTPlan {
+    /// The plans for `size`-point transforms, made on first use.
+    static func forSize(_ size: Int) -> FFTPlans {
         lock.lock()
         defer { lock.unlock() }
-        if let plan = cache[size] { return plan }
-        let input = fftwf_alloc_real(size)!
-        let output = fftwf_alloc_complex(size / 2 + 1)!
+        if let plans = cache[size] { return plans }
+        let input = fftwf_alloc_complex(size)!
+        let output = fftwf_alloc_complex(size)!
         defer {
             fftwf_free(input)
             fftwf_free(output)
@@ -34,40 +38,58 @@ final class RealFFTPlan: @unchecked Sendable {
         // ESTIMATE, not MEASURE: on the project's Zen 4 machine MEASURE's plans for these sizes
         // ran no faster (0.70 µs per 1024-point frame either way), cost ~0.2 s per size at
         // startup, and can differ from run to run, changing the last bits of the results.
-        let plan = fftwf_plan_dft_r2c_1d(Int32(size), input, output, FFTW_ESTIMATE)!
-        let entry = RealFFTPlan(size: size, plan: plan)
+        let realInput = UnsafeMutableRawPointer(input).assumingMemoryBound(to: Float.self)
+        let real = fftwf_plan_dft_r2c_1d(Int32(size), realInput, output, FFTW_ESTIMATE)!
+        let complex = fftwf_plan_dft_1d(Int32(size), input, output, FFTW_FORWARD, FFTW_ESTIMATE)!
+        let entry = FFTPlans(size: size, real: real, complex: complex)
         cache[size] = entry
         return entry
     }
 }
 
-/// Per-thread aligned buffers for one ``RealFFTPlan``. Not shareable between threads.
+/// Per-thread aligned buffers for one size's ``FFTPlans``. Not shareable between threads.
 final class FFTWorkspace {
     let size: Int
+    let plans: FFTPlans
+    /// `size` real samples for the r2c transform.
     let input: UnsafeMutablePointer<Float>
-    let output: UnsafeMutablePointer<fftwf_complex>
-    let plan: RealFFTPlan
+    /// `size / 2 + 1` complex bins, interleaved (re, im).
+    let output: UnsafeMutablePointer<Float>
+    /// `size` complex samples (two real frames interleaved) for the paired transform.
+    let pairInput: UnsafeMutablePointer<Float>
+    /// `size` complex bins, interleaved (re, im).
+    let pairOutput: UnsafeMutablePointer<Float>
 
     init(size: Int) {
         self.size = size
-        plan = RealFFTPlan.forSize(size)
-        input = fftwf_alloc_real(size)!
-        output = fftwf_alloc_complex(size / 2 + 1)!
+        plans = FFTPlans.forSize(size)
+        func floats(_ complexCount: Int) -> UnsafeMutablePointer<Float> {
+            UnsafeMutableRawPointer(fftwf_alloc_complex(complexCount)!).assumingMemoryBound(to: Float.self)
+        }
+        input = floats(size / 2 + 1)
+        output = floats(size / 2 + 1)
+        pairInput = floats(size)
+        pairOutput = floats(size)
     }
 
     deinit {
-        fftwf_free(input)
-        fftwf_free(output)
+        for buffer in [input, output, pairInput, pairOutput] { fftwf_free(buffer) }
     }
 
-    /// Transforms `input` into `output` (`size / 2 + 1` complex bins).
+    /// Transforms `input` into `output`.
     @inline(__always)
     func execute() {
-        fftwf_execute_dft_r2c(plan.plan, input, output)
+        fftwf_execute_dft_r2c(plans.real, input, Self.complex(output))
     }
 
-    /// The interleaved (re, im) view of `output`.
-    var outputFloats: UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+    /// Transforms `pairInput` into `pairOutput`.
+    @inline(__always)
+    func executePair() {
+        fftwf_execute_dft(plans.complex, Self.complex(pairInput), Self.complex(pairOutput))
+    }
+
+    @inline(__always)
+    private static func complex(_ floats: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<fftwf_complex> {
+        UnsafeMutableRawPointer(floats).assumingMemoryBound(to: fftwf_complex.self)
     }
 }
