@@ -7,8 +7,9 @@ import _CFFTW
 /// Frames of `nFFT` samples, `hopLength` apart, weighted by a periodic Hann window
 /// (`torch.hann_window(nFFT, periodic=True)`); with `center` the signal is reflect-padded by
 /// `nFFT / 2` on both sides first, so frame `t` is centred on sample `t * hopLength`.
-/// The FFT is FFTW's single-precision r2c, planned once per size and shared by all threads,
-/// so one `STFT` may be used from any number of threads at once.
+/// Frames are transformed two at a time as the real and imaginary parts of one single-precision
+/// complex FFTW transform (plans made once per size and shared by all threads), so one `STFT` may
+/// be used from any number of threads at once.
 public struct STFT: Sendable {
     /// FFT size (= window length), in samples.
     public let nFFT: Int
