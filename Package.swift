@@ -51,8 +51,8 @@ let package = Package(
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
         .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
 
-        // MARK: - System libraries and C helpers (implementation details)
-        .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),
+        // MARK: - System libraries (implementation details)
+        .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
         .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "_CSndFile", path: "Sources/Shims/_CSndFile", pkgConfig: "sndfile",

@@ -90,6 +90,25 @@ final class SpecAugmentTests: XCTestCase {
         XCTAssertGreaterThan(distinct.count, 4)
     }
 
+    func testBufferSliceMatchesSpectrogramAndChecksShape() throws {
+        var spec = ramp(rows: 16, frames: 40)
+        var buffer = spec.values
+        var rngA = SplitMix64(seed: 21), rngB = SplitMix64(seed: 21)
+        let augment = SpecAugment(frequencyMaskParameter: 8, timeMaskParameter: 10)
+        let masksA = try augment.apply(to: &spec, using: &rngA)
+        let masksB = try buffer.withUnsafeMutableBufferPointer {
+            try augment.apply(to: $0, rowCount: 16, frameCount: 40, using: &rngB)
+        }
+        XCTAssertEqual(masksA.frequency, masksB.frequency)
+        XCTAssertEqual(masksA.time, masksB.time)
+        XCTAssertEqual(buffer, spec.values)
+        XCTAssertThrowsError(try buffer.withUnsafeMutableBufferPointer {
+            try augment.apply(to: $0, rowCount: 16, frameCount: 41, using: &rngB)
+        }) { error in
+            XCTAssertEqual(error as? DSPError, .shapeMismatch(expected: "16 x 41 = 656 values", got: "640 values"))
+        }
+    }
+
     func testNegativeParametersThrow() {
         var spec = ramp(rows: 4, frames: 4)
         var rng = SplitMix64(seed: 0)

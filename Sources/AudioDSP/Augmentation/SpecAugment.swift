@@ -62,20 +62,40 @@ public struct SpecAugment: Sendable, Equatable, Codable {
     public func apply<G: RandomNumberGenerator>(to spectrogram: inout Spectrogram,
                                                 using generator: inout G) throws(DSPError)
         -> (frequency: [Mask], time: [Mask]) {
+        let rows = spectrogram.rowCount, frames = spectrogram.frameCount
+        return try spectrogram.values.withUnsafeMutableBufferPointer { values throws(DSPError) in
+            try apply(to: values, rowCount: rows, frameCount: frames, using: &generator)
+        }
+    }
+
+    /// Applies the masks in place to one `[rowCount, frameCount]` row-major plane, such as one
+    /// clip's slice of the buffer filled by ``MelSpectrogram/logMel(batch:into:)``.
+    ///
+    /// - Throws: ``DSPError/shapeMismatch(expected:got:)`` if `values.count` is not
+    ///   `rowCount * frameCount`; ``DSPError/invalidParameter(name:value:expected:)`` for a
+    ///   negative parameter or count.
+    @discardableResult
+    public func apply<G: RandomNumberGenerator>(to values: UnsafeMutableBufferPointer<Float>, rowCount: Int,
+                                                frameCount: Int, using generator: inout G) throws(DSPError)
+        -> (frequency: [Mask], time: [Mask]) {
         for (name, value) in [("frequencyMaskParameter", frequencyMaskParameter),
                               ("timeMaskParameter", timeMaskParameter),
                               ("frequencyMaskCount", frequencyMaskCount),
                               ("timeMaskCount", timeMaskCount)] where value < 0 {
             throw .invalidParameter(name: name, value: "\(value)", expected: ">= 0")
         }
-        let rows = spectrogram.rowCount, frames = spectrogram.frameCount
+        let rows = rowCount, frames = frameCount
+        guard rows >= 0, frames >= 0, values.count == rows * frames else {
+            throw .shapeMismatch(expected: "\(rowCount) x \(frameCount) = \(rowCount * frameCount) values",
+                                 got: "\(values.count) values")
+        }
         let fill: Float
         switch maskValue {
         case .constant(let v): fill = v
         case .mean:
             var sum = 0.0
-            for v in spectrogram.values { sum += Double(v) }
-            fill = spectrogram.values.isEmpty ? 0 : Float(sum / Double(spectrogram.values.count))
+            for v in values { sum += Double(v) }
+            fill = values.isEmpty ? 0 : Float(sum / Double(values.count))
         }
         var frequencyMasks = [Mask](), timeMasks = [Mask]()
         for _ in 0..<frequencyMaskCount {
@@ -84,13 +104,11 @@ public struct SpecAugment: Sendable, Equatable, Codable {
         for _ in 0..<timeMaskCount {
             timeMasks.append(Self.drawMask(parameter: timeMaskParameter, size: frames, using: &generator))
         }
-        spectrogram.values.withUnsafeMutableBufferPointer { v in
-            for mask in frequencyMasks {
-                for r in mask { for t in 0..<frames { v[r * frames + t] = fill } }
-            }
-            for mask in timeMasks {
-                for r in 0..<rows { for t in mask { v[r * frames + t] = fill } }
-            }
+        for mask in frequencyMasks {
+            for r in mask { for t in 0..<frames { values[r * frames + t] = fill } }
+        }
+        for mask in timeMasks {
+            for r in 0..<rows { for t in mask { values[r * frames + t] = fill } }
         }
         return (frequencyMasks, timeMasks)
     }

@@ -162,7 +162,12 @@ public struct MelSpectrogram: Sendable {
             var t0 = 0
             while t0 < frames {
                 let lanes = min(block, frames - t0)
-                for j in 0..<lanes {
+                var j = 0
+                while j + 1 < lanes {
+                    stft.powerFramePair(t0 + j, signal: signal, workspace: workspace.fft, power: power + j, stride: block)
+                    j += 2
+                }
+                if j < lanes {
                     stft.powerFrame(t0 + j, signal: signal, workspace: workspace.fft, power: power + j, stride: block)
                 }
                 kernel.apply(power: workspace.power, to: out + t0, stride: frames, lanes: lanes)

@@ -61,7 +61,12 @@ struct SpectrogramCommand: AsyncParsableCommand {
         do {
             try data.write(to: URL(fileURLWithPath: path))
         } catch {
-            throw CleanExit.message("cannot write '\(path)': \(error.localizedDescription)")
+            throw OutputError(description: "cannot write '\(path)': \(error.localizedDescription)")
         }
+    }
+
+    /// An output file could not be written (the command exits with status 1).
+    struct OutputError: Error, CustomStringConvertible {
+        var description: String
     }
 }
