@@ -1,6 +1,7 @@
 import ArgumentParser
 import AudioDSP
 import Foundation
+import TBLogger
 
 /// `audiocnn spectrogram IN --output OUT.npy [--png OUT.png]`: the log-Mel of an audio file.
 struct SpectrogramCommand: AsyncParsableCommand {
@@ -51,7 +52,8 @@ struct SpectrogramCommand: AsyncParsableCommand {
             + " -> \(spec.rowCount) x \(spec.frameCount) log-Mel -> \(output)"
         if let png {
             let image = HeatMap.render(spec, scale: max(1, 256 / max(spec.rowCount, 1)))
-            try write(PNGEncoder.encode(rgb: image.rgb, width: image.width, height: image.height), to: png)
+            let picture = try SummaryImage(width: image.width, height: image.height, channels: .rgb, pixels: image.rgb)
+            try write(Data(picture.pngData()), to: png)
             summary += ", \(png) (\(image.width) x \(image.height))"
         }
         print(summary)
