@@ -36,7 +36,8 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
-    static func assertClose(_ ours: Tensor, _ torch: Tensor, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    static func assertClose(_ ours: Tensor, _ torch: Tensor, _ what: String, rtol: Float = rtol, atol: Float = atol,
+                            file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(ours.shape, torch.shape, what, file: file, line: line)
         var worst: Float = 0
         var worstIndex = 0
