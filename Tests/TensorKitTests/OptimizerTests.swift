@@ -293,6 +293,19 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    func testEmptyParametersStepWithoutTrouble() throws {
+        let empty = Parameter(Tensor(zeros: [0, 3]))
+        let other = Parameter(try Tensor(shape: [2], scalars: [1, -1]))
+        for optimizer in [try SGD([empty, other], learningRate: 0.5, momentum: 0.9), try AdamW([empty, other]) as any Optimizer] {
+            other.value = try Tensor(shape: [2], scalars: [1, -1])
+            empty.grad = Tensor(zeros: [0, 3])
+            other.grad = try Tensor(shape: [2], scalars: [1, 1])
+            try optimizer.step()
+            XCTAssertEqual(empty.value.shape, [0, 3])
+            XCTAssertLessThan(other.value.scalars[0], 1)
+        }
+    }
+
     func testZeroGradClearsEveryGradient() throws {
         let p = [Parameter(Tensor(zeros: [2])), Parameter(Tensor(zeros: [1]))]
         for parameter in p { parameter.grad = Tensor(repeating: 1, shape: parameter.shape) }

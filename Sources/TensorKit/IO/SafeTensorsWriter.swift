@@ -61,7 +61,9 @@ public struct SafeTensorsWriter: Sendable {
         }
         try add(name, shape: shape, count: values.count, dtype: dtype) { destination in
             values.withUnsafeBufferPointer { source in
-                SafeTensorsConversion.convertFromFloat(source.baseAddress!, count: source.count, to: dtype, into: destination)
+                if let base = source.baseAddress {
+                    SafeTensorsConversion.convertFromFloat(base, count: source.count, to: dtype, into: destination)
+                }
             }
         }
     }

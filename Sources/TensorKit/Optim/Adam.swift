@@ -109,7 +109,8 @@ public class Adam: Optimizer {
             let v = state.expAvgSq.mutableElements()
             let vMax = state.maxExpAvgSq?.mutableElements()
             grad.withUnsafeBufferPointer { g in
-                OptimizerKernels.adam(parameter: p, gradient: g.baseAddress!, expAvg: m, expAvgSq: v,
+                guard let gradient = g.baseAddress else { return }  // an empty parameter
+                OptimizerKernels.adam(parameter: p, gradient: gradient, expAvg: m, expAvgSq: v,
                                       maxExpAvgSq: vMax, count: count, scalars)
             }
             states[index] = state

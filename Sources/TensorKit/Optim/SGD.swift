@@ -60,15 +60,16 @@ public final class SGD: Optimizer {
             let count = parameter.value.count
             let p = parameter.value.mutableElements()
             grad.withUnsafeBufferPointer { g in
+                guard let gradient = g.baseAddress else { return }  // an empty parameter
                 if momentum != 0 {
                     let initialize = momentumBuffers[index] == nil
                     var buffer = momentumBuffers[index] ?? Tensor(uninitializedShape: parameter.shape)
                     momentumBuffers[index] = nil  // keep the buffer uniquely referenced: no copy
-                    OptimizerKernels.sgd(parameter: p, gradient: g.baseAddress!, buffer: buffer.mutableElements(),
+                    OptimizerKernels.sgd(parameter: p, gradient: gradient, buffer: buffer.mutableElements(),
                                          initializeBuffer: initialize, count: count, scalars)
                     momentumBuffers[index] = buffer
                 } else {
-                    OptimizerKernels.sgd(parameter: p, gradient: g.baseAddress!, buffer: nil,
+                    OptimizerKernels.sgd(parameter: p, gradient: gradient, buffer: nil,
                                          initializeBuffer: false, count: count, scalars)
                 }
             }
