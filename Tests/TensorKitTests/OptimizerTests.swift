@@ -306,6 +306,27 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    func testOptimizationStateFileErrorsNameTheProblem() throws {
+        var writer = SafeTensorsWriter(metadata: ["optimizer.kind": "SGD", "optimizer.scalar.lr": "fast"])
+        try writer.add("model.w", shape: [1], floats: [1])
+        let file = try SafeTensorsFile(bytes: writer.serialized())
+        XCTAssertThrowsError(try OptimizationState(from: file, prefix: "optimizer.")) { error in
+            guard case SafeTensorsError.invalidMetadata(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("optimizer.scalar.lr") && reason.contains("fast"), reason)
+        }
+        XCTAssertThrowsError(try OptimizationState(from: file, prefix: "scheduler.")) { error in
+            guard case SafeTensorsError.invalidMetadata(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("scheduler.kind"), reason)
+        }
+        // A model tensor read as optimiser state is refused by the optimiser, not misapplied.
+        let state = OptimizationState(kind: "SGD", tensors: ["model.w": Tensor([1])],
+                                      scalars: ["lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": 0, "maximize": 0])
+        XCTAssertThrowsError(try SGD([Parameter(Tensor(zeros: [1]))]).loadStateDict(state)) { error in
+            guard case OptimizerError.stateMismatch(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("model.w"), reason)
+        }
+    }
+
     func testZeroGradClearsEveryGradient() throws {
         let p = [Parameter(Tensor(zeros: [2])), Parameter(Tensor(zeros: [1]))]
         for parameter in p { parameter.grad = Tensor(repeating: 1, shape: parameter.shape) }
