@@ -14,8 +14,18 @@ enum Winograd {
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
     static let targetTiles = 512
 
+    /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM (a 4×14 map
+    /// at batch 1 has 14 tiles: its GEMMs would be too narrow, and the filter transform would
+    /// cost as much as the convolution).
+    nonisolated(unsafe) static var minimumTilesPerWorker = 64
+
     static func applies(_ g: ConvGeometry) -> Bool {
-        isEnabled && g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+        guard isEnabled, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
+            return false
+        }
+        let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
+        let imagesPerWorker = (g.batch + Parallel.workers - 1) / max(Parallel.workers, 1)
+        return tiles * max(imagesPerWorker, 1) >= minimumTilesPerWorker
     }
 
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
