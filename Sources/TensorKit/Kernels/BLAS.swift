@@ -26,14 +26,14 @@ enum BLAS {
         return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
-    /// OpenBLAS 0.3.21 (Debian 12) runs its AVX2 "Haswell" kernels on AMD Zen 4 although the
-    /// CPU has AVX-512; its "SkylakeX" kernels measured 1.5-2x faster on this project's
-    /// convolution GEMMs there. A DYNAMIC_ARCH OpenBLAS reads `OPENBLAS_CORETYPE` when it
-    /// (re)initialises, so TensorKit re-selects the kernels once, before its first GEMM:
-    /// - `TENSORKIT_OPENBLAS_CORETYPE=<name>` forces that kernel family (`keep` changes nothing);
+    /// Picks OpenBLAS's kernel family once, before TensorKit's first GEMM. A DYNAMIC_ARCH
+    /// OpenBLAS reads `OPENBLAS_CORETYPE` when it (re)initialises, so:
+    /// - `TENSORKIT_OPENBLAS_CORETYPE=<name>` forces that family (`keep` changes nothing);
     /// - otherwise an explicit `OPENBLAS_CORETYPE` is respected as the user's choice;
-    /// - otherwise, when OpenBLAS picked Haswell or Zen and the CPU has the AVX-512 subsets the
-    ///   SkylakeX kernels use, TensorKit selects SkylakeX.
+    /// - otherwise, when OpenBLAS settled on its AVX2 kernels (Haswell, Zen) on a CPU that has
+    ///   the AVX-512 subsets of its SkylakeX kernels (a library older than the CPU), TensorKit
+    ///   selects SkylakeX: on this project's machines the AVX-512 kernels ran the convolution
+    ///   GEMMs 1.5-2x faster than the Haswell ones.
     /// Nothing happens when the library is not a DYNAMIC_ARCH build.
     private static func selectAVX512KernelsIfBetter() {
         let env = ProcessInfo.processInfo.environment
