@@ -18,7 +18,9 @@ public final class OneCycleLR: LRScheduler {
         case linear
     }
 
+    /// The optimiser whose learning rate this schedule sets.
     public let optimizer: any Optimizer
+    /// How many times ``step()`` has been called (0 after creation).
     public private(set) var lastEpoch: Int = 0
     /// The number of steps in the cycle.
     public let totalSteps: Int
@@ -147,6 +149,8 @@ public final class OneCycleLR: LRScheduler {
         if cycleMomentum { optimizer.momentum = values.momentum }
     }
 
+    /// Advances one step and sets the learning rate (and momentum) for it.
+    /// - Throws: ``LRSchedulerError/stepsExceeded(step:totalSteps:)`` past `totalSteps` steps.
     public func step() throws(LRSchedulerError) {
         guard lastEpoch + 1 <= totalSteps else { throw .stepsExceeded(step: lastEpoch + 1, totalSteps: totalSteps) }
         lastEpoch += 1

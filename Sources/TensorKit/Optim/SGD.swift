@@ -8,7 +8,9 @@
 /// p = p - lr * d
 /// ```
 public final class SGD: Optimizer {
+    /// The parameters, in the order given at creation (state-dict indices refer to it).
     public let parameters: [Parameter]
+    /// The learning rate of the next ``step()``; schedulers set it.
     public var learningRate: Double
     /// The momentum factor (0 disables momentum and its buffers).
     public var momentum: Double
@@ -50,6 +52,9 @@ public final class SGD: Optimizer {
         self.momentumBuffers = Array(repeating: nil, count: parameters.count)
     }
 
+    /// Takes one SGD step for every parameter that has a gradient (see ``Optimizer/step()``).
+    /// - Throws: ``OptimizerError/gradientShapeMismatch(parameter:parameterShape:gradientShape:)``;
+    ///   nothing is changed then.
     public func step() throws(OptimizerError) {
         try validateGradients()
         let scalars = OptimizerKernels.SGDScalars(
