@@ -100,6 +100,15 @@ public final class OneCycleLR: LRScheduler {
                 Phase(endStep: total - 1, startLR: peak, endLR: low, startMomentum: baseMomentum, endMomentum: maxMomentum),
             ]
         }
+        // PyTorch divides by a phase's length and raises ZeroDivisionError mid-training when a
+        // phase is empty (e.g. pctStart * totalSteps == 1); check every step up front instead.
+        if let bad = (0...totalSteps).first(where: { step in
+            let (learningRate, momentum) = values(at: step)
+            return !learningRate.isFinite || !momentum.isFinite
+        }) {
+            throw .invalidArgument(name: "pctStart", value: pctStart,
+                                   expected: "a value that gives every phase a non-zero length (step \(bad) of \(totalSteps) falls in an empty phase)")
+        }
         apply(values(at: 0))
     }
 
