@@ -139,19 +139,17 @@ enum MaxPoolKernels {
         // Padded row: input column c sits at c + 1; the row spans −1 … 2·owp + 16.
         let wp = 2 * owp + 18
         Parallel.forRange(planes, grain: 1, cost: oh * ow * 9) { lo, hi in
-            let rows = TensorStorage(capacity: 3 * wp)
-            let rp = rows.pointer
+            // One −∞-bordered copy of the plane per worker: input row r sits at padded row r + 1.
+            // Only the interior is rewritten per plane, so the border stays −∞.
+            let paddedRows = h + 3
+            let padded = TensorStorage(capacity: paddedRows * wp)
+            padded.pointer.update(repeating: -.infinity, count: paddedRows * wp)
             for plane in lo..<hi {
                 let src = x + plane * h * w, dst = y + plane * oh * ow
+                for r in 0..<h { Short.copy(padded.pointer + (r + 1) * wp + 1, src + r * w, count: w) }
                 for o in 0..<oh {
                     let h0 = o * 2 - p
-                    // Row k of the window is input row h0 + k (−∞ when outside).
-                    for k in 0..<3 {
-                        let r = rp + k * wp
-                        r.update(repeating: -.infinity, count: wp)
-                        let ih = h0 + k
-                        if ih >= 0 && ih < h { Short.copy(r + 1, src + ih * w, count: w) }
-                    }
+                    let rp = padded.pointer + (h0 + 1) * wp
                     var oc = 0
                     while oc < ow {
                         // Window columns 2·oc − p + j sit at padded 2·oc − p + j + 1.
