@@ -143,6 +143,8 @@ enum MaxPoolKernels {
             // Only the interior is rewritten per plane, so the border stays −∞.
             let paddedRows = h + 3
             let padded = TensorStorage(capacity: paddedRows * wp)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(padded) {} }
             padded.pointer.update(repeating: -.infinity, count: paddedRows * wp)
             for plane in lo..<hi {
                 let src = x + plane * h * w, dst = y + plane * oh * ow
