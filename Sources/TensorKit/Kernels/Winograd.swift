@@ -72,7 +72,11 @@ enum Winograd {
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
             let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(v) {} }
             let m = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(m) {} }
             var i = lo
             while i < hi {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
@@ -101,6 +105,120 @@ enum Winograd {
         }
     }
 
+    /// `dw[O, C, 3, 3] = ∂L/∂w` of ``convolve(_:batch:inChannels:height:width:u:outChannels:bias:into:)``
+    /// from its input `x[N, C, H, W]` and output gradient `gy[N, O, H, W]`, in the Winograd
+    /// domain: `dU_ξ = Σ dM_ξ · V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dw = Gᵀ dU G`.
+    static func weightGradient(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
+                               outChannels o: Int, height h: Int, width w: Int, into dw: UnsafeMutablePointer<Float>) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
+        let blocks = Parallel.blockCount(n)
+        let inner = blocks == 1 && Parallel.workers > 1
+        let partials = (0..<blocks).map { _ in TensorStorage(capacity: 16 * o * c) }
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(partials) {} }
+        Parallel.blocks(n, blocks: blocks) { t, lo, hi in
+            let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
+            let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(v) {} }
+            let dm = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(dm) {} }
+            let du = partials[t].pointer
+            var first = true
+            var i = lo
+            while i < hi {
+                let count = min(gs, hi - i), tiles = count * tilesPerImage
+                let vp = v.pointer, mp = dm.pointer
+                forEach(c, parallel: inner) { c0, c1 in
+                    for j in 0..<count {
+                        inputTransform(x + (i + j) * c * h * w, channels: c0, c1, height: h, width: w,
+                                       into: vp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: c * tiles)
+                    }
+                }
+                forEach(o, parallel: inner) { o0, o1 in
+                    for j in 0..<count {
+                        outputGradientTransform(gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
+                                                into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
+                    }
+                }
+                let beta: Float = first ? 0 : 1
+                forEach(16, parallel: inner) { x0, x1 in
+                    for xi in x0..<x1 {
+                        BLAS.gemm(.none, .transposed, m: o, n: c, k: tiles, a: mp + xi * o * tiles, lda: tiles,
+                                  b: vp + xi * c * tiles, ldb: tiles, beta: beta, c: du + xi * o * c, ldc: c)
+                    }
+                }
+                first = false
+                i += count
+            }
+        }
+        let total = partials[0].pointer
+        for part in partials.dropFirst() { Kernels.addInPlace(total, part.pointer, count: 16 * o * c) }
+        // dw = Gᵀ dU G for every (o, c).
+        let plane = o * c
+        Parallel.forRange(plane, grain: 1, cost: 64) { lo, hi in
+            for at in lo..<hi {
+                @inline(__always) func u(_ i: Int) -> SIMD4<Float> {
+                    SIMD4(total[(4 * i) * plane + at], total[(4 * i + 1) * plane + at],
+                          total[(4 * i + 2) * plane + at], total[(4 * i + 3) * plane + at])
+                }
+                let u0 = u(0), u1 = u(1), u2 = u(2), u3 = u(3)
+                let z0 = u0 + 0.5 * (u1 + u2), z1 = 0.5 * (u1 - u2), z2 = 0.5 * (u1 + u2) + u3
+                let out = dw + at * 9
+                for (r, z) in [(0, z0), (1, z1), (2, z2)] {
+                    out[r * 3] = z[0] + 0.5 * (z[1] + z[2])
+                    out[r * 3 + 1] = 0.5 * (z[1] - z[2])
+                    out[r * 3 + 2] = 0.5 * (z[1] + z[2]) + z[3]
+                }
+            }
+        }
+    }
+
+    /// `dM[ξ][o][t] = (A dY Aᵀ)[ξ]` for the 2×2 output-gradient tiles of channels `o0..<o1` of
+    /// one image (zero beyond the map), four tiles per SIMD step.
+    private static func outputGradientTransform(_ gy: UnsafePointer<Float>, channels o0: Int, _ o1: Int,
+                                                height h: Int, width w: Int, into m: UnsafeMutablePointer<Float>,
+                                                ldT: Int, tileOffset: Int, channelStride: Int) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2
+        let twp = (tw + 3) / 4 * 4
+        let hp = 2 * th, wp = 2 * twp + 8
+        let padded = TensorStorage(zeros: hp * wp)
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(padded) {} }
+        let pp = padded.pointer
+        for oc in o0..<o1 {
+            let src = gy + oc * h * w
+            for r in 0..<h { Short.copy(pp + r * wp, src + r * w, count: w) }
+            let base = m + oc * ldT + tileOffset
+            for ti in 0..<th {
+                var tj = 0
+                while tj < tw {
+                    let r0 = UnsafeRawPointer(pp + 2 * ti * wp + 2 * tj).loadUnaligned(as: SIMD8<Float>.self)
+                    let r1 = UnsafeRawPointer(pp + (2 * ti + 1) * wp + 2 * tj).loadUnaligned(as: SIMD8<Float>.self)
+                    let a = r0.evenHalf, b = r0.oddHalf, cc = r1.evenHalf, d = r1.oddHalf
+                    // Rows of A dY: (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); then · Aᵀ.
+                    let rows = ((a, b), (a + cc, b + d), (a - cc, b - d), (-cc, -d))
+                    let t = ti * tw + tj
+                    let o = base + t
+                    let lanes = min(4, tw - tj)
+                    @inline(__always) func put(_ xi: Int, _ value: SIMD4<Float>) {
+                        if lanes == 4 {
+                            UnsafeMutableRawPointer(o + xi * channelStride).storeBytes(of: value, as: SIMD4<Float>.self)
+                        } else {
+                            for l in 0..<lanes { o[xi * channelStride + l] = value[l] }
+                        }
+                    }
+                    @inline(__always) func row(_ r: Int, _ pq: (SIMD4<Float>, SIMD4<Float>)) {
+                        put(4 * r, pq.0); put(4 * r + 1, pq.0 + pq.1); put(4 * r + 2, pq.0 - pq.1); put(4 * r + 3, -pq.1)
+                    }
+                    row(0, rows.0); row(1, rows.1); row(2, rows.2); row(3, rows.3)
+                    tj += 4
+                }
+            }
+        }
+    }
+
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
         if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
@@ -117,6 +235,8 @@ enum Winograd {
         let twp = (tw + 3) / 4 * 4
         let hp = 2 * th + 2, wp = 2 * twp + 8
         let padded = TensorStorage(zeros: hp * wp)
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(padded) {} }
         let pp = padded.pointer
         for ch in c0..<c1 {
             let xc = x + ch * h * w
