@@ -83,3 +83,20 @@ final class AutogradTests: XCTestCase {
         return (Int(fields[1]) ?? 0) * 4096
     }
 }
+
+final class OpProfilerTests: XCTestCase {
+    func testChargesEveryRecordedOperation() {
+        var g = RandomGenerator(seed: 9)
+        let net = Sequential(Conv2d(2, 4, kernelSize: 3, padding: 1, generator: &g), BatchNorm2d(4), ReLU(),
+                             AdaptiveAvgPool2d(), Flatten(), Linear(4, 3, generator: &g))
+        let x = randomTensor([2, 2, 6, 6], seed: 1)
+        OpProfiler.start()
+        crossEntropy(net(x), labels: [0, 2]).backward()
+        let entries = OpProfiler.stop()
+        let ops = Set(entries.map(\.op))
+        XCTAssertEqual(ops, ["conv2d", "batchNorm2d+relu", "adaptiveAvgPool2d", "reshape", "linear", "crossEntropy"])
+        XCTAssertTrue(entries.allSatisfy { $0.calls == 1 && $0.forwardMilliseconds >= 0 && $0.backwardMilliseconds > 0 })
+        _ = net(x)  // not profiling any more
+        XCTAssertEqual(OpProfiler.stop().map(\.calls).reduce(0, +), 6)
+    }
+}

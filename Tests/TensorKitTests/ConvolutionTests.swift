@@ -7,10 +7,12 @@ final class ConvolutionTests: XCTestCase {
                         "conv_1x1map", "conv_small_planes", "conv_1x1_b1_large", "conv_3x3_large_b2", "conv_3x3_s2_even"]
 
     func testAgreesWithPyTorch() throws {
-        let saved = Winograd.isEnabled
-        defer { Winograd.isEnabled = saved }
+        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker)
+        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker) = saved }
         for winograd in [true, false] {
+        // Force the Winograd path on these small maps, or keep it off entirely.
         Winograd.isEnabled = winograd
+        Winograd.minimumTilesPerWorker = 0
         for c in Self.cases {
             let meta = try fixture(c, "meta").scalars.map(Int.init)
             let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -48,6 +50,9 @@ final class ConvolutionTests: XCTestCase {
         let x = randomTensor([2, 3, 5, 6], seed: 1), w = randomTensor([4, 3, 3, 3], seed: 2, scale: 0.3)
         let b = randomTensor([4], seed: 3)
         gradCheck([x, w, b], "conv 3x3 s2 p1") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 2, padding: 1) }
+        let saved = Winograd.minimumTilesPerWorker
+        Winograd.minimumTilesPerWorker = 0
+        defer { Winograd.minimumTilesPerWorker = saved }
         gradCheck([x, w, b], "conv 3x3 s1 p1 (Winograd)") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 1, padding: 1) }
         let w1 = randomTensor([5, 3, 1, 1], seed: 4)
         gradCheck([x, w1], "conv 1x1") { t in conv2d(t[0], weight: t[1]) }
@@ -82,10 +87,12 @@ final class WideConvolutionTests: XCTestCase {
     }
 
     func testAgainstDirectConvolution() throws {
-        let saved = Winograd.isEnabled
-        defer { Winograd.isEnabled = saved }
+        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker)
+        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker) = saved }
         for winograd in [true, false] {
+        // Force the Winograd path on these small maps, or keep it off entirely.
         Winograd.isEnabled = winograd
+        Winograd.minimumTilesPerWorker = 0
         for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1)] {
             let x = randomTensor(xs, seed: 31).requiringGrad()
             let w = randomTensor([o, xs[1], 3, 3], seed: 32, scale: 0.1).requiringGrad()
@@ -99,5 +106,20 @@ final class WideConvolutionTests: XCTestCase {
             assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")
         }
         }
+    }
+}
+
+final class WinogradSelectionTests: XCTestCase {
+    func testWinogradOnlyForLarge3x3Stride1Padding1() {
+        func geometry(_ n: Int, _ h: Int, _ w: Int, k: Int = 3, s: Int = 1, p: Int = 1) -> ConvGeometry {
+            ConvGeometry(batch: n, inChannels: 8, height: h, width: w, outChannels: 8, kernelH: k, kernelW: k,
+                         strideH: s, strideW: s, padH: p, padW: p)
+        }
+        guard Winograd.isEnabled else { return }
+        XCTAssertTrue(Winograd.applies(geometry(16, 32, 108)))
+        XCTAssertTrue(Winograd.applies(geometry(8 * Parallel.workers, 4, 14)), "8 images of 14 tiles per worker")
+        XCTAssertFalse(Winograd.applies(geometry(1, 4, 14)), "14 tiles: im2col is faster")
+        XCTAssertFalse(Winograd.applies(geometry(16, 32, 108, s: 2)))
+        XCTAssertFalse(Winograd.applies(geometry(16, 32, 108, k: 1, p: 0)))
     }
 }

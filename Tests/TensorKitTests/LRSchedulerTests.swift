@@ -149,6 +149,11 @@ final class LRSchedulerTests: XCTestCase {
         XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: -1, totalSteps: 10))
         XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.1, totalSteps: 10, divFactor: 0))
         XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.1, epochs: 0, stepsPerEpoch: 5))
+        // pctStart * totalSteps == 1 leaves the first phase empty (PyTorch: ZeroDivisionError at step 0).
+        XCTAssertThrowsError(try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.1, totalSteps: 10, pctStart: 0.1)) { error in
+            guard case LRSchedulerError.invalidArgument("pctStart", _, let expected) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(expected.contains("step 0"), expected)
+        }
         XCTAssertThrowsError(try CosineAnnealingLR(optimizer: optimizer, tMax: 0))
         XCTAssertThrowsError(try StepLR(optimizer: optimizer, stepSize: 0))
         XCTAssertThrowsError(try StepLR(optimizer: optimizer, stepSize: 2, gamma: -1)) { error in

@@ -122,3 +122,38 @@ final class OpsTests: XCTestCase {
         XCTAssertEqual(layer(x).scalars, x.scalars)
     }
 }
+
+/// The SIMD 3×3/2 max pool (wide maps) against the scalar path, which the PyTorch fixtures check.
+final class MaxPoolFastPathTests: XCTestCase {
+    func testMatchesScalarPathIncludingTiesInfinityAndNaN() {
+        defer { MaxPoolKernels.isFastPathEnabled = true }
+        for (shape, padding) in [([2, 3, 9, 37], 1), ([1, 2, 8, 40], 0), ([2, 1, 5, 17], 1)] {
+            var x = randomTensor(shape, seed: 40)
+            x.withUnsafeMutableBufferPointer { p in
+                for i in stride(from: 0, to: p.count, by: 7) { p[i] = 0.5 }                 // ties
+                for i in stride(from: 3, to: p.count, by: 53) { p[i] = -.infinity }
+            }
+            var withNaN = x
+            withNaN[0, 0, 2, 5] = .nan
+            for input in [x, withNaN] {
+                var results: [(Tensor, Tensor?)] = []
+                for fast in [true, false] {
+                    MaxPoolKernels.isFastPathEnabled = fast
+                    let leaf = input.requiringGrad()
+                    let y = maxPool2d(leaf, kernelSize: 3, stride: 2, padding: padding)
+                    y.backward(gradient: randomTensor(y.shape, seed: 41))
+                    results.append((y, leaf.grad))
+                }
+                let (a, b) = (results[0].0.scalars, results[1].0.scalars)
+                XCTAssertEqual(a.count, b.count)
+                for i in a.indices { XCTAssertTrue(a[i] == b[i] || (a[i].isNaN && b[i].isNaN), "\(shape) output \(i): \(a[i]) vs \(b[i])") }
+                XCTAssertEqual(results[0].1?.scalars, results[1].1?.scalars, "\(shape) padding \(padding): gradients")
+            }
+        }
+        // An all-(−∞) window must still route its gradient inside the image.
+        let x = Tensor(repeating: -.infinity, shape: [1, 1, 4, 20]).requiringGrad()
+        let y = maxPool2d(x, kernelSize: 3, stride: 2, padding: 1)
+        y.backward(gradient: Tensor(repeating: 1, shape: y.shape))
+        XCTAssertEqual(x.grad?.scalars.reduce(0, +), Float(y.count))
+    }
+}

@@ -36,7 +36,8 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
-    static func assertClose(_ ours: Tensor, _ torch: Tensor, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    static func assertClose(_ ours: Tensor, _ torch: Tensor, _ what: String, rtol: Float = rtol, atol: Float = atol,
+                            file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(ours.shape, torch.shape, what, file: file, line: line)
         var worst: Float = 0
         var worstIndex = 0
@@ -289,6 +290,40 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try single.loadStateDict(saved)) { error in
             guard case OptimizerError.stateMismatch(let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("parameter 1"), reason)
+        }
+    }
+
+    func testEmptyParametersStepWithoutTrouble() throws {
+        let empty = Parameter(Tensor(zeros: [0, 3]))
+        let other = Parameter(try Tensor(shape: [2], scalars: [1, -1]))
+        for optimizer in [try SGD([empty, other], learningRate: 0.5, momentum: 0.9), try AdamW([empty, other]) as any Optimizer] {
+            other.value = try Tensor(shape: [2], scalars: [1, -1])
+            empty.grad = Tensor(zeros: [0, 3])
+            other.grad = try Tensor(shape: [2], scalars: [1, 1])
+            try optimizer.step()
+            XCTAssertEqual(empty.value.shape, [0, 3])
+            XCTAssertLessThan(other.value.scalars[0], 1)
+        }
+    }
+
+    func testOptimizationStateFileErrorsNameTheProblem() throws {
+        var writer = SafeTensorsWriter(metadata: ["optimizer.kind": "SGD", "optimizer.scalar.lr": "fast"])
+        try writer.add("model.w", shape: [1], floats: [1])
+        let file = try SafeTensorsFile(bytes: writer.serialized())
+        XCTAssertThrowsError(try OptimizationState(from: file, prefix: "optimizer.")) { error in
+            guard case SafeTensorsError.invalidMetadata(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("optimizer.scalar.lr") && reason.contains("fast"), reason)
+        }
+        XCTAssertThrowsError(try OptimizationState(from: file, prefix: "scheduler.")) { error in
+            guard case SafeTensorsError.invalidMetadata(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("scheduler.kind"), reason)
+        }
+        // A model tensor read as optimiser state is refused by the optimiser, not misapplied.
+        let state = OptimizationState(kind: "SGD", tensors: ["model.w": Tensor([1])],
+                                      scalars: ["lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": 0, "maximize": 0])
+        XCTAssertThrowsError(try SGD([Parameter(Tensor(zeros: [1]))]).loadStateDict(state)) { error in
+            guard case OptimizerError.stateMismatch(let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("model.w"), reason)
         }
     }
 

@@ -121,6 +121,30 @@ final class SafeTensorsWriterTests: XCTestCase {
         XCTAssertEqual(try file.int64s("n"), [4096])
     }
 
+    func testTensorsAreWrittenAsTheyWereWhenAddedInEveryFloatType() throws {
+        // More elements than one conversion chunk, so the chunked F16/BF16/F64 paths are covered.
+        let values = (0..<150_001).map { Float($0 % 1999) * 0.37 - 300 }
+        var tensor = try Tensor(shape: [150_001], scalars: values)
+        var writer = SafeTensorsWriter()
+        for dtype in [SafeTensorsDType.f32, .f16, .bf16, .f64] { try writer.add(dtype.rawValue, tensor: tensor, as: dtype) }
+        tensor[0] = 12345  // copy-on-write: the writer keeps the values it was given
+        let url = directory.appendingPathComponent("chunks.safetensors")
+        try writer.write(to: url)
+        let file = try SafeTensorsFile(contentsOf: url)
+        let fromBytes = try SafeTensorsFile(bytes: writer.serialized())
+        for dtype in [SafeTensorsDType.f32, .f16, .bf16, .f64] {
+            let expected = values.map { value -> Float in
+                switch dtype {
+                case .f16: return SafeTensorsConversion.float(fromHalfBits: SafeTensorsConversion.halfBits(from: value))
+                case .bf16: return SafeTensorsConversion.float(fromBFloat16Bits: SafeTensorsConversion.bfloat16Bits(from: value))
+                default: return value
+                }
+            }
+            XCTAssertEqual(try file.floats(dtype.rawValue), expected, dtype.rawValue)
+            XCTAssertEqual(try fromBytes.floats(dtype.rawValue), expected, dtype.rawValue)
+        }
+    }
+
     #if !(os(macOS) && arch(x86_64))
     /// The portable half conversions against the platform's `Float16` (hardware or compiler-rt).
     func testHalfConversionsAgreeWithFloat16() {

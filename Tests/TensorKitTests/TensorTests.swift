@@ -44,3 +44,30 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(n.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 1e5, 1, accuracy: 0.02)
     }
 }
+
+final class TensorUtilityTests: XCTestCase {
+    func testStackingAndArgmax() throws {
+        let s = try Tensor(stacking: [Tensor([1, 5, 2]), Tensor([7, 0, 7])])
+        XCTAssertEqual(s.shape, [2, 3])
+        XCTAssertEqual(s.scalars, [1, 5, 2, 7, 0, 7])
+        XCTAssertEqual(s.argmax(), [1, 0])
+        XCTAssertThrowsError(try Tensor(stacking: []))
+        XCTAssertThrowsError(try Tensor(stacking: [Tensor([1]), Tensor([1, 2])]))
+    }
+
+    /// Optimisers update `Parameter.value` in place: once backward has freed the graph, the
+    /// parameter's buffer must be unshared so the update does not copy it.
+    func testParameterBufferIsUnsharedAfterBackward() {
+        var g = RandomGenerator(seed: 1)
+        let conv = Conv2d(2, 3, kernelSize: 3, padding: 1, generator: &g)
+        let bn = BatchNorm2d(3)
+        let x = randomTensor([2, 2, 5, 5], seed: 2)
+        do {
+            let loss = bn.forward(conv(x), fusedReLU: true).mean()
+            loss.backward()
+        }
+        XCTAssertTrue(conv.weight.value.isUniquelyOwned())
+        XCTAssertTrue(bn.weight.value.isUniquelyOwned())
+        XCTAssertNotNil(conv.weight.grad)
+    }
+}

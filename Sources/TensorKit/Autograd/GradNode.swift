@@ -1,3 +1,5 @@
+import Dispatch
+
 /// One recorded operation (or a leaf) of the dynamic autograd tape.
 ///
 /// A node keeps its inputs' nodes and a closure that maps the gradient of its output to the
@@ -48,6 +50,7 @@ extension Tensor {
         _ op: String, _ output: Tensor, inputs: [Tensor],
         backward: @escaping (Tensor) -> [Tensor?]
     ) -> Tensor {
+        if OpProfiler.isEnabled { OpProfiler.forward(op) }
         guard GradMode.isEnabled, inputs.contains(where: { $0.node != nil }) else { return output }
         var out = output
         out.node = GradNode(op: op, inputs: inputs.map(\.node), backward: backward)
@@ -88,6 +91,8 @@ extension Tensor {
             guard let fn = node.backwardFn else { continue }
             guard let g = node.grad else { node.backwardFn = nil; node.inputs = []; continue }
             node.grad = nil
+            let profiling = OpProfiler.isEnabled
+            let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             let grads = fn(g)
             node.backwardFn = nil
             let inputs = node.inputs
@@ -95,6 +100,7 @@ extension Tensor {
             for (input, gi) in zip(inputs, grads) {
                 if let input, let gi { input.accumulate(gi) }
             }
+            if profiling { OpProfiler.backward(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - t0) }
         }
     }
 

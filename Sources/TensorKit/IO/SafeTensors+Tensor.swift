@@ -42,16 +42,7 @@ extension SafeTensorsWriter {
             try add(name, shape: tensor.shape, int64s: integers)
             return
         }
-        // `withUnsafeBufferPointer` rethrows untyped errors, so carry the typed one out by hand.
-        var failure: SafeTensorsError?
-        tensor.withUnsafeBufferPointer { buffer in
-            do throws(SafeTensorsError) {
-                try add(name, shape: tensor.shape, floats: buffer, as: dtype)
-            } catch {
-                failure = error
-            }
-        }
-        if let failure { throw failure }
+        try add(name, retaining: tensor, as: dtype)
     }
 }
 

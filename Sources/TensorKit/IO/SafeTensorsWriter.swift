@@ -14,10 +14,19 @@ import Darwin
 /// (largest first) then name, a compact JSON header with `__metadata__` first, padded with
 /// spaces to a multiple of 8 bytes so every tensor is aligned to its element size.
 public struct SafeTensorsWriter: Sendable {
+    /// A tensor's contents: stored bytes, or a tensor converted to `dtype` only when the file is
+    /// written (so saving a model does not first copy every weight; copy-on-write keeps the
+    /// values as they were when added even if the model changes afterwards).
+    private enum Payload: Sendable {
+        case bytes([UInt8])
+        case floats(Tensor)
+    }
+
     private struct Pending: Sendable {
         var dtype: SafeTensorsDType
         var shape: [Int]
-        var bytes: [UInt8]
+        var payload: Payload
+        var byteCount: Int
     }
 
     /// String metadata stored under `__metadata__` (omitted from the file when empty).
@@ -36,6 +45,24 @@ public struct SafeTensorsWriter: Sendable {
     /// - Throws: ``SafeTensorsError/invalidTensor(name:reason:)`` when the name is reserved or
     ///   already used, a dimension is negative, or the byte count does not match `dtype` and `shape`.
     public mutating func add(_ name: String, dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) throws(SafeTensorsError) {
+        let expected = try checkNew(name, dtype: dtype, shape: shape)
+        guard bytes.count == expected else {
+            throw .invalidTensor(name: name, reason: "\(dtype.rawValue) with shape \(shape) needs \(expected) bytes, got \(bytes.count)")
+        }
+        tensors[name] = Pending(dtype: dtype, shape: shape, payload: .bytes(bytes), byteCount: expected)
+    }
+
+    /// Adds `tensor` to be stored as the floating-point `dtype` when the file is written.
+    mutating func add(_ name: String, retaining tensor: Tensor, as dtype: SafeTensorsDType) throws(SafeTensorsError) {
+        guard dtype.isFloatingPoint else {
+            throw .invalidTensor(name: name, reason: "cannot store floats as \(dtype.rawValue); use F32, F16, BF16 or F64")
+        }
+        let expected = try checkNew(name, dtype: dtype, shape: tensor.shape)
+        tensors[name] = Pending(dtype: dtype, shape: tensor.shape, payload: .floats(tensor.detached), byteCount: expected)
+    }
+
+    /// Checks a new entry's name and shape; returns its byte count.
+    private func checkNew(_ name: String, dtype: SafeTensorsDType, shape: [Int]) throws(SafeTensorsError) -> Int {
         guard name != "__metadata__" else { throw .invalidTensor(name: name, reason: "the name is reserved for metadata") }
         guard tensors[name] == nil else { throw .invalidTensor(name: name, reason: "a tensor of this name was already added") }
         guard shape.allSatisfy({ $0 >= 0 }) else { throw .invalidTensor(name: name, reason: "shape \(shape) has a negative dimension") }
@@ -45,10 +72,44 @@ public struct SafeTensorsWriter: Sendable {
             guard !overflow else { throw .invalidTensor(name: name, reason: "shape \(shape) is too large") }
             expected = product
         }
-        guard bytes.count == expected else {
-            throw .invalidTensor(name: name, reason: "\(dtype.rawValue) with shape \(shape) needs \(expected) bytes, got \(bytes.count)")
+        return expected
+    }
+
+    /// Calls `body` with the stored bytes of `pending`, in order, in one or more chunks.
+    private static func forEachChunk(of pending: Pending, _ body: (UnsafeRawBufferPointer) throws(SafeTensorsError) -> Void) throws(SafeTensorsError) {
+        switch pending.payload {
+        case .bytes(let bytes):
+            var failure: SafeTensorsError?
+            bytes.withUnsafeBytes { raw in
+                do throws(SafeTensorsError) { try body(raw) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        case .floats(let tensor):
+            var failure: SafeTensorsError?
+            tensor.withUnsafeBufferPointer { values in
+                guard let base = values.baseAddress else { return }
+                #if _endian(little)
+                if pending.dtype == .f32 {
+                    do throws(SafeTensorsError) { try body(UnsafeRawBufferPointer(values)) } catch { failure = error }
+                    return
+                }
+                #endif
+                // Convert through a bounded scratch buffer rather than a copy of the whole tensor.
+                let chunk = 1 << 16
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunk * pending.dtype.byteCount, alignment: 16)
+                defer { scratch.deallocate() }
+                var start = 0
+                while start < values.count && failure == nil {
+                    let n = min(chunk, values.count - start)
+                    SafeTensorsConversion.convertFromFloat(base + start, count: n, to: pending.dtype, into: scratch)
+                    do throws(SafeTensorsError) {
+                        try body(UnsafeRawBufferPointer(start: scratch, count: n * pending.dtype.byteCount))
+                    } catch { failure = error }
+                    start += n
+                }
+            }
+            if let failure { throw failure }
         }
-        tensors[name] = Pending(dtype: dtype, shape: shape, bytes: bytes)
     }
 
     /// Adds `Float` values stored as `dtype` (``SafeTensorsDType/f32``, ``SafeTensorsDType/f16``,
@@ -61,7 +122,9 @@ public struct SafeTensorsWriter: Sendable {
         }
         try add(name, shape: shape, count: values.count, dtype: dtype) { destination in
             values.withUnsafeBufferPointer { source in
-                SafeTensorsConversion.convertFromFloat(source.baseAddress!, count: source.count, to: dtype, into: destination)
+                if let base = source.baseAddress {
+                    SafeTensorsConversion.convertFromFloat(base, count: source.count, to: dtype, into: destination)
+                }
             }
         }
     }
@@ -127,9 +190,9 @@ public struct SafeTensorsWriter: Sendable {
             members.append((key: name, value: .object([
                 (key: "dtype", value: .string(tensor.dtype.rawValue)),
                 (key: "shape", value: .array(tensor.shape.map { .integer($0) })),
-                (key: "data_offsets", value: .array([.integer(offset), .integer(offset + tensor.bytes.count)])),
+                (key: "data_offsets", value: .array([.integer(offset), .integer(offset + tensor.byteCount)])),
             ])))
-            offset += tensor.bytes.count
+            offset += tensor.byteCount
         }
         var bytes: [UInt8] = []
         SafeTensorsJSON.object(members).serialized(into: &bytes)
@@ -142,10 +205,13 @@ public struct SafeTensorsWriter: Sendable {
         let order = orderedNames
         let header = header(order: order)
         var out: [UInt8] = []
-        out.reserveCapacity(8 + header.count + tensors.values.reduce(0) { $0 + $1.bytes.count })
+        out.reserveCapacity(8 + header.count + tensors.values.reduce(0) { $0 + $1.byteCount })
         withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
-        for name in order { out.append(contentsOf: tensors[name]!.bytes) }
+        for name in order {
+            // Appending cannot fail; the typed-throws signature is shared with writing.
+            try? SafeTensorsWriter.forEachChunk(of: tensors[name]!) { chunk in out.append(contentsOf: chunk) }
+        }
         return out
     }
 
@@ -165,9 +231,12 @@ public struct SafeTensorsWriter: Sendable {
             let header = header(order: order)
             var prefix = [UInt8](repeating: 0, count: 8)
             withUnsafeBytes(of: UInt64(header.count).littleEndian) { prefix = Array($0) }
-            try SafeTensorsWriter.writeAll(fd, prefix, path: temporary)
-            try SafeTensorsWriter.writeAll(fd, header, path: temporary)
-            for name in order { try SafeTensorsWriter.writeAll(fd, tensors[name]!.bytes, path: temporary) }
+            try SafeTensorsWriter.writeAll(fd, prefix + header, path: temporary)
+            for name in order {
+                try SafeTensorsWriter.forEachChunk(of: tensors[name]!) { chunk throws(SafeTensorsError) in
+                    try SafeTensorsWriter.writeAll(fd, chunk, path: temporary)
+                }
+            }
             guard fsync(fd) == 0 else { throw SafeTensorsStorage.ioError(temporary, "fsync") }
             closed = true
             guard close(fd) == 0 else { throw SafeTensorsStorage.ioError(temporary, "close") }
@@ -186,20 +255,24 @@ public struct SafeTensorsWriter: Sendable {
     }
 
     private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SafeTensorsError) {
+        // `withUnsafeBytes` rethrows untyped errors, so carry the typed one out by hand.
         var failure: SafeTensorsError?
         bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = SafeTensorsStorage.ioError(path, "write")
-                    return
-                }
-                offset += written
-            }
+            do throws(SafeTensorsError) { try writeAll(fd, raw, path: path) } catch { failure = error }
         }
         if let failure { throw failure }
+    }
+
+    private static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws(SafeTensorsError) {
+        var offset = 0
+        while offset < raw.count {
+            let written = systemWrite(fd, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SafeTensorsStorage.ioError(path, "write")
+            }
+            offset += written
+        }
     }
 }
 

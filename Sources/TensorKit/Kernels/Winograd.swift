@@ -14,8 +14,18 @@ enum Winograd {
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
     static let targetTiles = 512
 
+    /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM (a 4×14 map
+    /// at batch 1 has 14 tiles: its GEMMs would be too narrow, and the filter transform would
+    /// cost as much as the convolution).
+    nonisolated(unsafe) static var minimumTilesPerWorker = 64
+
     static func applies(_ g: ConvGeometry) -> Bool {
-        isEnabled && g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.padH == 1 && g.padW == 1
+        guard isEnabled, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
+            return false
+        }
+        let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
+        let imagesPerWorker = (g.batch + Parallel.workers - 1) / max(Parallel.workers, 1)
+        return tiles * max(imagesPerWorker, 1) >= minimumTilesPerWorker
     }
 
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
@@ -62,7 +72,11 @@ enum Winograd {
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
             let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(v) {} }
             let m = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(m) {} }
             var i = lo
             while i < hi {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
@@ -91,6 +105,120 @@ enum Winograd {
         }
     }
 
+    /// `dw[O, C, 3, 3] = ∂L/∂w` of ``convolve(_:batch:inChannels:height:width:u:outChannels:bias:into:)``
+    /// from its input `x[N, C, H, W]` and output gradient `gy[N, O, H, W]`, in the Winograd
+    /// domain: `dU_ξ = Σ dM_ξ · V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dw = Gᵀ dU G`.
+    static func weightGradient(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
+                               outChannels o: Int, height h: Int, width w: Int, into dw: UnsafeMutablePointer<Float>) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
+        let blocks = Parallel.blockCount(n)
+        let inner = blocks == 1 && Parallel.workers > 1
+        let partials = (0..<blocks).map { _ in TensorStorage(capacity: 16 * o * c) }
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(partials) {} }
+        Parallel.blocks(n, blocks: blocks) { t, lo, hi in
+            let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
+            let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(v) {} }
+            let dm = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(dm) {} }
+            let du = partials[t].pointer
+            var first = true
+            var i = lo
+            while i < hi {
+                let count = min(gs, hi - i), tiles = count * tilesPerImage
+                let vp = v.pointer, mp = dm.pointer
+                forEach(c, parallel: inner) { c0, c1 in
+                    for j in 0..<count {
+                        inputTransform(x + (i + j) * c * h * w, channels: c0, c1, height: h, width: w,
+                                       into: vp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: c * tiles)
+                    }
+                }
+                forEach(o, parallel: inner) { o0, o1 in
+                    for j in 0..<count {
+                        outputGradientTransform(gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
+                                                into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
+                    }
+                }
+                let beta: Float = first ? 0 : 1
+                forEach(16, parallel: inner) { x0, x1 in
+                    for xi in x0..<x1 {
+                        BLAS.gemm(.none, .transposed, m: o, n: c, k: tiles, a: mp + xi * o * tiles, lda: tiles,
+                                  b: vp + xi * c * tiles, ldb: tiles, beta: beta, c: du + xi * o * c, ldc: c)
+                    }
+                }
+                first = false
+                i += count
+            }
+        }
+        let total = partials[0].pointer
+        for part in partials.dropFirst() { Kernels.addInPlace(total, part.pointer, count: 16 * o * c) }
+        // dw = Gᵀ dU G for every (o, c).
+        let plane = o * c
+        Parallel.forRange(plane, grain: 1, cost: 64) { lo, hi in
+            for at in lo..<hi {
+                @inline(__always) func u(_ i: Int) -> SIMD4<Float> {
+                    SIMD4(total[(4 * i) * plane + at], total[(4 * i + 1) * plane + at],
+                          total[(4 * i + 2) * plane + at], total[(4 * i + 3) * plane + at])
+                }
+                let u0 = u(0), u1 = u(1), u2 = u(2), u3 = u(3)
+                let z0 = u0 + 0.5 * (u1 + u2), z1 = 0.5 * (u1 - u2), z2 = 0.5 * (u1 + u2) + u3
+                let out = dw + at * 9
+                for (r, z) in [(0, z0), (1, z1), (2, z2)] {
+                    out[r * 3] = z[0] + 0.5 * (z[1] + z[2])
+                    out[r * 3 + 1] = 0.5 * (z[1] - z[2])
+                    out[r * 3 + 2] = 0.5 * (z[1] + z[2]) + z[3]
+                }
+            }
+        }
+    }
+
+    /// `dM[ξ][o][t] = (A dY Aᵀ)[ξ]` for the 2×2 output-gradient tiles of channels `o0..<o1` of
+    /// one image (zero beyond the map), four tiles per SIMD step.
+    private static func outputGradientTransform(_ gy: UnsafePointer<Float>, channels o0: Int, _ o1: Int,
+                                                height h: Int, width w: Int, into m: UnsafeMutablePointer<Float>,
+                                                ldT: Int, tileOffset: Int, channelStride: Int) {
+        let th = (h + 1) / 2, tw = (w + 1) / 2
+        let twp = (tw + 3) / 4 * 4
+        let hp = 2 * th, wp = 2 * twp + 8
+        let padded = TensorStorage(zeros: hp * wp)
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(padded) {} }
+        let pp = padded.pointer
+        for oc in o0..<o1 {
+            let src = gy + oc * h * w
+            for r in 0..<h { Short.copy(pp + r * wp, src + r * w, count: w) }
+            let base = m + oc * ldT + tileOffset
+            for ti in 0..<th {
+                var tj = 0
+                while tj < tw {
+                    let r0 = UnsafeRawPointer(pp + 2 * ti * wp + 2 * tj).loadUnaligned(as: SIMD8<Float>.self)
+                    let r1 = UnsafeRawPointer(pp + (2 * ti + 1) * wp + 2 * tj).loadUnaligned(as: SIMD8<Float>.self)
+                    let a = r0.evenHalf, b = r0.oddHalf, cc = r1.evenHalf, d = r1.oddHalf
+                    // Rows of A dY: (a, b), (a + c, b + d), (a − c, b − d), (−c, −d); then · Aᵀ.
+                    let rows = ((a, b), (a + cc, b + d), (a - cc, b - d), (-cc, -d))
+                    let t = ti * tw + tj
+                    let o = base + t
+                    let lanes = min(4, tw - tj)
+                    @inline(__always) func put(_ xi: Int, _ value: SIMD4<Float>) {
+                        if lanes == 4 {
+                            UnsafeMutableRawPointer(o + xi * channelStride).storeBytes(of: value, as: SIMD4<Float>.self)
+                        } else {
+                            for l in 0..<lanes { o[xi * channelStride + l] = value[l] }
+                        }
+                    }
+                    @inline(__always) func row(_ r: Int, _ pq: (SIMD4<Float>, SIMD4<Float>)) {
+                        put(4 * r, pq.0); put(4 * r + 1, pq.0 + pq.1); put(4 * r + 2, pq.0 - pq.1); put(4 * r + 3, -pq.1)
+                    }
+                    row(0, rows.0); row(1, rows.1); row(2, rows.2); row(3, rows.3)
+                    tj += 4
+                }
+            }
+        }
+    }
+
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
         if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
@@ -107,6 +235,8 @@ enum Winograd {
         let twp = (tw + 3) / 4 * 4
         let hp = 2 * th + 2, wp = 2 * twp + 8
         let padded = TensorStorage(zeros: hp * wp)
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(padded) {} }
         let pp = padded.pointer
         for ch in c0..<c1 {
             let xc = x + ch * h * w
@@ -124,26 +254,30 @@ enum Winograd {
                     }
                     let d0 = columns(0), d1 = columns(1), d2 = columns(2), d3 = columns(3)
                     let t = ti * tw + tj
-                    let full = tj + 4 <= tw
-                    @inline(__always) func put(_ xi: Int, _ value: SIMD4<Float>) {
-                        let o = base + xi * channelStride + t
-                        if full {
-                            UnsafeMutableRawPointer(o).storeBytes(of: value, as: SIMD4<Float>.self)
-                        } else {
-                            for l in 0..<(tw - tj) { o[l] = value[l] }
+                    // Rows of Bᵀ d, then columns of (Bᵀ d) B: out[4r + j].
+                    let e0 = (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3)
+                    let e1 = (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3)
+                    let e2 = (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3)
+                    let e3 = (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3)
+                    let o = base + t
+                    if tj + 4 <= tw {
+                        @inline(__always) func put(_ xi: Int, _ value: SIMD4<Float>) {
+                            UnsafeMutableRawPointer(o + xi * channelStride).storeBytes(of: value, as: SIMD4<Float>.self)
                         }
+                        @inline(__always) func row(_ r: Int, _ s: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
+                            put(4 * r, s.0 - s.2); put(4 * r + 1, s.1 + s.2); put(4 * r + 2, s.2 - s.1); put(4 * r + 3, s.1 - s.3)
+                        }
+                        row(0, e0); row(1, e1); row(2, e2); row(3, e3)
+                    } else {
+                        let lanes = tw - tj
+                        func put(_ xi: Int, _ value: SIMD4<Float>) {
+                            for l in 0..<lanes { o[xi * channelStride + l] = value[l] }
+                        }
+                        func row(_ r: Int, _ s: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
+                            put(4 * r, s.0 - s.2); put(4 * r + 1, s.1 + s.2); put(4 * r + 2, s.2 - s.1); put(4 * r + 3, s.1 - s.3)
+                        }
+                        row(0, e0); row(1, e1); row(2, e2); row(3, e3)
                     }
-                    // Rows of Bᵀ d, then columns of (Bᵀ d) B.
-                    @inline(__always) func row(_ r: Int, _ s: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
-                        put(4 * r + 0, s.0 - s.2)
-                        put(4 * r + 1, s.1 + s.2)
-                        put(4 * r + 2, s.2 - s.1)
-                        put(4 * r + 3, s.1 - s.3)
-                    }
-                    row(0, (d0.0 - d2.0, d0.1 - d2.1, d0.2 - d2.2, d0.3 - d2.3))
-                    row(1, (d1.0 + d2.0, d1.1 + d2.1, d1.2 + d2.2, d1.3 + d2.3))
-                    row(2, (d2.0 - d1.0, d2.1 - d1.1, d2.2 - d1.2, d2.3 - d1.3))
-                    row(3, (d1.0 - d3.0, d1.1 - d3.1, d1.2 - d3.2, d1.3 - d3.3))
                     tj += 4
                 }
             }
@@ -164,16 +298,25 @@ enum Winograd {
                 while tj < tw {
                     let t = ti * tw + tj
                     let lanes = min(4, tw - tj)
-                    @inline(__always) func load(_ xi: Int) -> SIMD4<Float> {
-                        let p = base + xi * channelStride + t
-                        if lanes == 4 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
-                        var s = SIMD4<Float>()
-                        for l in 0..<lanes { s[l] = p[l] }
-                        return s
+                    let p = base + t
+                    let m0, m1, m2, m3: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)
+                    if lanes == 4 {
+                        // Straight vector loads for full blocks; the per-load lane check stalled.
+                        @inline(__always) func v(_ xi: Int) -> SIMD4<Float> {
+                            UnsafeRawPointer(p + xi * channelStride).loadUnaligned(as: SIMD4<Float>.self)
+                        }
+                        m0 = (v(0), v(1), v(2), v(3)); m1 = (v(4), v(5), v(6), v(7))
+                        m2 = (v(8), v(9), v(10), v(11)); m3 = (v(12), v(13), v(14), v(15))
+                    } else {
+                        @inline(never) func partial(_ xi: Int) -> SIMD4<Float> {
+                            var s = SIMD4<Float>()
+                            for l in 0..<lanes { s[l] = p[xi * channelStride + l] }
+                            return s
+                        }
+                        m0 = (partial(0), partial(1), partial(2), partial(3)); m1 = (partial(4), partial(5), partial(6), partial(7))
+                        m2 = (partial(8), partial(9), partial(10), partial(11)); m3 = (partial(12), partial(13), partial(14), partial(15))
                     }
                     // Rows of Aᵀ M (s0, s1), then columns of (Aᵀ M) A.
-                    let m0 = (load(0), load(1), load(2), load(3)), m1 = (load(4), load(5), load(6), load(7))
-                    let m2 = (load(8), load(9), load(10), load(11)), m3 = (load(12), load(13), load(14), load(15))
                     let s0 = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
                     let s1 = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
                     let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
@@ -182,8 +325,10 @@ enum Winograd {
                     @inline(__always) func write(_ row: Int, _ even: SIMD4<Float>, _ odd: SIMD4<Float>) {
                         let dst = yc + row * w + col
                         if col + 8 <= w {
-                            let v = SIMD8<Float>(even[0], odd[0], even[1], odd[1], even[2], odd[2], even[3], odd[3])
-                            UnsafeMutableRawPointer(dst).storeBytes(of: v, as: SIMD8<Float>.self)
+                            let lo = SIMD4<Float>(even[0], odd[0], even[1], odd[1])
+                            let hi = SIMD4<Float>(even[2], odd[2], even[3], odd[3])
+                            UnsafeMutableRawPointer(dst).storeBytes(of: lo, as: SIMD4<Float>.self)
+                            UnsafeMutableRawPointer(dst + 4).storeBytes(of: hi, as: SIMD4<Float>.self)
                         } else {
                             for l in 0..<lanes {
                                 dst[2 * l] = even[l]

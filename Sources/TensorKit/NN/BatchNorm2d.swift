@@ -53,7 +53,7 @@ public final class BatchNorm2d: Layer {
                               training: isTraining, momentum: momentum, eps: eps,
                               residual: residual, fusedReLU: fusedReLU)
         if isTraining {
-            numBatchesTracked.value = Tensor(numBatchesTracked.value.scalar + 1).reshaped(to: numBatchesTracked.value.shape)
+            numBatchesTracked.value = Tensor(repeating: numBatchesTracked.value.scalar + 1, shape: numBatchesTracked.value.shape)
         }
         return out
     }

@@ -17,7 +17,16 @@ extension Tensor {
         let dx = Tensor(uninitializedShape: g.shape)
         let gp = g.pointer, yp = output.pointer, d = dx.pointer
         Parallel.forRange(g.count) { lo, hi in
-            for i in lo..<hi { d[i] = yp[i] > 0 ? gp[i] : 0 }
+            // Explicit SIMD: the scalar `y > 0 ? g : 0` compiles to a branch per element.
+            var i = lo
+            while i + 8 <= hi {
+                let y = UnsafeRawPointer(yp + i).loadUnaligned(as: SIMD8<Float>.self)
+                let gv = UnsafeRawPointer(gp + i).loadUnaligned(as: SIMD8<Float>.self)
+                let masked = gv.replacing(with: 0, where: y .<= 0)
+                UnsafeMutableRawPointer(d + i).storeBytes(of: masked, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < hi { d[i] = yp[i] > 0 ? gp[i] : 0; i += 1 }
         }
         return dx
     }

@@ -76,6 +76,7 @@ enum ConvKernels {
                         _ g: ConvGeometry, y: UnsafeMutablePointer<Float>) {
         if Winograd.applies(g) {
             let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
+            defer { withExtendedLifetime(u) {} }
             Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
                               u: u.pointer, outChannels: g.outChannels, bias: bias, into: y)
             return
@@ -94,7 +95,11 @@ enum ConvKernels {
         let imageIn = c * g.height * g.width, imageOut = o * p
         let gs = groupSize(g, imagesPerWorker: hi - lo)
         let col: TensorStorage? = (g.isPointwise && gs == 1) ? nil : TensorStorage(capacity: k * gs * p)
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(col) {} }
         let tmp: TensorStorage? = gs > 1 ? TensorStorage(capacity: o * gs * p) : nil
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(tmp) {} }
         var i = lo
         while i < hi {
             if gs == 1 {
@@ -142,13 +147,19 @@ enum ConvKernels {
     /// the output gradient `gy`; either may be `nil` when not needed. Both are overwritten.
     static func backward(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                          _ g: ConvGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
-        if let dx, Winograd.applies(g) {
-            // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy` with
-            // flipped, transposed filters.
-            let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
-            Winograd.convolve(gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
-                              u: u.pointer, outChannels: g.inChannels, bias: nil, into: dx)
-            if dw != nil { backward(gy: gy, x: x, w: w, g, dx: nil, dw: dw) }
+        if Winograd.applies(g) {
+            if let dx {
+                // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy`
+                // with flipped, transposed filters.
+                let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
+                defer { withExtendedLifetime(u) {} }
+                Winograd.convolve(gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
+                                  u: u.pointer, outChannels: g.inChannels, bias: nil, into: dx)
+            }
+            if let dw {
+                Winograd.weightGradient(x: x, gy: gy, batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels,
+                                        height: g.height, width: g.width, into: dw)
+            }
             return
         }
         let blocks = Parallel.blockCount(g.batch)
@@ -156,6 +167,8 @@ enum ConvKernels {
         let wCount = g.outChannels * g.patch
         // Block 0 accumulates straight into dw; the others into private buffers summed at the end.
         let partials: [TensorStorage] = dw == nil ? [] : (1..<max(blocks, 1)).map { _ in TensorStorage(capacity: wCount) }
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(partials) {} }
         Parallel.blocks(g.batch, blocks: blocks) { t, lo, hi in
             let dwt: UnsafeMutablePointer<Float>? = dw.map { t == 0 ? $0 : partials[t - 1].pointer }
             backwardImages(lo, hi, gy: gy, x: x, w: w, g, dx: dx, dw: dwt, parallelInside: inner)
@@ -174,8 +187,14 @@ enum ConvKernels {
         let gs = groupSize(g, imagesPerWorker: hi - lo)
         let direct = g.isPointwise && gs == 1
         let col: TensorStorage? = (dw != nil && !direct) ? TensorStorage(capacity: k * gs * p) : nil
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(col) {} }
         let dcol: TensorStorage? = (dx != nil && !direct) ? TensorStorage(capacity: k * gs * p) : nil
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(dcol) {} }
         let gyg: TensorStorage? = gs > 1 ? TensorStorage(capacity: o * gs * p) : nil
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(gyg) {} }
         var first = true
         var i = lo
         while i < hi {

@@ -25,6 +25,10 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
     let x = input.pointer, y = out.pointer
     argmax.withUnsafeMutableBufferPointer { am in
         let amp = needGrad ? am.baseAddress : nil
+        if MaxPoolKernels.isFastPathEnabled, kernelSize == 3, s == 2, padding <= 1, g.outWidth >= 8 {
+            MaxPoolKernels.forward3x3Stride2(x, g, into: y, argmax: amp)
+            return
+        }
         Parallel.forRange(planes, grain: 1, cost: ohw * kernelSize * kernelSize) { lo, hi in
             for plane in lo..<hi {
                 let src = x + plane * hw, dst = y + plane * ohw
@@ -116,5 +120,72 @@ public func adaptiveAvgPool2d(_ input: Tensor, outputSize: (Int, Int) = (1, 1)) 
             }
         }
         return [dx]
+    }
+}
+
+enum MaxPoolKernels {
+    /// Whether 3×3/2 pooling takes the SIMD path (tests compare it with the scalar one).
+    nonisolated(unsafe) static var isFastPathEnabled = true
+
+    /// 3×3, stride-2 max pooling (the ResNet stem's), eight outputs per SIMD step: the three
+    /// window columns of eight adjacent outputs are the even and odd lanes of two 16-wide loads
+    /// from a −∞-padded copy of each row triple. Ties keep the first maximum in row-major
+    /// window order and NaN propagates, as in PyTorch.
+    static func forward3x3Stride2(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into y: UnsafeMutablePointer<Float>,
+                                  argmax: UnsafeMutablePointer<Int32>?) {
+        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, p = g.padH
+        let planes = g.batch * g.inChannels
+        let owp = (ow + 7) / 8 * 8
+        // Padded row: input column c sits at c + 1; the row spans −1 … 2·owp + 16.
+        let wp = 2 * owp + 18
+        Parallel.forRange(planes, grain: 1, cost: oh * ow * 9) { lo, hi in
+            // One −∞-bordered copy of the plane per worker: input row r sits at padded row r + 1.
+            // Only the interior is rewritten per plane, so the border stays −∞.
+            let paddedRows = h + 3
+            let padded = TensorStorage(capacity: paddedRows * wp)
+            // Raw pointers into it are used below: keep it alive to the end of the scope.
+            defer { withExtendedLifetime(padded) {} }
+            padded.pointer.update(repeating: -.infinity, count: paddedRows * wp)
+            for plane in lo..<hi {
+                let src = x + plane * h * w, dst = y + plane * oh * ow
+                for r in 0..<h { Short.copy(padded.pointer + (r + 1) * wp + 1, src + r * w, count: w) }
+                for o in 0..<oh {
+                    let h0 = o * 2 - p
+                    let rp = padded.pointer + (h0 + 1) * wp
+                    var oc = 0
+                    while oc < ow {
+                        // Window columns 2·oc − p + j sit at padded 2·oc − p + j + 1.
+                        let start = 2 * oc - p + 1
+                        // Start from the window's first valid position with −∞, as the scalar path
+                        // does, so an all-(−∞) window still points inside the image.
+                        let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+                        var firstColumn = lane &+ Int32(2 * oc - p)
+                        firstColumn.replace(with: 0, where: firstColumn .< 0)
+                        var best = SIMD8<Float>(repeating: -.infinity)
+                        var at = Int32(Swift.max(h0, 0) * w) &+ firstColumn
+                        for k in 0..<3 {
+                            let r = UnsafeRawPointer(rp + k * wp + start)
+                            let a = r.loadUnaligned(as: SIMD16<Float>.self)
+                            let b = r.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
+                            let rowBase = Int32((h0 + k) * w)
+                            @inline(__always) func consider(_ v: SIMD8<Float>, _ j: Int) {
+                                let take = (v .> best) .| (v .!= v)
+                                best.replace(with: v, where: take)
+                                at.replace(with: lane &+ Int32(2 * oc - p + j) &+ rowBase, where: take)
+                            }
+                            consider(a.evenHalf, 0)
+                            consider(a.oddHalf, 1)
+                            consider(b.evenHalf, 2)
+                        }
+                        let n = min(8, ow - oc)
+                        for l in 0..<n {
+                            dst[o * ow + oc + l] = best[l]
+                            if let argmax { argmax[plane * oh * ow + o * ow + oc + l] = at[l] }
+                        }
+                        oc += 8
+                    }
+                }
+            }
+        }
     }
 }

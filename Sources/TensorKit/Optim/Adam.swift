@@ -14,7 +14,9 @@ import Foundation
 /// `eps` is added outside the square root. The step count `t` is kept per parameter, so a
 /// parameter without a gradient in some step keeps its own bias correction, as in PyTorch.
 public class Adam: Optimizer {
+    /// The parameters, in the order given at creation (state-dict indices refer to it).
     public let parameters: [Parameter]
+    /// The learning rate of the next ``step()``; schedulers set it.
     public var learningRate: Double
     /// The decay rate of the first moment; OneCycleLR cycles it. Same as ``momentum``.
     public var beta1: Double
@@ -84,6 +86,9 @@ public class Adam: Optimizer {
         self.states = Array(repeating: nil, count: parameters.count)
     }
 
+    /// Takes one Adam step for every parameter that has a gradient (see ``Optimizer/step()``).
+    /// - Throws: ``OptimizerError/gradientShapeMismatch(parameter:parameterShape:gradientShape:)``;
+    ///   nothing is changed then.
     public func step() throws(OptimizerError) {
         try validateGradients()
         for (index, parameter) in parameters.enumerated() {
@@ -109,7 +114,8 @@ public class Adam: Optimizer {
             let v = state.expAvgSq.mutableElements()
             let vMax = state.maxExpAvgSq?.mutableElements()
             grad.withUnsafeBufferPointer { g in
-                OptimizerKernels.adam(parameter: p, gradient: g.baseAddress!, expAvg: m, expAvgSq: v,
+                guard let gradient = g.baseAddress else { return }  // an empty parameter
+                OptimizerKernels.adam(parameter: p, gradient: gradient, expAvg: m, expAvgSq: v,
                                       maxExpAvgSq: vMax, count: count, scalars)
             }
             states[index] = state

@@ -5,7 +5,9 @@ import Foundation
 /// current rate as PyTorch does (so external changes to the rate carry on), and continues as a
 /// cosine wave past `tMax`.
 public final class CosineAnnealingLR: LRScheduler {
+    /// The optimiser whose learning rate this schedule sets.
     public let optimizer: any Optimizer
+    /// How many times ``step()`` has been called (0 after creation).
     public private(set) var lastEpoch: Int = 0
     /// Steps from the base rate down to `etaMin` (half a period).
     public let tMax: Int
@@ -24,6 +26,7 @@ public final class CosineAnnealingLR: LRScheduler {
         self.baseLearningRate = optimizer.learningRate
     }
 
+    /// Advances one step and sets the optimiser's learning rate (never throws).
     public func step() {
         lastEpoch += 1
         let t = Double(lastEpoch), period = Double(tMax)

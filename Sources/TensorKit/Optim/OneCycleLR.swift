@@ -18,7 +18,9 @@ public final class OneCycleLR: LRScheduler {
         case linear
     }
 
+    /// The optimiser whose learning rate this schedule sets.
     public let optimizer: any Optimizer
+    /// How many times ``step()`` has been called (0 after creation).
     public private(set) var lastEpoch: Int = 0
     /// The number of steps in the cycle.
     public let totalSteps: Int
@@ -98,6 +100,15 @@ public final class OneCycleLR: LRScheduler {
                 Phase(endStep: total - 1, startLR: peak, endLR: low, startMomentum: baseMomentum, endMomentum: maxMomentum),
             ]
         }
+        // PyTorch divides by a phase's length and raises ZeroDivisionError mid-training when a
+        // phase is empty (e.g. pctStart * totalSteps == 1); check every step up front instead.
+        if let bad = (0...totalSteps).first(where: { step in
+            let (learningRate, momentum) = values(at: step)
+            return !learningRate.isFinite || !momentum.isFinite
+        }) {
+            throw .invalidArgument(name: "pctStart", value: pctStart,
+                                   expected: "a value that gives every phase a non-zero length (step \(bad) of \(totalSteps) falls in an empty phase)")
+        }
         apply(values(at: 0))
     }
 
@@ -147,6 +158,8 @@ public final class OneCycleLR: LRScheduler {
         if cycleMomentum { optimizer.momentum = values.momentum }
     }
 
+    /// Advances one step and sets the learning rate (and momentum) for it.
+    /// - Throws: ``LRSchedulerError/stepsExceeded(step:totalSteps:)`` past `totalSteps` steps.
     public func step() throws(LRSchedulerError) {
         guard lastEpoch + 1 <= totalSteps else { throw .stepsExceeded(step: lastEpoch + 1, totalSteps: totalSteps) }
         lastEpoch += 1

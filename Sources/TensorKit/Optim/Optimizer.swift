@@ -5,7 +5,7 @@
 /// Typical use, one iteration:
 /// ```swift
 /// optimizer.zeroGrad()
-/// let loss = crossEntropy(model(x), labels)
+/// let loss = crossEntropy(model(x), labels: labels)
 /// loss.backward()
 /// try optimizer.step()
 /// try scheduler.step()

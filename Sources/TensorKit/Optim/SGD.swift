@@ -8,7 +8,9 @@
 /// p = p - lr * d
 /// ```
 public final class SGD: Optimizer {
+    /// The parameters, in the order given at creation (state-dict indices refer to it).
     public let parameters: [Parameter]
+    /// The learning rate of the next ``step()``; schedulers set it.
     public var learningRate: Double
     /// The momentum factor (0 disables momentum and its buffers).
     public var momentum: Double
@@ -50,6 +52,9 @@ public final class SGD: Optimizer {
         self.momentumBuffers = Array(repeating: nil, count: parameters.count)
     }
 
+    /// Takes one SGD step for every parameter that has a gradient (see ``Optimizer/step()``).
+    /// - Throws: ``OptimizerError/gradientShapeMismatch(parameter:parameterShape:gradientShape:)``;
+    ///   nothing is changed then.
     public func step() throws(OptimizerError) {
         try validateGradients()
         let scalars = OptimizerKernels.SGDScalars(
@@ -60,15 +65,16 @@ public final class SGD: Optimizer {
             let count = parameter.value.count
             let p = parameter.value.mutableElements()
             grad.withUnsafeBufferPointer { g in
+                guard let gradient = g.baseAddress else { return }  // an empty parameter
                 if momentum != 0 {
                     let initialize = momentumBuffers[index] == nil
                     var buffer = momentumBuffers[index] ?? Tensor(uninitializedShape: parameter.shape)
                     momentumBuffers[index] = nil  // keep the buffer uniquely referenced: no copy
-                    OptimizerKernels.sgd(parameter: p, gradient: g.baseAddress!, buffer: buffer.mutableElements(),
+                    OptimizerKernels.sgd(parameter: p, gradient: gradient, buffer: buffer.mutableElements(),
                                          initializeBuffer: initialize, count: count, scalars)
                     momentumBuffers[index] = buffer
                 } else {
-                    OptimizerKernels.sgd(parameter: p, gradient: g.baseAddress!, buffer: nil,
+                    OptimizerKernels.sgd(parameter: p, gradient: gradient, buffer: nil,
                                          initializeBuffer: false, count: count, scalars)
                 }
             }

@@ -1,7 +1,9 @@
 /// Step decay, exactly as `torch.optim.lr_scheduler.StepLR`: the rate is multiplied by `gamma`
 /// every `stepSize` steps.
 public final class StepLR: LRScheduler {
+    /// The optimiser whose learning rate this schedule sets.
     public let optimizer: any Optimizer
+    /// How many times ``step()`` has been called (0 after creation).
     public private(set) var lastEpoch: Int = 0
     /// Steps between decays.
     public let stepSize: Int
@@ -19,6 +21,7 @@ public final class StepLR: LRScheduler {
         self.gamma = gamma
     }
 
+    /// Advances one step and multiplies the learning rate by `gamma` every `stepSize` steps.
     public func step() {
         lastEpoch += 1
         if lastEpoch % stepSize == 0 { optimizer.learningRate *= gamma }
