@@ -64,8 +64,10 @@ struct BenchConv: ParsableCommand {
         for round in 0...repetitions {
             for i in cases.indices {
                 let s = cases[i].stage
+                // Fresh leaves each round, as PyTorch's side resets `.grad`: no accumulation pass.
+                let x = cases[i].x.requiringGrad(), w = cases[i].w.requiringGrad()
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let y = conv2d(cases[i].x, weight: cases[i].w, padding: 1)
+                let y = conv2d(x, weight: w, padding: 1)
                 let t1 = DispatchTime.now().uptimeNanoseconds
                 y.backward(gradient: cases[i].gy)
                 let t2 = DispatchTime.now().uptimeNanoseconds

@@ -27,6 +27,28 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// Winograd with the batch split over workers in groups of one or several images, and with
+    /// all workers sharing one group (the small-map mode).
+    func testWinogradBatchSplitsAgreeWithPyTorch() throws {
+        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.targetTiles)
+        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.targetTiles) = saved }
+        Winograd.isEnabled = true
+        Winograd.minimumTilesPerWorker = 0
+        for tiles in [1, 40, 100_000] {
+            Winograd.targetTiles = tiles
+            for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
+                let meta = try fixture(c, "meta").scalars.map(Int.init)
+                let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                let b = meta[2] == 1 ? try fixture(c, "b") : nil
+                let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                assertClose(y, try fixture(c, "y"), "\(c) forward, target \(tiles) tiles")
+                y.backward(gradient: try fixture(c, "gy"))
+                assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles")
+                assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles")
+            }
+        }
+    }
+
     func testGroupedAndUngroupedPathsAgreeWithPyTorch() throws {
         // The same fixture through different GEMM groupings (one image per GEMM, many per GEMM).
         let saved = ConvKernels.targetColumns

@@ -12,7 +12,7 @@ enum Winograd {
     nonisolated(unsafe) static var isEnabled: Bool = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD"] != "0"
 
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
-    static let targetTiles = 512
+    nonisolated(unsafe) static var targetTiles = 512
 
     /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM (a 4×14 map
     /// at batch 1 has 14 tiles: its GEMMs would be too narrow, and the filter transform would
@@ -67,7 +67,7 @@ enum Winograd {
                          u: UnsafePointer<Float>, outChannels o: Int, bias: UnsafePointer<Float>?,
                          into y: UnsafeMutablePointer<Float>) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
-        let blocks = Parallel.blockCount(n)
+        let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
@@ -111,7 +111,7 @@ enum Winograd {
     static func weightGradient(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
                                outChannels o: Int, height h: Int, width w: Int, into dw: UnsafeMutablePointer<Float>) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
-        let blocks = Parallel.blockCount(n)
+        let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
         let partials = (0..<blocks).map { _ in TensorStorage(capacity: 16 * o * c) }
         // Raw pointers into it are used below: keep it alive to the end of the scope.
@@ -217,6 +217,14 @@ enum Winograd {
                 }
             }
         }
+    }
+
+    /// Workers split the batch when each gets at least ``targetTiles`` tiles; on small maps
+    /// (layer4: 14 tiles an image) all workers share one group of every image instead and split
+    /// the 16 GEMMs between them, so each GEMM is twice as wide.
+    static func blockCount(batch n: Int, tilesPerImage: Int) -> Int {
+        let perWorker = (n + Parallel.workers - 1) / max(Parallel.workers, 1) * tilesPerImage
+        return perWorker >= targetTiles ? Parallel.blockCount(n) : 1
     }
 
     @inline(__always)
