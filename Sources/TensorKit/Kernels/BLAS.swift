@@ -16,7 +16,7 @@ enum BLAS {
     /// Runs once, on the first GEMM.
     private static let configured: Bool = {
         openblas_set_num_threads(1)
-        selectAVX512KernelsIfBetter()
+        selectKernelsIfRequested()
         return true
     }()
 
@@ -26,27 +26,18 @@ enum BLAS {
         return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
-    /// Picks OpenBLAS's kernel family once, before TensorKit's first GEMM. A DYNAMIC_ARCH
-    /// OpenBLAS reads `OPENBLAS_CORETYPE` when it (re)initialises, so:
-    /// - `TENSORKIT_OPENBLAS_CORETYPE=<name>` forces that family (`keep` changes nothing);
-    /// - otherwise an explicit `OPENBLAS_CORETYPE` is respected as the user's choice;
-    /// - otherwise, when OpenBLAS settled on its AVX2 kernels (Haswell, Zen) on a CPU that has
-    ///   the AVX-512 subsets of its SkylakeX kernels (a library older than the CPU), TensorKit
-    ///   selects SkylakeX: on this project's machines the AVX-512 kernels ran the convolution
-    ///   GEMMs 1.5-2x faster than the Haswell ones.
-    /// Nothing happens when the library is not a DYNAMIC_ARCH build.
-    private static func selectAVX512KernelsIfBetter() {
+    /// Picks OpenBLAS's kernel family once, before TensorKit's first GEMM, only when asked:
+    /// `TENSORKIT_OPENBLAS_CORETYPE=<name>` (e.g. `SKYLAKEX`) re-initialises a DYNAMIC_ARCH
+    /// OpenBLAS with that family; unset (or `keep`), OpenBLAS's own choice and any
+    /// `OPENBLAS_CORETYPE` stand.
+    ///
+    /// Why opt-in: some machines pin `OPENBLAS_CORETYPE` because older OpenBLAS builds compute
+    /// wrong results or crash with their default kernels on CPUs newer than the library (Debian
+    /// 12's 0.3.21 on Zen 4 among them). The AVX-512 kernels ran the convolution GEMMs 1.5-2x
+    /// faster here and TensorKit's tests pass with them, but an explicit choice is the user's.
+    private static func selectKernelsIfRequested() {
         let env = ProcessInfo.processInfo.environment
-        let target: String
-        if let forced = env["TENSORKIT_OPENBLAS_CORETYPE"] {
-            guard forced.lowercased() != "keep", !forced.isEmpty else { return }
-            target = forced
-        } else {
-            guard env["OPENBLAS_CORETYPE"] == nil else { return }
-            let core = openblas_get_corename().map { String(cString: $0) }?.lowercased() ?? ""
-            guard core == "zen" || core == "haswell", cpuHasAVX512ForSkylakeX() else { return }
-            target = "SKYLAKEX"
-        }
+        guard let target = env["TENSORKIT_OPENBLAS_CORETYPE"], !target.isEmpty, target.lowercased() != "keep" else { return }
         guard let quit = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_quit"),
               let initialise = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init") else { return }
         typealias VoidFunction = @convention(c) () -> Void
@@ -55,15 +46,6 @@ enum BLAS {
         unsafeBitCast(quit, to: VoidFunction.self)()
         unsafeBitCast(initialise, to: VoidFunction.self)()
         if let previous { setenv("OPENBLAS_CORETYPE", previous, 1) } else { unsetenv("OPENBLAS_CORETYPE") }
-    }
-
-    private static func cpuHasAVX512ForSkylakeX() -> Bool {
-        // procfs reports size 0, so read to the end rather than by size.
-        guard let data = FileHandle(forReadingAtPath: "/proc/cpuinfo")?.readDataToEndOfFile() else { return false }
-        let cpuinfo = String(decoding: data, as: UTF8.self)
-        guard let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
-        let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        return ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
     }
 
     enum Transpose { case none, transposed }
