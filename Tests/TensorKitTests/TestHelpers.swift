@@ -14,23 +14,13 @@ func fixtureExists(_ testCase: String, _ name: String) -> Bool {
     FileManager.default.fileExists(atPath: Fixtures.url("TensorKit", "\(testCase).\(name).npy").path)
 }
 
-/// Asserts equal shapes and `max |a − e| <= rtol · max |e|` (relative to the reference's scale,
-/// so entries that cancel to near zero do not demand impossible precision).
+/// Asserts equal shapes and `max |a − e| <= rtol · max |e|` (see `assertAllClose`).
 func assertClose(_ actual: Tensor?, _ expected: Tensor, rtol: Double = 1e-4, _ what: String,
                  file: StaticString = #filePath, line: UInt = #line) {
     guard let actual else { return XCTFail("\(what): no tensor", file: file, line: line) }
     XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
     guard actual.shape == expected.shape else { return }
-    let a = actual.scalars, e = expected.scalars
-    let scale = max(e.map { Double(abs($0)) }.max() ?? 0, 1e-30)
-    var worst = 0.0, at = 0
-    for i in 0..<a.count {
-        let d = abs(Double(a[i]) - Double(e[i]))
-        if !(d <= worst) { worst = d; at = i }
-    }
-    XCTAssertLessThanOrEqual(worst / scale, rtol,
-                             "\(what): worst error \(worst) at \(at) (got \(a.isEmpty ? 0 : a[at]), want \(e.isEmpty ? 0 : e[at])), scale \(scale)",
-                             file: file, line: line)
+    assertAllClose(actual.scalars, expected.scalars, rtol: rtol, what, file: file, line: line)
 }
 
 func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, shift: Float = 0) -> Tensor {
