@@ -11,6 +11,8 @@ struct AudioCNNCommand: AsyncParsableCommand {
             DownloadCommand.self,
             Bench.self,
             SpectrogramCommand.self,
+            PredictCommand.self,
+            ServeCommand.self,
         ]
     )
 }
@@ -27,6 +29,7 @@ struct Bench: AsyncParsableCommand {
             BenchOptim.self,
             Train.self,
             Infer.self,
+            BenchServe.self,
         ]
     )
 }
