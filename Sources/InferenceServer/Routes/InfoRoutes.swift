@@ -14,7 +14,7 @@ extension InferenceService {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// `{"status": "ok", "classes": n, "sample_rate", "mel_bins", "model": {...}, "limits": {...}}`.
+    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}}`.
     private func healthJSON() -> [UInt8] {
         var w = JSONWriter()
         let m = classifier.modelConfig
@@ -22,6 +22,8 @@ extension InferenceService {
         w.int(classifier.classes.count)
         w.raw(",\"sample_rate\":")
         w.int(classifier.melConfig.sampleRate)
+        w.raw(",\"hop_length\":")
+        w.int(classifier.melConfig.hopLength)
         w.raw(",\"mel_bins\":")
         w.int(classifier.melConfig.melCount)
         w.raw(",\"model\":{\"depths\":")
