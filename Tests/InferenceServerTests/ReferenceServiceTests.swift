@@ -34,12 +34,11 @@ final class ReferenceServiceTests: XCTestCase {
         let classifier = try AudioClassifier(checkpoint: Fixtures.url("ResNetAudio", "small_exported.safetensors"))
         let service = try InferenceService(classifier: classifier, configuration: ServerConfiguration())
         let body = jsonBody(["audio_data": Self.referenceClip().base64EncodedString()])
-        let ours = try await service.withTestClient { client in
-            try await client.execute(uri: "/", method: .post, headers: jsonHeaders, body: body) {
-                XCTAssertEqual($0.status, .ok)
-                return try decodeJSON($0.body)
-            }
+        let response = try await service.withTestClient { client in
+            try await client.execute(uri: "/", method: .post, headers: jsonHeaders, body: body)
         }
+        XCTAssertEqual(response.status, .ok)
+        let ours = try decodeJSON(response.body)
         XCTAssertEqual(Set(ours.keys), Set(reference.keys))
 
         // Predictions: same classes in the same order, same probabilities (relative, they span 1e-9…1).

@@ -116,12 +116,11 @@ final class ResponseSchemaTests: XCTestCase {
     func testShortClipWaveformIsNotThinned() async throws {
         let clip = TestClip(seconds: 0.1, sampleRate: 44_100)
         let service = try TestModel.shared.service()
-        let json = try await service.withTestClient { client in
-            try await client.execute(uri: "/", method: .post, headers: jsonHeaders, body: clip.requestBody) {
-                XCTAssertEqual($0.status, .ok)
-                return try decodeJSON($0.body)
-            }
+        let response = try await service.withTestClient { client in
+            try await client.execute(uri: "/", method: .post, headers: jsonHeaders, body: clip.requestBody)
         }
+        XCTAssertEqual(response.status, .ok)
+        let json = try decodeJSON(response.body)
         let waveform = try XCTUnwrap(json["waveform"] as? [String: Any])
         let values = try XCTUnwrap(waveform["values"] as? [NSNumber])
         XCTAssertEqual(values.count, 4_410)
@@ -136,9 +135,10 @@ final class ResponseSchemaTests: XCTestCase {
         for (seconds, rate, seed) in [(1.0, 44_100, UInt64(1)), (2.0, 16_000, 2), (0.7, 48_000, 3)] {
             let clip = TestClip(seconds: seconds, sampleRate: rate, seed: seed)
             let direct = try model.classifier.predict(clip.wav, top: 3)
-            let json = try await service.withTestClient { client in
-                try await client.execute(uri: "/", method: .post, headers: jsonHeaders, body: clip.requestBody) { try decodeJSON($0.body) }
+            let response = try await service.withTestClient { client in
+                try await client.execute(uri: "/", method: .post, headers: jsonHeaders, body: clip.requestBody)
             }
+            let json = try decodeJSON(response.body)
             let served = try XCTUnwrap(json["predictions"] as? [[String: Any]])
             XCTAssertEqual(served.map { $0["class"] as? String }, direct.map(\.className))
             // Confidences are written as the shortest decimal of the Float, so they read back exactly.

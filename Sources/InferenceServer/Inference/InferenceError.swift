@@ -23,6 +23,7 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
     public var code: String {
         switch self {
         case .invalidAudio(.empty): return "empty_audio"
+        case .invalidAudio(.unreadableFile): return "unreadable_file"
         case .invalidAudio: return "invalid_audio"
         case .audioTooShort: return "audio_too_short"
         case .audioTooLong: return "audio_too_long"

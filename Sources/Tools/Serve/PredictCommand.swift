@@ -65,7 +65,8 @@ struct PredictCommand: AsyncParsableCommand {
                 if json {
                     print(predictionErrorJSONLine(file: file, error: error))
                 } else {
-                    FileHandle.standardError.write(Data("\(file): \(error)\n".utf8))
+                    let text = "\(error)"
+                    FileHandle.standardError.write(Data("\(text.contains(file) ? text : "\(file): \(text)")\n".utf8))
                 }
             }
         }

@@ -56,8 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         let service = try InferenceService(classifier: classifier, configuration: config)
         let host = self.host, classes = classifier.classes.count
         let app = service.application { port in
-            print("audiocnn serve: \(classes) classes, listening on http://\(host):\(port.map(String.init) ?? "?")/")
-            fflush(stdout)
+            // Unbuffered, so scripts that start the server can read the port at once.
+            FileHandle.standardOutput.write(Data("audiocnn serve: \(classes) classes, listening on http://\(host):\(port.map(String.init) ?? "?")/\n".utf8))
         }
         try await app.runService()
     }
