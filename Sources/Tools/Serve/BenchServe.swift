@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InferenceServer
+import Logging
 import ResNetAudio
 import TensorKit
 
@@ -18,6 +19,8 @@ extension Bench {
         @Option(help: "Concurrent clients for the throughput figure.") var clients = 8
         @Option(help: "Requests per client in the throughput run.") var perClient = 5
         @Flag(help: "Print one JSON object on the last line.") var json = false
+        @Flag(help: "Skip the PyTorch comparison.") var noTorch = false
+        @Option(help: "The PyTorch reference handler script.") var torchScript = "Scripts/bench/bench_serve_torch.py"
 
         func validate() throws {
             guard requests > 1, clients > 0, perClient > 0 else { throw ValidationError("--requests (>1), --clients and --per-client must be positive") }
@@ -60,7 +63,11 @@ extension Bench {
             // Over loopback.
             let service = try InferenceService(classifier: classifier, configuration: ServerConfiguration(port: 0))
             let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-            let server = Task { try await service.application { port in continuation.yield(port ?? 0) }.runService() }
+            var quiet = Logger(label: "audiocnn.bench.serve")
+            quiet.logLevel = .critical
+            let server = Task { [quiet] in
+                try await service.application(logger: quiet) { port in continuation.yield(port ?? 0) }.runService()
+            }
             defer { server.cancel() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next(), port > 0 else { throw ValidationError("the server did not report its port") }
@@ -80,7 +87,20 @@ extension Bench {
 
             let throughput = try concurrentRequests(port: port, body: body)
 
+            let torch = noTorch || checkpoint != nil || model != "resnet34" ? [:] : try torchReference(wav)
+            if let version = torch["torch"] as? String {
+                print("PyTorch \(version) reference handler (no HTTP), same clip, same run: "
+                      + ["decode_ms", "mel_ms", "forward_ms", "forward_feature_maps_ms", "json_ms", "handler_ms"]
+                      .map { "\($0) \(String(format: "%.1f", torch[$0] as? Double ?? .nan))" }.joined(separator: ", "))
+            }
             let overhead = (p50 - forwardMaps) / forwardMaps
+            var torchFields: [(String, Double)] = []
+            if let handler = torch["handler_ms"] as? Double, let forwardTorch = torch["forward_ms"] as? Double,
+               let jsonTorch = torch["json_ms"] as? Double {
+                torchFields = [("torch_handler_ms", handler), ("torch_forward_ms", forwardTorch), ("torch_json_ms", jsonTorch),
+                               ("torch_handler_over_our_p50", handler / (p50 * 1e3)),
+                               ("torch_json_over_ours", jsonTorch / (encode * 1e3))]
+            }
             printResult([
                 ("forward_ms", forward * 1e3), ("forward_feature_maps_ms", forwardMaps * 1e3),
                 ("analyze_ms", analyze * 1e3), ("parse_base64_ms", parse * 1e3),
@@ -88,7 +108,28 @@ extension Bench {
                 ("json_numbers", Double(numbers)), ("response_kb", Double(responseBytes) / 1024),
                 ("p50_ms", p50 * 1e3), ("p99_ms", p99 * 1e3), ("requests_per_s_\(clients)_clients", throughput),
                 ("overhead_pct_of_forward", overhead * 100), ("peak_rss_mb", peakRSSMiB()),
-            ], json: json)
+            ] + torchFields, json: json)
+        }
+
+        /// Runs the PyTorch reference handler on the same clip; empty when it fails.
+        private func torchReference(_ wav: Data) throws -> [String: Any] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("audiocnn-bench-serve-\(getpid()).wav")
+            try wav.write(to: path)
+            defer { try? FileManager.default.removeItem(at: path) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", torchScript, path.path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+                  let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                print("PyTorch comparison failed (exit \(process.terminationStatus)); Swift figures only.")
+                return [:]
+            }
+            return object
         }
 
         private func concurrentRequests(port: Int, body: [UInt8]) throws -> Double {
