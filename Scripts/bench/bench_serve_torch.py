@@ -5,7 +5,7 @@ log-Mel (float32 torch.stft + torchaudio's Mel filterbank, reimplemented in
 Scripts/fixtures/make_audiodsp_fixtures.py), the forward pass with feature maps of a randomly
 initialised ResNet-34 (Scripts/reference/audiocnn_model.py), and the response (channel means,
 nan_to_num, .tolist(), json.dumps). No HTTP: this is the handler's own cost, a lower bound for
-the reference server's latency. Prints one JSON line of medians in ms.
+the reference server's latency. Prints one JSON line of medians in ms; handler_ms is their sum.
 """
 import argparse
 import base64
@@ -79,13 +79,6 @@ def main():
                            "input_spectrogram": {"shape": list(s.shape), "values": s.tolist()},
                            "waveform": {"values": audio[::step].tolist(), "sample_rate": 44100, "duration": len(audio) / 44100}})
 
-    def handler():
-        a = decode()
-        x = log_mel(torch.from_numpy(a))[None, None]
-        with torch.no_grad():
-            model(x, return_feature_maps=True)
-        respond()
-
     result = {
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "decode_ms": median_ms(decode, args.repeats),
@@ -93,8 +86,9 @@ def main():
         "forward_ms": median_ms(forward, args.repeats),
         "forward_feature_maps_ms": median_ms(forward_maps, args.repeats),
         "json_ms": median_ms(respond, args.repeats),
-        "handler_ms": median_ms(handler, args.repeats),
     }
+    # The handler runs these stages one after another.
+    result["handler_ms"] = result["decode_ms"] + result["mel_ms"] + result["forward_feature_maps_ms"] + result["json_ms"]
     print(json.dumps(result))
 
 

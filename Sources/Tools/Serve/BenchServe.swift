@@ -48,11 +48,11 @@ extension Bench {
             var g = RandomGenerator(seed: 1)
             var x = Tensor(zeros: [1, 1, classifier.melConfig.melCount, frames])
             x.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = g.nextNormal() * 20 - 30 } }
-            let forward = median(repeats: 7) { _ = withNoGrad { net(x) } }
-            let forwardMaps = median(repeats: 7) { _ = withNoGrad { net.forwardWithFeatureMaps(x) } }
+            let forward = median(repeats: 15) { _ = withNoGrad { net(x) } }
+            let forwardMaps = median(repeats: 15) { _ = withNoGrad { net.forwardWithFeatureMaps(x) } }
             let parse = median(repeats: 9) { _ = try? audioBytes(fromPredictRequestBody: body) }
             let analysis = try classifier.analyze(wav)
-            let analyze = median(repeats: 7) { _ = try? classifier.analyze(wav) }
+            let analyze = median(repeats: 15) { _ = try? classifier.analyze(wav) }
             let encode = median(repeats: 9) { _ = analysis.jsonBytes() }
             let mirror = ResponseMirror(analysis)
             let encoder = JSONEncoder()
@@ -89,7 +89,7 @@ extension Bench {
 
             let torch = noTorch || checkpoint != nil || model != "resnet34" ? [:] : try torchReference(wav)
             if let version = torch["torch"] as? String {
-                print("PyTorch \(version) reference handler (no HTTP), same clip, same run: "
+                print("PyTorch \(version) reference handler stages (no HTTP; handler = their sum), same clip, same run: "
                       + ["decode_ms", "mel_ms", "forward_ms", "forward_feature_maps_ms", "json_ms", "handler_ms"]
                       .map { "\($0) \(String(format: "%.1f", torch[$0] as? Double ?? .nan))" }.joined(separator: ", "))
             }
