@@ -54,7 +54,6 @@ struct JSONWriter {
         bytes.append(contentsOf: value.description.utf8)
     }
 
-    private static let powers: [Double] = (0...15).map { pow(10, Double($0)) }
     private static let hex = Array("0123456789abcdef".utf8)
 
     /// `value` rounded to 6 significant digits (relative error below 5e-6, far under what a heat
@@ -68,11 +67,19 @@ struct JSONWriter {
             d = -d
         }
         guard d >= 1e-4, d < 1e15 else { return bytes.append(contentsOf: Float(d).description.utf8) }
-        let exponent = Int(log10(d).rounded(.down))
+        // floor(log10(d)) by comparisons: activations and dB values sit within a few decades of
+        // 1, so this takes 1-3 steps and no libm call.
+        var exponent = 0
+        if d >= 1 {
+            var p = 10.0
+            while d >= p { exponent += 1; p *= 10 }
+        } else {
+            var p = 1.0
+            repeat { exponent -= 1; p /= 10 } while d < p
+        }
         let decimals = max(0, 5 - exponent)
-        let scale = Self.powers[decimals]
-        let scaled = UInt64((d * scale).rounded())
-        let unit = UInt64(scale)
+        let unit = Self.powerOfTen(decimals)
+        let scaled = UInt64((d * Double(unit)).rounded())
         digits(scaled / unit)
         var fraction = scaled % unit
         guard fraction != 0 else { return }
@@ -83,11 +90,19 @@ struct JSONWriter {
         }
         bytes.append(UInt8(ascii: "."))
         // Leading zeros of the fraction, then its digits.
-        var probe: UInt64 = 1
-        var length = 0
-        while probe <= fraction { probe *= 10; length += 1 }
+        var probe: UInt64 = 10
+        var length = 1
+        while probe <= fraction { probe &*= 10; length += 1 }
         for _ in 0..<(width - length) { bytes.append(UInt8(ascii: "0")) }
         digits(fraction)
+    }
+
+    /// 10^n for n in 0...9 (the decimals `compact` uses), without a global table lookup.
+    @inline(__always)
+    private static func powerOfTen(_ n: Int) -> UInt64 {
+        var p: UInt64 = 1
+        for _ in 0..<n { p &*= 10 }
+        return p
     }
 
     private mutating func digits(_ value: UInt64) {
