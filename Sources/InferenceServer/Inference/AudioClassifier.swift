@@ -80,7 +80,8 @@ public final class AudioClassifier: @unchecked Sendable {
 
     /// Decodes `data` (any format libsndfile reads), checks its length, resamples it to the
     /// Mel rate and computes the log-Mel spectrogram.
-    func prepare(_ data: Data, name: String = "audio data") throws(InferenceError) -> Prepared {
+    func prepare(_ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil) throws(InferenceError) -> Prepared {
+        let maximumDuration = min(limit ?? self.maximumDuration, self.maximumDuration)
         let clip: AudioFile
         do {
             clip = try AudioFile(data: data, name: name)
@@ -117,10 +118,12 @@ public final class AudioClassifier: @unchecked Sendable {
     /// Predictions, every feature map's channel mean, the input spectrogram and the thinned
     /// waveform for the audio file in `data`: the content of the API's `POST /` response.
     ///
+    /// - Parameter maximumDuration: a tighter limit than ``maximumDuration`` for this call, in seconds.
     /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long.
-    public func analyze(_ data: Data, name: String = "audio data", top: Int = 3) throws(InferenceError) -> Analysis {
+    public func analyze(_ data: Data, name: String = "audio data", top: Int = 3,
+                        maximumDuration: Double? = nil) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
-        let prepared = try prepare(data, name: name)
+        let prepared = try prepare(data, name: name, maximumDuration: maximumDuration)
         let (logits, maps) = withNoGrad { model.forwardWithFeatureMaps(inputTensor(prepared.spectrogram)) }
         let spec = prepared.spectrogram
         return Analysis(

@@ -5,7 +5,7 @@ extension InferenceService {
     /// `POST /`: `{"audio_data": base64}` in, the reference service's analysis out.
     func addPredictRoute(to router: Router<BasicRequestContext>) {
         let limit = configuration.maximumBodyBytes
-        let classifier = classifier, pool = pool
+        let classifier = classifier, pool = pool, maximumSeconds = configuration.maximumAudioSeconds
         router.post("/") { request, _ -> Response in
             let body: ByteBuffer
             do {
@@ -17,7 +17,7 @@ extension InferenceService {
             let audio = try PredictRequest.audioBytes(from: body)
             let json: [UInt8]
             do {
-                json = try await pool.run { try classifier.analyze(audio).jsonBytes() }
+                json = try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds).jsonBytes() }
             } catch let error as InferenceError {
                 throw APIError(error)
             } catch InferencePool.PoolError.busy(let waiting) {

@@ -7,7 +7,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var port: Int = 8000
     /// Largest request body accepted, in bytes (base64 makes a file 4/3 larger).
     public var maximumBodyBytes: Int = 32 * 1024 * 1024
-    /// Longest clip accepted, in seconds.
+    /// Longest clip accepted, in seconds (the classifier's own limit still applies if tighter).
     public var maximumAudioSeconds: Double = 60
     /// Inferences that may run at once (each uses every core already).
     public var concurrency: Int = 1
