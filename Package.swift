@@ -24,11 +24,13 @@ let package = Package(
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
         .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
+        .executable(name: "ClassifyFile", targets: ["ClassifyFile"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
     ],
     targets: [
         // MARK: - Libraries
@@ -37,12 +39,17 @@ let package = Package(
         .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // The HTTP inference service and its page; internal to `audiocnn` (not a product).
+        .target(name: "InferenceServer",
+                dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "Logging", package: "swift-log")],
+                resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
 
         // MARK: - Command-line tool and examples
         .executableTarget(
             name: "audiocnn",
             dependencies: [
-                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50",
+                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "InferenceServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,6 +57,7 @@ let package = Package(
         ),
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
         .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
+        .executableTarget(name: "ClassifyFile", path: "Examples/ClassifyFile"),
 
         // MARK: - System libraries (implementation details)
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
@@ -73,6 +81,9 @@ let package = Package(
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
+        .testTarget(name: "InferenceServerTests",
+                    dependencies: ["InferenceServer", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport",
+                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

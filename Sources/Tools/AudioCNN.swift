@@ -12,6 +12,8 @@ struct AudioCNNCommand: AsyncParsableCommand {
             DatasetCommand.self,
             Bench.self,
             SpectrogramCommand.self,
+            PredictCommand.self,
+            ServeCommand.self,
         ]
     )
 }
@@ -28,6 +30,7 @@ struct Bench: AsyncParsableCommand {
             BenchOptim.self,
             Train.self,
             Infer.self,
+            BenchServe.self,
         ]
     )
 }

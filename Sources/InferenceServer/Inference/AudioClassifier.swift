@@ -1,0 +1,198 @@
+import AudioDSP
+import Foundation
+import ResNetAudio
+import TensorKit
+
+/// Classifies audio clips with an ``AudioCNN`` checkpoint: decode, down-mix, resample to the
+/// checkpoint's Mel rate, log-Mel, forward pass, softmax.
+///
+/// This is the one inference path of the suite: `audiocnn predict` calls
+/// ``predict(_:top:)`` and `POST /` calls ``analyze(_:top:)``; both share ``prepare(_:)``
+/// and the same forward pass, so they give the same probabilities for the same bytes.
+/// Like the reference service, clips are not padded or cropped: the network's global pooling
+/// takes any length.
+///
+/// Thread safety: the model is in evaluation mode and only read after loading, so one value
+/// may serve many threads at once (``InferencePool`` bounds how many).
+public final class AudioClassifier: @unchecked Sendable {
+    /// Class names in logit order.
+    public let classes: [String]
+    /// The front-end the checkpoint was trained with.
+    public let melConfig: MelConfig
+    /// The model's configuration.
+    public let modelConfig: AudioCNNConfig
+    /// Longest clip accepted, in seconds (before resampling).
+    public let maximumDuration: Double
+    let model: AudioCNN
+    let mel: MelSpectrogram
+
+    /// Loads the checkpoint at `url` (see Docs/Checkpoints.md).
+    ///
+    /// - Parameter maximumDuration: clips longer than this many seconds are refused.
+    /// - Throws: ``InferenceError/checkpoint(_:)`` naming the file and the problem.
+    public convenience init(checkpoint url: URL, maximumDuration: Double = 60) throws(InferenceError) {
+        let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
+        do {
+            loaded = try Checkpoint.load(from: url)
+        } catch {
+            throw .checkpoint("\(error)")
+        }
+        var config = MelConfig()
+        if let json = loaded.metadata.melConfigJSON {
+            do {
+                config = try JSONDecoder().decode(MelConfig.self, from: Data(json.utf8))
+                // Scripts/reference/checkpoint_format.py (the PyTorch export) names the band count
+                // "nMels", MelConfig "melCount"; without this a non-default count would be ignored.
+                if let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                   object["melCount"] == nil, let bands = object["nMels"] as? Int {
+                    config.melCount = bands
+                }
+            } catch {
+                throw .checkpoint("\(url.path): mel_config is not a valid MelConfig: \(error)")
+            }
+        }
+        try self.init(model: loaded.model, classes: loaded.metadata.classes, melConfig: config,
+                      maximumDuration: maximumDuration)
+    }
+
+    /// Wraps a model already in memory; puts it in evaluation mode.
+    ///
+    /// - Throws: ``InferenceError/checkpoint(_:)`` when `classes` does not match the model's
+    ///   output count or `melConfig` is invalid.
+    public init(model: AudioCNN, classes: [String], melConfig: MelConfig = MelConfig(),
+                maximumDuration: Double = 60) throws(InferenceError) {
+        guard classes.count == model.config.numClasses else {
+            throw .checkpoint("\(classes.count) class names for a model with \(model.config.numClasses) outputs")
+        }
+        guard maximumDuration > 0 else { throw .checkpoint("maximum duration \(maximumDuration) s must be positive") }
+        do {
+            mel = try MelSpectrogram(melConfig)
+        } catch {
+            throw .checkpoint("invalid Mel configuration: \(error)")
+        }
+        model.eval()
+        self.model = model
+        self.classes = classes
+        self.melConfig = melConfig
+        self.modelConfig = model.config
+        self.maximumDuration = maximumDuration
+    }
+
+    /// The mono signal at ``melConfig``'s rate and its log-Mel spectrogram.
+    struct Prepared {
+        var samples: [Float]
+        var spectrogram: Spectrogram
+    }
+
+    /// Decodes `data` (any format libsndfile reads), checks its length, resamples it to the
+    /// Mel rate and computes the log-Mel spectrogram.
+    func prepare(_ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil) throws(InferenceError) -> Prepared {
+        let maximumDuration = min(limit ?? self.maximumDuration, self.maximumDuration)
+        let clip: AudioFile
+        do {
+            clip = try AudioFile(data: data, name: name)
+        } catch {
+            throw .invalidAudio(error)
+        }
+        guard clip.duration <= maximumDuration else { throw .audioTooLong(seconds: clip.duration, limit: maximumDuration) }
+        var samples = clip.samples
+        do {
+            if clip.sampleRate != melConfig.sampleRate {
+                samples = try Resampler(from: clip.sampleRate, to: melConfig.sampleRate)(samples)
+            }
+            guard samples.count >= mel.stft.minimumSampleCount else {
+                throw InferenceError.audioTooShort(samples: samples.count, minimum: mel.stft.minimumSampleCount)
+            }
+            return Prepared(samples: samples, spectrogram: try mel.logMel(samples))
+        } catch let error as InferenceError {
+            throw error
+        } catch {
+            throw .frontEnd("\(error)")
+        }
+    }
+
+    /// The `top` most probable classes for the audio file in `data`, most probable first.
+    ///
+    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long.
+    public func predict(_ data: Data, name: String = "audio data", top: Int = 3) throws(InferenceError) -> [Prediction] {
+        guard top >= 1 else { throw .invalidTop(top) }
+        let prepared = try prepare(data, name: name)
+        let logits = withNoGrad { model(inputTensor(prepared.spectrogram)) }
+        return topPredictions(logits, top: top)
+    }
+
+    /// Predictions, every feature map's channel mean, the input spectrogram and the thinned
+    /// waveform for the audio file in `data`: the content of the API's `POST /` response.
+    ///
+    /// - Parameter maximumDuration: a tighter limit than ``maximumDuration`` for this call, in seconds.
+    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long.
+    public func analyze(_ data: Data, name: String = "audio data", top: Int = 3,
+                        maximumDuration: Double? = nil) throws(InferenceError) -> Analysis {
+        guard top >= 1 else { throw .invalidTop(top) }
+        let prepared = try prepare(data, name: name, maximumDuration: maximumDuration)
+        let (logits, maps) = withNoGrad { model.forwardWithFeatureMaps(inputTensor(prepared.spectrogram)) }
+        let spec = prepared.spectrogram
+        return Analysis(
+            predictions: topPredictions(logits, top: top),
+            featureMaps: maps.entries.map { FeatureMapPlane(name: $0.name, plane: channelMean($0.tensor)) },
+            inputSpectrogram: Plane(height: spec.rowCount, width: spec.frameCount, values: finite(spec.values)),
+            waveform: WaveformSummary(values: thinned(prepared.samples), sampleRate: melConfig.sampleRate,
+                                      duration: Double(prepared.samples.count) / Double(melConfig.sampleRate)))
+    }
+
+    private func inputTensor(_ spec: Spectrogram) -> Tensor {
+        // The shape matches the values by construction.
+        try! Tensor(shape: [1, 1, spec.rowCount, spec.frameCount], scalars: spec.values)
+    }
+
+    /// Softmax of the logits of item 0 with NaN as 0 and infinities as ±Float.greatestFiniteMagnitude
+    /// (torch.nan_to_num, as the reference does before its softmax), top `k`, ties by lower index.
+    func topPredictions(_ logits: Tensor, top: Int) -> [Prediction] {
+        let n = classes.count
+        var clean = logits.scalars.prefix(n).map { v -> Float in
+            v.isNaN ? 0 : (v.isInfinite ? (v > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude) : v)
+        }
+        let peak = clean.max() ?? 0
+        var total: Double = 0
+        for i in clean.indices {
+            let e = Float(exp(Double(clean[i] - peak)))
+            clean[i] = e
+            total += Double(e)
+        }
+        let order = clean.indices.sorted { clean[$0] != clean[$1] ? clean[$0] > clean[$1] : $0 < $1 }
+        return order.prefix(top).map { Prediction(className: classes[$0], confidence: Float(Double(clean[$0]) / total)) }
+    }
+
+    /// Mean over channels of item 0 of `[batch, C, H, W]`, non-finite values as 0.
+    func channelMean(_ t: Tensor) -> Plane {
+        let s = t.shape
+        let c = s[1], h = s[2], w = s[3], plane = h * w
+        var out = [Float](repeating: 0, count: plane)
+        t.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for ch in 0..<c {
+                    let p = src.baseAddress! + ch * plane
+                    for i in 0..<plane { dst[i] += p[i] }
+                }
+                let scale = 1 / Float(c)
+                for i in 0..<plane {
+                    let v = dst[i] * scale
+                    dst[i] = v.isFinite ? v : 0
+                }
+            }
+        }
+        return Plane(height: h, width: w, values: out)
+    }
+
+    private func finite(_ values: [Float]) -> [Float] {
+        values.allSatisfy(\.isFinite) ? values : values.map { $0.isFinite ? $0 : 0 }
+    }
+
+    /// Every `count / 8000`-th sample when longer than 8,000 samples (the reference's `[::step]`).
+    func thinned(_ samples: [Float]) -> [Float] {
+        let limit = 8_000
+        guard samples.count > limit else { return finite(samples) }
+        let step = samples.count / limit
+        return finite(stride(from: 0, to: samples.count, by: step).map { samples[$0] })
+    }
+}

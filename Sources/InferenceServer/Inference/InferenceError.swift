@@ -1,0 +1,53 @@
+import AudioDSP
+import ResNetAudio
+
+/// Why a clip could not be classified or the classifier could not be built.
+///
+/// Every case names the input that was wrong and what was expected; ``code`` is a stable,
+/// machine-readable name used as the `error` field of the HTTP API's error responses.
+public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The bytes are not audio libsndfile can decode (the underlying error says why).
+    case invalidAudio(AudioFileError)
+    /// The clip holds no samples, or too few for one analysis frame.
+    case audioTooShort(samples: Int, minimum: Int)
+    /// The clip is longer than the configured limit.
+    case audioTooLong(seconds: Double, limit: Double)
+    /// The clip's rate cannot be resampled to the model's rate, or the front-end failed.
+    case frontEnd(String)
+    /// The checkpoint could not be loaded or does not describe a usable model.
+    case checkpoint(String)
+    /// `top` was not positive.
+    case invalidTop(Int)
+
+    /// A stable machine-readable name for the error, e.g. `audio_too_long`.
+    public var code: String {
+        switch self {
+        case .invalidAudio(.empty): return "empty_audio"
+        case .invalidAudio(.unreadableFile): return "unreadable_file"
+        case .invalidAudio: return "invalid_audio"
+        case .audioTooShort: return "audio_too_short"
+        case .audioTooLong: return "audio_too_long"
+        case .frontEnd: return "front_end_failed"
+        case .checkpoint: return "invalid_checkpoint"
+        case .invalidTop: return "invalid_top"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidAudio(let error): return "\(error)"
+        case .audioTooShort(let samples, let minimum):
+            return "the audio holds \(samples) samples after resampling; at least \(minimum) are needed for one analysis frame"
+        case .audioTooLong(let seconds, let limit):
+            return "the audio lasts \(formatSeconds(seconds)) s; this server accepts at most \(formatSeconds(limit)) s"
+        case .frontEnd(let why): return "the audio could not be analysed: \(why)"
+        case .checkpoint(let why): return why
+        case .invalidTop(let top): return "top is \(top); it must be at least 1"
+        }
+    }
+}
+
+func formatSeconds(_ s: Double) -> String {
+    let rounded = (s * 1000).rounded() / 1000
+    return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+}

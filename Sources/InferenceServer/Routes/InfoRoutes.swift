@@ -1,0 +1,69 @@
+import Hummingbird
+
+extension InferenceService {
+    /// `GET /health`, `GET /classes`, `GET /openapi.json`.
+    func addInfoRoutes(to router: Router<BasicRequestContext>) {
+        let health = healthJSON(), classes = classesJSON(), openAPI = assets.openAPI
+        router.get("/health") { _, _ in Self.json(health) }
+        router.get("/classes") { _, _ in Self.json(classes) }
+        router.get("/openapi.json") { _, _ in Self.json(openAPI) }
+    }
+
+    static func json(_ bytes: [UInt8]) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}}`.
+    private func healthJSON() -> [UInt8] {
+        var w = JSONWriter()
+        let m = classifier.modelConfig
+        w.raw("{\"status\":\"ok\",\"classes\":")
+        w.int(classifier.classes.count)
+        w.raw(",\"sample_rate\":")
+        w.int(classifier.melConfig.sampleRate)
+        w.raw(",\"hop_length\":")
+        w.int(classifier.melConfig.hopLength)
+        w.raw(",\"mel_bins\":")
+        w.int(classifier.melConfig.melCount)
+        w.raw(",\"model\":{\"depths\":")
+        w.ints(m.depths)
+        w.raw(",\"widths\":")
+        w.ints(m.widths)
+        w.raw(",\"stem_channels\":")
+        w.int(m.stemChannels)
+        w.raw("},\"limits\":{\"max_body_bytes\":")
+        w.int(configuration.maximumBodyBytes)
+        w.raw(",\"max_audio_seconds\":")
+        w.exact(configuration.maximumAudioSeconds)
+        w.raw(",\"concurrency\":")
+        w.int(configuration.concurrency)
+        w.raw(",\"queue_limit\":")
+        w.int(configuration.queueLimit)
+        w.raw("}}")
+        return w.bytes
+    }
+
+    /// `{"classes": ["dog", …]}` in logit order.
+    private func classesJSON() -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"classes\":[")
+        for (i, name) in classifier.classes.enumerated() {
+            if i > 0 { w.byte(UInt8(ascii: ",")) }
+            w.string(name)
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+}
+
+extension JSONWriter {
+    mutating func ints(_ values: [Int]) {
+        byte(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            int(v)
+        }
+        byte(UInt8(ascii: "]"))
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import Hummingbird
+
+extension InferenceService {
+    /// `POST /`: `{"audio_data": base64}` in, the reference service's analysis out.
+    func addPredictRoute(to router: Router<BasicRequestContext>) {
+        let limit = configuration.maximumBodyBytes
+        let classifier = classifier, pool = pool, maximumSeconds = configuration.maximumAudioSeconds
+        router.post("/") { request, _ -> Response in
+            let body: ByteBuffer
+            do {
+                body = try await request.body.collect(upTo: limit)
+            } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                throw APIError(.contentTooLarge, "body_too_large",
+                               "the request body is larger than this server's limit of \(limit) bytes")
+            }
+            let audio = try PredictRequest.audioBytes(from: body)
+            let json: [UInt8]
+            do {
+                json = try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds).jsonBytes() }
+            } catch let error as InferenceError {
+                throw APIError(error)
+            } catch InferencePool.PoolError.busy(let waiting) {
+                throw APIError(.serviceUnavailable, "busy", "\(waiting) requests are already waiting for the model; retry shortly")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+        }
+    }
+}

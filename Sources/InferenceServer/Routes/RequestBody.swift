@@ -1,0 +1,48 @@
+import Foundation
+import Hummingbird
+
+/// The body of `POST /`: `{"audio_data": "<base64 of an audio file>"}`.
+/// Reads the body of `POST /` (`{"audio_data": "<base64>"}`) into the audio file's bytes, as the
+/// server does.
+/// - Throws: an error whose description says what was wrong (not JSON, missing or non-string
+///   `audio_data`, invalid base64, empty).
+public func audioBytes(fromPredictRequestBody body: [UInt8]) throws -> Data {
+    try PredictRequest.audioBytes(from: ByteBuffer(bytes: body))
+}
+
+struct PredictRequest: Decodable {
+    let audioData: String
+
+    enum CodingKeys: String, CodingKey { case audioData = "audio_data" }
+
+    /// Parses the JSON body and decodes its base64 (a `data:…;base64,` prefix is accepted).
+    /// - Throws: ``APIError`` 400 `invalid_json`, 422 `missing_field`, `invalid_field`,
+    ///   `invalid_base64` or `empty_audio`.
+    static func audioBytes(from body: ByteBuffer) throws -> Data {
+        let request: PredictRequest
+        do {
+            request = try body.withUnsafeReadableBytes { try JSONDecoder().decode(PredictRequest.self, from: Data($0)) }
+        } catch DecodingError.keyNotFound {
+            throw APIError(.unprocessableContent, "missing_field", "the JSON body has no \"audio_data\" field; expected {\"audio_data\": \"<base64 of an audio file>\"}")
+        } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
+            throw APIError(.unprocessableContent, "invalid_field", "\"audio_data\" must be a string holding the base64 of an audio file")
+        } catch {
+            let detail = body.readableBytes == 0 ? "the request body is empty" : "the request body is not valid JSON"
+            throw APIError(.badRequest, "invalid_json", "\(detail); expected {\"audio_data\": \"<base64 of an audio file>\"}")
+        }
+        var text = Substring(request.audioData)
+        if text.hasPrefix("data:"), let comma = text.firstIndex(of: ",") {
+            text = text[text.index(after: comma)...]
+        }
+        guard !text.isEmpty else {
+            throw APIError(.unprocessableContent, "empty_audio", "\"audio_data\" is empty; expected the base64 of an audio file")
+        }
+        guard let data = Data(base64Encoded: String(text)) else {
+            throw APIError(.unprocessableContent, "invalid_base64", "\"audio_data\" is not valid base64 (RFC 4648, standard alphabet with padding)")
+        }
+        guard !data.isEmpty else {
+            throw APIError(.unprocessableContent, "empty_audio", "\"audio_data\" decodes to 0 bytes; expected an audio file")
+        }
+        return data
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import InferenceServer
+import Logging
+
+/// `audiocnn serve --checkpoint C [--host 127.0.0.1] [--port 8000]`.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve predictions over HTTP, with a page that shows what the network sees.",
+        discussion: """
+            POST / takes {"audio_data": "<base64 of an audio file>"} and returns the top-3 \
+            predictions, every feature map, the input spectrogram and the waveform (Docs/API.md). \
+            GET / is the visualisation page; GET /health, /classes and /openapi.json describe the \
+            service. Binds to loopback unless --host says otherwise.
+            """
+    )
+
+    @Option(help: "The model checkpoint (.safetensors, see Docs/Checkpoints.md).")
+    var checkpoint: String
+
+    @Option(help: "Interface to listen on (0.0.0.0 for every interface).")
+    var host = ServerConfiguration().host
+
+    @Option(help: "TCP port (0 picks a free one and prints it).")
+    var port = ServerConfiguration().port
+
+    @Option(help: "Largest request body, in MiB.")
+    var maxBodyMB: Double = Double(ServerConfiguration().maximumBodyBytes) / 1_048_576
+
+    @Option(help: "Longest clip accepted, in seconds.")
+    var maxSeconds = ServerConfiguration().maximumAudioSeconds
+
+    @Option(help: "Inferences run at once (each already uses every core).")
+    var concurrency = ServerConfiguration().concurrency
+
+    @Option(help: "Requests that may wait for the model before the server answers 503.")
+    var queueLimit = ServerConfiguration().queueLimit
+
+    @Option(help: "Access-Control-Allow-Origin: * or one origin.")
+    var allowOrigin = ServerConfiguration().allowedOrigin
+
+    func validate() throws {
+        guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be positive, got \(maxBodyMB)") }
+        guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive, got \(maxSeconds)") }
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
+        guard queueLimit >= 0 else { throw ValidationError("--queue-limit must not be negative, got \(queueLimit)") }
+    }
+
+    func run() async throws {
+        let classifier = try AudioClassifier(checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds)
+        let config = ServerConfiguration(host: host, port: port, maximumBodyBytes: Int(maxBodyMB * 1_048_576),
+                                         maximumAudioSeconds: maxSeconds, concurrency: concurrency,
+                                         queueLimit: queueLimit, allowedOrigin: allowOrigin)
+        let service = try InferenceService(classifier: classifier, configuration: config)
+        let host = self.host, classes = classifier.classes.count
+        let app = service.application { port in
+            // Unbuffered, so scripts that start the server can read the port at once.
+            FileHandle.standardOutput.write(Data("audiocnn serve: \(classes) classes, listening on http://\(host):\(port.map(String.init) ?? "?")/\n".utf8))
+        }
+        try await app.runService()
+    }
+}
