@@ -41,12 +41,6 @@ public final class AudioClassifier: @unchecked Sendable {
         if let json = loaded.metadata.melConfigJSON {
             do {
                 config = try JSONDecoder().decode(MelConfig.self, from: Data(json.utf8))
-                // Scripts/reference/checkpoint_format.py (the PyTorch export) names the band count
-                // "nMels", MelConfig "melCount"; without this a non-default count would be ignored.
-                if let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
-                   object["melCount"] == nil, let bands = object["nMels"] as? Int {
-                    config.melCount = bands
-                }
             } catch {
                 throw .checkpoint("\(url.path): mel_config is not a valid MelConfig: \(error)")
             }
