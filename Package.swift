@@ -21,9 +21,12 @@ let package = Package(
         .library(name: "TBLogger", targets: ["TBLogger"]),
         .library(name: "ResNetAudio", targets: ["ResNetAudio"]),
         .library(name: "ESC50", targets: ["ESC50"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
         .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
+        .executable(name: "TrainESC50", targets: ["TrainESC50"]),
+        .executable(name: "CustomDataset", targets: ["CustomDataset"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,12 +40,13 @@ let package = Package(
         .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Training", dependencies: ["AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
 
         // MARK: - Command-line tool and examples
         .executableTarget(
             name: "audiocnn",
             dependencies: [
-                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50",
+                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -50,6 +54,10 @@ let package = Package(
         ),
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
         .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
+        .executableTarget(name: "TrainESC50", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", "ESC50"],
+                          path: "Examples/TrainESC50"),
+        .executableTarget(name: "CustomDataset", dependencies: ["Training", "AudioDSP", "ResNetAudio", "ESC50"],
+                          path: "Examples/CustomDataset"),
 
         // MARK: - System libraries (implementation details)
         .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
@@ -72,6 +80,7 @@ let package = Package(
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

@@ -11,6 +11,10 @@ struct AudioCNNCommand: AsyncParsableCommand {
             DownloadCommand.self,
             Bench.self,
             SpectrogramCommand.self,
+            TrainCommand.self,
+            EvaluateCommand.self,
+            CrossValidateCommand.self,
+            DemoCommand.self,
         ]
     )
 }
