@@ -36,17 +36,17 @@ struct DemoCommand: AsyncParsableCommand {
         if let data {
             dataURL = URL(fileURLWithPath: data)
             validationFold = try ESC50Dataset(directory: dataURL).folds.last ?? 5
-            print("Using the data set in \(dataURL.path); validating on fold \(validationFold).")
+            say("Using the data set in \(dataURL.path); validating on fold \(validationFold).")
         } else {
             dataURL = root.appendingPathComponent("synthetic-data")
             var synthetic = SyntheticDataset()
             synthetic.seed = seed
             synthetic.clipsPerClassPerFold = quick ? 2 : 4
             if !FileManager.default.fileExists(atPath: dataURL.appendingPathComponent("meta/esc50.csv").path) {
-                print("Writing a SYNTHETIC data set (\(SyntheticDataset.classes.count) classes: \(SyntheticDataset.classes.joined(separator: ", "))) to \(dataURL.path) ...")
+                say("Writing a SYNTHETIC data set (\(SyntheticDataset.classes.count) classes: \(SyntheticDataset.classes.joined(separator: ", "))) to \(dataURL.path) ...")
                 try synthetic.write(to: dataURL)
             }
-            print("NOTE: these sounds are synthetic; the accuracy below shows the pipeline learns, not how it does on real sounds.")
+            say("NOTE: these sounds are synthetic; the accuracy below shows the pipeline learns, not how it does on real sounds.")
         }
         let trainingData = try TrainingData.esc50(directory: dataURL, validationFold: validationFold)
         var recipe = try RecipeOptions.parse([])
@@ -60,28 +60,28 @@ struct DemoCommand: AsyncParsableCommand {
 
         let chance = 1.0 / Double(trainingData.classes.count)
         let final = summary.history.last?.validationAccuracy ?? 0
-        print(String(format: "\nValidation accuracy: %.1f%% after %d epochs (best %.1f%%, chance %.1f%%).",
+        say(String(format: "\nValidation accuracy: %.1f%% after %d epochs (best %.1f%%, chance %.1f%%).",
                      final * 100, summary.history.count, summary.bestAccuracy * 100, chance * 100))
-        print(summary.lastConfusion.text)
+        say(summary.lastConfusion.text)
 
         let (model, metadata) = try Checkpoint.load(from: summary.bestCheckpoint)
         let clip = trainingData.validation[0]
         let probabilities = try Self.predict(model: model, item: clip, features: trainingData.features)
         let ranked = probabilities.enumerated().sorted { $0.element > $1.element }.prefix(3)
-        print("\nPrediction for \(clip.url.lastPathComponent) (truly \(metadata.classes[clip.label])):")
+        say("\nPrediction for \(clip.url.lastPathComponent) (truly \(metadata.classes[clip.label])):")
         for (index, p) in ranked {
             let name = metadata.classes[index]
-            print("  " + name.padding(toLength: max(14, name.count), withPad: " ", startingAt: 0) + String(format: " %5.1f%%", p * 100))
+            say("  " + name.padding(toLength: max(14, name.count), withPad: " ", startingAt: 0) + String(format: " %5.1f%%", p * 100))
         }
 
-        print("""
+        say("""
 
         Checkpoint:  \(summary.bestCheckpoint.path)
         Curves:      tensorboard --logdir \(root.appendingPathComponent("runs").path)
         Evaluate:    .build/release/audiocnn evaluate --checkpoint \(summary.bestCheckpoint.path) --data \(dataURL.path) --fold \(validationFold)
         Serve:       .build/release/audiocnn serve --checkpoint \(summary.bestCheckpoint.path)
         """)
-        print(String(format: "Demo finished in %.0f s", Date().timeIntervalSince(started))
+        say(String(format: "Demo finished in %.0f s", Date().timeIntervalSince(started))
               + (data == nil ? " (synthetic data)." : "."))
     }
 
@@ -100,3 +100,9 @@ struct DemoCommand: AsyncParsableCommand {
 }
 
 import TensorKit
+
+/// Writes a line to standard output unbuffered, so it stays in order with the progress lines
+/// on standard error when both go to one log.
+private func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
