@@ -18,7 +18,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Option(help: "A data set in the ESC-50 layout (e.g. ESC-50 itself) instead of the synthetic one.")
     var data: String?
-    @Option(help: "Training epochs (default 12, or 4 with --quick).")
+    @Option(help: "Training epochs (default 20, or 4 with --quick).")
     var epochs: Int?
     @Option(help: "Folder for the data set, logs and checkpoints.")
     var out: String = "demo-output"
@@ -51,7 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
         let trainingData = try TrainingData.esc50(directory: dataURL, validationFold: validationFold)
         var recipe = try RecipeOptions.parse([])
         recipe.model = .small
-        recipe.epochs = epochs ?? (quick ? 4 : 12)
+        recipe.epochs = epochs ?? (quick ? 4 : 20)
         recipe.batch = 16
         recipe.seed = seed
         let checkpoints = root.appendingPathComponent("checkpoints/\(runID)")

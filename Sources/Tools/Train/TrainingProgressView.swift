@@ -15,8 +15,17 @@ final class TrainingProgressView {
     init(prefix: String = "") { self.prefix = prefix }
 
     func batch(_ p: BatchProgress) {
-        guard isTerminal else { return }
         let now = Date()
+        if !isTerminal {
+            // A log gets a plain line now and then during long epochs, never a redrawn bar.
+            guard now.timeIntervalSince(lastDraw) > 60, p.batch < p.batches else { return }
+            if lastDraw == .distantPast { lastDraw = now; return }
+            lastDraw = now
+            let line = "\(prefix)epoch \(p.epoch)/\(p.epochs) batch \(p.batch)/\(p.batches)  "
+                + String(format: "%.2f clips/s  loss %.4f", Double(p.clips) / max(p.seconds, 1e-9), p.meanLoss) + "\n"
+            FileHandle.standardError.write(Data(line.utf8))
+            return
+        }
         guard p.batch == p.batches || now.timeIntervalSince(lastDraw) > 0.2 else { return }
         lastDraw = now
         let width = 24
