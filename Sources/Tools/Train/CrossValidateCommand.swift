@@ -43,8 +43,8 @@ struct CrossValidateCommand: AsyncParsableCommand {
             bests.append(summary.bestAccuracy)
             print(String(format: "fold %d: final accuracy %.2f%%, best %.2f%%", fold, final * 100, summary.bestAccuracy * 100))
         }
-        let (mean, std) = Self.meanAndStd(finals)
-        let (bestMean, bestStd) = Self.meanAndStd(bests)
+        let final = CrossValidationSummary(accuracies: finals), best = CrossValidationSummary(accuracies: bests)
+        let (mean, std, bestMean, bestStd) = (final.mean, final.standardDeviation, best.mean, best.standardDeviation)
         print(String(format: "cross-validation over %d folds: final accuracy %.2f%% ± %.2f%% (mean ± sample std); best-epoch accuracy %.2f%% ± %.2f%%",
                      finals.count, mean * 100, std * 100, bestMean * 100, bestStd * 100))
     }
@@ -58,14 +58,5 @@ struct CrossValidateCommand: AsyncParsableCommand {
             return parsed.map { $0! }
         }
         return try ESC50Dataset(directory: root).folds
-    }
-
-    /// The mean and the sample standard deviation (n − 1; 0 for one value).
-    static func meanAndStd(_ values: [Double]) -> (Double, Double) {
-        guard !values.isEmpty else { return (0, 0) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        guard values.count > 1 else { return (mean, 0) }
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
-        return (mean, variance.squareRoot())
     }
 }
