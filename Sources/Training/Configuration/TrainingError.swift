@@ -14,6 +14,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     /// A batch could not be computed or fed to the model.
     case batchFailed(String)
 
+    /// One line naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .invalidConfiguration(let text): return "invalid training configuration: \(text)"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What one training epoch achieved.
 public struct EpochReport: Codable, Sendable, Equatable {
     /// The epoch, counted from 1.
@@ -51,5 +53,3 @@ public struct TrainingSummary: Sendable {
     /// Whether all the configured epochs are done (false after `stopAfterEpoch`).
     public var finished: Bool
 }
-
-import Foundation
