@@ -21,10 +21,13 @@ let package = Package(
         .library(name: "TBLogger", targets: ["TBLogger"]),
         .library(name: "ResNetAudio", targets: ["ResNetAudio"]),
         .library(name: "ESC50", targets: ["ESC50"]),
+        .library(name: "Training", targets: ["Training"]),
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
         .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
         .executable(name: "ClassifyFile", targets: ["ClassifyFile"]),
+        .executable(name: "TrainESC50", targets: ["TrainESC50"]),
+        .executable(name: "CustomDataset", targets: ["CustomDataset"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,12 +47,13 @@ let package = Package(
                 dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log")],
                 resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
+        .target(name: "Training", dependencies: ["AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
 
         // MARK: - Command-line tool and examples
         .executableTarget(
             name: "audiocnn",
             dependencies: [
-                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "InferenceServer",
+                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "InferenceServer", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -58,6 +62,10 @@ let package = Package(
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
         .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
         .executableTarget(name: "ClassifyFile", path: "Examples/ClassifyFile"),
+        .executableTarget(name: "TrainESC50", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", "ESC50"],
+                          path: "Examples/TrainESC50"),
+        .executableTarget(name: "CustomDataset", dependencies: ["Training", "AudioDSP", "ResNetAudio", "ESC50"],
+                          path: "Examples/CustomDataset"),
 
         // MARK: - System libraries (implementation details)
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
@@ -84,6 +92,7 @@ let package = Package(
         .testTarget(name: "InferenceServerTests",
                     dependencies: ["InferenceServer", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport",
                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

@@ -14,6 +14,10 @@ struct AudioCNNCommand: AsyncParsableCommand {
             SpectrogramCommand.self,
             PredictCommand.self,
             ServeCommand.self,
+            TrainCommand.self,
+            EvaluateCommand.self,
+            CrossValidateCommand.self,
+            DemoCommand.self,
         ]
     )
 }

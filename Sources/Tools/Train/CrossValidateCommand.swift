@@ -1,0 +1,62 @@
+import ArgumentParser
+import ESC50
+import Foundation
+import Training
+
+/// `audiocnn cross-validate`: the ESC-50 protocol, each fold held out once.
+struct CrossValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cross-validate",
+        abstract: "K-fold cross-validation (ESC-50's protocol): train once per fold with that fold held out; mean and std of accuracy.",
+        discussion: "Reports each fold's final-epoch accuracy (no choice made on the held-out fold) and its best, with the mean and the sample standard deviation over folds.")
+
+    @Option(help: "Data set folder (meta/esc50.csv and audio/).")
+    var data: String
+    @OptionGroup var recipe: RecipeOptions
+    @Flag(help: "Use only the ESC-10 subset (10 classes).")
+    var esc10 = false
+    @Option(help: "TensorBoard log folder; each fold logs to fold-K inside it.")
+    var logdir: String = "runs/crossval"
+    @Option(help: "Checkpoint folder; each fold writes to fold-K inside it.")
+    var out: String = "checkpoints/crossval"
+    @Option(help: "Cache log-Mel spectrograms in this folder (default: in memory).")
+    var cache: String?
+    @Option(help: "Comma-separated folds to hold out (default: every fold of the data set).")
+    var folds: String?
+    @Flag(help: "Continue interrupted folds (and skip finished ones) from their last checkpoints.")
+    var resume = false
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: data)
+        let cacheURL = cache.map { URL(fileURLWithPath: $0) }
+        let chosen = try foldList(root)
+        var finals: [Double] = [], bests: [Double] = []
+        for fold in chosen {
+            let data = try TrainingData.esc50(directory: root, validationFold: fold, esc10: esc10, cacheDirectory: cacheURL)
+            let out = URL(fileURLWithPath: self.out).appendingPathComponent("fold-\(fold)")
+            let summary = try TrainCommand.train(data: data, recipe: recipe, out: out,
+                                                 logdir: URL(fileURLWithPath: logdir).appendingPathComponent("fold-\(fold)"),
+                                                 resume: resume && FileManager.default.fileExists(atPath: out.appendingPathComponent("last.safetensors").path),
+                                                 prefix: "[fold \(fold)] ")
+            let final = summary.history.last?.validationAccuracy ?? 0
+            finals.append(final)
+            bests.append(summary.bestAccuracy)
+            print(String(format: "fold %d: final accuracy %.2f%%, best %.2f%%", fold, final * 100, summary.bestAccuracy * 100))
+        }
+        let final = CrossValidationSummary(accuracies: finals), best = CrossValidationSummary(accuracies: bests)
+        let (mean, std, bestMean, bestStd) = (final.mean, final.standardDeviation, best.mean, best.standardDeviation)
+        print(String(format: "cross-validation over %d folds: final accuracy %.2f%% ± %.2f%% (mean ± sample std); best-epoch accuracy %.2f%% ± %.2f%%",
+                     finals.count, mean * 100, std * 100, bestMean * 100, bestStd * 100))
+    }
+
+    private func foldList(_ root: URL) throws -> [Int] {
+        if let folds {
+            let parsed = folds.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--folds \"\(folds)\" is not a comma-separated list of fold numbers")
+            }
+            return parsed.map { $0! }
+        }
+        return try ESC50Dataset(directory: root).folds
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Why a training or evaluation run could not start or go on. Each case names the input at
+/// fault and what was expected.
+public enum TrainingError: Error, CustomStringConvertible {
+    /// A hyper-parameter is out of range.
+    case invalidConfiguration(String)
+    /// The data set cannot be used as asked (no such fold, no clips, too few classes…).
+    case invalidData(String)
+    /// `--resume` found no run to continue, or one that does not match this configuration.
+    case cannotResume(String)
+    /// Reading or writing a checkpoint, state file or log failed; `path` names the file.
+    case io(path: String, reason: String)
+    /// A batch could not be computed or fed to the model.
+    case batchFailed(String)
+
+    /// One line naming the input at fault and what was expected.
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let text): return "invalid training configuration: \(text)"
+        case .invalidData(let text): return "unusable data: \(text)"
+        case .cannotResume(let text): return "cannot resume: \(text)"
+        case .io(let path, let reason): return "\(path): \(reason)"
+        case .batchFailed(let text): return "training batch failed: \(text)"
+        }
+    }
+}

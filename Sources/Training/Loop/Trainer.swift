@@ -1,0 +1,302 @@
+import AudioDSP
+import ESC50
+import Foundation
+import ResNetAudio
+import TBLogger
+import TensorKit
+
+/// Trains an ``AudioCNN`` with the reference recipe (see ``TrainingConfiguration``), validating
+/// after every epoch, logging to TensorBoard and writing checkpoints.
+///
+/// Files in ``outputDirectory``: `best.safetensors` (highest validation accuracy so far),
+/// `last.safetensors` (after the latest epoch) and `last.train-state.safetensors` (optimiser,
+/// scheduler, epoch and history), each written atomically. ``run(resume:stopAfterEpoch:)``
+/// with `resume: true` continues from them and computes the same weights as an uninterrupted run.
+///
+/// ```swift
+/// let data = try TrainingData.esc50(directory: esc50, validationFold: 5)
+/// let trainer = try Trainer(configuration: TrainingConfiguration(), model: .resnet34(classes: data.classes.count),
+///                           data: data, outputDirectory: out, logDirectory: runs)
+/// let summary = try trainer.run()
+/// ```
+public final class Trainer {
+    /// The hyper-parameters.
+    public let configuration: TrainingConfiguration
+    /// The model's shape; its class count must equal the data's.
+    public let modelConfig: AudioCNNConfig
+    /// The clips.
+    public let data: TrainingData
+    /// Where checkpoints go (created when missing).
+    public let outputDirectory: URL
+    /// Where TensorBoard event files go, or `nil` for none.
+    public let logDirectory: URL?
+    /// Called after every training batch (e.g. to draw a progress bar).
+    public var onBatch: ((BatchProgress) -> Void)?
+    /// Called after every epoch with its report and whether it was the best so far.
+    public var onEpoch: ((EpochReport, Bool) -> Void)?
+
+    /// `best.safetensors` in ``outputDirectory``.
+    public var bestCheckpointURL: URL { outputDirectory.appendingPathComponent("best.safetensors") }
+    /// `last.safetensors` in ``outputDirectory``.
+    public var lastCheckpointURL: URL { outputDirectory.appendingPathComponent("last.safetensors") }
+    /// `last.train-state.safetensors` in ``outputDirectory``.
+    public var stateURL: URL { outputDirectory.appendingPathComponent("last.train-state.safetensors") }
+
+    /// A trainer; nothing is read or written until ``run(resume:stopAfterEpoch:)``.
+    /// - Throws: ``TrainingError/invalidConfiguration(_:)`` for a bad hyper-parameter or a model
+    ///   whose class count differs from the data's.
+    public init(configuration: TrainingConfiguration, model modelConfig: AudioCNNConfig, data: TrainingData,
+                outputDirectory: URL, logDirectory: URL? = nil) throws(TrainingError) {
+        try configuration.validate()
+        do { try modelConfig.validate() } catch { throw .invalidConfiguration("model: \(error)") }
+        guard modelConfig.numClasses == data.classes.count else {
+            throw .invalidConfiguration("the model has \(modelConfig.numClasses) outputs but the data has \(data.classes.count) classes")
+        }
+        self.configuration = configuration
+        self.modelConfig = modelConfig
+        self.data = data
+        self.outputDirectory = outputDirectory
+        self.logDirectory = logDirectory
+    }
+
+    /// Trains until all ``TrainingConfiguration/epochs`` are done, or until `stopAfterEpoch`
+    /// epochs are (to split a run into sessions; the schedule still spans every epoch).
+    ///
+    /// - Parameter resume: continue the run whose `last` checkpoint is in ``outputDirectory``.
+    ///   Without it, an output directory that already holds a run is an error rather than
+    ///   silently overwritten.
+    /// - Returns: the history and the best accuracy, including earlier sessions of the run.
+    /// - Throws: ``TrainingError`` naming the file or batch at fault: an output directory holding
+    ///   another run, a missing or mismatched state to resume, unreadable clips, a failed write.
+    @discardableResult
+    public func run(resume: Bool = false, stopAfterEpoch: Int? = nil) throws(TrainingError) -> TrainingSummary {
+        try prepareOutputDirectory(resume: resume)
+        let trainLoader = try makeLoader(items: data.train, training: true)
+        let validationLoader = try makeLoader(items: data.validation, training: false)
+        let stepsPerEpoch = trainLoader.batchesPerEpoch
+
+        let model: AudioCNN
+        do { model = try AudioCNN(config: modelConfig, seed: configuration.seed) } catch {
+            throw .invalidConfiguration("model: \(error)")
+        }
+        let optimizer: AdamW
+        let scheduler: OneCycleLR
+        do {
+            optimizer = try AdamW(model.parameters(), learningRate: configuration.learningRate,
+                                  weightDecay: configuration.weightDecay)
+            scheduler = try OneCycleLR(optimizer: optimizer, maxLearningRate: configuration.maxLearningRate,
+                                       totalSteps: configuration.epochs * stepsPerEpoch,
+                                       pctStart: configuration.warmupFraction)
+        } catch {
+            throw .invalidConfiguration("optimiser: \(error)")
+        }
+
+        var history: [EpochReport] = []
+        var best = (accuracy: -1.0, epoch: 0)
+        var startEpoch = 0
+        if resume {
+            let state = try restore(model: model, optimizer: optimizer, scheduler: scheduler)
+            history = state.history
+            best = (state.bestAccuracy, state.bestEpoch)
+            startEpoch = state.epochsCompleted
+        }
+
+        let logger = try logDirectory.map { url throws(TrainingError) in try RunLogger(directory: url) }
+        if startEpoch == 0 { logger?.logText(configurationText()) }
+        let endEpoch = min(configuration.epochs, max(startEpoch, stopAfterEpoch ?? configuration.epochs))
+        var lastConfusion = ConfusionMatrix(classes: data.classes)
+
+        for epoch in startEpoch..<endEpoch {
+            let started = Date()
+            model.train()
+            model.dropout.generator = RandomGenerator(seed: Self.mix(configuration.seed, UInt64(epoch)))
+            let trainLoss = try trainEpoch(epoch, model: model, optimizer: optimizer, scheduler: scheduler,
+                                           loader: trainLoader, logger: logger, started: started)
+            let trainSeconds = Date().timeIntervalSince(started)
+            let validation = try Evaluator.evaluate(model, on: validationLoader, classes: data.classes,
+                                                    labelSmoothing: configuration.labelSmoothing)
+            lastConfusion = validation.confusion
+            let report = EpochReport(epoch: epoch + 1, trainLoss: trainLoss, validationLoss: validation.loss,
+                                     validationAccuracy: validation.accuracy, learningRate: optimizer.learningRate,
+                                     seconds: Date().timeIntervalSince(started),
+                                     clipsPerSecond: Double(data.train.count) / max(trainSeconds, 1e-9))
+            history.append(report)
+            let isBest = validation.accuracy > best.accuracy
+            if isBest {
+                best = (validation.accuracy, epoch + 1)
+                try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy)
+            }
+            try save(model, to: lastCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy)
+            try TrainState(epochsCompleted: epoch + 1, bestAccuracy: best.accuracy, bestEpoch: best.epoch,
+                           configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
+                           history: history, optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict())
+                .write(to: stateURL)
+            logger?.logEpoch(report, confusion: validation.confusion, step: epoch)
+            onEpoch?(report, isBest)
+        }
+        let finished = endEpoch == configuration.epochs
+        if finished, let logger {
+            logger.logHyperParameters(hyperParameters(), metrics: [
+                "hparam/best_accuracy": max(best.accuracy, 0),
+                "hparam/final_accuracy": history.last?.validationAccuracy ?? 0,
+            ])
+        }
+        try logger?.close()
+        return TrainingSummary(history: history, bestAccuracy: max(best.accuracy, 0), bestEpoch: best.epoch,
+                               lastConfusion: lastConfusion, bestCheckpoint: bestCheckpointURL,
+                               lastCheckpoint: lastCheckpointURL, finished: finished)
+    }
+
+    // MARK: - One epoch
+
+    private func trainEpoch(_ epoch: Int, model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR,
+                            loader: DataLoader, logger: RunLogger?, started: Date) throws(TrainingError) -> Double {
+        let classCount = data.classes.count
+        let batches = loader.epoch(epoch)
+        defer { batches.cancel() }
+        var totalLoss = 0.0, batchIndex = 0, clips = 0
+        do {
+            while let batch = try batches.next() {
+                try Evaluator.checkLabels(batch, classCount: classCount)
+                if epoch == 0, batchIndex == 0 { logger?.logInputs(batch, classes: data.classes) }
+                let input = try Tensor(shape: batch.shape, scalars: batch.features)
+                // Mixed one-hot targets: CE is linear in its target, so CE against
+                // λ·onehot(a) + (1-λ)·onehot(b), smoothed, is λ·CE(y_a) + (1-λ)·CE(y_b).
+                let targets = try Tensor(shape: [batch.count, classCount],
+                                         scalars: batch.targets(classCount: classCount))
+                optimizer.zeroGrad()
+                let loss = crossEntropy(model(input), targets: targets, labelSmoothing: configuration.labelSmoothing)
+                let value = Double(loss.scalar)
+                guard value.isFinite else {
+                    throw TrainingError.batchFailed("the loss of epoch \(epoch + 1), batch \(batchIndex + 1) is \(value); lower the learning rate")
+                }
+                loss.backward()
+                try optimizer.step()
+                try scheduler.step()
+                totalLoss += value
+                batchIndex += 1
+                clips += batch.count
+                onBatch?(BatchProgress(epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex,
+                                       batches: loader.batchesPerEpoch, clips: clips,
+                                       meanLoss: totalLoss / Double(batchIndex),
+                                       seconds: Date().timeIntervalSince(started)))
+            }
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw .batchFailed("epoch \(epoch + 1), batch \(batchIndex + 1): \(error)")
+        }
+        return totalLoss / Double(max(batchIndex, 1))
+    }
+
+    // MARK: - Set-up
+
+    private func makeLoader(items: [LoaderItem], training: Bool) throws(TrainingError) -> DataLoader {
+        var config = DataLoader.Configuration(batchSize: configuration.batchSize, shuffle: training,
+                                              seed: configuration.seed, prefetch: 4, workers: 2)
+        if training {
+            if configuration.frequencyMask > 0 || configuration.timeMask > 0 {
+                config.augmentations = [SpecAugment(frequencyMaskParameter: configuration.frequencyMask,
+                                                    timeMaskParameter: configuration.timeMask,
+                                                    frequencyMaskCount: configuration.frequencyMask > 0 ? 1 : 0,
+                                                    timeMaskCount: configuration.timeMask > 0 ? 1 : 0)]
+            }
+            if configuration.mixUpProbability > 0 {
+                do {
+                    config.mixUp = try MixUp(probability: configuration.mixUpProbability, alpha: configuration.mixUpAlpha)
+                } catch {
+                    throw .invalidConfiguration("MixUp: \(error)")
+                }
+            }
+        }
+        do {
+            return try DataLoader(items: items, source: data.features, configuration: config)
+        } catch {
+            throw .invalidData("\(error)")
+        }
+    }
+
+    private func prepareOutputDirectory(resume: Bool) throws(TrainingError) {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .io(path: outputDirectory.path, reason: "cannot create the output directory: \(error.localizedDescription)")
+        }
+        let hasRun = fm.fileExists(atPath: lastCheckpointURL.path) || fm.fileExists(atPath: stateURL.path)
+        if resume, !hasRun {
+            throw .cannotResume("\(outputDirectory.path) holds no last.safetensors and last.train-state.safetensors; run without --resume to start")
+        }
+        if !resume, hasRun {
+            throw .io(path: outputDirectory.path, reason: "already holds a training run (last.safetensors); pass --resume to continue it, or choose another output directory")
+        }
+    }
+
+    private func restore(model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR) throws(TrainingError) -> TrainState {
+        let state = try TrainState.read(from: stateURL)
+        guard state.configurationJSON == configuration.json else {
+            throw .cannotResume("the run in \(outputDirectory.path) was trained with \(state.configurationJSON), not \(configuration.json): resume with the same options")
+        }
+        guard state.modelConfigJSON == Self.json(modelConfig) else {
+            throw .cannotResume("the run in \(outputDirectory.path) trains model \(state.modelConfigJSON), not \(Self.json(modelConfig))")
+        }
+        let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
+        do { loaded = try Checkpoint.load(from: lastCheckpointURL) } catch {
+            throw .cannotResume("\(error)")
+        }
+        guard loaded.metadata.epoch == state.epochsCompleted else {
+            throw .cannotResume("\(lastCheckpointURL.path) is from epoch \(loaded.metadata.epoch) but \(stateURL.path) from epoch \(state.epochsCompleted) (interrupted while saving?)")
+        }
+        guard loaded.metadata.classes == data.classes else {
+            throw .cannotResume("\(lastCheckpointURL.path) predicts \(loaded.metadata.classes), the data has \(data.classes)")
+        }
+        do {
+            try model.loadStateDict(loaded.model.stateDict(), strict: true)
+            try optimizer.loadStateDict(state.optimizer)
+            try scheduler.loadStateDict(state.scheduler)
+        } catch {
+            throw .cannotResume("\(stateURL.path): \(error)")
+        }
+        return state
+    }
+
+    private func save(_ model: AudioCNN, to url: URL, epoch: Int, accuracy: Double) throws(TrainingError) {
+        let metadata = CheckpointMetadata(classes: data.classes, modelConfig: modelConfig,
+                                          melConfigJSON: Self.json(data.melConfig), epoch: epoch,
+                                          validationAccuracy: accuracy,
+                                          extra: ["training_config": configuration.json, "seed": String(configuration.seed)])
+        do {
+            try Checkpoint.save(model, metadata: metadata, to: url)
+        } catch {
+            throw .io(path: url.path, reason: "\(error)")
+        }
+    }
+
+    private func hyperParameters() -> [String: HParamValue] {
+        let c = configuration
+        return ["epochs": .number(Double(c.epochs)), "batch_size": .number(Double(c.batchSize)),
+                "lr": .number(c.learningRate), "max_lr": .number(c.maxLearningRate),
+                "weight_decay": .number(c.weightDecay), "label_smoothing": .number(Double(c.labelSmoothing)),
+                "mixup": .number(c.mixUpProbability), "seed": .number(Double(c.seed)),
+                "model": .string(Self.json(modelConfig)), "classes": .number(Double(data.classes.count))]
+    }
+
+    private func configurationText() -> String {
+        "training configuration: \(configuration.json)\n\nmodel: \(Self.json(modelConfig))\n\nMel: \(Self.json(data.melConfig))\n\n"
+            + "clips: \(data.train.count) training, \(data.validation.count) validation; classes: \(data.classes.joined(separator: ", "))"
+    }
+
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+
+    /// SplitMix64 of `seed` and `epoch`: a well-spread dropout seed per epoch.
+    static func mix(_ seed: UInt64, _ epoch: UInt64) -> UInt64 {
+        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* (epoch &+ 1)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
