@@ -7,7 +7,8 @@ public enum HParamValue: Sendable, Equatable, ExpressibleByFloatLiteral, Express
     case number(Double)
     /// A string such as an optimiser's name.
     case string(String)
-    /// A flag.
+    /// A flag, stored as a protobuf bool with type `DATA_TYPE_BOOL` as TensorBoard's own HParams
+    /// API does (PyTorch's `add_hparams` turns booleans into numbers).
     case bool(Bool)
 
     /// `.number(value)`.

@@ -127,7 +127,8 @@ public final class SummaryWriter: Sendable {
                                       payload: .image(tag: tag, image: image)))
     }
 
-    /// Logs a text (Markdown) for TensorBoard's Text dashboard, under `tag` as given.
+    /// Logs a text (Markdown) for TensorBoard's Text dashboard, under `tag` as given (PyTorch's
+    /// `add_text` appends `/text_summary` to the tag; the message is otherwise the same).
     ///
     /// - Throws: as ``addScalar(_:_:step:wallTime:)``.
     public func addText(_ tag: String, _ text: String, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
