@@ -71,4 +71,15 @@ final class ClipLoaderTests: XCTestCase {
         XCTAssertNotEqual(try LogMelFeatures(config: config, duration: 2).cacheIdentity, features.cacheIdentity)
         XCTAssertEqual(try LogMelFeatures(config: config, duration: 1).cacheIdentity, features.cacheIdentity)
     }
+
+    /// The reference project's front-end: filters laid out for 22,050 Hz on 44.1 kHz audio.
+    func testAnalysisRateCanDifferFromTheClipRate() throws {
+        let reference = try LogMelFeatures(config: MelConfig(sampleRate: 22_050, fMax: 11_025), clipSampleRate: 44_100)
+        XCTAssertEqual(reference.clips.sampleRate, 44_100)
+        XCTAssertEqual(reference.clips.sampleCount, 220_500)
+        XCTAssertEqual(reference.shape, FeatureShape(mels: 128, frames: 431))
+        let resampled = try LogMelFeatures(config: MelConfig(sampleRate: 22_050, fMax: 11_025))
+        XCTAssertEqual(resampled.shape, FeatureShape(mels: 128, frames: 216))
+        XCTAssertNotEqual(reference.cacheIdentity, resampled.cacheIdentity)
+    }
 }

@@ -11,10 +11,21 @@ public struct LogMelFeatures: FeatureSource {
     public let spectrogram: MelSpectrogram
 
     /// Log-Mel features for `config`, over clips fixed to `duration` seconds.
+    ///
+    /// - Parameters:
+    ///   - config: the Mel front-end.
+    ///   - duration: the clip length, in seconds (padded or cropped at the end).
+    ///   - clipSampleRate: the rate clips are resampled to before analysis, in Hz; `nil` (the
+    ///     default) means `config.sampleRate`. A different value reproduces front-ends that label
+    ///     the spectrum with another rate than the audio's: the reference PyTorch project runs
+    ///     `MelSpectrogram(sample_rate=22050, f_max=11025)` on unresampled 44.1 kHz clips, which is
+    ///     `config.sampleRate = 22_050, fMax = 11_025` with `clipSampleRate: 44_100` (431 frames
+    ///     for 5 s; the filters then span the whole 0-22.05 kHz band on a warped Mel scale).
+    ///   - quality: the resampling quality.
     /// - Throws: ``ClipLoaderError/invalidParameter(_:)`` for an invalid configuration or duration.
-    public init(config: MelConfig = MelConfig(), duration: Double = 5, quality: Resampler.Quality = .high)
-        throws(ClipLoaderError) {
-        clips = try ClipLoader(sampleRate: config.sampleRate, duration: duration, quality: quality)
+    public init(config: MelConfig = MelConfig(), duration: Double = 5, clipSampleRate: Int? = nil,
+                quality: Resampler.Quality = .high) throws(ClipLoaderError) {
+        clips = try ClipLoader(sampleRate: clipSampleRate ?? config.sampleRate, duration: duration, quality: quality)
         do {
             spectrogram = try MelSpectrogram(config)
         } catch {

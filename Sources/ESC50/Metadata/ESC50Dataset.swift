@@ -19,8 +19,8 @@ public struct ESC50Dataset: Sendable {
     public let metadataURL: URL
     /// Every clip, in CSV order.
     public let clips: [ClipRecord]
-    /// The class names, sorted as Swift's `<` on `String` sorts them (by Unicode scalar,
-    /// like Python's `sorted(df.category.unique())`). A clip's training label is its category's
+    /// The class names in Unicode code-point order, as the reference project's
+    /// `sorted(df.category.unique())` orders them. A clip's training label is its category's
     /// position here; this is the list a checkpoint stores.
     public let classes: [String]
     private let classIndices: [String: Int]
@@ -79,7 +79,11 @@ public struct ESC50Dataset: Sendable {
         self.root = root
         self.metadataURL = metadataURL
         self.clips = clips
-        self.classes = Set(clips.map(\.category)).sorted()
+        // Code-point order, exactly as Python's sorted() orders str (Swift's String `<` would
+        // compare canonically equivalent forms instead).
+        self.classes = Set(clips.map(\.category)).sorted {
+            $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars)
+        }
         self.classIndices = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     }
 
