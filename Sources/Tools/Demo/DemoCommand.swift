@@ -91,11 +91,7 @@ struct DemoCommand: AsyncParsableCommand {
         let shape = features.shape
         model.eval()
         let input = try Tensor(shape: [1, 1, shape.mels, shape.frames], scalars: values)
-        let logits = withNoGrad { model(input) }.scalars.map { Double($0) }
-        let top = logits.max() ?? 0
-        let exps = logits.map { exp($0 - top) }
-        let sum = exps.reduce(0, +)
-        return exps.map { $0 / sum }
+        return withNoGrad { model(input).softmax() }.scalars.map { Double($0) }
     }
 }
 
