@@ -25,6 +25,8 @@ public struct SpecAugment: Sendable, Equatable, Codable {
     /// The masked value.
     public var maskValue: MaskValue
 
+    /// Creates the masking policy (torchaudio's `FrequencyMasking` and `TimeMasking`).
+    ///
     /// - Parameters:
     ///   - frequencyMaskParameter: maximum frequency-mask width in bands (default 30).
     ///   - timeMaskParameter: maximum time-mask width in frames (default 80).

@@ -11,6 +11,8 @@ public struct AmplitudeToDB: Sendable, Equatable {
     /// Dynamic range kept below the loudest value, in dB; `nil` keeps everything.
     public var topDB: Float?
 
+    /// Creates the conversion `10 log10(max(power, amin) / reference)`, then the `topDB` floor.
+    ///
     /// - Parameters:
     ///   - amin: lower clamp for power, > 0 (default 1e-10, that is -100 dB).
     ///   - reference: power that maps to 0 dB (default 1).

@@ -28,6 +28,8 @@ public struct MelFilterbank: Sendable, Equatable {
     ///   - melCount: number of bands.
     ///   - fMin: lowest filter edge, in Hz, `0 <= fMin < fMax`.
     ///   - fMax: highest filter edge, in Hz, at most `sampleRate / 2`.
+    ///   - scale: the Hz-to-Mel formula (`.htk`, torchaudio's default, or `.slaney`).
+    ///   - norm: band normalisation (`.none`, or `.slaney` for equal area).
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` naming the bad argument.
     public init(binCount: Int, sampleRate: Int, melCount: Int, fMin: Double, fMax: Double,
                 scale: MelScale = .htk, norm: MelNorm = .none) throws(DSPError) {

@@ -20,9 +20,11 @@ public struct MelSpectrogram: Sendable {
     public let stft: STFT
     /// The Mel filters.
     public let filterbank: MelFilterbank
-    /// The dB conversion used by ``logMel(_:)``.
+    /// The dB conversion used by ``logMel(_:)-([Float])``.
     public let toDB: AmplitudeToDB
 
+    /// Builds the STFT, filterbank and dB conversion for `config`.
+    ///
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` if `config` is invalid.
     public init(_ config: MelConfig = MelConfig()) throws(DSPError) {
         try config.validate()

@@ -35,6 +35,8 @@ public struct Resampler: Sendable, Equatable {
     /// unit mistake (kHz for Hz), and the output buffer would be absurdly large.
     public static let maximumRatio = 256.0
 
+    /// Creates a resampler from `inputRate` to `outputRate` Hz (libsoxr).
+    ///
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` for a non-positive rate or
     ///   a ratio beyond ``maximumRatio``.
     public init(from inputRate: Int, to outputRate: Int, quality: Quality = .high) throws(DSPError) {

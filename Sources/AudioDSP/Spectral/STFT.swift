@@ -23,6 +23,8 @@ public struct STFT: Sendable {
     /// Number of non-negative frequency bins, `nFFT / 2 + 1`.
     public var binCount: Int { nFFT / 2 + 1 }
 
+    /// Plans the transform (Hann window of `nFFT` samples, FFTW plan made once).
+    ///
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` if `nFFT < 2` or
     ///   `hopLength < 1`.
     public init(nFFT: Int, hopLength: Int, center: Bool = true) throws(DSPError) {

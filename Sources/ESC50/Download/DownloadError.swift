@@ -18,6 +18,7 @@ public enum DownloadError: Error, CustomStringConvertible {
     /// The extracted data set failed validation (missing, unreadable or mislabelled clips).
     case invalidDataSet(ESC50Error)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .destinationExists(let url):

@@ -76,6 +76,7 @@ public enum ClipLoaderError: Error, Equatable, CustomStringConvertible {
     /// The file could not be decoded or resampled.
     case undecodable(URL, reason: String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .invalidParameter(let detail): return "invalid clip loader setting: \(detail)"

@@ -175,6 +175,7 @@ public enum DataLoaderError: Error, CustomStringConvertible {
     /// A label is outside `0..<classCount`.
     case labelOutOfRange(label: Int, classCount: Int)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .invalidConfiguration(let detail):

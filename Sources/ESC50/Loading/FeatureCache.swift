@@ -152,6 +152,7 @@ public enum FeatureCacheError: Error, CustomStringConvertible {
     /// An entry could not be written.
     case cannotWrite(URL, reason: String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .cannotCreate(let url, let reason): return "\(url.path): cannot create the feature cache: \(reason)"

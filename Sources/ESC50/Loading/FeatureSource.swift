@@ -32,6 +32,7 @@ public struct FeatureShape: Sendable, Hashable, CustomStringConvertible {
         self.frames = frames
     }
 
+    /// `"<mels>x<frames>"`, as used in messages and cache keys.
     public var description: String { "\(mels)x\(frames)" }
 }
 

@@ -29,6 +29,7 @@ public enum ESC50Error: Error, Equatable, CustomStringConvertible {
     /// A selection names a fold or class that the data set does not have.
     case invalidSelection(String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .metadataNotFound(let url):

@@ -110,6 +110,7 @@ public enum DistributionError: Error, Equatable, CustomStringConvertible {
     /// The named parameter had `value`, but must be finite and greater than 0.
     case invalidParameter(String, value: Double)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .invalidParameter(let name, let value):

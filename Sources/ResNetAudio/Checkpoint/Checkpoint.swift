@@ -43,6 +43,7 @@ public enum CheckpointError: Error, CustomStringConvertible {
     /// The metadata is inconsistent with the weights or itself.
     case invalidMetadata(path: String, reason: String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .file(let path, let error): return "\(path): \(error)"

@@ -22,6 +22,7 @@ public final class AudioCNN: Module {
     public let dropout: Dropout
     /// The classifier, `[numClasses, widths.last]`.
     public let fc: Linear
+    /// Whether batch norm uses batch statistics (and dropout drops); set with `train()`/`eval()`.
     public var isTraining = true
 
     /// Builds a model with PyTorch's default initialisation drawn from `generator`.
@@ -53,6 +54,7 @@ public final class AudioCNN: Module {
         try self.init(config: config, generator: &generator)
     }
 
+    /// Sub-modules under their PyTorch `state_dict` names.
     public var namedChildren: [(name: String, module: any Module)] {
         var children: [(name: String, module: any Module)] = [("conv1", stem)]
         for (n, stage) in stages.enumerated() { children.append(("layer\(n + 1)", stage)) }

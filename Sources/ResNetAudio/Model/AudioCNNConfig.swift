@@ -60,6 +60,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// The input tensor does not have the shape the model takes.
     case invalidInput(shape: [Int], expected: String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .invalidConfig(let why): return "invalid AudioCNN configuration: \(why)"

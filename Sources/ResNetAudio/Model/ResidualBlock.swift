@@ -7,12 +7,17 @@ import TensorKit
 /// State-dict names as PyTorch's `ResidualBlock`: `conv1`, `bn1`, `conv2`, `bn2`, and
 /// `shortcut.0` / `shortcut.1` when the projection exists.
 public final class ResidualBlock: Layer {
+    /// The first 3×3 convolution (carries the block's stride).
     public let conv1: Conv2d
+    /// Batch norm after ``conv1``.
     public let bn1: BatchNorm2d
+    /// The second 3×3 convolution (stride 1).
     public let conv2: Conv2d
+    /// Batch norm after ``conv2``.
     public let bn2: BatchNorm2d
     /// The projection shortcut (1x1 conv + BN), or `nil` for the identity.
     public let shortcut: Sequential?
+    /// Whether batch norm uses batch statistics (and dropout drops); set with `train()`/`eval()`.
     public var isTraining = true
 
     /// A block from `inChannels` to `outChannels`; `stride` 2 halves height and width.
@@ -30,6 +35,7 @@ public final class ResidualBlock: Layer {
         }
     }
 
+    /// Sub-modules under their PyTorch `state_dict` names.
     public var namedChildren: [(name: String, module: any Module)] {
         var children: [(name: String, module: any Module)] = [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2)]
         if let shortcut { children.append(("shortcut", shortcut)) }

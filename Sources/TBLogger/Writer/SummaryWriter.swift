@@ -58,6 +58,9 @@ public final class SummaryWriter: Sendable {
     /// Logs one point of the scalar curve `tag` (for example `Loss/Train`), stored as float32.
     ///
     /// - Parameters:
+    ///   - tag: the curve's name; `/` groups curves into sections.
+    ///   - value: the point's value.
+    ///   - step: the x coordinate (epoch, batch...).
     ///   - wallTime: seconds since 1970 UTC; the current time when `nil`.
     /// - Throws: ``SummaryWriterError/invalidTag(_:reason:)``, ``SummaryWriterError/closed(logdir:)``,
     ///   or an earlier background write failure.
@@ -67,7 +70,7 @@ public final class SummaryWriter: Sendable {
                                       payload: .scalar(tag: tag, value: value)))
     }
 
-    /// ``addScalar(_:_:step:wallTime:)`` for a `Double` (rounded to float32, as TensorBoard stores it).
+    /// ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)`` for a `Double` (rounded to float32, as TensorBoard stores it).
     /// Disfavoured so that a literal (`addScalar("x", 1, step: 0)`) is not ambiguous.
     @_disfavoredOverload
     public func addScalar(_ tag: String, _ value: Double, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
@@ -78,7 +81,7 @@ public final class SummaryWriter: Sendable {
     /// to its own run `<logdir>/<mainTag with "/" replaced by "_">_<name>` under the tag `mainTag`,
     /// so TensorBoard draws them together.
     ///
-    /// - Throws: as ``addScalar(_:_:step:wallTime:)``, plus the errors of creating a member's run
+    /// - Throws: as ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)``, plus the errors of creating a member's run
     ///   directory and event file.
     public func addScalars(_ mainTag: String, _ values: [String: Double], step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: mainTag)
@@ -97,7 +100,7 @@ public final class SummaryWriter: Sendable {
     ///
     /// - Throws: ``SummaryWriterError/emptyHistogram(tag:)``,
     ///   ``SummaryWriterError/nonFiniteHistogramValue(tag:index:value:)``,
-    ///   ``SummaryWriterError/histogramOutOfRange(tag:)``, and as ``addScalar(_:_:step:wallTime:)``.
+    ///   ``SummaryWriterError/histogramOutOfRange(tag:)``, and as ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)``.
     public func addHistogram(_ tag: String, _ values: [Float], step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
         try values.withUnsafeBufferPointer { (buffer) throws(SummaryWriterError) in
@@ -107,7 +110,7 @@ public final class SummaryWriter: Sendable {
                                       payload: .histogramFloat(tag: tag, values: values)))
     }
 
-    /// ``addHistogram(_:_:step:wallTime:)`` for `Double` values.
+    /// ``addHistogram(_:_:step:wallTime:)-(_,[Float],_,_)`` for `Double` values.
     @_disfavoredOverload
     public func addHistogram(_ tag: String, _ values: [Double], step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
@@ -120,7 +123,7 @@ public final class SummaryWriter: Sendable {
 
     /// Logs an image (PNG-encoded on the writer thread).
     ///
-    /// - Throws: as ``addScalar(_:_:step:wallTime:)``.
+    /// - Throws: as ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)``.
     public func addImage(_ tag: String, _ image: SummaryImage, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
         try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
@@ -130,7 +133,7 @@ public final class SummaryWriter: Sendable {
     /// Logs a text (Markdown) for TensorBoard's Text dashboard, under `tag` as given (PyTorch's
     /// `add_text` appends `/text_summary` to the tag; the message is otherwise the same).
     ///
-    /// - Throws: as ``addScalar(_:_:step:wallTime:)``.
+    /// - Throws: as ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)``.
     public func addText(_ tag: String, _ text: String, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
         try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
@@ -143,7 +146,10 @@ public final class SummaryWriter: Sendable {
     /// Hyper-parameters and metrics are written in name order.
     ///
     /// - Parameters:
+    ///   - hparams: hyper-parameter values by name.
+    ///   - metrics: final metric values by name (each also logged as a scalar).
     ///   - runName: the run sub-directory; the current Unix time in seconds when `nil`.
+    ///   - step: the step of the metric scalars.
     /// - Throws: ``SummaryWriterError/invalidTag(_:reason:)`` for a bad name, and the errors of
     ///   creating and writing the run's event file.
     public func addHParams(_ hparams: [String: HParamValue], metrics: [String: Double],

@@ -1,6 +1,6 @@
 /// Whether operations record autograd history (the default) or not.
 public enum GradMode {
-    /// `true` unless inside ``withNoGrad(_:)``. Task-local, so concurrent tasks do not interfere.
+    /// `true` unless inside `withNoGrad { … }`. Task-local, so concurrent tasks do not interfere.
     @TaskLocal public static var isEnabled: Bool = true
 }
 
@@ -10,7 +10,7 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
     try GradMode.$isEnabled.withValue(false, operation: body)
 }
 
-/// The `async` form of ``withNoGrad(_:)``.
+/// The `async` form of `withNoGrad { … }`.
 public func withNoGrad<R>(_ body: () async throws -> R) async rethrows -> R {
     try await GradMode.$isEnabled.withValue(false, operation: body)
 }

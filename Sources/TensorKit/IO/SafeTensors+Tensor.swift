@@ -62,7 +62,9 @@ extension Module {
     /// Loads parameters and buffers from a safetensors file such as PyTorch's
     /// `safetensors.torch.save_file(model.state_dict(), path)` writes (any stored dtype is
     /// converted to float32).
-    /// - Parameter strict: as in ``loadStateDict(_:strict:)``.
+    /// - Parameters:
+    ///   - url: the `.safetensors` file.
+    ///   - strict: as in ``loadStateDict(_:strict:)``.
     /// - Throws: ``SafeTensorsError`` when the file cannot be read, ``TensorError`` when its keys
     ///   or shapes do not fit the module.
     public func loadSafeTensors(from url: URL, strict: Bool = true) throws {

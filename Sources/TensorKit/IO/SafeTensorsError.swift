@@ -35,6 +35,7 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     /// A file-system call failed (`operation` names it, `message` is the system's reason).
     case io(path: String, operation: String, message: String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case let .notSafeTensors(source, reason):

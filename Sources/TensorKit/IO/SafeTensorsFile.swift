@@ -50,7 +50,9 @@ public final class SafeTensorsFile: Sendable {
     }
 
     /// Parses and validates safetensors bytes held in memory (they are copied once).
-    /// - Parameter source: a name for the input used in error messages.
+    /// - Parameters:
+    ///   - bytes: a whole safetensors file: header length, JSON header, data.
+    ///   - source: a name for the input used in error messages.
     /// - Throws: ``SafeTensorsError`` as ``init(contentsOf:)``.
     public convenience init(bytes: [UInt8], source: String = "<memory>") throws(SafeTensorsError) {
         guard bytes.count >= 8 else {

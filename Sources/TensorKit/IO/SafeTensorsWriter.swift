@@ -143,7 +143,7 @@ public struct SafeTensorsWriter: Sendable {
     }
 
     /// Adds exact 64-bit integers as ``SafeTensorsDType/i64`` (PyTorch's `int64`).
-    /// - Throws: ``SafeTensorsError/invalidTensor(name:reason:)`` as ``add(_:shape:floats:as:)``.
+    /// - Throws: ``SafeTensorsError/invalidTensor(name:reason:)`` as ``add(_:shape:floats:as:)-(_,_,[Float],_)``.
     public mutating func add(_ name: String, shape: [Int], int64s values: [Int64]) throws(SafeTensorsError) {
         try add(name, shape: shape, count: values.count, dtype: .i64) { destination in
             for (i, value) in values.enumerated() {

@@ -7,7 +7,7 @@
 /// train/eval) comes from the extension.
 public protocol Module: AnyObject {
     /// Whether the module behaves as in training (batch statistics, dropout) or evaluation.
-    /// Set it for a whole tree with ``train(_:)`` or ``eval()``.
+    /// Set it for a whole tree with ``Module/train(_:)`` or ``Module/eval()``.
     var isTraining: Bool { get set }
     /// Direct sub-modules with their names, in registration order.
     var namedChildren: [(name: String, module: any Module)] { get }
@@ -93,8 +93,10 @@ extension Module {
 
     /// Replaces parameter and buffer values with those in `state`.
     ///
-    /// - Parameter strict: when `true` (the default), `state` must have exactly the module's
-    ///   keys; when `false`, keys absent on either side are ignored.
+    /// - Parameters:
+    ///   - state: tensors by PyTorch `state_dict` key.
+    ///   - strict: when `true` (the default), `state` must have exactly the module's
+    ///     keys; when `false`, keys absent on either side are ignored.
     /// - Throws: ``TensorError/stateKeysMismatch(missing:unexpected:)`` naming every missing and
     ///   unexpected key (strict mode), ``TensorError/stateShapeMismatch(key:expected:actual:)``
     ///   naming the key and both shapes. Nothing is changed when it throws.

@@ -1,7 +1,7 @@
 /// A trainable tensor of a module: its current ``value`` and the ``grad`` that
 /// `backward()` accumulates into it.
 ///
-/// Optimisers update ``value`` in place from ``grad`` (inside ``withNoGrad(_:)``) and clear
+/// Optimisers update ``value`` in place from ``grad`` (inside `withNoGrad { … }`) and clear
 /// ``grad`` with ``zeroGrad()``. Layers read the value through ``tensor``, which attaches it to
 /// the autograd graph as a leaf. `Parameter` is a class so that a module and its optimiser
 /// refer to the same storage.
@@ -23,7 +23,7 @@ public final class Parameter {
     public var shape: [Int] { value.shape }
 
     /// ``value`` as an autograd leaf whose gradient goes to ``grad`` (no copy). Without
-    /// ``requiresGrad`` or inside ``withNoGrad(_:)`` it is the plain value.
+    /// ``requiresGrad`` or inside `withNoGrad { … }` it is the plain value.
     public var tensor: Tensor {
         guard requiresGrad, GradMode.isEnabled else { return value.detached }
         return Tensor(shape: value.shape, storage: value.storage, node: GradNode(leafFor: self))

@@ -3,10 +3,12 @@
 ///
 /// - Parameters:
 ///   - input: `[batch, channels, height, width]`.
-///   - weight, bias: `[channels]` scale (γ) and shift (β), or `nil` for 1 and 0.
-///   - runningMean, runningVar: `[channels]` running statistics. In training they are
-///     updated as `(1 − momentum)·running + momentum·batch`, with the *unbiased* batch variance
-///     (PyTorch's convention); in evaluation they normalise the input.
+///   - weight: `[channels]` scale (γ), or `nil` for 1.
+///   - bias: `[channels]` shift (β), or `nil` for 0.
+///   - runningMean: `[channels]` running mean. In training it is updated as
+///     `(1 − momentum)·running + momentum·batch`; in evaluation it normalises the input.
+///   - runningVar: `[channels]` running variance, updated like `runningMean` with the
+///     *unbiased* batch variance (PyTorch's convention).
 ///   - training: use the batch's statistics (`true`) or the running ones (`false`).
 ///   - momentum: weight of the new batch in the running statistics (PyTorch's default 0.1).
 ///   - eps: added to the variance before the square root (default 1e-5).

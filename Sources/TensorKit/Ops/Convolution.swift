@@ -17,7 +17,7 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride:
     conv2d(input, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding))
 }
 
-/// ``conv2d(_:weight:bias:stride:padding:)`` with separate (height, width) stride and padding.
+/// ``conv2d(_:weight:bias:stride:padding:)-(_,_,_,Int,_)`` with separate (height, width) stride and padding.
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
                    stride: (Int, Int), padding: (Int, Int)) -> Tensor {
     precondition(input.rank == 4, "TensorKit.conv2d: input must be [N, C, H, W], got shape \(input.shape)")
@@ -55,7 +55,7 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     }
 }
 
-/// Forward and backward kernels of ``conv2d(_:weight:bias:stride:padding:)``.
+/// Forward and backward kernels of ``conv2d(_:weight:bias:stride:padding:)-(_,_,_,Int,_)``.
 enum ConvKernels {
     /// Minimum GEMM columns per call: images with smaller output planes are unfolded side by
     /// side so that one GEMM covers several (OpenBLAS packs the weights once per call, and its

@@ -3,6 +3,7 @@
 /// unchanged.
 ///
 /// - Parameters:
+///   - input: any shape.
 ///   - p: drop probability in `[0, 1]`.
 ///   - training: apply dropout (`true`) or pass through (`false`).
 ///   - generator: the source of the random mask (seed it for reproducible runs).

@@ -29,6 +29,7 @@ public enum LRSchedulerError: Error, Equatable, CustomStringConvertible {
     /// A state dict that does not fit this scheduler.
     case stateMismatch(String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case let .invalidArgument(name, value, expected):

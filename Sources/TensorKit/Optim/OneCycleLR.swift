@@ -52,7 +52,15 @@ public final class OneCycleLR: LRScheduler {
 
     /// Creates the schedule and sets the optimiser's learning rate (and momentum) for step 0.
     /// - Parameters:
+    ///   - optimizer: the optimiser whose learning rate (and momentum or β₁) is scheduled.
+    ///   - maxLearningRate: the peak rate, reached after `pctStart` of the cycle.
     ///   - totalSteps: the number of optimiser steps in the cycle (epochs × steps per epoch).
+    ///   - pctStart: the fraction of the cycle spent increasing the rate (PyTorch default 0.3).
+    ///   - annealStrategy: cosine (PyTorch's default) or linear annealing between phases.
+    ///   - cycleMomentum: whether momentum (β₁ for Adam) cycles inversely to the rate.
+    ///   - baseMomentum: the momentum at the peak rate (PyTorch default 0.85).
+    ///   - maxMomentum: the momentum at the start and end of the cycle (PyTorch default 0.95).
+    ///   - threePhase: add a third phase that anneals below the initial rate.
     ///   - divFactor: `initial = maxLearningRate / divFactor` (PyTorch default 25).
     ///   - finalDivFactor: `min = initial / finalDivFactor` (PyTorch default 1e4).
     /// - Throws: ``LRSchedulerError/invalidArgument(name:value:expected:)`` for non-positive

@@ -63,6 +63,7 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     /// A state dict that does not fit this optimiser (wrong kind, missing or misshaped entry).
     case stateMismatch(String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case let .invalidHyperparameter(name, value, expected):

@@ -13,6 +13,7 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     /// that the module lacks (`unexpected`).
     case stateKeysMismatch(missing: [String], unexpected: [String])
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case let .invalidShape(shape, reason):

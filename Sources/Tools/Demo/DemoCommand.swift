@@ -38,7 +38,8 @@ struct DemoCommand: AsyncParsableCommand {
             validationFold = try ESC50Dataset(directory: dataURL).folds.last ?? 5
             say("Using the data set in \(dataURL.path); validating on fold \(validationFold).")
         } else {
-            dataURL = root.appendingPathComponent("synthetic-data")
+            // One folder per generator setting, so a --quick run never reuses a full-size set (or back).
+            dataURL = root.appendingPathComponent("synthetic-data-\(quick ? "quick" : "full")-seed\(seed)")
             var synthetic = SyntheticDataset()
             synthetic.seed = seed
             synthetic.clipsPerClassPerFold = quick ? 2 : 4

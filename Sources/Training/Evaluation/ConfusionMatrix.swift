@@ -57,7 +57,7 @@ public struct ConfusionMatrix: Sendable, Equatable {
 
     /// The matrix as an RGB image, `cellSize` pixels per cell: each row normalised by its class's
     /// count, white (0) to dark blue (1), with the diagonal outlined in green where it dominates.
-    /// - Throws: ``SummaryWriterError/invalidImage(reason:)`` for an empty matrix.
+    /// - Throws: TBLogger's `SummaryWriterError.invalidImage(reason:)` for an empty matrix.
     public func image(cellSize: Int = 16) throws(SummaryWriterError) -> SummaryImage {
         let n = classes.count, size = n * cellSize
         var pixels = [UInt8](repeating: 255, count: max(size * size * 3, 0))

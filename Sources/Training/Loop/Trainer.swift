@@ -5,7 +5,7 @@ import ResNetAudio
 import TBLogger
 import TensorKit
 
-/// Trains an ``AudioCNN`` with the reference recipe (see ``TrainingConfiguration``), validating
+/// Trains an `AudioCNN` (ResNetAudio) with the reference recipe (see ``TrainingConfiguration``), validating
 /// after every epoch, logging to TensorBoard and writing checkpoints.
 ///
 /// Files in ``outputDirectory``: `best.safetensors` (highest validation accuracy so far),
@@ -62,9 +62,12 @@ public final class Trainer {
     /// Trains until all ``TrainingConfiguration/epochs`` are done, or until `stopAfterEpoch`
     /// epochs are (to split a run into sessions; the schedule still spans every epoch).
     ///
-    /// - Parameter resume: continue the run whose `last` checkpoint is in ``outputDirectory``.
-    ///   Without it, an output directory that already holds a run is an error rather than
-    ///   silently overwritten.
+    /// - Parameters:
+    ///   - resume: continue the run whose `last` checkpoint is in ``outputDirectory``.
+    ///     Without it, an output directory that already holds a run is an error rather than
+    ///     silently overwritten.
+    ///   - stopAfterEpoch: stop once this many epochs are done (counting earlier sessions);
+    ///     `nil` runs to the end.
     /// - Returns: the history and the best accuracy, including earlier sessions of the run.
     /// - Throws: ``TrainingError`` naming the file or batch at fault: an output directory holding
     ///   another run, a missing or mismatched state to resume, unreadable clips, a failed write.
