@@ -3,7 +3,7 @@
 # Scripts/reliability/kill_trials.py: 20 runs of the small model on the demo's synthetic data set,
 # each killed with SIGKILL at a random time or during a checkpoint write, then checked (checkpoints
 # load, TensorBoard reads the logs, --resume finishes bit-identical to an uninterrupted run).
-# Usage: bash Scripts/kill-trials.sh [--trials 20] [--epochs 5] [--work DIR]
+# Usage: bash Scripts/kill-trials.sh [--trials 20] [--epochs 8] [--work DIR]
 # Needs python3 with numpy, safetensors and tensorboard.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,11 +4,12 @@
 1. Writes the demo's synthetic data set once (`audiocnn demo --quick --epochs 1`, 6 classes,
    60 clips of 5 s) and trains an uninterrupted reference run (small model, fixed seed).
 2. Each trial starts the same run in a fresh folder and kills it with SIGKILL, either at a random
-   time or right as a checkpoint write is under way: when the k-th temporary file of
-   `last.train-state.safetensors`, `best.safetensors` or `last.safetensors` appears (plus a random
-   0-15 ms, so the kill lands before, during or after the write and its fsync), or right after
-   the k-th commit (rename) of the state file, before `best`/`last` follow it. Files are watched
-   with inotify, so the kill follows the event within a fraction of a millisecond.
+   time, or at an exact system call chosen at random: strace's fault injection
+   (`-e inject=SYSCALL:signal=KILL:when=K`) delivers SIGKILL as the trainer thread enters its K-th
+   `write` (in the middle of writing a checkpoint, the state file or a log), `fsync` (a temporary
+   file complete but not yet durable, or renamed but the folder not yet synced) or `rename` (one
+   file of an epoch replaced, the next not yet). K is drawn from the counts of an strace-logged
+   reference run, so every trial kills during the run.
 3. After the kill: every `best`/`last` checkpoint present must load (`audiocnn evaluate` on the
    validation fold), the TensorBoard logs must load with TensorBoard's own EventAccumulator, and
    `audiocnn train --resume` (or a plain restart when no epoch had been committed) must finish.
@@ -20,17 +21,14 @@ Prints a Markdown table of the trials (also written to <work>/kill-trials.md, wi
 Exit status 1 when any trial fails a check.
 
 Usage: python3 Scripts/reliability/kill_trials.py --bin .build/release/audiocnn --work /tmp/kill-trials
-       [--trials 20] [--epochs 5] [--seed 0]
+       [--trials 20] [--epochs 8] [--seed 0]
 """
 import argparse
-import ctypes
 import json
 import os
 import random
-import select
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -40,35 +38,9 @@ from safetensors import safe_open
 from safetensors.numpy import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-IN_CREATE, IN_MOVED_TO = 0x100, 0x80
 STATE, BEST, LAST = "last.train-state.safetensors", "best.safetensors", "last.safetensors"
 SCALARS = ["Loss/Train", "Loss/Validation", "Accuracy/Validation", "Learning_rate"]
-
-
-class Watch:
-    """inotify on one folder, through libc (no third-party package needed)."""
-
-    def __init__(self, folder):
-        self.libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
-        if self.fd < 0 or self.libc.inotify_add_watch(self.fd, folder.encode(), IN_CREATE | IN_MOVED_TO) < 0:
-            raise OSError(ctypes.get_errno(), "inotify on " + folder)
-
-    def events(self, timeout):
-        """(mask, name) pairs that arrive within `timeout` seconds."""
-        ready, _, _ = select.select([self.fd], [], [], max(timeout, 0))
-        if not ready:
-            return []
-        data, out, offset = os.read(self.fd, 65536), [], 0
-        while offset < len(data):
-            _, mask, _, length = struct.unpack_from("iIII", data, offset)
-            name = data[offset + 16:offset + 16 + length].rstrip(b"\0").decode()
-            out.append((mask, name))
-            offset += 16 + length
-        return out
-
-    def close(self):
-        os.close(self.fd)
+SYSCALLS = ["write", "fsync", "rename"]
 
 
 def train_cmd(args, data, out, logdir, resume=False):
@@ -109,44 +81,43 @@ def loads(args, checkpoint, data, scratch):
     return r.returncode == 0, (r.stdout + r.stderr).strip().splitlines()[-1:] or [""]
 
 
-def kill_at(args, cmd, out, plan, rng, reference_seconds):
-    """Starts `cmd`, kills it as `plan` says; returns (what happened, seconds after start)."""
-    os.makedirs(out, exist_ok=True)
-    watch = Watch(out)
+def calibrate(cmd, scratch):
+    """Counts of each traced system call made by the thread that writes the checkpoints (the one
+    that renames), in one strace-logged run of `cmd`."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    trace = os.path.join(scratch, "trace")
+    subprocess.run(["strace", "-f", "-qq", "-o", trace, "-e", "trace=" + ",".join(SYSCALLS)] + cmd, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    counts = {}
+    for line in open(trace):
+        parts = line.split(None, 1)
+        if len(parts) == 2 and parts[0].isdigit():
+            name = parts[1].split("(")[0]
+            counts.setdefault(parts[0], {}).setdefault(name, 0)
+            counts[parts[0]][name] += 1
+    writer = max(counts.values(), key=lambda c: c.get("rename", 0))
+    return {name: writer.get(name, 0) for name in SYSCALLS}
+
+
+def kill_at(cmd, plan):
+    """Runs `cmd` until SIGKILL as `plan` says; returns (description, seconds after start)."""
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    kind, k = plan["kind"], plan["occurrence"]
-    deadline = started + plan.get("at", reference_seconds * 3)
-    seen, moment = 0, None
-    try:
-        while moment is None:
-            now = time.monotonic()
-            if proc.poll() is not None:
-                moment = "exited before the kill"
-                break
-            if now >= deadline:
-                if kind == "time":
-                    proc.send_signal(signal.SIGKILL)
-                    moment = "at %.2f s" % (now - started)
-                else:
-                    moment = "event never came"
-                    proc.send_signal(signal.SIGKILL)
-                break
-            for mask, name in watch.events(min(0.05, deadline - now)):
-                hit = (kind == "tmp" and mask & IN_CREATE and name.startswith("." + plan["file"] + ".")
-                       and name.endswith(".tmp")) or (kind == "commit" and mask & IN_MOVED_TO and name == plan["file"])
-                if hit:
-                    seen += 1
-                    if seen == k:
-                        delay = plan.get("delay", 0.0)
-                        if delay > 0:
-                            time.sleep(delay)
-                        proc.send_signal(signal.SIGKILL)
-                        moment = "%s #%d +%.0f ms" % (plan["label"], k, delay * 1000)
-                        break
-    finally:
-        proc.wait()
-        watch.close()
+    if plan["kind"] == "time":
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc.wait(timeout=plan["at"])
+            moment = "exited before the kill"
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            moment = "at %.2f s" % plan["at"]
+    else:
+        syscall, k = plan["kind"], plan["occurrence"]
+        r = subprocess.run(["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + syscall,
+                            "-e", "inject=%s:signal=KILL:when=%d" % (syscall, k)] + cmd,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        moment = "%s #%d of %d" % (syscall, k, plan["of"]) + ("" if r.returncode != 0 else " (NOT KILLED)")
     return moment, time.monotonic() - started
 
 
@@ -155,7 +126,7 @@ def main():
     p.add_argument("--bin", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--trials", type=int, default=20)
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rng", type=int, default=2026, help="seed of the kill moments")
     args = p.parse_args()
@@ -177,21 +148,18 @@ def main():
     reference_seconds = time.monotonic() - t0
     print("reference run: %d epochs in %.1f s" % (args.epochs, reference_seconds), flush=True)
 
-    files = {"state": STATE, "best": BEST, "last": LAST}
+    counts = calibrate(train_cmd(args, data, os.path.join(args.work, "calibration", "ckpt"),
+                                 os.path.join(args.work, "calibration", "runs")), os.path.join(args.work, "calibration"))
+    shutil.rmtree(os.path.join(args.work, "calibration"), ignore_errors=True)
+    print("the checkpoint-writing thread makes %s" % ", ".join("%d %s" % (n, s) for s, n in counts.items()), flush=True)
     plans = []
     for i in range(args.trials):
         # Cycle through the kinds of moment so each gets several trials.
-        kind = ["time", "state-tmp", "last-tmp", "commit", "best-tmp"][i % 5]
-        k = rng.randint(1, args.epochs - 1)
+        kind = ["time", "write", "fsync", "rename", "write"][i % 5]
         if kind == "time":
-            plans.append({"kind": "time", "occurrence": 0, "at": rng.uniform(0.5, reference_seconds * 0.95),
-                          "label": "random time"})
-        elif kind == "commit":
-            plans.append({"kind": "commit", "occurrence": k, "file": STATE, "label": "state committed"})
+            plans.append({"kind": "time", "at": rng.uniform(0.1, 0.7) * reference_seconds})
         else:
-            name = kind.split("-")[0]
-            plans.append({"kind": "tmp", "occurrence": 1 if name == "best" else k, "file": files[name],
-                          "delay": rng.choice([0.0, rng.uniform(0.0, 0.015)]), "label": "%s write" % name})
+            plans.append({"kind": kind, "occurrence": rng.randint(1, counts[kind]), "of": counts[kind]})
 
     rows, failures = [], 0
     for i, plan in enumerate(plans, 1):
@@ -199,10 +167,14 @@ def main():
         shutil.rmtree(trial, ignore_errors=True)
         out, logdir, scratch = (os.path.join(trial, d) for d in ("ckpt", "runs", "scratch"))
         os.makedirs(scratch)
-        moment, seconds = kill_at(args, train_cmd(args, data, out, logdir), out, plan, rng, reference_seconds)
+        os.makedirs(out)
+        moment, seconds = kill_at(train_cmd(args, data, out, logdir), plan)
         row = {"trial": i, "moment": moment, "killed_after_s": round(seconds, 2), "problems": []}
-        tmp_left = sorted(f for f in os.listdir(out) if f.endswith(".tmp"))
-        row["tmp_left"] = len(tmp_left)
+        if "NOT KILLED" in moment or "before the kill" in moment:
+            row["problems"].append("the run was not killed")
+        tmp_left = sorted(f for f in os.listdir(out) if f.endswith(".tmp")) if os.path.isdir(out) else []
+        # `.last.safetensors.<pid>.<random>.tmp` -> `last.safetensors`: the write the kill interrupted.
+        row["tmp_left"] = ", ".join(t[1:].rsplit(".", 3)[0] for t in tmp_left) or "-"
         row["epochs"] = {"state": epoch_of(os.path.join(out, STATE)), "best": epoch_of(os.path.join(out, BEST)),
                          "last": epoch_of(os.path.join(out, LAST))}
         loaded = []
@@ -234,11 +206,13 @@ def main():
         try:
             steps = tensorboard_steps(logdir)
             train_steps = steps.get("Loss/Train", [])
-            complete = all(set(steps.get(t, [])) == set(range(args.epochs)) for t in SCALARS)
-            row["tb_after_resume"] = "%s, %d points for %d epochs" % ("complete" if complete else "GAPS",
+            # Each epoch exactly once: none missing, and none twice (an epoch logged by the killed
+            # session and again by the resumed one must be purged by the resume's purge step).
+            exact = all(sorted(steps.get(t, [])) == list(range(args.epochs)) for t in SCALARS)
+            row["tb_after_resume"] = "%s, %d points for %d epochs" % ("each epoch once" if exact else "WRONG",
                                                                      len(train_steps), args.epochs)
-            if not complete:
-                row["problems"].append("TensorBoard after resume lacks epochs: %s" % steps)
+            if not exact:
+                row["problems"].append("TensorBoard after resume does not hold each epoch once: %s" % steps)
         except Exception as e:  # noqa: BLE001
             row["tb_after_resume"] = "UNREADABLE"
             row["problems"].append("TensorBoard after resume: %r" % e)
@@ -247,16 +221,16 @@ def main():
             row["problems"].append("temporary files left after resume: %s" % left)
         failures += bool(row["problems"])
         rows.append(row)
-        print("trial %2d: %-28s state/best/last epoch %s/%s/%s, tmp %d, load %s, TB %s; %s; identical %s%s" % (
+        print("trial %2d: %-24s state/best/last epoch %s/%s/%s, tmp %s, load %s, TB %s; %s; identical %s%s" % (
             i, moment, row["epochs"]["state"], row["epochs"]["best"], row["epochs"]["last"], row["tmp_left"],
             row["checkpoints_load"], row["tb_after_kill"], row["restart"], row["bit_identical"],
             "; PROBLEMS: " + "; ".join(row["problems"]) if row["problems"] else ""), flush=True)
         shutil.rmtree(trial, ignore_errors=True)
 
-    header = ("| # | kill moment | after (s) | epoch of state / best / last at kill | .tmp left | checkpoints load "
+    header = ("| # | kill moment | after (s) | epoch of state / best / last at kill | interrupted write (.tmp left) | checkpoints load "
               "| TensorBoard after kill | restart | TensorBoard after resume | bit-identical to uninterrupted | problems |\n"
               "|---|---|---|---|---|---|---|---|---|---|---|\n")
-    lines = ["| %d | %s | %.1f | %s / %s / %s | %d | %s | %s | %s | %s | %s | %s |" % (
+    lines = ["| %d | %s | %.1f | %s / %s / %s | %s | %s | %s | %s | %s | %s | %s |" % (
         r["trial"], r["moment"], r["killed_after_s"], *(("-" if r["epochs"][k] is None else r["epochs"][k])
                                                         for k in ("state", "best", "last")),
         r["tmp_left"], r["checkpoints_load"], r["tb_after_kill"], r["restart"], r["tb_after_resume"],

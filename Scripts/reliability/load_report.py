@@ -26,7 +26,7 @@ def wrk_result(phase):
 
 
 phases = sorted(os.path.basename(p)[4:-4] for p in glob.glob(os.path.join(work, "wrk-*.txt")))
-phases = [p for p in phases if p.startswith("c")] + [p for p in phases if p.startswith("soak")]
+phases = sorted((p for p in phases if p.startswith("c")), key=lambda p: int(p[1:])) + [p for p in phases if p == "soak"]
 failed = 0
 header = ("| phase | conns | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | socket errors | timeouts "
           "| RSS start / max / end MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -44,7 +44,7 @@ for phase in phases:
 print(header)
 print("\n".join(rows))
 
-soak = [(t, mb) for t, mb, p in rss if p.startswith("soak")]
+soak = [(t, mb) for t, mb, p in rss if p == "soak"]
 if len(soak) > 2:
     t0 = soak[0][0]
     xs = [(t - t0) / 60 for t, _ in soak]
@@ -55,6 +55,30 @@ if len(soak) > 2:
     print("\nsoak: %.1f min, %d RSS samples: start %.0f MB, max %.0f MB, end %.0f MB; least-squares trend "
           "%+.2f MB/min (second half: min %.0f, max %.0f MB)" % (xs[-1], len(ys), ys[0], max(ys), ys[-1], slope,
                                                                 min(second_half), max(second_half)))
+    # Per minute: responses from the wrk threads' counts (the last minute is the remainder of
+    # wrk's totals), RSS from the samples.
+    per_minute = {}
+    counts_path = os.path.join(work, "counts-soak.txt")
+    if os.path.exists(counts_path):
+        for line in open(counts_path):
+            _, minute, ok, other = (int(v) for v in line.split())
+            a, b = per_minute.get(minute, (0, 0))
+            per_minute[minute] = (a + ok, b + other)
+    r = wrk_result("soak")
+    minutes = max(int(xs[-1] + 0.999), 1)
+    # The threads write a minute's counts when a later response arrives, so the run's last
+    # responses are in no file: they are wrk's totals minus what was written.
+    rest_ok = r["requests"] - r["non_2xx"] - sum(v[0] for v in per_minute.values())
+    rest_other = r["non_2xx"] - sum(v[1] for v in per_minute.values())
+    last = min(max(per_minute, default=-1) + 1, minutes - 1)
+    a, b = per_minute.get(last, (0, 0))
+    per_minute[last] = (a + rest_ok, b + rest_other)
+    print("\n(minutes of the wrk threads, from their first response; the last one ends with the run)")
+    print("\n| soak minute | 2xx responses | req/s | other responses | RSS min / max / end MB |\n|---|---|---|---|---|")
+    for minute in range(minutes):
+        ok, other = per_minute.get(minute, (0, 0))
+        window = [y for x, y in zip(xs, ys) if minute <= x < minute + 1] or [float("nan")]
+        print("| %d | %d | %.2f | %d | %.0f / %.0f / %.0f |" % (minute + 1, ok, ok / 60, other, min(window), max(window), window[-1]))
 idle = [mb for _, mb, p in rss if p == "idle"]
 if idle:
     print("idle after the load: %.0f MB" % idle[-1])

@@ -103,7 +103,9 @@ public final class Trainer {
             startEpoch = state.epochsCompleted
         }
 
-        let logger = try logDirectory.map { url throws(TrainingError) in try RunLogger(directory: url) }
+        let logger = try logDirectory.map { url throws(TrainingError) in
+            try RunLogger(directory: url, resumingAt: resume ? startEpoch : nil)
+        }
         if startEpoch == 0 { logger?.logText(configurationText()) }
         let endEpoch = min(configuration.epochs, max(startEpoch, stopAfterEpoch ?? configuration.epochs))
         var lastConfusion = ConfusionMatrix(classes: data.classes)
@@ -125,8 +127,9 @@ public final class Trainer {
             history.append(report)
             let isBest = validation.accuracy > best.accuracy
             if isBest { best = (validation.accuracy, epoch + 1) }
-            // Logged before the commit: a kill in between makes the resumed run recompute this
-            // epoch bit for bit and log the same values again, rather than leave a gap.
+            // Logged before the commit: after a kill in between, the resumed run recomputes this
+            // epoch bit for bit and logs it again, and its purge step hides the first copy in
+            // TensorBoard; logged after, a kill would leave a gap instead.
             logger?.logEpoch(report, confusion: validation.confusion, step: epoch)
             // The state file is the commit point (see TrainState); best and last follow it, and
             // a resume rewrites them if a kill came first.
