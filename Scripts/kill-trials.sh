@@ -4,7 +4,8 @@
 # each killed with SIGKILL at a random time or during a checkpoint write, then checked (checkpoints
 # load, TensorBoard reads the logs, --resume finishes bit-identical to an uninterrupted run).
 # Usage: bash Scripts/kill-trials.sh [--trials 20] [--epochs 8] [--work DIR]
-# Needs python3 with numpy, safetensors and tensorboard.
+# Needs python3 with numpy, safetensors and tensorboard, and strace. NO_BUILD=1 skips the build;
+# AUDIOCNN=path uses that binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=/tmp/audiocnn-kill-trials
@@ -18,7 +19,7 @@ done
 if [ "${NO_BUILD:-0}" != 1 ]; then swift build -c release --product audiocnn; fi
 mkdir -p "$work"
 # A private copy, so a rebuild during the trials cannot replace the binary under them.
-cp "$(swift build -c release --show-bin-path)/audiocnn" "$work/audiocnn"
+cp "${AUDIOCNN:-$(swift build -c release --show-bin-path)/audiocnn}" "$work/audiocnn"
 echo "start: $(date -u +%FT%TZ) $(uptime)"
 python3 Scripts/reliability/kill_trials.py --bin "$work/audiocnn" --work "$work" "${args[@]}"
 echo "end: $(date -u +%FT%TZ) $(uptime)"
