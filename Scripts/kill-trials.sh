@@ -16,6 +16,10 @@ while [ $# -gt 0 ]; do
     *) args+=("$1"); shift ;;
   esac
 done
+if ! command -v strace >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq strace
+fi
 if [ "${NO_BUILD:-0}" != 1 ]; then swift build -c release --product audiocnn; fi
 mkdir -p "$work"
 # A private copy, so a rebuild during the trials cannot replace the binary under them.
