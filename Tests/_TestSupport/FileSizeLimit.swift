@@ -8,7 +8,11 @@ import Glibc
 /// way a write to a full disk fails with `ENOSPC`, without needing root to mount a small file
 /// system. The limit and the signal's handler are restored afterwards.
 public func withFileSizeLimit<T>(_ bytes: Int, _ body: () throws -> T) throws -> T {
+    #if os(Linux)
     let resource = __rlimit_resource_t(RLIMIT_FSIZE.rawValue)
+    #else
+    let resource = RLIMIT_FSIZE
+    #endif
     var saved = rlimit()
     guard getrlimit(resource, &saved) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EPERM) }
     var lowered = saved
