@@ -51,6 +51,40 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(file["fc.weight"]?.dtype, .f32)
     }
 
+    /// A write that runs out of space (here a file-size limit, which fails `write(2)` with EFBIG
+    /// as a full disk fails it with ENOSPC) throws an error naming the checkpoint and the cause,
+    /// leaves no temporary file behind and the previous checkpoint loads unchanged.
+    func testFailedWriteKeepsThePreviousCheckpoint() throws {
+        let model = try AudioCNN(config: .small(classes: 4), seed: 1)
+        let url = directory.appendingPathComponent("last.safetensors")
+        let classes = ["a", "b", "c", "d"]
+        try Checkpoint.save(model, metadata: CheckpointMetadata(classes: classes, modelConfig: model.config, epoch: 1), to: url)
+        let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+        let newer = try AudioCNN(config: .small(classes: 4), seed: 2)
+        try withFileSizeLimit(size / 2) {
+            XCTAssertThrowsError(try Checkpoint.save(newer, metadata: CheckpointMetadata(classes: classes, modelConfig: newer.config, epoch: 2), to: url)) { error in
+                guard case CheckpointError.file = error else { return XCTFail("\(error)") }
+                let text = "\(error)"
+                XCTAssertTrue(text.hasPrefix(url.path), text)
+                XCTAssertTrue(text.contains(String(cString: strerror(EFBIG))), text)
+            }
+        }
+        XCTAssertEqual(temporaryFiles(in: directory), [])
+        let (loaded, metadata) = try Checkpoint.load(from: url)
+        XCTAssertEqual(metadata.epoch, 1)
+        for (key, value) in model.stateDict() { XCTAssertEqual(loaded.stateDict()[key]?.scalars, value.scalars, key) }
+    }
+
+    /// A checkpoint whose folder is gone (deleted under a running job) fails by name, no crash.
+    func testWriteIntoAMissingFolderNamesIt() throws {
+        let model = try AudioCNN(config: .small(classes: 2), seed: 1)
+        let url = directory.appendingPathComponent("gone/last.safetensors")
+        XCTAssertThrowsError(try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a", "b"], modelConfig: model.config), to: url)) { error in
+            XCTAssertTrue("\(error)".contains(directory.appendingPathComponent("gone").path), "\(error)")
+            XCTAssertTrue("\(error)".contains(String(cString: strerror(ENOENT))), "\(error)")
+        }
+    }
+
     func testNotACheckpoint() throws {
         let url = directory.appendingPathComponent("junk.safetensors")
         try Data("definitely not safetensors".utf8).write(to: url)

@@ -7,6 +7,8 @@ struct DecodedEvent {
     var wallTime: Double
     var step: Int64
     var fileVersion: String?
+    /// `session_log.status` (1 = START) when the event is a session log.
+    var sessionStatus: Int?
     var values: [DecodedValue] = []
 }
 
@@ -43,6 +45,9 @@ private func decode(_ event: Tensorboard__Event) -> DecodedEvent {
     var out = DecodedEvent(wallTime: event.wall_time, step: event.step)
     if event.what_case == TENSORBOARD__EVENT__WHAT_FILE_VERSION {
         out.fileVersion = String(cString: event.file_version)
+    }
+    if event.what_case == TENSORBOARD__EVENT__WHAT_SESSION_LOG, let session = event.session_log?.pointee {
+        out.sessionStatus = Int(session.status.rawValue)
     }
     if event.what_case == TENSORBOARD__EVENT__WHAT_SUMMARY, let summary = event.summary?.pointee {
         for i in 0..<summary.n_value {

@@ -34,6 +34,35 @@ final class SummaryWriterTests: XCTestCase {
         XCTAssertEqual(events[0].wallTime, before, accuracy: 5)
     }
 
+    /// A resumed run's writer starts like torch's `SummaryWriter(purge_step: 3)`: file_version at
+    /// step 3, then `session_log {status: START}` at step 3 (TensorBoard's reader then drops the
+    /// earlier files' events from step 3 on); scalar-group runs start the same way.
+    func testPurgeStepWritesASessionStartAtThatStep() throws {
+        let writer = try SummaryWriter(logdir: directory, purgeStep: 3)
+        try writer.addScalar("Loss/Train", 0.5, step: 3)
+        try writer.addScalars("Loss", ["train": 1], step: 3)
+        try writer.close()
+        let events = try decodeEventFile(eventFiles(in: directory)[0])
+        XCTAssertEqual(events.count, 3)
+        XCTAssertEqual(events[0].fileVersion, "brain.Event:2")
+        XCTAssertEqual(events[0].step, 3)
+        XCTAssertEqual(events[1].sessionStatus, Int(TENSORBOARD__SESSION_LOG__SESSION_STATUS__START.rawValue))
+        XCTAssertEqual(events[1].step, 3)
+        XCTAssertEqual(events[1].values.count, 0)
+        XCTAssertEqual(events[2].values.first?.simpleValue, 0.5)
+        let group = try decodeEventFile(eventFiles(in: directory + "/Loss_train")[0])
+        XCTAssertEqual(group[1].sessionStatus, 1)
+
+        // Without a purge step: no session log, file_version at step 0 (unchanged).
+        let plain = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: plain) }
+        try SummaryWriter(logdir: plain).close()
+        let first = try decodeEventFile(eventFiles(in: plain)[0])
+        XCTAssertEqual(first.count, 1)
+        XCTAssertEqual(first[0].step, 0)
+        XCTAssertNil(first[0].sessionStatus)
+    }
+
     /// Every record read back with both masked CRCs checked, then unpacked by protobuf-c.
     func testScalarsRoundTrip() throws {
         let writer = try SummaryWriter(logdir: directory)

@@ -89,7 +89,7 @@ final class TrainerTests: XCTestCase {
         let out = TinyData.freshDirectory("errors")
         XCTAssertThrowsError(try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6),
                                          data: data, outputDirectory: out).run(resume: true)) { error in
-            XCTAssertTrue("\(error)".contains("holds no last.safetensors"), "\(error)")
+            XCTAssertTrue("\(error)".contains("holds no last.train-state.safetensors"), "\(error)")
         }
         try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6), data: data,
                     outputDirectory: out).run(stopAfterEpoch: 1)

@@ -25,6 +25,19 @@ enum EventEncoder {
                 message.file_version = UnsafeMutablePointer(mutating: version)
                 pack(&message, to: buffer)
             }
+        case .sessionStart:
+            var session = Tensorboard__SessionLog()
+            tensorboard__session_log__init(&session)
+            session.status = TENSORBOARD__SESSION_LOG__SESSION_STATUS__START
+            var message = Tensorboard__Event()
+            tensorboard__event__init(&message)
+            message.wall_time = event.wallTime
+            message.step = event.step
+            message.what_case = TENSORBOARD__EVENT__WHAT_SESSION_LOG
+            withUnsafeMutablePointer(to: &session) { pointer in
+                message.session_log = pointer
+                pack(&message, to: buffer)
+            }
         default:
             let arena = CArena()
             var value = Tensorboard__Summary__Value()
@@ -89,7 +102,7 @@ enum EventEncoder {
     private static func fill(_ value: inout Tensorboard__Summary__Value, from payload: PendingEvent.Payload,
                              arena: CArena) {
         switch payload {
-        case .fileVersion, .scalar:
+        case .fileVersion, .sessionStart, .scalar:
             preconditionFailure("encoded on their own paths")
         case let .histogram(tag, values):
             value.tag = arena.string(tag)

@@ -9,6 +9,9 @@ struct PendingEvent: Sendable {
     enum Payload: Sendable {
         /// The first record of every file: `file_version: "brain.Event:2"`.
         case fileVersion
+        /// `session_log: {status: START}`: TensorBoard's reader drops every event of the run
+        /// already read whose step is at or after this event's (torch's `purge_step`).
+        case sessionStart
         case scalar(tag: String, value: Float)
         case histogram(tag: String, values: [Double])
         case histogramFloat(tag: String, values: [Float])

@@ -38,11 +38,13 @@ final class EventFileWriter: @unchecked Sendable {
     /// Encoded bytes kept before a `write(2)`.
     private static let writeThreshold = 1 << 18
 
-    /// Creates `directory` if needed and a new event file in it, writes the `file_version` event.
+    /// Creates `directory` if needed and a new event file in it, writes the `file_version` event
+    /// (and, with a `purgeStep`, a session-start event at that step, as torch does).
     ///
     /// - Throws: ``SummaryWriterError/cannotCreateDirectory(path:reason:)`` or
     ///   ``SummaryWriterError/cannotCreateFile(path:reason:)``.
-    convenience init(directory: String, flushInterval: Double, filenameSuffix: String = "") throws(SummaryWriterError) {
+    convenience init(directory: String, flushInterval: Double, filenameSuffix: String = "",
+                     purgeStep: Int? = nil) throws(SummaryWriterError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -53,19 +55,23 @@ final class EventFileWriter: @unchecked Sendable {
         guard fd >= 0 else {
             throw .cannotCreateFile(path: path, reason: String(cString: strerror(errno)))
         }
-        self.init(descriptor: fd, path: path, directory: directory, flushInterval: flushInterval)
+        self.init(descriptor: fd, path: path, directory: directory, flushInterval: flushInterval, purgeStep: purgeStep)
     }
 
     /// Takes ownership of an open, writable `descriptor` (tests use `/dev/full`) and starts the
     /// writer thread.
-    init(descriptor: Int32, path: String, directory: String, flushInterval: Double) {
+    init(descriptor: Int32, path: String, directory: String, flushInterval: Double, purgeStep: Int? = nil) {
         self.fd = descriptor
         self.path = path
         self.directory = directory
         self.flushInterval = flushInterval
         pending.reserveCapacity(Self.wakeThreshold * 2)
         spare.reserveCapacity(Self.wakeThreshold * 2)
-        pending.append(PendingEvent(wallTime: Date().timeIntervalSince1970, step: 0, payload: .fileVersion))
+        let now = Date().timeIntervalSince1970
+        pending.append(PendingEvent(wallTime: now, step: Int64(purgeStep ?? 0), payload: .fileVersion))
+        if let purgeStep {
+            pending.append(PendingEvent(wallTime: now, step: Int64(purgeStep), payload: .sessionStart))
+        }
         let thread = Thread { [self] in run() }
         thread.name = "TBLogger writer"
         thread.start()

@@ -23,6 +23,8 @@ public final class SummaryWriter: Sendable {
     public let logdir: String
     /// Longest time, in seconds, queued events wait before being written to the file.
     public let flushInterval: Double
+    /// The step a resumed run continues from (see ``init(logdir:flushInterval:filenameSuffix:purgeStep:)``), or `nil`.
+    public let purgeStep: Int?
 
     private let main: EventFileWriter
     private let groups = Mutex<[String: EventFileWriter]>([:])
@@ -33,17 +35,25 @@ public final class SummaryWriter: Sendable {
     ///   - logdir: the run directory, as given to `tensorboard --logdir` or a sub-directory of it.
     ///   - flushInterval: seconds between background writes to the file (default 2).
     ///   - filenameSuffix: appended to the event file name.
+    ///   - purgeStep: when a run resumes from a checkpoint at this step, the step to continue
+    ///     from: TensorBoard then drops every event of the run's earlier files at this step or
+    ///     later (what the crashed session logged after its checkpoint), so the curves show each
+    ///     step once. torch's `SummaryWriter(purge_step:)`; the same applies to ``addScalars(_:_:step:wallTime:)``'s runs.
     /// - Throws: ``SummaryWriterError/cannotCreateDirectory(path:reason:)`` or
     ///   ``SummaryWriterError/cannotCreateFile(path:reason:)`` when `logdir` is not writable.
-    public init(logdir: String, flushInterval: Double = 2, filenameSuffix: String = "") throws(SummaryWriterError) {
+    public init(logdir: String, flushInterval: Double = 2, filenameSuffix: String = "",
+                purgeStep: Int? = nil) throws(SummaryWriterError) {
         self.logdir = logdir
         self.flushInterval = max(0.01, flushInterval)
-        main = try EventFileWriter(directory: logdir, flushInterval: self.flushInterval, filenameSuffix: filenameSuffix)
+        self.purgeStep = purgeStep
+        main = try EventFileWriter(directory: logdir, flushInterval: self.flushInterval, filenameSuffix: filenameSuffix,
+                                   purgeStep: purgeStep)
     }
 
-    /// ``init(logdir:flushInterval:filenameSuffix:)`` with a file URL.
-    public convenience init(logdir: URL, flushInterval: Double = 2, filenameSuffix: String = "") throws(SummaryWriterError) {
-        try self.init(logdir: logdir.path, flushInterval: flushInterval, filenameSuffix: filenameSuffix)
+    /// ``init(logdir:flushInterval:filenameSuffix:purgeStep:)`` with a file URL.
+    public convenience init(logdir: URL, flushInterval: Double = 2, filenameSuffix: String = "",
+                            purgeStep: Int? = nil) throws(SummaryWriterError) {
+        try self.init(logdir: logdir.path, flushInterval: flushInterval, filenameSuffix: filenameSuffix, purgeStep: purgeStep)
     }
 
     deinit {
@@ -204,7 +214,7 @@ public final class SummaryWriter: Sendable {
         let result: Result<EventFileWriter, SummaryWriterError> = groups.withLock { writers in
             if let writer = writers[directory] { return .success(writer) }
             do throws(SummaryWriterError) {
-                let writer = try EventFileWriter(directory: directory, flushInterval: flushInterval)
+                let writer = try EventFileWriter(directory: directory, flushInterval: flushInterval, purgeStep: purgeStep)
                 writers[directory] = writer
                 return .success(writer)
             } catch {

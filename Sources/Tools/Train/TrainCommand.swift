@@ -43,6 +43,11 @@ struct TrainCommand: AsyncParsableCommand {
     /// Trains with progress on standard error; shared with `cross-validate` and `demo`.
     static func train(data: TrainingData, recipe: RecipeOptions, out: URL, logdir: URL?, resume: Bool,
                       stopAfter: Int? = nil, prefix: String = "") throws -> TrainingSummary {
+        // Under a file-size limit (`ulimit -f`) SIGXFSZ's default action kills the process
+        // mid-write; ignored, the write fails with EFBIG and the trainer reports which file could
+        // not be written, with the previous checkpoints intact. (Today the writes happen on a
+        // Dispatch worker thread, which blocks the signal anyway; this does not rely on that.)
+        signal(SIGXFSZ, SIG_IGN)
         let model = recipe.model.config(classes: data.classes.count)
         let trainer = try Trainer(configuration: recipe.configuration, model: model, data: data,
                                   outputDirectory: out, logDirectory: logdir)

@@ -1,33 +1,46 @@
 import Foundation
 import TensorKit
 
-/// Everything besides the weights that a resumed run needs to continue exactly where an
-/// uninterrupted run would be: the optimiser's moments and step counts, the scheduler's position,
-/// the epochs done, the best accuracy so far and the history. Stored beside `last.safetensors`
-/// as `last.train-state.safetensors`: the optimiser state under `optimizer.`, the scheduler's under
-/// `scheduler.`, the rest as metadata.
+/// Everything a resumed run needs to continue exactly where an uninterrupted run would be: the
+/// model's weights and batch-norm statistics, the optimiser's moments and step counts, the
+/// scheduler's position, the epochs done, the best accuracy so far and the history. Stored as
+/// `last.train-state.safetensors`: the model's state dict under `model.`, the optimiser state
+/// under `optimizer.`, the scheduler's under `scheduler.`, the rest as metadata.
+///
+/// This one file is the run's commit point. The trainer writes it (atomically) before
+/// `best.safetensors` and `last.safetensors`, and a resume reads only it, then rewrites those two
+/// when a crash left them behind. Two files that must agree (weights in `last`, moments here) can
+/// never be replaced together atomically: a kill between the two renames would leave a run that
+/// cannot resume.
 ///
 /// Random state needs no storage: the loader derives every batch order, SpecAugment mask and
 /// MixUp draw from (seed, epoch, item), and the trainer reseeds dropout from (seed, epoch) at the
 /// start of every epoch, so the seed and the epoch are the whole random state at an epoch boundary.
 struct TrainState {
     static let format = "audiocnn-swift-train-state"
+    static let modelPrefix = "model."
     var epochsCompleted: Int
     var bestAccuracy: Double
     var bestEpoch: Int
     var configurationJSON: String
     var modelConfigJSON: String
     var history: [EpochReport]
+    /// The model's state dict after `epochsCompleted` epochs; `nil` when read from a state file
+    /// of an earlier version, which kept the weights only in `last.safetensors`.
+    var weights: [String: Tensor]?
+    /// The class names, or `nil` in files of an earlier version.
+    var classes: [String]?
     var optimizer: OptimizationState
     var scheduler: OptimizationState
 
     func write(to url: URL) throws(TrainingError) {
         var writer = SafeTensorsWriter()
         do {
+            for (name, tensor) in weights ?? [:] { try writer.add(Self.modelPrefix + name, tensor: tensor) }
             try optimizer.add(to: &writer, prefix: "optimizer.")
             try scheduler.add(to: &writer, prefix: "scheduler.")
         } catch {
-            throw .io(path: url.path, reason: "cannot store the optimiser state: \(error)")
+            throw .io(path: url.path, reason: "cannot store the model and optimiser state: \(error)")
         }
         writer.metadata["format"] = Self.format
         writer.metadata["epochs_completed"] = String(epochsCompleted)
@@ -38,6 +51,9 @@ struct TrainState {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         writer.metadata["history"] = String(decoding: (try? encoder.encode(history)) ?? Data("[]".utf8), as: UTF8.self)
+        if let classes {
+            writer.metadata["classes"] = String(decoding: (try? encoder.encode(classes)) ?? Data("[]".utf8), as: UTF8.self)
+        }
         do {
             try writer.write(to: url)
         } catch {
@@ -63,9 +79,15 @@ struct TrainState {
             throw .cannotResume("\(url.path): the epoch, best accuracy or configuration entries are missing or not numbers")
         }
         let history = (try? JSONDecoder().decode([EpochReport].self, from: Data((meta["history"] ?? "[]").utf8))) ?? []
+        let classes = meta["classes"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        var weights: [String: Tensor] = [:]
         do {
+            for name in file.names where name.hasPrefix(modelPrefix) {
+                weights[String(name.dropFirst(modelPrefix.count))] = try file.tensor(name)
+            }
             return TrainState(epochsCompleted: epochs, bestAccuracy: best, bestEpoch: bestEpoch,
                               configurationJSON: config, modelConfigJSON: model, history: history,
+                              weights: weights.isEmpty ? nil : weights, classes: classes,
                               optimizer: try OptimizationState(from: file, prefix: "optimizer."),
                               scheduler: try OptimizationState(from: file, prefix: "scheduler."))
         } catch {

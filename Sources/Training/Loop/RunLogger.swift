@@ -13,9 +13,12 @@ final class RunLogger {
     private let writer: SummaryWriter
     private var firstError: SummaryWriterError?
 
-    init(directory: URL) throws(TrainingError) {
+    /// - Parameter resumingAt: the first step (epoch index) of a resumed session: TensorBoard then
+    ///   drops what an interrupted session logged from that step on (it logs an epoch just before
+    ///   committing it), so each epoch shows once.
+    init(directory: URL, resumingAt: Int? = nil) throws(TrainingError) {
         do {
-            writer = try SummaryWriter(logdir: directory)
+            writer = try SummaryWriter(logdir: directory, purgeStep: resumingAt)
         } catch {
             throw .io(path: directory.path, reason: "cannot open the TensorBoard log: \(error)")
         }

@@ -9,9 +9,11 @@ import TensorKit
 /// after every epoch, logging to TensorBoard and writing checkpoints.
 ///
 /// Files in ``outputDirectory``: `best.safetensors` (highest validation accuracy so far),
-/// `last.safetensors` (after the latest epoch) and `last.train-state.safetensors` (optimiser,
-/// scheduler, epoch and history), each written atomically. ``run(resume:stopAfterEpoch:)``
-/// with `resume: true` continues from them and computes the same weights as an uninterrupted run.
+/// `last.safetensors` (after the latest epoch) and `last.train-state.safetensors` (weights,
+/// optimiser, scheduler, epoch and history), each written atomically, the state first: it alone
+/// is what ``run(resume:stopAfterEpoch:)`` with `resume: true` continues from, so a run killed at
+/// any moment resumes from its last finished epoch and computes the same weights as an
+/// uninterrupted run (the resume also rewrites `best`/`last` if the kill came before them).
 ///
 /// ```swift
 /// let data = try TrainingData.esc50(directory: esc50, validationFold: 5)
@@ -104,7 +106,9 @@ public final class Trainer {
             startEpoch = state.epochsCompleted
         }
 
-        let logger = try logDirectory.map { url throws(TrainingError) in try RunLogger(directory: url) }
+        let logger = try logDirectory.map { url throws(TrainingError) in
+            try RunLogger(directory: url, resumingAt: resume ? startEpoch : nil)
+        }
         if startEpoch == 0 { logger?.logText(configurationText()) }
         let endEpoch = min(configuration.epochs, max(startEpoch, stopAfterEpoch ?? configuration.epochs))
         var lastConfusion = ConfusionMatrix(classes: data.classes)
@@ -125,16 +129,20 @@ public final class Trainer {
                                      clipsPerSecond: Double(data.train.count) / max(trainSeconds, 1e-9))
             history.append(report)
             let isBest = validation.accuracy > best.accuracy
-            if isBest {
-                best = (validation.accuracy, epoch + 1)
-                try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy)
-            }
-            try save(model, to: lastCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy)
+            if isBest { best = (validation.accuracy, epoch + 1) }
+            // Logged before the commit: after a kill in between, the resumed run recomputes this
+            // epoch bit for bit and logs it again, and its purge step hides the first copy in
+            // TensorBoard; logged after, a kill would leave a gap instead.
+            logger?.logEpoch(report, confusion: validation.confusion, step: epoch)
+            // The state file is the commit point (see TrainState); best and last follow it, and
+            // a resume rewrites them if a kill came first.
             try TrainState(epochsCompleted: epoch + 1, bestAccuracy: best.accuracy, bestEpoch: best.epoch,
                            configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
-                           history: history, optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict())
+                           history: history, weights: model.stateDict(), classes: data.classes,
+                           optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict())
                 .write(to: stateURL)
-            logger?.logEpoch(report, confusion: validation.confusion, step: epoch)
+            if isBest { try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy) }
+            try save(model, to: lastCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy)
             onEpoch?(report, isBest)
         }
         let finished = endEpoch == configuration.epochs
@@ -226,9 +234,10 @@ public final class Trainer {
         } catch {
             throw .io(path: outputDirectory.path, reason: "cannot create the output directory: \(error.localizedDescription)")
         }
+        removeStaleTemporaryFiles()
         let hasRun = fm.fileExists(atPath: lastCheckpointURL.path) || fm.fileExists(atPath: stateURL.path)
-        if resume, !hasRun {
-            throw .cannotResume("\(outputDirectory.path) holds no last.safetensors and last.train-state.safetensors; run without --resume to start")
+        if resume, !fm.fileExists(atPath: stateURL.path) {
+            throw .cannotResume("\(outputDirectory.path) holds no last.train-state.safetensors (no epoch of a run finished there); run without --resume to start")
         }
         if !resume, hasRun {
             throw .io(path: outputDirectory.path, reason: "already holds a training run (last.safetensors); pass --resume to continue it, or choose another output directory")
@@ -243,24 +252,60 @@ public final class Trainer {
         guard state.modelConfigJSON == Self.json(modelConfig) else {
             throw .cannotResume("the run in \(outputDirectory.path) trains model \(state.modelConfigJSON), not \(Self.json(modelConfig))")
         }
-        let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
-        do { loaded = try Checkpoint.load(from: lastCheckpointURL) } catch {
-            throw .cannotResume("\(error)")
+        let weights: [String: Tensor]
+        let classes: [String]
+        if let stored = state.weights, let storedClasses = state.classes {
+            (weights, classes) = (stored, storedClasses)
+        } else {
+            // A state file of an earlier version: the weights are only in last.safetensors.
+            let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
+            do { loaded = try Checkpoint.load(from: lastCheckpointURL) } catch {
+                throw .cannotResume("\(error)")
+            }
+            guard loaded.metadata.epoch == state.epochsCompleted else {
+                throw .cannotResume("\(lastCheckpointURL.path) is from epoch \(loaded.metadata.epoch) but \(stateURL.path) from epoch \(state.epochsCompleted) (interrupted while saving?)")
+            }
+            (weights, classes) = (loaded.model.stateDict(), loaded.metadata.classes)
         }
-        guard loaded.metadata.epoch == state.epochsCompleted else {
-            throw .cannotResume("\(lastCheckpointURL.path) is from epoch \(loaded.metadata.epoch) but \(stateURL.path) from epoch \(state.epochsCompleted) (interrupted while saving?)")
-        }
-        guard loaded.metadata.classes == data.classes else {
-            throw .cannotResume("\(lastCheckpointURL.path) predicts \(loaded.metadata.classes), the data has \(data.classes)")
+        guard classes == data.classes else {
+            throw .cannotResume("\(stateURL.path) predicts \(classes), the data has \(data.classes)")
         }
         do {
-            try model.loadStateDict(loaded.model.stateDict(), strict: true)
+            try model.loadStateDict(weights, strict: true)
             try optimizer.loadStateDict(state.optimizer)
             try scheduler.loadStateDict(state.scheduler)
         } catch {
             throw .cannotResume("\(stateURL.path): \(error)")
         }
+        try repairCheckpoints(after: state, model: model)
         return state
+    }
+
+    /// Rewrites `last.safetensors` (and `best.safetensors` when the latest epoch was the best)
+    /// from the restored state when a kill between the state's commit and their writes left them
+    /// at an older epoch or absent, so the checkpoints match what an uninterrupted run has.
+    private func repairCheckpoints(after state: TrainState, model: AudioCNN) throws(TrainingError) {
+        let epoch = state.epochsCompleted
+        guard epoch > 0 else { return }
+        let accuracy = state.history.last?.validationAccuracy ?? state.bestAccuracy
+        if state.bestEpoch == epoch, (try? Checkpoint.metadata(at: bestCheckpointURL).epoch) != epoch {
+            try save(model, to: bestCheckpointURL, epoch: epoch, accuracy: accuracy)
+        }
+        if (try? Checkpoint.metadata(at: lastCheckpointURL).epoch) != epoch {
+            try save(model, to: lastCheckpointURL, epoch: epoch, accuracy: accuracy)
+        }
+    }
+
+    /// Deletes the temporary files an atomic write leaves when the process is killed mid-write
+    /// (`.<name>.<pid>.<random>.tmp`, see `SafeTensorsWriter.write(to:)`); they are never read,
+    /// and a full-size model's would fill the disk over a few crashes.
+    private func removeStaleTemporaryFiles() {
+        let names = [bestCheckpointURL, lastCheckpointURL, stateURL].map { ".\($0.lastPathComponent)." }
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: outputDirectory.path) else { return }
+        for entry in entries where entry.hasSuffix(".tmp") && names.contains(where: { entry.hasPrefix($0) }) {
+            try? fm.removeItem(at: outputDirectory.appendingPathComponent(entry))
+        }
     }
 
     private func save(_ model: AudioCNN, to url: URL, epoch: Int, accuracy: Double) throws(TrainingError) {

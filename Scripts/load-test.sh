@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Load test and soak of `audiocnn serve` on loopback, driven by wrk (Docs/Reliability.md, "Load").
+#
+# Builds release, starts the server with a full-size ResNet-34 checkpoint with random weights
+# (Scripts/reliability/make_random_resnet34.py; the cost per request is the real model's), POSTs a
+# real ESC-50 clip as the API expects (Scripts/reliability/post_clip.lua) at 8, 16 and 32
+# concurrent connections, then soaks at 16 connections (one wrk run). Samples the
+# server's RSS every second from /proc/PID/status and prints per-phase and per-minute tables
+# (Scripts/reliability/load_report.py): requests/s, p50/p99 latency, errors, RSS start/max/end.
+#
+# Usage: bash Scripts/load-test.sh
+# Environment: PHASE_SECONDS (60) per connection count, SOAK_MINUTES (10), CONNECTIONS ("8 16 32"),
+#   SOAK_CONNECTIONS (16), AUDIOCNN (a binary to use instead of building), CHECKPOINT (default: the random ResNet-34), CLIP (default: an ESC-50 clip
+#   from ../shared/esc50, else a synthetic 5 s WAV), WORK (output folder), NO_BUILD=1.
+# Exit status 1 if any request failed (non-2xx, socket error or timeout) or the server died.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PHASE_SECONDS=${PHASE_SECONDS:-60}
+SOAK_MINUTES=${SOAK_MINUTES:-10}
+CONNECTIONS=${CONNECTIONS:-"8 16 32"}
+SOAK_CONNECTIONS=${SOAK_CONNECTIONS:-16}
+WORK=${WORK:-$(mktemp -d /tmp/load-test.XXXXXX)}
+mkdir -p "$WORK"
+echo "==> results in $WORK"
+
+if ! command -v wrk >/dev/null; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk
+fi
+if [ "${NO_BUILD:-0}" != 1 ]; then swift build -c release --product audiocnn; fi
+# A private copy, so a rebuild during the run cannot replace the binary under the server.
+cp "${AUDIOCNN:-$(swift build -c release --show-bin-path)/audiocnn}" "$WORK/audiocnn"
+
+if [ -z "${CHECKPOINT:-}" ]; then
+  CHECKPOINT="$WORK/resnet34-random.safetensors"
+  [ -f "$CHECKPOINT" ] || python3 Scripts/reliability/make_random_resnet34.py "$CHECKPOINT"
+fi
+if [ -z "${CLIP:-}" ]; then
+  CLIP=../shared/esc50/audio/1-100032-A-0.flac
+  if [ ! -f "$CLIP" ]; then
+    CLIP="$WORK/synthetic.wav"
+    python3 -c 'import sys, numpy as np, soundfile as sf; t = np.arange(5 * 44100) / 44100
+rng = np.random.default_rng(0); sf.write(sys.argv[1], (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 44100, subtype="PCM_16")' "$CLIP"
+  fi
+fi
+python3 -c 'import base64, json, sys; json.dump({"audio_data": base64.b64encode(open(sys.argv[1], "rb").read()).decode()}, open(sys.argv[2], "w"))' \
+  "$CLIP" "$WORK/body.json"
+echo "==> clip $CLIP ($(stat -c %s "$CLIP") bytes, body $(stat -c %s "$WORK/body.json") bytes), checkpoint $CHECKPOINT"
+
+"$WORK/audiocnn" serve --checkpoint "$CHECKPOINT" --port 0 > "$WORK/server.log" 2>&1 &
+server=$!
+sampler=""
+cleanup() {
+  [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
+  kill "$server" 2>/dev/null || true
+}
+trap cleanup EXIT
+port=""
+for _ in $(seq 1 600); do
+  port=$(sed -n 's|.*listening on http://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/server.log")
+  [ -n "$port" ] && break
+  kill -0 "$server" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "the server did not report its port"; exit 1; }
+url="http://127.0.0.1:$port/"
+status=$(curl -s -o "$WORK/first-response.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$WORK/body.json" "$url")
+[ "$status" = 200 ] || { echo "first request: HTTP $status"; cat "$WORK/first-response.json"; exit 1; }
+echo "==> server pid $server on $url; first request 200 ($(stat -c %s "$WORK/first-response.json") bytes)"
+
+# RSS every second, with the phase running at the time.
+echo warmup > "$WORK/phase"
+( while kill -0 "$server" 2>/dev/null; do
+    echo "$(date +%s.%N) $(awk '/^VmRSS/ {print $2}' "/proc/$server/status") $(cat "$WORK/phase")"
+    sleep 1
+  done ) > "$WORK/rss.log" &
+sampler=$!
+
+{ echo "start: $(date -u +%FT%TZ) $(uptime)"; echo "nproc: $(nproc)"; } > "$WORK/machine.txt"
+run_wrk() {  # phase connections seconds
+  echo "$1" > "$WORK/phase"
+  ps -eo pcpu,comm --sort=-pcpu | sed -n 2,6p | tr '\n' ';' > "$WORK/others-$1.txt"
+  BODY_FILE="$WORK/body.json" COUNTS_FILE="$WORK/counts-$1.txt" wrk -t2 -c"$2" -d"$3"s --timeout 120s --latency \
+    -s Scripts/reliability/post_clip.lua "$url" > "$WORK/wrk-$1.txt"
+  echo "load after $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/machine.txt"
+  tail -1 "$WORK/wrk-$1.txt"
+  # When wrk stops it closes its connections with up to (connections - 1) requests still queued;
+  # the server computes them anyway (it does not notice the disconnect; see Docs/Reliability.md)
+  # and they hold queue slots. The queue is FIFO, so one more request returns only once they
+  # are done: each phase then starts from an empty queue.
+  echo drain > "$WORK/phase"
+  curl -s -o /dev/null -m 300 -H 'Content-Type: application/json' --data-binary @"$WORK/body.json" "$url"
+}
+run_wrk warmup 4 10 > /dev/null
+for c in $CONNECTIONS; do
+  echo "==> $c connections for $PHASE_SECONDS s"
+  run_wrk "c$c" "$c" "$PHASE_SECONDS"
+done
+echo "==> soak: $SOAK_CONNECTIONS connections for $SOAK_MINUTES min"
+run_wrk soak "$SOAK_CONNECTIONS" $((SOAK_MINUTES * 60))
+echo idle > "$WORK/phase"
+sleep 5
+echo "end: $(date -u +%FT%TZ) $(uptime)" >> "$WORK/machine.txt"
+kill -0 "$server" || { echo "THE SERVER DIED"; cat "$WORK/server.log" | tail; exit 1; }
+python3 Scripts/reliability/load_report.py "$WORK"
