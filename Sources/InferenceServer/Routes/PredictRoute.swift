@@ -6,7 +6,9 @@ extension InferenceService {
     func addPredictRoute(to router: Router<BasicRequestContext>) {
         let limit = configuration.maximumBodyBytes
         let classifier = classifier, pool = pool, maximumSeconds = configuration.maximumAudioSeconds
+        let maximumChannels = configuration.maximumChannels
         router.post("/") { request, _ -> Response in
+            try PredictRequest.checkContentType(request.headers[.contentType])
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: limit)
@@ -17,7 +19,7 @@ extension InferenceService {
             let audio = try PredictRequest.audioBytes(from: body)
             let json: [UInt8]
             do {
-                json = try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds).jsonBytes() }
+                json = try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds, maximumChannels: maximumChannels).jsonBytes() }
             } catch let error as InferenceError {
                 throw APIError(error)
             } catch InferencePool.PoolError.busy(let waiting) {
