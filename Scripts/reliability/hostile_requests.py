@@ -59,8 +59,8 @@ class RSS:
         while self.running:
             try:
                 self.peak = max(self.peak, self.now())
-            except (FileNotFoundError, ProcessLookupError):
-                return
+            except (FileNotFoundError, ProcessLookupError, AttributeError):
+                return  # the server has exited
             time.sleep(0.002)
 
     def reset(self):
@@ -165,7 +165,27 @@ def main():
         nested = b"[" * 1_000_000 + b"]" * 1_000_000
         over = b'{"audio_data": "' + b"A" * (40 << 20) + b'"}'
 
+        def many_slow(n=200):
+            # n connections each holding half a request head, all at once.
+            sockets = []
+            for _ in range(n):
+                s = socket.create_connection(("127.0.0.1", port))
+                s.sendall(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-")
+                sockets.append(s)
+            start = time.time()
+            for s in sockets:
+                s.settimeout(60)
+                try:
+                    closed = s.recv(1) == b""
+                except (ConnectionResetError, socket.timeout):
+                    closed = True
+                s.close()
+                if not closed:
+                    return "open", time.time() - start, b""
+            return "all closed", time.time() - start, b""
+
         cases = [
+            ("valid 5 s WAV (reference row)", lambda: post(port, good)),
             ("body over the 32 MiB limit (40 MiB of JSON)", lambda: post(port, over)),
             ("Content-Length: 10 GB, 1 MB sent", lambda: exchange(port, post_head(10 << 30), b"A" * (1 << 20))),
             ("deeply nested JSON (10^6 '[')", lambda: post(port, nested)),
@@ -179,9 +199,12 @@ def main():
             ("truncated WAV header (30 bytes)", lambda: post(port, body(wav(tone16k, 16000)[:30]))),
             ("malformed base64", lambda: post(port, b'{"audio_data": "UklGR***not base64***"}')),
             ("wrong Content-Type (audio/wav body)", lambda: post(port, wav(tone16k, 16000), content_type="audio/wav")),
+            ("200 kB header line", lambda: exchange(port, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 200_000 +
+                                                     b"\r\nContent-Length: 2\r\n\r\n{}")),
             ("truncated HTTP headers, then silence", lambda: exchange(port, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le")),
             ("slow-loris headers (1 byte/s)", lambda: exchange(port, post_head(1000), pace=1.0)),
             ("slow-loris body (1 byte/s)", lambda: exchange(port, post_head(len(good)), good, pace=1.0)),
+            ("200 slow-loris connections at once", many_slow),
         ]
         rows = []
         for name, send in cases:
@@ -189,7 +212,7 @@ def main():
             before = rss.now()
             rss.reset()
             during_good = None
-            if "slow-loris" in name:
+            if "slow-loris" in name or "silence" in name:
                 # While the slow client holds its connection, another client is served.
                 result = {}
                 th = threading.Thread(target=lambda: result.setdefault("r", send()))

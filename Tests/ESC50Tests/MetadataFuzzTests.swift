@@ -49,4 +49,16 @@ final class MetadataFuzzTests: XCTestCase {
         XCTAssertGreaterThan(parsed, 100)
         XCTAssertGreaterThan(rejected, 100)
     }
+
+    /// A zero-byte or blank metadata file is refused naming the file and line 1.
+    func testEmptyCSVNamesTheFile() throws {
+        for text in ["", "\n\r\n\n", "\u{FEFF}"] {
+            let data = try SyntheticDataset.make(rows: SyntheticDataset.rows(folds: 1, perClassPerFold: 1), csvText: text, samples: 80)
+            defer { data.remove() }
+            XCTAssertThrowsError(try ESC50Dataset(directory: data.root)) { error in
+                XCTAssertEqual(error as? ESC50Error, .malformedCSV(data.csvURL, line: 1, reason: "the file is empty (no header line)"))
+                XCTAssertTrue("\(error)".hasPrefix(data.csvURL.path + ":1:"), "\(error)")
+            }
+        }
+    }
 }

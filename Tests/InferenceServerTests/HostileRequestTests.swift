@@ -139,6 +139,20 @@ final class HostileRequestTests: XCTestCase {
         }
     }
 
+    /// Only the three page assets are served, from memory: no request path reaches the file system.
+    func testNoRequestPathReachesTheFileSystem() async throws {
+        let service = try TestModel.shared.service()
+        try await service.withTestClient { client in
+            for path in ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fPackage.swift", "/Web/index.html",
+                         "/openapi.json/../../etc/passwd", "/app.js/..", "//etc/passwd", "/index.html", "/Resources/openapi.json"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    XCTAssertEqual(response.status, .notFound, path)
+                    XCTAssertFalse(String(buffer: response.body).contains("root:"), path)
+                }
+            }
+        }
+    }
+
     func testDefaultsAreSafe() {
         let config = ServerConfiguration()
         XCTAssertEqual(config.host, "127.0.0.1", "the service must not be exposed unless asked")

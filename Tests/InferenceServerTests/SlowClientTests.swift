@@ -45,6 +45,18 @@ final class RawConnection: @unchecked Sendable {
         return received
     }
 
+    /// Bytes received until `text` appears in them, the server closes, or a read times out.
+    func read(until text: String) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !String(decoding: received, as: UTF8.self).contains(text) {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            received += buffer[0..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
     /// One complete `POST /` with a JSON body; returns the status code of the response.
     static func post(port: Int, body: [UInt8]) throws -> Int {
         let connection = try RawConnection(port: port)
@@ -104,6 +116,20 @@ final class SlowClientTests: XCTestCase {
             }
             // And after both, the server still answers.
             XCTAssertEqual(try RawConnection.post(port: port, body: good), 200)
+        }
+    }
+
+    /// A `Content-Length` over the limit is answered 413 at once, without waiting for the body
+    /// (HummingbirdTesting's in-process client rewrites the header, so this needs a socket).
+    func testDeclaredLengthOverTheLimitIsRefusedBeforeTheBody() async throws {
+        try await withServer(timeout: 30) { port in
+            let connection = try RawConnection(port: port)
+            let start = Date()
+            connection.send(Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{".utf8))
+            let response = connection.read(until: "body_too_large")
+            XCTAssertTrue(response.hasPrefix("HTTP/1.1 413"), response)
+            XCTAssertTrue(response.contains("body_too_large"), response)
+            XCTAssertLessThan(Date().timeIntervalSince(start), 10, "answered before the 30 s request timeout")
         }
     }
 
