@@ -121,6 +121,14 @@ def exchange(port, head, payload=b"", pace=None, read_timeout=120):
     return status, elapsed, received[received.find(b"\r\n\r\n") + 4:]
 
 
+def chunked(payload, size=1 << 16):
+    out = bytearray()
+    for i in range(0, len(payload), size):
+        part = payload[i:i + size]
+        out += b"%x\r\n" % len(part) + part + b"\r\n"
+    return bytes(out + b"0\r\n\r\n")
+
+
 def post_head(length, content_type="application/json"):
     return (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {length}\r\nConnection: close\r\n\r\n").encode()
@@ -187,6 +195,9 @@ def main():
         cases = [
             ("valid 5 s WAV (reference row)", lambda: post(port, good)),
             ("body over the 32 MiB limit (40 MiB of JSON)", lambda: post(port, over)),
+            ("40 MiB chunked body (no Content-Length)", lambda: exchange(
+                port, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                      b"Connection: close\r\n\r\n", chunked(over))),
             ("Content-Length: 10 GB, 1 MB sent", lambda: exchange(port, post_head(10 << 30), b"A" * (1 << 20))),
             ("deeply nested JSON (10^6 '[')", lambda: post(port, nested)),
             ("base64 of 10 min of 44.1 kHz WAV (70 MB)", lambda: post(port, body(ten_min))),
