@@ -50,11 +50,17 @@ export SWIFT_BACKTRACE=enable=no
 if [[ $what == replay ]]; then
     declare -A module=([AudioDecoder]=AudioDSP [PredictRequest]=InferenceServer [SafeTensors]=TensorKit
                        [Checkpoint]=ResNetAudio [ESC50Metadata]=ESC50)
+    mkdir -p "$scratch"
     for t in "${targets[@]}"; do
         dir=Tests/Fixtures/${module[$t]}/fuzz-regressions
         [[ -d $dir ]] || continue
         build "$t"
-        "$scratch/release/fuzz-$t" -rss_limit_mb=2048 -timeout=10 "$dir"/* 2>&1 | tail -1
+        # libFuzzer runs each file once and exits non-zero on the first crash.
+        if "$scratch/release/fuzz-$t" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 "$dir"/* >"$scratch/replay-$t.log" 2>&1; then
+            echo "replay $t: $(ls "$dir" | wc -l) regression inputs, no crash"
+        else
+            echo "replay $t: FAILED, see $scratch/replay-$t.log"; exit 1
+        fi
     done
     exit 0
 fi
