@@ -36,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         // `swift package generate-documentation` (DocC); a plugin, nothing is linked into the products.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        // InferenceServer's request deadline is a NIO channel handler (both already come with Hummingbird).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         // MARK: - Libraries
@@ -47,7 +50,9 @@ let package = Package(
         // The HTTP inference service and its page; internal to `audiocnn` (not a product).
         .target(name: "InferenceServer",
                 dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", .product(name: "Hummingbird", package: "hummingbird"),
-                               .product(name: "Logging", package: "swift-log")],
+                               .product(name: "Logging", package: "swift-log"),
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOHTTPTypes", package: "swift-nio-extras")],
                 resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
         .target(name: "Training", dependencies: ["AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
 
@@ -92,9 +97,24 @@ let package = Package(
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(name: "InferenceServerTests",
-                    dependencies: ["InferenceServer", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport",
+                    dependencies: ["InferenceServer", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )
+
+// MARK: - Fuzz targets
+// libFuzzer harnesses under Fuzz/, built only by Scripts/fuzz.sh (AUDIOCNN_FUZZ=1 with
+// `--sanitize fuzzer`), so the normal build and `swift test` never see them.
+if Context.environment["AUDIOCNN_FUZZ"] != nil {
+    let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
+        ("AudioDecoder", ["AudioDSP"]), ("PredictRequest", ["InferenceServer", "AudioDSP"]),
+        ("SafeTensors", ["TensorKit"]), ("Checkpoint", ["ResNetAudio"]), ("ESC50Metadata", ["ESC50"]),
+    ]
+    for harness in harnesses {
+        package.targets.append(.executableTarget(name: "fuzz-\(harness.name)", dependencies: harness.dependencies,
+                                                 path: "Fuzz/\(harness.name)",
+                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

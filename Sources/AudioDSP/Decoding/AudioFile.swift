@@ -35,28 +35,35 @@ public struct AudioFile: Sendable, Equatable {
 
     /// Decodes the audio file at `url`.
     ///
+    /// - Parameter limits: bounds checked against the header before decoding (none by default).
     /// - Throws: ``AudioFileError/unreadableFile(path:reason:)`` when the file cannot be read, or
-    ///   any other ``AudioFileError`` case when its content is not valid audio.
-    public init(contentsOf url: URL) throws(AudioFileError) {
+    ///   any other ``AudioFileError`` case when its content is not valid audio or exceeds `limits`.
+    public init(contentsOf url: URL, limits: AudioDecodingLimits = .none) throws(AudioFileError) {
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
         } catch {
             throw .unreadableFile(path: url.path, reason: Self.reason(for: error))
         }
-        try self.init(data: data, name: url.lastPathComponent)
+        try self.init(data: data, name: url.lastPathComponent, limits: limits)
     }
 
     /// Decodes audio held in memory (for example the body of an HTTP upload).
     ///
+    /// Untrusted input should pass `limits`: they are checked against the header before any
+    /// sample is decoded, so memory stays bounded whatever the header claims.
+    ///
     /// - Parameters:
     ///   - data: the complete bytes of an audio file.
     ///   - name: how error messages refer to the input.
-    /// - Throws: an ``AudioFileError`` naming what is wrong with `data`.
-    public init(data: Data, name: String = "audio data") throws(AudioFileError) {
+    ///   - limits: the longest duration and most channels accepted (none by default).
+    /// - Throws: an ``AudioFileError`` naming what is wrong with `data`, including
+    ///   ``AudioFileError/tooLong(source:seconds:limit:)`` and
+    ///   ``AudioFileError/tooManyChannels(source:channels:limit:)`` when `limits` are exceeded.
+    public init(data: Data, name: String = "audio data", limits: AudioDecodingLimits = .none) throws(AudioFileError) {
         guard !data.isEmpty else { throw .empty(source: name) }
         let decoded = data.withUnsafeBytes { raw in
-            Result { () throws(AudioFileError) in try SndFileDecoder.decode(raw, name: name) }
+            Result { () throws(AudioFileError) in try SndFileDecoder.decode(raw, name: name, limits: limits) }
         }
         self = try decoded.get()
     }

@@ -19,6 +19,10 @@ public enum AudioFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case unsupportedSampleRate(source: String, sampleRate: Int)
     /// The header is readable but the sample data could not be decoded.
     case decodingFailed(source: String, reason: String)
+    /// The clip lasts longer than ``AudioDecodingLimits/maximumDuration`` (seconds).
+    case tooLong(source: String, seconds: Double, limit: Double)
+    /// The header declares more channels than ``AudioDecodingLimits/maximumChannels``.
+    case tooManyChannels(source: String, channels: Int, limit: Int)
 
     /// A one-line message naming the input and what was expected.
     public var description: String {
@@ -40,6 +44,16 @@ public enum AudioFileError: Error, Equatable, Sendable, CustomStringConvertible 
             return "\(source): sample rate \(rate) Hz is outside the supported range \(range.lowerBound)...\(range.upperBound) Hz"
         case .decodingFailed(let source, let reason):
             return "\(source): the sample data could not be decoded: \(reason)"
+        case .tooLong(let source, let seconds, let limit):
+            return "\(source): the audio lasts \(Self.format(seconds)) s; at most \(Self.format(limit)) s are accepted"
+        case .tooManyChannels(let source, let channels, let limit):
+            return "\(source): the header declares \(channels) channels; at most \(limit) are accepted"
         }
+    }
+
+    /// Seconds with at most three decimals, without a trailing `.0`.
+    private static func format(_ seconds: Double) -> String {
+        let rounded = (seconds * 1000).rounded() / 1000
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
     }
 }

@@ -3,11 +3,15 @@ import _CSndFile
 
 /// libsndfile over an in-memory byte buffer (its "virtual I/O" interface).
 enum SndFileDecoder {
-    /// Frames decoded per `sf_readf_float` call: bounded memory for the interleaved scratch
-    /// whatever the channel count or the (possibly lying) frame count in the header.
-    static let chunkFrames = 16_384
+    /// Samples (frames x channels) decoded per `sf_readf_float` call: the interleaved scratch
+    /// stays this small whatever the channel count or the (possibly lying) frame count.
+    static let chunkSamples = 65_536
+    /// The most frames reserved up front from a header's claim; longer clips grow the array as
+    /// they decode, so a header promising 2^36 frames over a few bytes allocates nothing big.
+    static let maximumReservedFrames = 1 << 22
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws(AudioFileError) -> AudioFile {
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String,
+                       limits: AudioDecodingLimits = .none) throws(AudioFileError) -> AudioFile {
         let stream = MemoryStream(bytes)
         var io = SF_VIRTUAL_IO(
             get_filelen: { user in MemoryStream.from(user).length },
@@ -26,15 +30,28 @@ enum SndFileDecoder {
         defer { sf_close(handle) }
 
         guard info.channels > 0 else { throw .zeroChannels(source: name) }
+        if let limit = limits.maximumChannels, Int(info.channels) > limit {
+            throw .tooManyChannels(source: name, channels: Int(info.channels), limit: limit)
+        }
         guard AudioFile.supportedSampleRates.contains(Int(info.samplerate)) else {
             throw .unsupportedSampleRate(source: name, sampleRate: Int(info.samplerate))
         }
         let channels = Int(info.channels)
+        let rate = Double(info.samplerate)
         // libsndfile reports SF_COUNT_MAX when the container does not say how long it is.
         let declaredFrames: Int? = (info.frames >= 0 && info.frames < Int64.max) ? Int(info.frames) : nil
+        // Frames beyond this many exceed the duration limit.
+        var frameLimit = Int.max
+        if let seconds = limits.maximumDuration {
+            if let declaredFrames, Double(declaredFrames) / rate > seconds {
+                throw .tooLong(source: name, seconds: Double(declaredFrames) / rate, limit: seconds)
+            }
+            frameLimit = Int(min(Double(Int.max / 2), (seconds * rate).rounded(.down)))
+        }
 
         var mono = [Float]()
-        mono.reserveCapacity(declaredFrames ?? 0)
+        mono.reserveCapacity(min(declaredFrames ?? 0, maximumReservedFrames, frameLimit))
+        let chunkFrames = max(1, chunkSamples / channels)
         var scratch = [Float](repeating: 0, count: chunkFrames * channels)
         let scale = 1 / Float(channels)
         while true {
@@ -53,6 +70,10 @@ enum SndFileDecoder {
                         mono.append(sum * scale)
                     }
                 }
+            }
+            if mono.count > frameLimit, let seconds = limits.maximumDuration {
+                // A header that did not say (or lied about) its length: stop at the limit.
+                throw .tooLong(source: name, seconds: Double(mono.count) / rate, limit: seconds)
             }
         }
         let status = sf_error(handle)
@@ -124,14 +145,17 @@ private final class MemoryStream {
     }
 
     func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
+        // Offsets come from header fields (64-bit chunk sizes in RF64, W64, CAF): a corrupt
+        // file can ask for a position that overflows, which must fail, not trap.
         let target: sf_count_t
+        let overflow: Bool
         switch whence {
-        case SEEK_SET: target = offset
-        case SEEK_CUR: target = position + offset
-        case SEEK_END: target = length + offset
+        case SEEK_SET: (target, overflow) = (offset, false)
+        case SEEK_CUR: (target, overflow) = position.addingReportingOverflow(offset)
+        case SEEK_END: (target, overflow) = length.addingReportingOverflow(offset)
         default: return -1
         }
-        guard target >= 0 else { return -1 }
+        guard !overflow, target >= 0 else { return -1 }
         position = target
         return position
     }

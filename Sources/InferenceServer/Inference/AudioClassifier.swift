@@ -80,15 +80,26 @@ public final class AudioClassifier: @unchecked Sendable {
 
     /// Decodes `data` (any format libsndfile reads), checks its length, resamples it to the
     /// Mel rate and computes the log-Mel spectrogram.
-    func prepare(_ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil) throws(InferenceError) -> Prepared {
+    ///
+    /// The duration and channel limits are checked against the header before decoding, so a
+    /// small compressed upload cannot expand to gigabytes of samples.
+    func prepare(_ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil,
+                 maximumChannels: Int? = nil) throws(InferenceError) -> Prepared {
         let maximumDuration = min(limit ?? self.maximumDuration, self.maximumDuration)
         let clip: AudioFile
-        do {
-            clip = try AudioFile(data: data, name: name)
+        do throws(AudioFileError) {
+            clip = try AudioFile(data: data, name: name,
+                                 limits: AudioDecodingLimits(maximumDuration: maximumDuration, maximumChannels: maximumChannels))
+        } catch .tooLong(_, let seconds, let limit) {
+            throw .audioTooLong(seconds: seconds, limit: limit)
+        } catch .tooManyChannels(_, let channels, let limit) {
+            throw .tooManyChannels(channels: channels, limit: limit)
         } catch {
             throw .invalidAudio(error)
         }
         guard clip.duration <= maximumDuration else { throw .audioTooLong(seconds: clip.duration, limit: maximumDuration) }
+        let nonFinite = clip.samples.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        guard nonFinite == 0 else { throw .nonFiniteSamples(count: nonFinite) }
         var samples = clip.samples
         do {
             if clip.sampleRate != melConfig.sampleRate {
@@ -107,7 +118,8 @@ public final class AudioClassifier: @unchecked Sendable {
 
     /// The `top` most probable classes for the audio file in `data`, most probable first.
     ///
-    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long.
+    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, or hold
+    ///   non-finite samples.
     public func predict(_ data: Data, name: String = "audio data", top: Int = 3) throws(InferenceError) -> [Prediction] {
         guard top >= 1 else { throw .invalidTop(top) }
         let prepared = try prepare(data, name: name)
@@ -118,12 +130,15 @@ public final class AudioClassifier: @unchecked Sendable {
     /// Predictions, every feature map's channel mean, the input spectrogram and the thinned
     /// waveform for the audio file in `data`: the content of the API's `POST /` response.
     ///
-    /// - Parameter maximumDuration: a tighter limit than ``maximumDuration`` for this call, in seconds.
-    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long.
+    /// - Parameters:
+    ///   - maximumDuration: a tighter limit than ``maximumDuration`` for this call, in seconds.
+    ///   - maximumChannels: the most channels accepted, or `nil` for no limit.
+    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, have
+    ///   too many channels or non-finite samples.
     public func analyze(_ data: Data, name: String = "audio data", top: Int = 3,
-                        maximumDuration: Double? = nil) throws(InferenceError) -> Analysis {
+                        maximumDuration: Double? = nil, maximumChannels: Int? = nil) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
-        let prepared = try prepare(data, name: name, maximumDuration: maximumDuration)
+        let prepared = try prepare(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels)
         let (logits, maps) = withNoGrad { model.forwardWithFeatureMaps(inputTensor(prepared.spectrogram)) }
         let spec = prepared.spectrogram
         return Analysis(

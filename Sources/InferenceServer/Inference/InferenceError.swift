@@ -12,6 +12,11 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
     case audioTooShort(samples: Int, minimum: Int)
     /// The clip is longer than the configured limit.
     case audioTooLong(seconds: Double, limit: Double)
+    /// The clip has more channels than the configured limit.
+    case tooManyChannels(channels: Int, limit: Int)
+    /// The decoded samples include NaN or infinite values (`count` of them), which no
+    /// spectrogram can represent; a float WAV must hold finite samples.
+    case nonFiniteSamples(count: Int)
     /// The clip's rate cannot be resampled to the model's rate, or the front-end failed.
     case frontEnd(String)
     /// The checkpoint could not be loaded or does not describe a usable model.
@@ -27,6 +32,8 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         case .invalidAudio: return "invalid_audio"
         case .audioTooShort: return "audio_too_short"
         case .audioTooLong: return "audio_too_long"
+        case .tooManyChannels: return "too_many_channels"
+        case .nonFiniteSamples: return "non_finite_audio"
         case .frontEnd: return "front_end_failed"
         case .checkpoint: return "invalid_checkpoint"
         case .invalidTop: return "invalid_top"
@@ -40,6 +47,10 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
             return "the audio holds \(samples) samples after resampling; at least \(minimum) are needed for one analysis frame"
         case .audioTooLong(let seconds, let limit):
             return "the audio lasts \(formatSeconds(seconds)) s; this server accepts at most \(formatSeconds(limit)) s"
+        case .tooManyChannels(let channels, let limit):
+            return "the audio has \(channels) channels; this server accepts at most \(limit)"
+        case .nonFiniteSamples(let count):
+            return "the audio holds \(count) NaN or infinite samples; expected finite samples (nominally in [-1, 1])"
         case .frontEnd(let why): return "the audio could not be analysed: \(why)"
         case .checkpoint(let why): return why
         case .invalidTop(let top): return "top is \(top); it must be at least 1"

@@ -14,7 +14,7 @@ extension InferenceService {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}}`.
+    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}}` (every limit of ``ServerConfiguration``).
     private func healthJSON() -> [UInt8] {
         var w = JSONWriter()
         let m = classifier.modelConfig
@@ -40,6 +40,10 @@ extension InferenceService {
         w.int(configuration.concurrency)
         w.raw(",\"queue_limit\":")
         w.int(configuration.queueLimit)
+        w.raw(",\"max_channels\":")
+        w.int(configuration.maximumChannels)
+        w.raw(",\"request_timeout_seconds\":")
+        w.exact(configuration.requestTimeout)
         w.raw("}}")
         return w.bytes
     }

@@ -6,18 +6,23 @@ extension InferenceService {
     func addPredictRoute(to router: Router<BasicRequestContext>) {
         let limit = configuration.maximumBodyBytes
         let classifier = classifier, pool = pool, maximumSeconds = configuration.maximumAudioSeconds
+        let maximumChannels = configuration.maximumChannels
         router.post("/") { request, _ -> Response in
+            try PredictRequest.checkContentType(request.headers[.contentType])
+            let tooLarge = APIError(.contentTooLarge, "body_too_large",
+                                    "the request body is larger than this server's limit of \(limit) bytes")
+            // A declared length over the limit is refused before a byte of the body is read.
+            if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
             let body: ByteBuffer
             do {
                 body = try await request.body.collect(upTo: limit)
             } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-                throw APIError(.contentTooLarge, "body_too_large",
-                               "the request body is larger than this server's limit of \(limit) bytes")
+                throw tooLarge
             }
             let audio = try PredictRequest.audioBytes(from: body)
             let json: [UInt8]
             do {
-                json = try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds).jsonBytes() }
+                json = try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds, maximumChannels: maximumChannels).jsonBytes() }
             } catch let error as InferenceError {
                 throw APIError(error)
             } catch InferencePool.PoolError.busy(let waiting) {

@@ -15,6 +15,19 @@ struct PredictRequest: Decodable {
 
     enum CodingKeys: String, CodingKey { case audioData = "audio_data" }
 
+    /// Accepts a JSON media type (`application/json`, `…+json`, any parameters) or no
+    /// `Content-Type` at all (scripts that post a JSON string without one).
+    /// - Throws: ``APIError`` 415 `unsupported_media_type` naming the type that was sent.
+    static func checkContentType(_ value: String?) throws {
+        guard let value else { return }
+        let type = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
+            let shown = value.count > 100 ? String(value.prefix(100)) + "…" : value
+            throw APIError(.unsupportedMediaType, "unsupported_media_type",
+                           "Content-Type is \"\(shown)\"; expected application/json with a body {\"audio_data\": \"<base64 of an audio file>\"}")
+        }
+    }
+
     /// Parses the JSON body and decodes its base64 (a `data:…;base64,` prefix is accepted).
     /// - Throws: ``APIError`` 400 `invalid_json`, 422 `missing_field`, `invalid_field`,
     ///   `invalid_base64` or `empty_audio`.

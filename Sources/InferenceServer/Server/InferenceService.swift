@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The HTTP inference service: its routes, limits and the pool the model runs on.
 ///
@@ -27,6 +28,13 @@ public struct InferenceService: Sendable {
         guard (0...65_535).contains(configuration.port) else { throw .invalidConfiguration("port \(configuration.port) must be in 0...65535") }
         guard configuration.concurrency >= 1 else { throw .invalidConfiguration("concurrency \(configuration.concurrency) must be at least 1") }
         guard configuration.queueLimit >= 0 else { throw .invalidConfiguration("queue limit \(configuration.queueLimit) must not be negative") }
+        guard configuration.maximumAudioSeconds > 0, configuration.maximumAudioSeconds.isFinite else {
+            throw .invalidConfiguration("maximum audio duration \(configuration.maximumAudioSeconds) s must be positive")
+        }
+        guard configuration.maximumChannels >= 1 else { throw .invalidConfiguration("maximum channels \(configuration.maximumChannels) must be at least 1") }
+        guard configuration.requestTimeout > 0, configuration.requestTimeout.isFinite else {
+            throw .invalidConfiguration("request timeout \(configuration.requestTimeout) s must be positive")
+        }
         self.classifier = classifier
         self.configuration = configuration
         pool = InferencePool(width: configuration.concurrency, queueLimit: configuration.queueLimit)
@@ -53,9 +61,11 @@ public struct InferenceService: Sendable {
     ///   with port 0).
     public func application(logger: Logger = Logger(label: "audiocnn.serve"),
                             onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(router: router(),
-                    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "audiocnn"),
-                    onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
-                    logger: logger)
+        let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout * 1e9))
+        return Application(router: router(),
+                           server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: timeout)])),
+                           configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "audiocnn"),
+                           onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
+                           logger: logger)
     }
 }

@@ -15,11 +15,18 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var queueLimit: Int = 32
     /// `Access-Control-Allow-Origin`: `*` (default), or one origin such as `http://localhost:3000`.
     public var allowedOrigin: String = "*"
+    /// Most channels an uploaded clip may have; checked in its header before decoding.
+    public var maximumChannels: Int = 32
+    /// Seconds a client has to send a complete request (headers and body), counted from the
+    /// connection's opening or the end of the previous response; the connection is closed after
+    /// that. Stops slow-loris clients from holding connections and memory; also the keep-alive
+    /// idle limit.
+    public var requestTimeout: Double = 30
 
     /// The defaults above, with any argument overriding its field.
     public init(host: String = "127.0.0.1", port: Int = 8000, maximumBodyBytes: Int = 32 * 1024 * 1024,
                 maximumAudioSeconds: Double = 60, concurrency: Int = 1, queueLimit: Int = 32,
-                allowedOrigin: String = "*") {
+                allowedOrigin: String = "*", maximumChannels: Int = 32, requestTimeout: Double = 30) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes
@@ -27,5 +34,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.concurrency = concurrency
         self.queueLimit = queueLimit
         self.allowedOrigin = allowedOrigin
+        self.maximumChannels = maximumChannels
+        self.requestTimeout = requestTimeout
     }
 }

@@ -105,6 +105,20 @@ public enum Checkpoint {
         let metadata = try metadata(of: file, path: url.path)
         let model: AudioCNN
         do {
+            try metadata.modelConfig.validate()
+        } catch {
+            throw .invalidMetadata(path: url.path, reason: "\(error)")
+        }
+        // Building the model allocates what model_config describes: refuse a config far larger
+        // than the weights the file holds (a damaged or hostile header) before allocating. Near
+        // misses still reach loadStateDict, whose error names the missing key or wrong shape.
+        let stored = file.entries.reduce(0) { $0 + $1.elementCount }
+        let limit = 2 * stored + (1 << 20)
+        guard let needed = metadata.modelConfig.stateValueCount, needed <= limit else {
+            let size = metadata.modelConfig.stateValueCount.map(String.init) ?? "more than \(Int.max)"
+            throw .invalidMetadata(path: url.path, reason: "model_config describes a model of \(size) values but the file holds only \(stored)")
+        }
+        do {
             model = try AudioCNN(config: metadata.modelConfig)
         } catch {
             throw .invalidMetadata(path: url.path, reason: "\(error)")

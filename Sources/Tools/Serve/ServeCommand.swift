@@ -12,7 +12,9 @@ struct ServeCommand: AsyncParsableCommand {
             POST / takes {"audio_data": "<base64 of an audio file>"} and returns the top-3 \
             predictions, every feature map, the input spectrogram and the waveform (Docs/API.md). \
             GET / is the visualisation page; GET /health, /classes and /openapi.json describe the \
-            service. Binds to loopback unless --host says otherwise.
+            service. Binds to loopback unless --host says otherwise. Every limit is on by default \
+            (body size, clip duration, channels, request timeout, concurrent inferences and queue); \
+            see Docs/Reliability.md.
             """
     )
 
@@ -40,19 +42,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Access-Control-Allow-Origin: * or one origin.")
     var allowOrigin = ServerConfiguration().allowedOrigin
 
+    @Option(help: "Most channels an uploaded clip may have (checked in its header before decoding).")
+    var maxChannels = ServerConfiguration().maximumChannels
+
+    @Option(help: "Seconds a client has to send a whole request; slower connections are closed.")
+    var requestTimeout = ServerConfiguration().requestTimeout
+
     func validate() throws {
         guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be positive, got \(maxBodyMB)") }
         guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive, got \(maxSeconds)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535, got \(port)") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         guard queueLimit >= 0 else { throw ValidationError("--queue-limit must not be negative, got \(queueLimit)") }
+        guard maxChannels >= 1 else { throw ValidationError("--max-channels must be at least 1, got \(maxChannels)") }
+        guard requestTimeout > 0, requestTimeout.isFinite else { throw ValidationError("--request-timeout must be positive, got \(requestTimeout)") }
     }
 
     func run() async throws {
         let classifier = try AudioClassifier(checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds)
         let config = ServerConfiguration(host: host, port: port, maximumBodyBytes: Int(maxBodyMB * 1_048_576),
                                          maximumAudioSeconds: maxSeconds, concurrency: concurrency,
-                                         queueLimit: queueLimit, allowedOrigin: allowOrigin)
+                                         queueLimit: queueLimit, allowedOrigin: allowOrigin,
+                                         maximumChannels: maxChannels, requestTimeout: requestTimeout)
         let service = try InferenceService(classifier: classifier, configuration: config)
         let host = self.host, classes = classifier.classes.count
         let app = service.application { port in
