@@ -28,9 +28,9 @@ enum { MR = 8, NR = 48, NV = NR / 16 };
 // Block sizes, in elements. KC x NC floats of packed B stay in the 1 MiB L2 across the
 // micro-panels of A; one MR x KC panel of A (8 KiB) stays in L1. Measured on Zen 4/5 with
 // the conv GEMM shapes (`audiocnn bench gemm`).
-static ptrdiff_t kc_block = 256;
-static ptrdiff_t nc_block = 576;   // multiple of NR
-static ptrdiff_t mc_block = 256;   // multiple of MR
+static const ptrdiff_t kc_block = 256;
+static const ptrdiff_t nc_block = 576;   // multiple of NR
+static const ptrdiff_t mc_block = 256;   // multiple of MR
 
 int tkgemm_available(void) {
     static int cached = -1;
@@ -235,13 +235,13 @@ static void scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ld
     }
 }
 
-TK_AVX512 void tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                             const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                             float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
+    if (m <= 0 || n <= 0) return 0;
     if (k <= 0 || alpha == 0.0f) {
         if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
-        return;
+        return 0;
     }
     // Even K slices (no thin last slice), each at most kc_block deep.
     ptrdiff_t slices = (k + kc_block - 1) / kc_block;
@@ -249,10 +249,7 @@ TK_AVX512 void tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, 
     ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
     ptrdiff_t mc_max = m < mc_block ? (m + MR - 1) / MR * MR : mc_block;
     Scratch *s = scratch_get((size_t)(mc_max * kc_max), (size_t)(kc_max * nc_max));
-    if (!s) {
-        // Out of memory for 2 MiB of scratch: nothing sensible to fall back to here.
-        abort();
-    }
+    if (!s) return -1;  // out of memory: the caller falls back to another SGEMM
     int first_accumulates = beta != 0.0f;
     if (beta != 0.0f && beta != 1.0f) scale_c(m, n, beta, c, ldc);
 
@@ -296,11 +293,5 @@ TK_AVX512 void tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, 
             }
         }
     }
-}
-
-// Tuning hook for the benchmark harness (not in the header: not part of the interface).
-void tkgemm_set_blocking(ptrdiff_t kc, ptrdiff_t nc, ptrdiff_t mc) {
-    if (kc > 0) kc_block = kc;
-    if (nc > 0) nc_block = (nc + NR - 1) / NR * NR;
-    if (mc > 0) mc_block = (mc + MR - 1) / MR * MR;
+    return 0;
 }

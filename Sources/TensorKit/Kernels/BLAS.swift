@@ -129,8 +129,10 @@ enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if kernel(m: m, n: n, k: k) == .tensorKit {
-            tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        // A non-zero status means TensorKit's kernel could not get its scratch memory and left C
+        // untouched: OpenBLAS (which manages its own buffers) computes the product instead.
+        if kernel(m: m, n: n, k: k) == .tensorKit,
+           tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
             return
         }
         cblas_sgemm(CblasRowMajor, ta == .none ? CblasNoTrans : CblasTrans, tb == .none ? CblasNoTrans : CblasTrans,

@@ -18,8 +18,9 @@ int tkgemm_available(void);
 /// `X` or, when `trans_x` is non-zero, its transpose (so a transposed A is stored `k x m`).
 /// `lda`, `ldb`, `ldc` are row strides in floats. With `beta == 0`, C is not read (NaNs in it
 /// do not propagate), as in BLAS. Single-threaded and thread-safe (per-thread scratch space).
-/// Must only be called when `tkgemm_available()` returned 1.
-void tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+/// Must only be called when `tkgemm_available()` returned 1. Returns 0, or -1 (C untouched)
+/// when its scratch space (about 1.2 MB per thread) cannot be allocated.
+int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                   const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                   float beta, float *c, ptrdiff_t ldc);
 
