@@ -25,7 +25,8 @@ extension KernelBenchmark {
         private let a, b: TensorStorage
         private let c: [TensorStorage]
 
-        /// Random operands. - Precondition: all sizes positive.
+        /// Random operands in [-0.5, 0.5).
+        /// - Precondition: all sizes positive.
         public init(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, splitOverWorkers: Bool) {
             precondition(m > 0 && n > 0 && k > 0, "KernelBenchmark.GEMMProbe: sizes \(m)x\(n)x\(k) must be positive")
             self.m = m; self.n = n; self.k = k
