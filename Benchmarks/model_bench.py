@@ -61,7 +61,8 @@ def torch_measure(mode: str, batch: int, threads: int, iters: int) -> dict:
 
 
 def swift_measure(binary: str, mode: str, batch: int, threads: int, iters: int) -> dict:
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    # TensorKit's worker count is what --threads must set (it runs OpenBLAS single-threaded).
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), TENSORKIT_NUM_THREADS=str(threads))
     cmd = [binary, "bench", mode, "--batch", str(batch), "--iterations", str(iters), "--json"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)

@@ -31,6 +31,7 @@ struct Bench: AsyncParsableCommand {
             BenchTBLog.self,
             BenchLoader.self,
             BenchConv.self,
+            BenchGEMM.self,
             BenchOptim.self,
             Train.self,
             Infer.self,

@@ -1,10 +1,17 @@
 import _CBLAS
+import _TensorKitGEMM
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Single-precision GEMM through OpenBLAS, with TensorKit's own threading.
+/// Single-precision GEMM, with TensorKit's own threading: TensorKit's AVX-512 kernels
+/// (`_TensorKitGEMM`) where the CPU has AVX-512, OpenBLAS elsewhere and for tiny products.
+///
+/// Why a kernel of our own: machines like this project's pin OpenBLAS to its AVX2 (Haswell)
+/// kernels, because older OpenBLAS builds miscompute or crash with their default kernels on
+/// CPUs newer than the library; on AVX-512 CPUs those run the convolution GEMMs at about half
+/// the speed of a 512-bit kernel. `TENSORKIT_GEMM=openblas` turns TensorKit's kernels off.
 ///
 /// Why single-threaded OpenBLAS: TensorKit parallelises over images (each worker runs its own
 /// im2col and GEMM), which keeps both cores busy through the memory-bound steps between GEMMs
@@ -50,6 +57,29 @@ enum BLAS {
 
     enum Transpose { case none, transposed }
 
+    /// The SGEMM implementations behind ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)``.
+    enum Kernel: String, Sendable { case tensorKit, openBLAS }
+
+    /// Whether this CPU runs TensorKit's AVX-512 kernels (AVX-512F/VL, FMA; checked once).
+    static let tensorKitKernelAvailable: Bool = tkgemm_available() != 0
+
+    /// The kernel for GEMMs of at least ``minimumTensorKitWork`` multiply-adds: TensorKit's
+    /// where available, unless `TENSORKIT_GEMM=openblas`. Tests set it to `.openBLAS` to
+    /// exercise the fallback; setting `.tensorKit` on a CPU without AVX-512 has no effect.
+    nonisolated(unsafe) static var preferredKernel: Kernel =
+        ProcessInfo.processInfo.environment["TENSORKIT_GEMM"]?.lowercased() == "openblas" ? .openBLAS : .tensorKit
+
+    /// Below this many multiply-adds (m·n·k) OpenBLAS runs the product: for tiny GEMMs (the
+    /// classifier head) packing dominates and neither kernel's speed matters.
+    nonisolated(unsafe) static var minimumTensorKitWork = 1 << 15
+
+    /// The kernel ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)`` uses for one
+    /// worker's `m × n × k` product.
+    static func kernel(m: Int, n: Int, k: Int) -> Kernel {
+        preferredKernel == .tensorKit && tensorKitKernelAvailable && m * n * k >= minimumTensorKitWork
+            ? .tensorKit : .openBLAS
+    }
+
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, row-major. With `parallel`, the
     /// rows (or, when there are few rows, the columns) of C are split across the workers.
     static func gemm(
@@ -67,18 +97,25 @@ enum BLAS {
         }
         let workers = parallel ? Parallel.workers : 1
         if workers > 1, m * n * k >= 1 << 18 {
+            // TensorKit's kernel computes 8 × 48 tiles: splitting on tile boundaries keeps every
+            // worker's edge tiles (partly wasted work) to the true edge of C.
+            let own = kernel(m: m / workers, n: n, k: k) == .tensorKit
             if m >= n || m >= 64 * workers {
-                Parallel.forRange(m, grain: 1) { lo, hi in
-                    // Rows lo..<hi of op(A): for a transposed A those are columns of the stored A.
-                    let aSub = ta == .none ? a + lo * lda : a + lo
-                    raw(ta, tb, m: hi - lo, n: n, k: k, alpha: alpha, a: aSub, lda: lda, b: b, ldb: ldb,
-                        beta: beta, c: c + lo * ldc, ldc: ldc)
+                let unit = own ? 8 : 1
+                Parallel.forRange((m + unit - 1) / unit, grain: 1) { lo, hi in
+                    let r0 = lo * unit, r1 = min(m, hi * unit)
+                    // Rows r0..<r1 of op(A): for a transposed A those are columns of the stored A.
+                    let aSub = ta == .none ? a + r0 * lda : a + r0
+                    raw(ta, tb, m: r1 - r0, n: n, k: k, alpha: alpha, a: aSub, lda: lda, b: b, ldb: ldb,
+                        beta: beta, c: c + r0 * ldc, ldc: ldc)
                 }
             } else {
-                Parallel.forRange(n, grain: 1) { lo, hi in
-                    let bSub = tb == .none ? b + lo : b + lo * ldb
-                    raw(ta, tb, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda, b: bSub, ldb: ldb,
-                        beta: beta, c: c + lo, ldc: ldc)
+                let unit = own ? 48 : 1
+                Parallel.forRange((n + unit - 1) / unit, grain: 1) { lo, hi in
+                    let j0 = lo * unit, j1 = min(n, hi * unit)
+                    let bSub = tb == .none ? b + j0 : b + j0 * ldb
+                    raw(ta, tb, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda, b: bSub, ldb: ldb,
+                        beta: beta, c: c + j0, ldc: ldc)
                 }
             }
         } else {
@@ -92,6 +129,12 @@ enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        // A non-zero status means TensorKit's kernel could not get its scratch memory and left C
+        // untouched: OpenBLAS (which manages its own buffers) computes the product instead.
+        if kernel(m: m, n: n, k: k) == .tensorKit,
+           tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
+            return
+        }
         cblas_sgemm(CblasRowMajor, ta == .none ? CblasNoTrans : CblasTrans, tb == .none ? CblasNoTrans : CblasTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }

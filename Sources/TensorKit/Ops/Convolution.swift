@@ -10,7 +10,8 @@
 /// - Precondition: ranks and channel counts agree, the padded input is at least one kernel
 ///   large, `stride >= 1`, `padding >= 0`.
 ///
-/// Differentiable in all three inputs. Runs as im2col + OpenBLAS SGEMM, with the images of the
+/// Differentiable in all three inputs. 3×3 stride-1 padding-1 layers run as Winograd F(2×2, 3×3),
+/// the others as im2col + SGEMM (TensorKit's AVX-512 kernel, or OpenBLAS), with the images of the
 /// batch spread over the cores (several small images per GEMM); 1×1 stride-1 convolutions skip
 /// im2col entirely.
 public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) -> Tensor {

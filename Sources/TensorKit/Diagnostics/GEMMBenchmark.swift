@@ -1,0 +1,87 @@
+import Foundation
+
+extension KernelBenchmark {
+    /// SGEMM implementations TensorKit can run (see ``gemmProbe(kernel:transposeA:transposeB:m:n:k:splitOverWorkers:)``).
+    public enum GEMMKernel: String, CaseIterable, Sendable {
+        /// TensorKit's packed AVX-512 kernel (needs AVX-512F/VL and FMA).
+        case tensorKit
+        /// OpenBLAS `cblas_sgemm`, single-threaded, with the kernel family in ``blasKernels``.
+        case openBLAS
+    }
+
+    /// Whether this CPU runs TensorKit's own GEMM kernel.
+    public static var tensorKitGEMMAvailable: Bool { BLAS.tensorKitKernelAvailable }
+
+    /// Operands for timing one row-major product `C[m × n] = op(A)[m × k] · op(B)[k × n]` the way
+    /// TensorKit's convolutions run it, allocated once.
+    public final class GEMMProbe {
+        /// Product sizes.
+        public let m, n, k: Int
+        /// Whether A (stored `k × m`) or B (stored `n × k`) is transposed.
+        public let transposeA, transposeB: Bool
+        /// `true`: one product split over the workers (batch-1 inference); `false`: every worker
+        /// runs its own product at once (training, where workers own images).
+        public let splitOverWorkers: Bool
+        private let a, b: TensorStorage
+        private let c: [TensorStorage]
+
+        /// Random operands in [-0.5, 0.5).
+        /// - Precondition: all sizes positive.
+        public init(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, splitOverWorkers: Bool) {
+            precondition(m > 0 && n > 0 && k > 0, "KernelBenchmark.GEMMProbe: sizes \(m)x\(n)x\(k) must be positive")
+            self.m = m; self.n = n; self.k = k
+            self.transposeA = transposeA; self.transposeB = transposeB
+            self.splitOverWorkers = splitOverWorkers
+            var g = RandomGenerator(seed: 3)
+            a = TensorStorage(capacity: m * k)
+            b = TensorStorage(capacity: k * n)
+            for i in 0..<(m * k) { a.pointer[i] = g.nextUnitFloat() - 0.5 }
+            for i in 0..<(k * n) { b.pointer[i] = g.nextUnitFloat() - 0.5 }
+            c = (0..<(splitOverWorkers ? 1 : Parallel.workers)).map { _ in TensorStorage(zeros: m * n) }
+        }
+
+        /// Floating-point operations of one timed call (2·m·n·k per product, per worker
+        /// unless split).
+        public var flops: Double {
+            2 * Double(m) * Double(n) * Double(k) * Double(splitOverWorkers ? 1 : Parallel.workers)
+        }
+
+        /// GFLOP/s of the best of `repetitions` timed calls (after one warm-up) with `kernel`
+        /// on all of TensorKit's workers. Restores the kernel selection afterwards.
+        /// - Returns: `nil` when `kernel` cannot run on this CPU.
+        public func measure(_ kernel: GEMMKernel, repetitions: Int = 5) -> Double? {
+            precondition(repetitions > 0, "GEMMProbe.measure: repetitions \(repetitions) must be positive")
+            if kernel == .tensorKit, !BLAS.tensorKitKernelAvailable { return nil }
+            let saved = (BLAS.preferredKernel, BLAS.minimumTensorKitWork)
+            defer { (BLAS.preferredKernel, BLAS.minimumTensorKitWork) = saved }
+            BLAS.preferredKernel = kernel == .tensorKit ? .tensorKit : .openBLAS
+            BLAS.minimumTensorKitWork = 0
+            let ta: BLAS.Transpose = transposeA ? .transposed : .none, tb: BLAS.Transpose = transposeB ? .transposed : .none
+            let lda = transposeA ? m : k, ldb = transposeB ? k : n
+            let ap = UnsafePointer(a.pointer), bp = UnsafePointer(b.pointer)
+            let (m, n, k) = (self.m, self.n, self.k)
+            // Repeat small products so one timing spans at least ~2 ms.
+            let calls = max(1, Int(2e-3 * 50e9 / flops))
+            let outputs = UncheckedSendable(c.map(\.pointer))
+            var best = Double.infinity
+            withExtendedLifetime((a, b, c)) {
+                for _ in 0..<(repetitions + 1) {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0..<calls {
+                        if splitOverWorkers {
+                            BLAS.gemm(ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
+                                      c: c[0].pointer, ldc: n, parallel: true)
+                        } else {
+                            Parallel.blocks(Parallel.workers, blocks: Parallel.workers) { t, _, _ in
+                                BLAS.gemm(ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
+                                          c: outputs.value[t], ldc: n)
+                            }
+                        }
+                    }
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(calls))
+                }
+            }
+            return flops / best / 1e9
+        }
+    }
+}

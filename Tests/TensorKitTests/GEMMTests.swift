@@ -1,0 +1,143 @@
+import XCTest
+@testable import TensorKit
+
+/// `BLAS.gemm` with TensorKit's AVX-512 kernel and with the OpenBLAS fallback, against a
+/// naive float64 product; then the PyTorch convolution fixtures through each kernel.
+final class GEMMTests: XCTestCase {
+    private var saved: (BLAS.Kernel, Int) = (.tensorKit, 0)
+
+    override func setUp() {
+        saved = (BLAS.preferredKernel, BLAS.minimumTensorKitWork)
+    }
+
+    override func tearDown() {
+        (BLAS.preferredKernel, BLAS.minimumTensorKitWork) = saved
+    }
+
+    /// Selects `kernel` for every product size; throws XCTSkip when this CPU cannot run it.
+    private func use(_ kernel: BLAS.Kernel) throws {
+        if kernel == .tensorKit, !BLAS.tensorKitKernelAvailable {
+            throw XCTSkip("this CPU has no AVX-512F/VL + FMA: TensorKit's GEMM kernel cannot run here")
+        }
+        BLAS.preferredKernel = kernel
+        BLAS.minimumTensorKitWork = 0
+        XCTAssertEqual(BLAS.kernel(m: 64, n: 64, k: 64), kernel)
+    }
+
+    /// Runs one product through `BLAS.gemm` with padded leading dimensions and checks every
+    /// element of C against float64, and that C's padding columns are untouched. With
+    /// `beta == 0`, C starts as NaN: BLAS semantics say it must not be read.
+    private func check(_ ta: BLAS.Transpose, _ tb: BLAS.Transpose, m: Int, n: Int, k: Int,
+                       alpha: Float, beta: Float, parallel: Bool, seed: UInt64,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        var g = RandomGenerator(seed: seed)
+        let lda = (ta == .none ? k : m) + 3, ldb = (tb == .none ? n : k) + 5, ldc = n + 2
+        let a = (0..<((ta == .none ? m : k) * lda)).map { _ in g.nextUnitFloat() - 0.5 }
+        let b = (0..<((tb == .none ? k : n) * ldb)).map { _ in g.nextUnitFloat() - 0.5 }
+        let c0 = (0..<(m * ldc)).map { _ in g.nextUnitFloat() - 0.5 }
+        var c = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : c0
+        for i in 0..<m { for j in n..<ldc { c[i * ldc + j] = c0[i * ldc + j] } }
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                c.withUnsafeMutableBufferPointer { cp in
+                    BLAS.gemm(ta, tb, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                              b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc, parallel: parallel)
+                }
+            }
+        }
+        // Float32 rounding of a k-term sum of products in [-0.25, 0.25]: ~ sqrt(k) · 2⁻²⁴ · |terms|.
+        let tolerance = 1e-6 * Double(max(k, 1)).squareRoot() + 1e-6
+        var worst = 0.0, worstAt = (0, 0)
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0
+                for p in 0..<k {
+                    let x = Double(ta == .none ? a[i * lda + p] : a[p * lda + i])
+                    let y = Double(tb == .none ? b[p * ldb + j] : b[j * ldb + p])
+                    s += x * y
+                }
+                let expected = Double(alpha) * s + (beta == 0 ? 0 : Double(beta) * Double(c0[i * ldc + j]))
+                let error = abs(Double(c[i * ldc + j]) - expected)
+                if !(error <= worst) { worst = error; worstAt = (i, j) }
+            }
+            for j in n..<ldc where c[i * ldc + j] != c0[i * ldc + j] {
+                XCTFail("\(ta)\(tb) \(m)x\(n)x\(k): padding column \(j) of row \(i) was written", file: file, line: line)
+                return
+            }
+        }
+        XCTAssertLessThanOrEqual(worst, tolerance,
+                                 "\(ta)/\(tb) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta): worst error at \(worstAt)",
+                                 file: file, line: line)
+    }
+
+    /// Edge sizes around the 8 × 48 register tile and the 256-deep K slices, all transposes,
+    /// beta 0 / 1 / other, alpha 1 / other.
+    private func checkShapes(_ kernel: BLAS.Kernel) throws {
+        try use(kernel)
+        let sizes = [1, 7, 8, 9, 13, 31, 33, 47, 48, 49, 97]
+        var seed: UInt64 = 1
+        for ta in [BLAS.Transpose.none, .transposed] {
+            for tb in [BLAS.Transpose.none, .transposed] {
+                for (im, m) in sizes.enumerated() {
+                    for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 || m == 1 || n == 1 {
+                        for k in [1, 13, 33, 97] {
+                            let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
+                            let alpha: Float = (im + k) % 4 == 0 ? 0.75 : 1
+                            check(ta, tb, m: m, n: n, k: k, alpha: alpha, beta: beta, parallel: false, seed: seed)
+                            seed += 1
+                        }
+                    }
+                }
+                // Several K slices, several column blocks, and a worker split on and off tiles.
+                check(ta, tb, m: 100, n: 700, k: 600, alpha: 1, beta: 1, parallel: false, seed: seed)
+                check(ta, tb, m: 64, n: 1250, k: 300, alpha: 1, beta: 0, parallel: true, seed: seed + 1)
+                check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed + 2)
+                check(ta, tb, m: 33, n: 97, k: 257, alpha: 1, beta: 0.5, parallel: true, seed: seed + 3)
+                seed += 4
+            }
+        }
+    }
+
+    func testTensorKitKernelAgainstFloat64() throws {
+        try checkShapes(.tensorKit)
+    }
+
+    func testOpenBLASFallbackAgainstFloat64() throws {
+        try checkShapes(.openBLAS)
+    }
+
+    func testKernelSelection() throws {
+        BLAS.preferredKernel = .openBLAS
+        XCTAssertEqual(BLAS.kernel(m: 512, n: 512, k: 512), .openBLAS, "forced fallback")
+        BLAS.preferredKernel = .tensorKit
+        BLAS.minimumTensorKitWork = 1 << 15
+        XCTAssertEqual(BLAS.kernel(m: 16, n: 50, k: 2), .openBLAS, "tiny products stay on OpenBLAS")
+        XCTAssertEqual(BLAS.kernel(m: 64, n: 864, k: 64), BLAS.tensorKitKernelAvailable ? .tensorKit : .openBLAS)
+    }
+
+    /// The PyTorch convolution fixtures (forward, dx, dw; Winograd and im2col) through each kernel.
+    func testConvolutionFixturesThroughEachKernel() throws {
+        let savedWinograd = (Winograd.isEnabled, Winograd.minimumTilesPerWorker)
+        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker) = savedWinograd }
+        Winograd.minimumTilesPerWorker = 0
+        for kernel in [BLAS.Kernel.tensorKit, .openBLAS] {
+            if kernel == .tensorKit, !BLAS.tensorKitKernelAvailable { continue }
+            try use(kernel)
+            for winograd in [true, false] {
+                Winograd.isEnabled = winograd
+                for c in ConvolutionTests.cases {
+                    let meta = try fixture(c, "meta").scalars.map(Int.init)
+                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                    let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
+                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                    let what = "\(c) (\(kernel), Winograd \(winograd))"
+                    assertClose(y, try fixture(c, "y"), "\(what) forward")
+                    y.backward(gradient: try fixture(c, "gy"))
+                    assertClose(x.grad, try fixture(c, "dx"), "\(what) dx")
+                    assertClose(w.grad, try fixture(c, "dw"), "\(what) dw")
+                    if let b { assertClose(b.grad, try fixture(c, "db"), "\(what) db") }
+                }
+            }
+        }
+    }
+}
