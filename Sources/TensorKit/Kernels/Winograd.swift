@@ -17,7 +17,11 @@ enum Winograd {
     /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM (a 4×14 map
     /// at batch 1 has 14 tiles: its GEMMs would be too narrow, and the filter transform would
     /// cost as much as the convolution).
-    nonisolated(unsafe) static var minimumTilesPerWorker = 64
+    /// `TENSORKIT_WINOGRAD_MIN_TILES` overrides it (for measuring where the crossover lies).
+    nonisolated(unsafe) static var minimumTilesPerWorker: Int = {
+        if let s = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD_MIN_TILES"], let n = Int(s), n > 0 { return n }
+        return 64
+    }()
 
     static func applies(_ g: ConvGeometry) -> Bool {
         guard isEnabled, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
@@ -65,7 +69,7 @@ enum Winograd {
     /// transformed by ``transformWeights(_:outChannels:inChannels:forInputGradient:)``.
     static func convolve(_ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
                          u: UnsafePointer<Float>, outChannels o: Int, bias: UnsafePointer<Float>?,
-                         into y: UnsafeMutablePointer<Float>) {
+                         into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
@@ -98,6 +102,9 @@ enum Winograd {
                         outputTransform(mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
                                         channelStride: o * tiles, height: h, width: w, bias: bias,
                                         into: y + (i + j) * o * h * w)
+                        if !epilogue.isEmpty {
+                            epilogue.apply(y, offset: ((i + j) * o + o0) * h * w, count: (o1 - o0) * h * w)
+                        }
                     }
                 }
                 i += count

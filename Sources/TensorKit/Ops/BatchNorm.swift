@@ -94,11 +94,13 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
     if let bias { inputs.append(bias) }
     if let residual { inputs.append(residual) }
     let hasResidual = residual != nil
-    let savedX = input.detached, savedY = out.detached, savedW = weight?.detached
+    // Save only what backward reads: the output only for the ReLU mask (without ReLU the
+    // output is often consumed at once, and keeping it would hold a whole map per layer).
+    let savedX = input.detached, savedY: Tensor? = fusedReLU ? out.detached : nil, savedW = weight?.detached
     let needX = input.requiresGrad, needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
     let hasW = weight != nil, hasB = bias != nil
     return Tensor.record(fusedReLU ? "batchNorm2d+relu" : "batchNorm2d", out, inputs: inputs) { g in
-        let dy = fusedReLU ? Tensor.reluBackward(g, output: savedY) : g
+        let dy = savedY.map { Tensor.reluBackward(g, output: $0) } ?? g
         let grads = BatchNormKernels.backward(dy: dy, x: savedX, weight: savedW, mean: mean, invStd: invStd,
                                               training: training, needX: needX)
         var result: [Tensor?] = [grads.dx]
