@@ -14,13 +14,14 @@ enum Winograd {
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
     nonisolated(unsafe) static var targetTiles = 512
 
-    /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM (a 4×14 map
-    /// at batch 1 has 14 tiles: its GEMMs would be too narrow, and the filter transform would
-    /// cost as much as the convolution).
-    /// `TENSORKIT_WINOGRAD_MIN_TILES` overrides it (for measuring where the crossover lies).
+    /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM. At batch 1
+    /// the 16 GEMMs go 8 per worker: layer3's 8×27 map (56 tiles) then costs ~15% less CPU time
+    /// for the whole forward pass than im2col; layer4's 4×14 map (14 tiles) makes GEMMs too
+    /// narrow and is slower (measured with `TENSORKIT_WINOGRAD_MIN_TILES` = 8, 16, 32, 64:
+    /// Docs/Benchmarks.md). `TENSORKIT_WINOGRAD_MIN_TILES` overrides it.
     nonisolated(unsafe) static var minimumTilesPerWorker: Int = {
         if let s = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD_MIN_TILES"], let n = Int(s), n > 0 { return n }
-        return 64
+        return 32
     }()
 
     static func applies(_ g: ConvGeometry) -> Bool {
