@@ -77,7 +77,7 @@ enum ConvKernels {
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue(),
                         winogradWeights: (() -> TensorStorage)? = nil) {
-        if Winograd.applies(g) {
+        if Winograd.applies(g, weightsPrepared: winogradWeights != nil) {
             let u = winogradWeights?()
                 ?? Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
             defer { withExtendedLifetime(u) {} }
