@@ -100,3 +100,55 @@ final class OpProfilerTests: XCTestCase {
         XCTAssertEqual(OpProfiler.stop().map(\.calls).reduce(0, +), 6)
     }
 }
+
+/// A graph can be back-propagated once; its saved tensors are freed as the pass goes.
+final class FreedGraphTests: XCTestCase {
+    func testSecondBackwardThroughTheSameGraphIsAnError() throws {
+        let x = Tensor([1, -2, 3]).requiringGrad()
+        let loss = (x.relu() * x).sum()
+        try loss.runBackward(gradient: Tensor(1))
+        XCTAssertEqual(x.grad?.scalars, [2, 0, 6])
+        XCTAssertThrowsError(try loss.runBackward(gradient: Tensor(1))) { error in
+            XCTAssertEqual(error as? AutogradError, .graphAlreadyFreed(op: "sum"))
+            XCTAssertTrue("\(error)".contains("run the forward pass again"), "\(error)")
+        }
+        XCTAssertEqual(x.grad?.scalars, [2, 0, 6], "nothing accumulated by the refused pass")
+    }
+
+    /// Two losses sharing an intermediate result: the second backward would reach operations
+    /// the first one freed, and would silently drop their gradient; it is refused instead.
+    func testBackwardThroughAPartlyFreedGraphIsAnError() {
+        let x = Tensor([1, 2]).requiringGrad()
+        let h = (x * x).relu()
+        let a = h.sum(), b = (h * 3).sum()
+        a.backward()
+        XCTAssertThrowsError(try b.runBackward(gradient: Tensor(1))) { error in
+            XCTAssertEqual(error as? AutogradError, .graphAlreadyFreed(op: "relu"))
+        }
+        XCTAssertEqual(x.grad?.scalars, [2, 4])
+    }
+
+    /// Saved tensors (here a 64k-element activation) are released as soon as their operation's
+    /// backward step has run, before the steps of the operations that fed it.
+    func testSavedTensorsAreReleasedDuringTheBackwardPass() {
+        let x = randomTensor([1, 1, 64, 64], seed: 1).requiringGrad()
+        weak var saved: TensorStorage?
+        var aliveAtFirstStep: Bool?, aliveAtLastStep: Bool?
+        let loss: Tensor = {
+            // `observer` runs its backward step last (it feeds relu), `head` first.
+            let fed = Tensor.record("observer", x * 1, inputs: [x]) { g in aliveAtLastStep = saved != nil; return [g] }
+            let h = fed.relu()  // saves its output
+            saved = h.storage
+            let total = h.sum()
+            return Tensor.record("head", total, inputs: [total]) { g in aliveAtFirstStep = saved != nil; return [g] }
+        }()
+        loss.backward()
+        XCTAssertEqual(aliveAtFirstStep, true, "relu's saved output is alive until its own step")
+        XCTAssertEqual(aliveAtLastStep, false, "and freed before the steps after it")
+        XCTAssertEqual(x.grad?.scalars.reduce(0, +), x.scalars.filter { $0 > 0 }.count.asFloat)
+    }
+}
+
+private extension Int {
+    var asFloat: Float { Float(self) }
+}

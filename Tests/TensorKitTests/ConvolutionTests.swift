@@ -141,6 +141,9 @@ final class WinogradSelectionTests: XCTestCase {
         XCTAssertTrue(Winograd.applies(geometry(16, 32, 108)))
         XCTAssertTrue(Winograd.applies(geometry(8 * Parallel.workers, 4, 14)), "8 images of 14 tiles per worker")
         XCTAssertFalse(Winograd.applies(geometry(1, 4, 14)), "14 tiles: im2col is faster")
+        XCTAssertFalse(Winograd.applies(geometry(1, 8, 27)), "56 tiles, filters transformed on every call: im2col")
+        XCTAssertTrue(Winograd.applies(geometry(1, 8, 27), weightsPrepared: true), "56 tiles, filters transformed once")
+        XCTAssertFalse(Winograd.applies(geometry(1, 4, 14), weightsPrepared: true), "14 tiles: im2col even so")
         XCTAssertFalse(Winograd.applies(geometry(16, 32, 108, s: 2)))
         XCTAssertFalse(Winograd.applies(geometry(16, 32, 108, k: 1, p: 0)))
     }

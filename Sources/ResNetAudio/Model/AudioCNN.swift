@@ -1,3 +1,4 @@
+import Synchronization
 import TensorKit
 
 /// The ResNet-style classifier of log-Mel spectrograms.
@@ -24,6 +25,14 @@ public final class AudioCNN: Module {
     public let fc: Linear
     /// Whether batch norm uses batch statistics (and dropout drops); set with `train()`/`eval()`.
     public var isTraining = true
+    /// Whether evaluation-mode forward passes without gradient recording (inside
+    /// `withNoGrad`, with ``eval()`` set) run the folded inference path: every batch norm
+    /// folded into the convolution before it, ReLU and the residual addition fused into the
+    /// convolution's output pass. Same results within float rounding; `true` by default. The
+    /// folded weights are rebuilt when weights or statistics change and dropped in training.
+    public var usesFoldedInference = true
+    /// The folded layers of the last inference pass (see `InferencePlan`).
+    private let inferencePlanCache = Mutex<InferencePlan?>(nil)
 
     /// Builds a model with PyTorch's default initialisation drawn from `generator`.
     /// - Throws: ``ModelError/invalidConfig(_:)``.
@@ -86,7 +95,35 @@ public final class AudioCNN: Module {
         }
     }
 
+    /// The stem's convolution and batch norm (built in `init` as its first two layers).
+    var stemConvAndNorm: (conv: Conv2d, bn: BatchNorm2d) {
+        (stem.layers[0] as! Conv2d, stem.layers[1] as! BatchNorm2d)
+    }
+
+    /// The folded layers when this pass can use them (evaluation mode, no gradient recording),
+    /// rebuilt first if weights or statistics changed since they were folded; otherwise `nil`,
+    /// and in training mode the cached plan is dropped so it does not hold memory.
+    func currentInferencePlan() -> InferencePlan? {
+        let eligible = usesFoldedInference && !GradMode.isEnabled && !isTraining
+            && InferencePlan.batchNorms(of: self).allSatisfy { !$0.isTraining }
+        return inferencePlanCache.withLock { plan -> InferencePlan? in
+            guard eligible else {
+                if isTraining { plan = nil }
+                return nil
+            }
+            if let plan, plan.isCurrent(for: self) { return plan }
+            plan = nil  // free the stale weights before folding new ones
+            let fresh = InferencePlan(self)
+            plan = fresh
+            return fresh
+        }
+    }
+
+    /// Whether folded weights are held (for tests of when they are dropped).
+    var inferencePlanIsCached: Bool { inferencePlanCache.withLock { $0 != nil } }
+
     private func forward(_ input: Tensor, capture maps: inout FeatureMaps?) -> Tensor {
+        if let plan = currentInferencePlan() { return forward(input, plan: plan, capture: &maps) }
         var x = stem(input)
         maps?.append("conv1", x)
         for (n, stage) in stages.enumerated() {
@@ -98,6 +135,31 @@ public final class AudioCNN: Module {
                     x = out
                 } else {
                     x = block(x)
+                }
+            }
+            maps?.append("layer\(n + 1)", x)
+        }
+        x = pool(x).flattened(startDim: 1)
+        return fc(dropout(x))
+    }
+
+    /// The forward pass with folded layers: per block two convolution passes and, without a
+    /// projection, no other pass over memory.
+    private func forward(_ input: Tensor, plan: InferencePlan, capture maps: inout FeatureMaps?) -> Tensor {
+        var x = plan.stem(input, relu: true)
+        x = stem.layers[3](x)  // the max pool
+        maps?.append("conv1", x)
+        for (n, stage) in plan.stages.enumerated() {
+            for (i, block) in stage.enumerated() {
+                let hidden = block.conv1(x, relu: true)
+                let skip = block.shortcut.map { $0(x) } ?? x
+                if maps != nil {
+                    let (sum, out) = block.conv2.sumAndReLU(hidden, adding: skip)
+                    maps?.append("layer\(n + 1).block\(i).conv", sum)
+                    maps?.append("layer\(n + 1).block\(i).relu", out)
+                    x = out
+                } else {
+                    x = block.conv2(hidden, adding: skip, relu: true)
                 }
             }
             maps?.append("layer\(n + 1)", x)

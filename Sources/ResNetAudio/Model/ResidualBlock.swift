@@ -44,21 +44,30 @@ public final class ResidualBlock: Layer {
 
     /// The block's output, `[batch, outChannels, H', W']`.
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let (residual, skip) = branches(input)
-        return addReLU(residual, skip)
+        let (preNorm, skip) = branches(input)
+        // bn2, the shortcut addition and the final ReLU in one pass, keeping one map fewer
+        // alive for the backward pass than bn2 followed by `addReLU`.
+        return bn2.forward(preNorm, adding: skip, fusedReLU: true)
     }
 
     /// The output together with the sum before the final ReLU (the `.conv` feature map).
     func forwardCapturing(_ input: Tensor) -> (sum: Tensor, output: Tensor) {
-        let (residual, skip) = branches(input)
-        let sum = residual + skip
+        let (preNorm, skip) = branches(input)
+        let sum = bn2.forward(preNorm, adding: skip, fusedReLU: false)
         return (sum, sum.relu())
     }
 
-    private func branches(_ input: Tensor) -> (residual: Tensor, skip: Tensor) {
+    /// `conv2(relu(bn1(conv1(x))))` (before bn2) and the shortcut's output.
+    private func branches(_ input: Tensor) -> (preNorm: Tensor, skip: Tensor) {
         let hidden = bn1.forward(conv1(input), fusedReLU: true)
-        let residual = bn2(conv2(hidden))
-        return (residual, shortcut.map { $0(input) } ?? input)
+        return (conv2(hidden), shortcut.map { $0(input) } ?? input)
+    }
+
+    /// The projection shortcut's convolution and batch norm, or `nil` for the identity.
+    var shortcutConvAndNorm: (conv: Conv2d, bn: BatchNorm2d)? {
+        guard let shortcut else { return nil }
+        // Built in `init` as exactly these two layers.
+        return (shortcut.layers[0] as! Conv2d, shortcut.layers[1] as! BatchNorm2d)
     }
 }
 

@@ -17,6 +17,9 @@ final class GradNode {
     var grad: Tensor?
     /// The parameter this leaf stands for; its ``Parameter/grad`` receives the gradient.
     let parameter: Parameter?
+    /// Set once a backward pass has run (or skipped) this node and dropped its closure and the
+    /// tensors it saved; another backward pass through it would silently lose gradients.
+    var isReleased = false
 
     var isLeaf: Bool { backwardFn == nil && inputs.isEmpty }
 
@@ -31,6 +34,14 @@ final class GradNode {
         self.inputs = inputs
         self.backwardFn = backward
         self.parameter = nil
+    }
+
+    /// Drops the closure (and with it the saved tensors) and the links to the inputs.
+    func release() {
+        backwardFn = nil
+        inputs = []
+        grad = nil
+        isReleased = true
     }
 
     func accumulate(_ g: Tensor) {
@@ -70,33 +81,52 @@ extension Tensor {
 
     /// Computes the gradient of this scalar with respect to every leaf it depends on and
     /// accumulates it into ``Parameter/grad`` or the leaf's ``grad``. Frees the graph afterwards.
-    /// - Precondition: the tensor has one element and ``requiresGrad`` is true.
+    /// - Precondition: the tensor has one element, ``requiresGrad`` is true, and no earlier
+    ///   `backward()` has freed part of its graph (see ``backward(gradient:)``).
     public func backward() {
         precondition(count == 1, "TensorKit: backward() without a gradient needs one element, got shape \(shape)")
         backward(gradient: Tensor(repeating: 1, shape: shape))
     }
 
     /// Back-propagates `gradient` (the gradient of some scalar with respect to this tensor),
-    /// accumulating into leaves as ``backward()`` does. Frees the graph afterwards.
-    /// - Precondition: `gradient.shape == shape` and ``requiresGrad`` is true.
+    /// accumulating into leaves as ``backward()`` does.
+    ///
+    /// Each operation's saved tensors are freed as soon as its own backward step has run, and
+    /// each intermediate gradient as soon as it has been passed on, so peak memory falls
+    /// during the pass. A graph can therefore be back-propagated once: a second `backward()`
+    /// through any part of it stops with ``AutogradError/graphAlreadyFreed(op:)`` as its
+    /// message instead of returning partial gradients (run the forward pass again).
+    /// - Precondition: `gradient.shape == shape`, ``requiresGrad`` is true, the graph is not freed.
     public func backward(gradient: Tensor) {
+        do {
+            try runBackward(gradient: gradient)
+        } catch {
+            preconditionFailure("TensorKit: \(error)")
+        }
+    }
+
+    /// ``backward(gradient:)`` that reports a graph freed by an earlier pass as an error.
+    /// Nothing is accumulated when it throws.
+    func runBackward(gradient: Tensor) throws(AutogradError) {
         precondition(gradient.shape == shape,
                      "TensorKit: backward gradient of shape \(gradient.shape) for a tensor of shape \(shape)")
         guard let root = node else {
             preconditionFailure("TensorKit: backward() on a tensor that does not require a gradient")
         }
         let order = Tensor.topologicalOrder(from: root)
+        if let freed = order.first(where: \.isReleased) { throw .graphAlreadyFreed(op: freed.op) }
         root.accumulate(gradient.detached)
         for node in order.reversed() {
             guard let fn = node.backwardFn else { continue }
-            guard let g = node.grad else { node.backwardFn = nil; node.inputs = []; continue }
+            guard let g = node.grad else { node.release(); continue }
             node.grad = nil
             let profiling = OpProfiler.isEnabled
             let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-            let grads = fn(g)
-            node.backwardFn = nil
             let inputs = node.inputs
-            node.inputs = []
+            // Free the saved tensors before passing gradients on, so that they and the output
+            // gradient are gone before the inputs' backward steps allocate theirs.
+            let grads = fn(g)
+            node.release()
             for (input, gi) in zip(inputs, grads) {
                 if let input, let gi { input.accumulate(gi) }
             }
@@ -121,5 +151,20 @@ extension Tensor {
             }
         }
         return order
+    }
+}
+
+/// Misuse of the autograd tape.
+public enum AutogradError: Error, Equatable, CustomStringConvertible {
+    /// `backward()` reached an operation (`op`) whose saved tensors an earlier `backward()`
+    /// already freed.
+    case graphAlreadyFreed(op: String)
+
+    public var description: String {
+        switch self {
+        case .graphAlreadyFreed(let op):
+            return "backward() through a graph that an earlier backward() already freed (at operation '\(op)'): "
+                + "its saved tensors are gone; run the forward pass again to get a new graph"
+        }
     }
 }

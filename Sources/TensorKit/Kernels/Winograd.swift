@@ -14,18 +14,28 @@ enum Winograd {
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
     nonisolated(unsafe) static var targetTiles = 512
 
-    /// Fewest tiles per worker for which the 16 small GEMMs beat one im2col GEMM (a 4×14 map
-    /// at batch 1 has 14 tiles: its GEMMs would be too narrow, and the filter transform would
-    /// cost as much as the convolution).
     nonisolated(unsafe) static var minimumTilesPerWorker = 64
 
-    static func applies(_ g: ConvGeometry) -> Bool {
+    /// The same when the filters are already transformed (frozen inference layers): at batch 1
+    /// the 16 GEMMs go 8 per worker, and layer3's 8×27 map (56 tiles) then costs ~15% less CPU
+    /// time for the whole forward pass than im2col; layer4's 4×14 map (14 tiles) makes the GEMMs
+    /// too narrow and is slower (measured with `TENSORKIT_WINOGRAD_MIN_TILES` = 8, 16, 32, 64:
+    /// Docs/Benchmarks.md). `TENSORKIT_WINOGRAD_MIN_TILES` overrides it.
+    nonisolated(unsafe) static var minimumTilesPerWorkerPrepared: Int = {
+        if let s = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD_MIN_TILES"], let n = Int(s), n > 0 { return n }
+        return 32
+    }()
+
+    /// Whether a convolution of geometry `g` runs here; `weightsPrepared` when its filters'
+    /// transform is cached rather than redone on this call.
+    static func applies(_ g: ConvGeometry, weightsPrepared: Bool = false) -> Bool {
         guard isEnabled, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
             return false
         }
         let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
         let imagesPerWorker = (g.batch + Parallel.workers - 1) / max(Parallel.workers, 1)
-        return tiles * max(imagesPerWorker, 1) >= minimumTilesPerWorker
+        let minimum = weightsPrepared ? min(minimumTilesPerWorkerPrepared, minimumTilesPerWorker) : minimumTilesPerWorker
+        return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
@@ -65,7 +75,7 @@ enum Winograd {
     /// transformed by ``transformWeights(_:outChannels:inChannels:forInputGradient:)``.
     static func convolve(_ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
                          u: UnsafePointer<Float>, outChannels o: Int, bias: UnsafePointer<Float>?,
-                         into y: UnsafeMutablePointer<Float>) {
+                         into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
@@ -98,6 +108,9 @@ enum Winograd {
                         outputTransform(mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
                                         channelStride: o * tiles, height: h, width: w, bias: bias,
                                         into: y + (i + j) * o * h * w)
+                        if !epilogue.isEmpty {
+                            epilogue.apply(y, offset: ((i + j) * o + o0) * h * w, count: (o1 - o0) * h * w)
+                        }
                     }
                 }
                 i += count

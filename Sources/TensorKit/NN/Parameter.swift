@@ -7,7 +7,18 @@
 /// refer to the same storage.
 public final class Parameter {
     /// The parameter's current values.
-    public var value: Tensor
+    public var value: Tensor {
+        get { storedValue }
+        set { storedValue = newValue; version &+= 1 }
+        // In place, so that optimisers writing through `value` do not copy a shared buffer
+        // (a `didSet` observer would make every in-place write copy the whole tensor).
+        _modify { version &+= 1; yield &storedValue }
+    }
+    private var storedValue: Tensor
+    /// Counts changes of ``value`` (assignments and in-place writes through it, such as an
+    /// optimiser step): caches derived from the value, such as folded inference weights,
+    /// compare it to know when to rebuild.
+    public private(set) var version = 0
     /// The gradient accumulated by `backward()` since the last ``zeroGrad()``, or `nil`.
     public var grad: Tensor?
     /// Whether `backward()` computes a gradient for this parameter (set `false` to freeze it).
@@ -15,7 +26,7 @@ public final class Parameter {
 
     /// A parameter holding `value`.
     public init(_ value: Tensor, requiresGrad: Bool = true) {
-        self.value = value.detached
+        self.storedValue = value.detached
         self.requiresGrad = requiresGrad
     }
 
@@ -49,13 +60,21 @@ public enum StateDType: String, Sendable, CaseIterable {
 /// statistics and batch counter).
 public final class Buffer {
     /// The buffer's current values.
-    public var value: Tensor
+    public var value: Tensor {
+        get { storedValue }
+        set { storedValue = newValue; version &+= 1 }
+        _modify { version &+= 1; yield &storedValue }  // in place, as `Parameter.value`
+    }
+    private var storedValue: Tensor
+    /// Counts changes of ``value`` (assignments and in-place writes through it, such as a
+    /// batch norm's running-statistics update), as ``Parameter/version`` does.
+    public private(set) var version = 0
     /// The type this buffer has in PyTorch checkpoints.
     public let dtype: StateDType
 
     /// A buffer holding `value`, stored in checkpoints as `dtype`.
     public init(_ value: Tensor, dtype: StateDType = .float32) {
-        self.value = value.detached
+        self.storedValue = value.detached
         self.dtype = dtype
     }
 }

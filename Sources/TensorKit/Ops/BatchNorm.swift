@@ -96,13 +96,18 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
     if let bias { inputs.append(bias) }
     if let residual { inputs.append(residual) }
     let hasResidual = residual != nil
-    let savedX = input.detached, savedY = out.detached, savedW = weight?.detached
+    // Save only what backward reads: the output only for the ReLU mask (without ReLU the
+    // output is often consumed at once, and keeping it would hold a whole map per layer).
+    let savedX = input.detached, savedY: Tensor? = fusedReLU ? out.detached : nil, savedW = weight?.detached
     let needX = input.requiresGrad, needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
     let hasW = weight != nil, hasB = bias != nil
     return Tensor.record(fusedReLU ? "batchNorm2d+relu" : "batchNorm2d", out, inputs: inputs) { g in
-        let dy = fusedReLU ? Tensor.reluBackward(g, output: savedY) : g
-        let grads = BatchNormKernels.backward(dy: dy, x: savedX, weight: savedW, mean: mean, invStd: invStd,
-                                              training: training, needX: needX)
+        // The residual's gradient is the masked gradient itself, so then it is materialised;
+        // otherwise the kernel masks on the fly and no extra map is allocated (at the stem of a
+        // batch-32 step that map is 113 MB, and it would sit in the buffer cache all step).
+        let dy = hasResidual ? savedY.map { Tensor.reluBackward(g, output: $0) } ?? g : g
+        let grads = BatchNormKernels.backward(dy: dy, reluOutput: hasResidual ? nil : savedY, x: savedX, weight: savedW,
+                                              mean: mean, invStd: invStd, training: training, needX: needX)
         var result: [Tensor?] = [grads.dx]
         if hasW { result.append(needW ? grads.dWeight : nil) }
         if hasB { result.append(needB ? grads.dBias : nil) }
@@ -112,13 +117,14 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
 }
 
 enum BatchNormKernels {
-    /// Gradients of batch norm given the (ReLU-masked) output gradient `dy`.
-    static func backward(dy: Tensor, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
+    /// Gradients of batch norm given the output gradient `dy`, masked by `reluOutput > 0`
+    /// element by element when `reluOutput` (the fused ReLU's output) is given.
+    static func backward(dy: Tensor, reluOutput: Tensor? = nil, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
                          training: Bool, needX: Bool) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
         let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
         let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
-        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer
+        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer, yp = reluOutput?.pointer
         let wp = weight?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer, dxp = dx?.pointer
         Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
             for ch in lo..<hi {
@@ -127,7 +133,22 @@ enum BatchNormKernels {
                 for b in 0..<n {
                     let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw
                     var a1: Float = 0, a2: Float = 0
-                    for i in 0..<hw { a1 += gs[i]; a2 += gs[i] * (xs[i] - mu) }
+                    if let yp {
+                        let ys = yp + (b * c + ch) * hw
+                        var v1 = SIMD8<Float>(), v2 = SIMD8<Float>()
+                        let muV = SIMD8<Float>(repeating: mu)
+                        var i = 0
+                        while i + 8 <= hw {
+                            let d = masked(gs, ys, i)
+                            v1 += d
+                            v2 += d * (UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self) - muV)
+                            i += 8
+                        }
+                        a1 = v1.sum(); a2 = v2.sum()
+                        while i < hw { let d = ys[i] <= 0 ? 0 : gs[i]; a1 += d; a2 += d * (xs[i] - mu); i += 1 }
+                    } else {
+                        for i in 0..<hw { a1 += gs[i]; a2 += gs[i] * (xs[i] - mu) }
+                    }
                     sumDy += Double(a1); sumDyXc += Double(a2)
                 }
                 dbp[ch] = Float(sumDy)
@@ -141,17 +162,51 @@ enum BatchNormKernels {
                     let proj = Float(sumDyXc / Double(m)) * istd * istd
                     for b in 0..<n {
                         let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
-                        for i in 0..<hw { ds[i] = k * (gs[i] - meanDy - (xs[i] - mu) * proj) }
+                        if let yp {
+                            let ys = yp + (b * c + ch) * hw
+                            var i = 0
+                            while i + 8 <= hw {
+                                let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
+                                let r = k * (masked(gs, ys, i) - meanDy - (xv - mu) * proj)
+                                UnsafeMutableRawPointer(ds + i).storeBytes(of: r, as: SIMD8<Float>.self)
+                                i += 8
+                            }
+                            while i < hw {
+                                let d = ys[i] <= 0 ? 0 : gs[i]
+                                ds[i] = k * (d - meanDy - (xs[i] - mu) * proj)
+                                i += 1
+                            }
+                        } else {
+                            for i in 0..<hw { ds[i] = k * (gs[i] - meanDy - (xs[i] - mu) * proj) }
+                        }
                     }
                 } else {
                     let k = gamma * istd
                     for b in 0..<n {
                         let gs = g + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
-                        for i in 0..<hw { ds[i] = k * gs[i] }
+                        if let yp {
+                            let ys = yp + (b * c + ch) * hw
+                            var i = 0
+                            while i + 8 <= hw {
+                                UnsafeMutableRawPointer(ds + i).storeBytes(of: k * masked(gs, ys, i), as: SIMD8<Float>.self)
+                                i += 8
+                            }
+                            while i < hw { ds[i] = ys[i] <= 0 ? 0 : k * gs[i]; i += 1 }
+                        } else {
+                            for i in 0..<hw { ds[i] = k * gs[i] }
+                        }
                     }
                 }
             }
         }
         return (dx, dWeight, dBias)
+    }
+
+    /// Eight elements of `g` where the ReLU output `y` is positive, else 0 (as `reluBackward`).
+    @inline(__always)
+    private static func masked(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+        return gv.replacing(with: 0, where: yv .<= 0)
     }
 }

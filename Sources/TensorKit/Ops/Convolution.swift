@@ -72,26 +72,30 @@ enum ConvKernels {
         return max(1, min(imagesPerWorker, (targetColumns + p - 1) / p))
     }
 
-    /// `y = conv(x, w) + bias`; all NCHW, `y` uninitialised on entry.
+    /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry.
+    /// `winogradWeights`, when given, supplies the forward Winograd transform of `w` (so that
+    /// frozen inference weights are transformed once, not on every call).
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>) {
-        if Winograd.applies(g) {
-            let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
+                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue(),
+                        winogradWeights: (() -> TensorStorage)? = nil) {
+        if Winograd.applies(g, weightsPrepared: winogradWeights != nil) {
+            let u = winogradWeights?()
+                ?? Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
             defer { withExtendedLifetime(u) {} }
             Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
-                              u: u.pointer, outChannels: g.outChannels, bias: bias, into: y)
+                              u: u.pointer, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
             return
         }
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
-            forwardImages(lo, hi, x: x, w: w, bias: bias, g, y: y, parallelInside: inner)
+            forwardImages(lo, hi, x: x, w: w, bias: bias, g, y: y, epilogue: epilogue, parallelInside: inner)
         }
     }
 
     private static func forwardImages(_ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
                                       bias: UnsafePointer<Float>?, _ g: ConvGeometry,
-                                      y: UnsafeMutablePointer<Float>, parallelInside inner: Bool) {
+                                      y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallelInside inner: Bool) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
         let imageIn = c * g.height * g.width, imageOut = o * p
         let gs = groupSize(g, imagesPerWorker: hi - lo)
@@ -113,7 +117,9 @@ enum ConvKernels {
                 }
                 let yi = y + i * imageOut
                 BLAS.gemm(.none, .none, m: o, n: p, k: k, a: w, lda: k, b: b, ldb: p, c: yi, ldc: p, parallel: inner)
-                if let bias { addBias(yi, bias, channels: o, plane: p, parallel: inner) }
+                if bias != nil || !epilogue.isEmpty {
+                    finish(y, image: i, bias: bias, channels: o, plane: p, epilogue: epilogue, parallel: inner)
+                }
                 i += 1
             } else {
                 let n = min(gs, hi - i), ld = n * p
@@ -138,6 +144,7 @@ enum ConvKernels {
                             Short.copy(dst, src, count: p)
                         }
                     }
+                    if !epilogue.isEmpty { epilogue.apply(y, offset: (i + j) * imageOut, count: imageOut) }
                 }
                 i += n
             }
@@ -291,12 +298,18 @@ enum ConvKernels {
         }
     }
 
-    private static func addBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>,
-                                channels: Int, plane: Int, parallel: Bool) {
+    /// Adds the bias to, and runs the epilogue on, output image `image` of `y`.
+    private static func finish(_ y: UnsafeMutablePointer<Float>, image: Int, bias: UnsafePointer<Float>?,
+                               channels: Int, plane: Int, epilogue: ConvEpilogue, parallel: Bool) {
+        let base = image * channels * plane
         let body = { (lo: Int, hi: Int) in
             for oc in lo..<hi {
-                let b = bias[oc], row = y + oc * plane
-                for q in 0..<plane { row[q] += b }
+                let row = y + base + oc * plane
+                if let bias {
+                    let b = bias[oc]
+                    for q in 0..<plane { row[q] += b }
+                }
+                if !epilogue.isEmpty { epilogue.apply(y, offset: base + oc * plane, count: plane) }
             }
         }
         if parallel { Parallel.forRange(channels, grain: 1, body) } else { body(0, channels) }

@@ -51,9 +51,19 @@ final class BufferPool: Sendable {
         var cachedBytes = 0
     }
     private let state = Mutex(State())
+    /// Bytes of buffers handed out and not yet released, and the most since the last reset:
+    /// what tensors themselves need, apart from the idle cache.
+    private let live = Atomic<Int>(0)
+    private let peakLive = Atomic<Int>(0)
+
+    var liveBytes: Int { live.load(ordering: .relaxed) }
+    var peakLiveBytes: Int { peakLive.load(ordering: .relaxed) }
+    func resetPeak() { peakLive.store(live.load(ordering: .relaxed), ordering: .relaxed) }
 
     func allocate(count: Int) -> UnsafeMutablePointer<Float> {
         let n = max(count, 1)
+        let now = live.add(n * 4, ordering: .relaxed).newValue
+        peakLive.max(now, ordering: .relaxed)
         if n >= Self.minimumCachedCount {
             let reused = state.withLock { s -> UInt? in
                 guard var list = s.free[n], let p = list.popLast() else { return nil }
@@ -73,6 +83,7 @@ final class BufferPool: Sendable {
 
     func release(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let n = max(count, 1)
+        live.subtract(n * 4, ordering: .relaxed)
         if n >= Self.minimumCachedCount {
             let kept = state.withLock { s -> Bool in
                 guard s.cachedBytes + n * 4 <= Self.maximumCachedBytes else { return false }
@@ -108,4 +119,14 @@ public enum TensorMemory {
 
     /// Bytes of idle tensor buffers currently kept for reuse.
     public static var cachedBytes: Int { BufferPool.shared.cachedBytes }
+
+    /// Bytes of tensor buffers in use now (held by tensors, saved activations, scratch space;
+    /// not the idle cache).
+    public static var liveBytes: Int { BufferPool.shared.liveBytes }
+
+    /// The largest ``liveBytes`` since the process started or since ``resetPeakLiveBytes()``.
+    public static var peakLiveBytes: Int { BufferPool.shared.peakLiveBytes }
+
+    /// Starts a new ``peakLiveBytes`` measurement from the current ``liveBytes``.
+    public static func resetPeakLiveBytes() { BufferPool.shared.resetPeak() }
 }

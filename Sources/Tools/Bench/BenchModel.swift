@@ -74,7 +74,8 @@ extension Bench {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(options.iterations)
             if profile { try profileStep(model: model, input: x, labels: labels, optimizer: optimizer) }
             printResult([("clips_per_s", Double(options.batch) / seconds), ("step_ms", seconds * 1e3),
-                         ("peak_rss_mb", peakRSSMiB())], json: options.json)
+                         ("peak_rss_mb", peakRSSMiB()), ("peak_tensor_mb", Double(TensorMemory.peakLiveBytes) / 1_048_576),
+                         ("idle_cache_mb", Double(TensorMemory.cachedBytes) / 1_048_576)], json: options.json)
         }
 
         /// One step under ``OpProfiler``: where the time of a training step goes.
@@ -108,10 +109,15 @@ extension Bench {
         static let configuration = CommandConfiguration(
             abstract: "Inference latency (median) and throughput of the model.")
         @OptionGroup var options: ModelBenchOptions
+        @Flag(help: "Also profile one more forward pass by operation.")
+        var profile = false
+        @Flag(help: "Run the unfolded layers (batch norm as its own pass) instead of the folded inference path.")
+        var unfolded = false
 
         func run() throws {
             let model = try options.makeModel()
             model.eval()
+            model.usesFoldedInference = !unfolded
             let x = options.makeInput()
             var times: [Double] = []
             withNoGrad {
@@ -120,6 +126,19 @@ extension Bench {
                     let start = DispatchTime.now().uptimeNanoseconds
                     _ = model(x)
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                if profile {
+                    OpProfiler.start()
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    _ = model(x)
+                    let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                    let entries = OpProfiler.stop()
+                    print("profile of one forward pass (\(String(format: "%.1f", total)) ms):")
+                    print("  op" + String(repeating: " ", count: 44) + "calls  forward ms   share")
+                    for e in entries {
+                        print("  " + e.op.padding(toLength: 44, withPad: " ", startingAt: 0)
+                              + String(format: "%7d %11.2f %6.1f%%", e.calls, e.forwardMilliseconds, e.forwardMilliseconds / total * 100))
+                    }
                 }
             }
             times.sort()

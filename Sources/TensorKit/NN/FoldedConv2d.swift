@@ -1,0 +1,107 @@
+import Synchronization
+
+/// A frozen convolution for inference: a ``Conv2d`` with the ``BatchNorm2d`` that follows it
+/// folded into its filters and bias, and the end of the layer (adding a residual map, ReLU)
+/// done in the same pass as the convolution's output.
+///
+/// `FoldedConv2d(conv, batchNorm: bn)(x, adding: r, relu: true)` equals
+/// `relu(bn(conv(x)) + r)` with `bn` in evaluation mode, in one pass over the output instead of
+/// three, and with the filters' Winograd transform computed once instead of on every call.
+/// It is a snapshot: later changes to `conv` or `bn` do not reach it (build a new one).
+///
+/// Without gradient recording (inside ``withNoGrad(_:)``) or when no input requires a
+/// gradient, it runs the fused kernel; otherwise it runs the same computation as
+/// differentiable operations, so gradients with respect to `input` and `residual` are right
+/// (the folded filters themselves are constants).
+public final class FoldedConv2d: @unchecked Sendable {
+    /// The folded filters, `[outChannels, inChannels, kernelSize, kernelSize]`.
+    public let weight: Tensor
+    /// The folded bias, `[outChannels]`.
+    public let bias: Tensor
+    /// Step between windows, in pixels.
+    public let stride: Int
+    /// Zero padding on every side, in pixels.
+    public let padding: Int
+    /// The forward Winograd transform of ``weight``, made on first use by a 3×3 layer.
+    private let winogradWeights = Mutex<TensorStorage?>(nil)
+
+    /// Folds `batchNorm` (its running statistics, γ, β and ε, as in evaluation mode) into a
+    /// copy of `conv`: filters `w·γ/√(var+ε)`, bias `β + (b − mean)·γ/√(var+ε)`. With
+    /// `batchNorm` `nil`, a frozen copy of `conv` (bias 0 when it has none).
+    /// - Precondition: `batchNorm` has one feature per output channel of `conv`.
+    public init(_ conv: Conv2d, batchNorm: BatchNorm2d?) {
+        let o = conv.weight.shape[0]
+        if let batchNorm {
+            let folded = conv.foldingBatchNorm(batchNorm)
+            weight = folded.weight.value
+            bias = folded.bias!.value
+        } else {
+            weight = conv.weight.value.detached
+            bias = conv.bias?.value.detached ?? Tensor(zeros: [o])
+        }
+        stride = conv.stride
+        padding = conv.padding
+    }
+
+    /// `relu?(conv(input) + bias + residual)`, `[batch, outChannels, H', W']`.
+    /// - Parameters:
+    ///   - input: `[batch, inChannels, height, width]`.
+    ///   - residual: a map of the output's shape added before the ReLU, or `nil`.
+    ///   - relu: apply `max(·, 0)` last.
+    /// - Precondition: the shapes agree (as for ``conv2d(_:weight:bias:stride:padding:)``).
+    public func callAsFunction(_ input: Tensor, adding residual: Tensor? = nil, relu: Bool = false) -> Tensor {
+        run(input, residual: residual, relu: relu, keepSum: false).output
+    }
+
+    /// The output with ReLU together with the sum before it (`conv(input) + bias + residual`),
+    /// both written in the same pass: the `.conv` and `.relu` feature maps of a residual block.
+    public func sumAndReLU(_ input: Tensor, adding residual: Tensor? = nil) -> (sum: Tensor, output: Tensor) {
+        let r = run(input, residual: residual, relu: true, keepSum: true)
+        return (r.sum!, r.output)
+    }
+
+    private func run(_ input: Tensor, residual: Tensor?, relu: Bool, keepSum: Bool) -> (output: Tensor, sum: Tensor?) {
+        if GradMode.isEnabled && (input.requiresGrad || residual?.requiresGrad == true) {
+            // Differentiable composition; only taken when someone wants gradients through it.
+            var y = conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding)
+            if let residual { y = y + residual }
+            return relu ? (y.relu(), keepSum ? y : nil) : (y, keepSum ? y : nil)
+        }
+        precondition(input.rank == 4 && input.shape[1] == weight.shape[1],
+                     "FoldedConv2d: input must be [N, \(weight.shape[1]), H, W], got shape \(input.shape)")
+        let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+                             outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+                             strideH: stride, strideW: stride, padH: padding, padW: padding)
+        precondition(g.height + 2 * padding >= g.kernelH && g.width + 2 * padding >= g.kernelW,
+                     "FoldedConv2d: padded input \(input.shape) is smaller than the kernel \(weight.shape)")
+        let shape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+        if let residual {
+            precondition(residual.shape == shape, "FoldedConv2d: residual shape \(residual.shape) differs from output shape \(shape)")
+        }
+        let y = Tensor(uninitializedShape: shape)
+        let sum: Tensor? = keepSum ? Tensor(uninitializedShape: shape) : nil
+        let epilogue = ConvEpilogue(residual: residual.map { UnsafePointer($0.pointer) }, preActivation: sum?.pointer, relu: relu)
+        withExtendedLifetime(residual) {
+            ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias.pointer, g, y: y.pointer,
+                                epilogue: epilogue, winogradWeights: { [self] in transformedWeights() })
+        }
+        if OpProfiler.isEnabled {
+            // By geometry: at batch 1 where the time goes depends on the map size.
+            let fused = relu ? (residual == nil ? "+relu" : "+add+relu") : ""
+            OpProfiler.forward("foldedConv\(fused) \(g.kernelH)x\(g.kernelW)/\(stride) \(g.inChannels)->\(g.outChannels) \(g.outHeight)x\(g.outWidth)")
+        }
+        return (y, sum)
+    }
+
+    /// The Winograd-domain filters, transformed on first use and kept (they are 16/9 the size
+    /// of the filters: memory traded for not redoing the transform on every call).
+    private func transformedWeights() -> TensorStorage {
+        winogradWeights.withLock { cached in
+            if let cached { return cached }
+            let u = Winograd.transformWeights(weight.pointer, outChannels: weight.shape[0], inChannels: weight.shape[1],
+                                              forInputGradient: false)
+            cached = u
+            return u
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import XCTest
+@testable import TensorKit
+
+/// `FoldedConv2d` (BN folded into the filters, residual and ReLU in the output pass) against the
+/// same computation as separate operations (`conv2d`, `batchNorm2d` in evaluation mode, `+`,
+/// `relu`), each of which is checked against PyTorch in `ConvolutionTests` / `BatchNormTests`.
+final class FoldedConv2dTests: XCTestCase {
+    /// A conv and a BN with random filters and non-trivial running statistics and affine terms.
+    func layers(_ cin: Int, _ cout: Int, kernel: Int, stride: Int, padding: Int, bias: Bool,
+                seed: UInt64) -> (Conv2d, BatchNorm2d) {
+        var g = RandomGenerator(seed: seed)
+        let conv = Conv2d(cin, cout, kernelSize: kernel, stride: stride, padding: padding, bias: bias, generator: &g)
+        let bn = BatchNorm2d(cout)
+        bn.weight.value = randomTensor([cout], seed: seed + 1, scale: 0.5, shift: 1)
+        bn.bias.value = randomTensor([cout], seed: seed + 2, scale: 0.2)
+        bn.runningMean.value = randomTensor([cout], seed: seed + 3, scale: 0.3)
+        var v = randomTensor([cout], seed: seed + 4, scale: 0.4, shift: 1)
+        v.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = abs(p[i]) + 0.1 } }
+        bn.runningVar.value = v
+        bn.eval()
+        return (conv, bn)
+    }
+
+    func reference(_ conv: Conv2d, _ bn: BatchNorm2d, _ x: Tensor, residual: Tensor?, relu: Bool) -> (sum: Tensor, out: Tensor) {
+        withNoGrad {
+            var rm = bn.runningMean.value, rv = bn.runningVar.value
+            var y = batchNorm2d(conv(x), weight: bn.weight.value, bias: bn.bias.value, runningMean: &rm, runningVar: &rv,
+                                training: false, eps: bn.eps)
+            if let residual { y = y + residual }
+            return (y, relu ? y.relu() : y)
+        }
+    }
+
+    /// Every kernel path: Winograd (3×3/1/1, many and few tiles), im2col one image per GEMM,
+    /// im2col several images per GEMM (small maps), pointwise 1×1, strided, the 7×7 stem,
+    /// batch 1 (work split inside one image) and batch 3.
+    func testMatchesSeparateOperationsOnEveryKernelPath() {
+        let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, h: Int, w: Int, bias: Bool)] = [
+            (16, 24, 3, 1, 1, 1, 32, 54, false),   // Winograd, batch 1
+            (16, 24, 3, 1, 1, 3, 9, 13, true),     // Winograd or grouped im2col, odd sizes
+            (32, 32, 3, 1, 1, 1, 4, 14, false),    // layer4-like map at batch 1
+            (8, 16, 3, 2, 1, 3, 17, 30, false),    // strided 3×3
+            (8, 16, 1, 2, 0, 2, 16, 27, false),    // projection shortcut
+            (8, 16, 1, 1, 0, 2, 5, 7, true),       // pointwise, grouped
+            (1, 8, 7, 2, 3, 1, 40, 61, false),     // the stem
+        ]
+        for (i, c) in cases.enumerated() {
+            let (conv, bn) = layers(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p, bias: c.bias, seed: UInt64(10 * i))
+            let folded = FoldedConv2d(conv, batchNorm: bn)
+            let x = randomTensor([c.n, c.cin, c.h, c.w], seed: UInt64(100 + i))
+            let oh = (c.h + 2 * c.p - c.k) / c.s + 1, ow = (c.w + 2 * c.p - c.k) / c.s + 1
+            let r = randomTensor([c.n, c.cout, oh, ow], seed: UInt64(200 + i))
+            let what = "case \(i) \(c)"
+            withNoGrad {
+                let plain = reference(conv, bn, x, residual: nil, relu: false)
+                assertClose(folded(x), plain.out, "\(what): conv+bn")
+                let relu = reference(conv, bn, x, residual: nil, relu: true)
+                assertClose(folded(x, relu: true), relu.out, "\(what): conv+bn+relu")
+                let block = reference(conv, bn, x, residual: r, relu: true)
+                assertClose(folded(x, adding: r, relu: true), block.out, "\(what): conv+bn+add+relu")
+                let (sum, out) = folded.sumAndReLU(x, adding: r)
+                assertClose(sum, block.sum, "\(what): sum before ReLU")
+                assertClose(out, block.out, "\(what): ReLU of the sum")
+                // Twice: the second call uses the cached Winograd filters.
+                assertClose(folded(x, adding: r, relu: true), block.out, "\(what): second call")
+            }
+        }
+    }
+
+    func testIsASnapshotOfTheLayers() {
+        let (conv, bn) = layers(4, 6, kernel: 3, stride: 1, padding: 1, bias: false, seed: 7)
+        let x = randomTensor([1, 4, 8, 8], seed: 8)
+        let folded = FoldedConv2d(conv, batchNorm: bn)
+        let before = reference(conv, bn, x, residual: nil, relu: false).out
+        bn.runningMean.value = Tensor(zeros: [6])
+        assertClose(withNoGrad { folded(x) }, before, "unchanged by later edits of the batch norm")
+    }
+
+    func testWithoutBatchNormIsTheConvolution() {
+        var g = RandomGenerator(seed: 5)
+        let conv = Conv2d(3, 5, kernelSize: 3, stride: 1, padding: 1, bias: true, generator: &g)
+        let x = randomTensor([2, 3, 6, 9], seed: 6)
+        assertClose(withNoGrad { FoldedConv2d(conv, batchNorm: nil)(x) }, withNoGrad { conv(x) }, "frozen conv")
+    }
+
+    /// With gradient recording on and an input that wants a gradient it runs differentiable
+    /// operations: input and residual gradients as those of the separate operations.
+    func testGradientsFlowToInputAndResidualWhenRecording() {
+        let (conv, bn) = layers(3, 4, kernel: 3, stride: 1, padding: 1, bias: false, seed: 3)
+        conv.weight.requiresGrad = false
+        bn.weight.requiresGrad = false
+        bn.bias.requiresGrad = false
+        let folded = FoldedConv2d(conv, batchNorm: bn)
+        let x = randomTensor([2, 3, 5, 6], seed: 1).requiringGrad()
+        let r = randomTensor([2, 4, 5, 6], seed: 2).requiringGrad()
+        let gOut = randomTensor([2, 4, 5, 6], seed: 4)
+        (folded(x, adding: r, relu: true) * gOut).sum().backward()
+        let x2 = x.detached.requiringGrad(), r2 = r.detached.requiringGrad()
+        var rm = bn.runningMean.value, rv = bn.runningVar.value
+        let y = batchNorm2d(conv(x2), weight: bn.weight.value, bias: bn.bias.value, runningMean: &rm, runningVar: &rv,
+                            training: false, eps: bn.eps)
+        ((y + r2).relu() * gOut).sum().backward()
+        assertClose(x.grad, x2.grad!, "input gradient")
+        assertClose(r.grad, r2.grad!, "residual gradient")
+    }
+}
