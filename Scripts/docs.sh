@@ -7,14 +7,17 @@ cd "$(dirname "$0")/.."
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(AudioDSP TensorKit TBLogger ResNetAudio ESC50 Training)
 mkdir -p .build/docs
+failed=()
 for target in "${targets[@]}"; do
   echo "== $target"
   out=".build/docs/$target.doccarchive"
   rm -rf "$out"
-  swift package --allow-writing-to-directory .build/docs generate-documentation --target "$target" \
+  if ! swift package --allow-writing-to-directory .build/docs generate-documentation --target "$target" \
     --output-path "$out" --warnings-as-errors --experimental-skip-synthesized-symbols \
-    --experimental-documentation-coverage --coverage-summary-level none 2>&1 | grep -v '^\[[0-9]*/[0-9]*\]'
-  python3 - "$out/documentation-coverage.json" "$target" <<'PY'
+    --experimental-documentation-coverage --coverage-summary-level none 2>&1 | grep -v '^\[[0-9]*/[0-9]*\]'; then
+    failed+=("$target"); continue
+  fi
+  python3 - "$out/documentation-coverage.json" "$target" <<'PY' || failed+=("$target")
 import json, sys
 entries = json.load(open(sys.argv[1]))
 # Extension containers have no comment to write; Codable's and RawRepresentable's members are
@@ -33,3 +36,7 @@ for e in missing:
 sys.exit(1 if missing else 0)
 PY
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "Documentation problems in: ${failed[*]}" >&2
+  exit 1
+fi

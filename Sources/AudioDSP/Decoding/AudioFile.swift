@@ -35,7 +35,9 @@ public struct AudioFile: Sendable, Equatable {
 
     /// Decodes the audio file at `url`.
     ///
-    /// - Parameter limits: bounds checked against the header before decoding (none by default).
+    /// - Parameters:
+    ///   - url: a file in any format libsndfile reads (WAV, FLAC, OGG, AIFF, MP3...).
+    ///   - limits: bounds checked against the header before decoding (none by default).
     /// - Throws: ``AudioFileError/unreadableFile(path:reason:)`` when the file cannot be read, or
     ///   any other ``AudioFileError`` case when its content is not valid audio or exceeds `limits`.
     public init(contentsOf url: URL, limits: AudioDecodingLimits = .none) throws(AudioFileError) {

@@ -40,6 +40,7 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         }
     }
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .invalidAudio(let error): return "\(error)"

@@ -44,6 +44,7 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
     /// A configuration value is out of range; the text names it and what is expected.
     case invalidConfiguration(String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .missingResource(let what): return "missing server resource \(what); reinstall audiocnn with its .resources directory"

@@ -26,7 +26,7 @@ public final class AudioCNN: Module {
     /// Whether batch norm uses batch statistics (and dropout drops); set with `train()`/`eval()`.
     public var isTraining = true
     /// Whether evaluation-mode forward passes without gradient recording (inside
-    /// `withNoGrad`, with ``eval()`` set) run the folded inference path: every batch norm
+    /// `withNoGrad`, with `eval()` set) run the folded inference path: every batch norm
     /// folded into the convolution before it, ReLU and the residual addition fused into the
     /// convolution's output pass. Same results within float rounding; `true` by default. The
     /// folded weights are rebuilt when weights or statistics change and dropped in training.

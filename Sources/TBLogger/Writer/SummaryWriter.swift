@@ -23,7 +23,7 @@ public final class SummaryWriter: Sendable {
     public let logdir: String
     /// Longest time, in seconds, queued events wait before being written to the file.
     public let flushInterval: Double
-    /// The step a resumed run continues from (see ``init(logdir:flushInterval:filenameSuffix:purgeStep:)``), or `nil`.
+    /// The step a resumed run continues from (see ``init(logdir:flushInterval:filenameSuffix:purgeStep:)-(String,_,_,_)``), or `nil`.
     public let purgeStep: Int?
 
     private let main: EventFileWriter

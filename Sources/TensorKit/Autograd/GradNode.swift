@@ -160,6 +160,7 @@ public enum AutogradError: Error, Equatable, CustomStringConvertible {
     /// already freed.
     case graphAlreadyFreed(op: String)
 
+    /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
         case .graphAlreadyFreed(let op):

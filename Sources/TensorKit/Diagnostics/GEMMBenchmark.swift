@@ -1,7 +1,7 @@
 import Foundation
 
 extension KernelBenchmark {
-    /// SGEMM implementations TensorKit can run (see ``gemmProbe(kernel:transposeA:transposeB:m:n:k:splitOverWorkers:)``).
+    /// SGEMM implementations TensorKit can run (see ``GEMMProbe``).
     public enum GEMMKernel: String, CaseIterable, Sendable {
         /// TensorKit's packed AVX-512 kernel (needs AVX-512F/VL and FMA).
         case tensorKit

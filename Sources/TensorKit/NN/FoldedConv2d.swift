@@ -9,7 +9,7 @@ import Synchronization
 /// three, and with the filters' Winograd transform computed once instead of on every call.
 /// It is a snapshot: later changes to `conv` or `bn` do not reach it (build a new one).
 ///
-/// Without gradient recording (inside ``withNoGrad(_:)``) or when no input requires a
+/// Without gradient recording (inside `withNoGrad { … }`) or when no input requires a
 /// gradient, it runs the fused kernel; otherwise it runs the same computation as
 /// differentiable operations, so gradients with respect to `input` and `residual` are right
 /// (the folded filters themselves are constants).
@@ -48,7 +48,7 @@ public final class FoldedConv2d: @unchecked Sendable {
     ///   - input: `[batch, inChannels, height, width]`.
     ///   - residual: a map of the output's shape added before the ReLU, or `nil`.
     ///   - relu: apply `max(·, 0)` last.
-    /// - Precondition: the shapes agree (as for ``conv2d(_:weight:bias:stride:padding:)``).
+    /// - Precondition: the shapes agree (as for ``conv2d(_:weight:bias:stride:padding:)-(_,_,_,Int,_)``).
     public func callAsFunction(_ input: Tensor, adding residual: Tensor? = nil, relu: Bool = false) -> Tensor {
         run(input, residual: residual, relu: relu, keepSum: false).output
     }
