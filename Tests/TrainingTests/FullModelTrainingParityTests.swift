@@ -44,11 +44,12 @@ final class FullModelTrainingParityTests: XCTestCase {
         try optimizer.step()
 
         // A first Adam step moves every weight by about lr·sign(gradient), so weights whose
-        // gradient is rounding noise may move the other way: compare norms tightly, values loosely.
+        // gradient is rounding noise may move the other way (by 2·lr = 4e-3): norms agree to a few
+        // 1e-3 (measured worst 1.3e-3, a BN bias of 64 values), single values more loosely.
         for (name, parameter) in named {
             let values = parameter.value.scalars
             XCTAssertEqual(Self.norm(values), Double(try file.tensor("norm.\(name)").scalar),
-                           accuracy: 1e-3 * Self.norm(values), "norm of \(name) after the step")
+                           accuracy: 5e-3 * Self.norm(values), "norm of \(name) after the step")
             assertAllClose(Array(values.prefix(8)), try file.tensor("head.\(name)").scalars, rtol: 5e-2,
                            "first values of \(name) after the step")
         }
