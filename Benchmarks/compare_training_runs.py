@@ -7,7 +7,8 @@
 history); --pytorch takes JSON files of Benchmarks/train_pytorch.py --json (one result or a list,
 as --seeds writes). Prints per-run final and best validation accuracy and wall time, then per side
 the mean and sample standard deviation over seeds, the difference of the means with its standard
-error, and Welch's t-test p-value (two-sided) for final and for best accuracy.
+error, and Welch's t-test p-value (two-sided) for final and for best accuracy. With --curves, also
+the validation accuracy and the training and validation loss of every epoch, mean over seeds.
 """
 import argparse
 import json
@@ -24,7 +25,8 @@ def swift_run(folder):
     history = json.loads(meta["history"])
     config = json.loads(meta["training_config"])
     return dict(seed=config["seed"], epochs=len(history), final=history[-1]["validationAccuracy"],
-                best=max(h["validationAccuracy"] for h in history), seconds=sum(h["seconds"] for h in history))
+                best=max(h["validationAccuracy"] for h in history), seconds=sum(h["seconds"] for h in history),
+                curve=[(h["validationAccuracy"], h["trainLoss"], h["validationLoss"]) for h in history])
 
 
 def pytorch_runs(path):
@@ -32,7 +34,8 @@ def pytorch_runs(path):
         data = json.load(f)
     for r in data if isinstance(data, list) else [data]:
         yield dict(seed=r["seed"], epochs=len(r["history"]), final=r["final_val_accuracy"],
-                   best=r["best_val_accuracy"], seconds=r["train_seconds"])
+                   best=r["best_val_accuracy"], seconds=r["train_seconds"],
+                   curve=[(h["val_accuracy"], h["train_loss"], h["val_loss"]) for h in r["history"]])
 
 
 def mean_std(xs):
@@ -45,6 +48,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--swift", nargs="+", required=True)
     p.add_argument("--pytorch", nargs="+", required=True)
+    p.add_argument("--curves", action="store_true")
     a = p.parse_args()
     sides = {"Swift": [swift_run(d) for d in a.swift],
              "PyTorch": [r for path in a.pytorch for r in pytorch_runs(path)]}
@@ -69,6 +73,20 @@ def main():
         t = stats.ttest_ind(sw, pt, equal_var=False)
         print(f"{key} accuracy: Swift - PyTorch = {ms - mp:+.2f} points (standard error {se:.2f}); "
               f"Welch t = {t.statistic:.2f}, p = {t.pvalue:.2f}")
+
+    if a.curves:
+        print()
+        print("| epoch | Swift val acc | PyTorch val acc | Swift train loss | PyTorch train loss | Swift val loss | PyTorch val loss |")
+        print("|---|---|---|---|---|---|---|")
+        epochs = min(r["epochs"] for runs in sides.values() for r in runs)
+        for e in range(epochs):
+            cells = []
+            for column in range(3):
+                for name in ("Swift", "PyTorch"):
+                    xs = [r["curve"][e][column] * (100 if column == 0 else 1) for r in sides[name]]
+                    m, sd = mean_std(xs)
+                    cells.append((column, f"{m:.1f} +- {sd:.1f}" if column == 0 else f"{m:.3f}"))
+            print(f"| {e + 1} | " + " | ".join(c for _, c in cells) + " |")
 
 
 if __name__ == "__main__":
