@@ -17,7 +17,11 @@ Same data, split, features and recipe as the Swift trainer:
   * Validation in eval mode under torch.no_grad(): mean batch loss and accuracy.
 
 Usage: python3 Benchmarks/train_pytorch.py --data ../shared/esc50 --epochs 20 --seed 0 \
-           [--model full|small] [--threads 2] [--json out.json]
+           [--seeds 0,1,2] [--model full|small] [--threads 2] [--json out.json] [--features-cache F.npz]
+
+--seeds trains one run per seed in turn (features computed once; one JSON line per run, and with
+--json a list of results). --features-cache stores the log-Mel features of the split in an .npz
+file on the first run and reads them from it afterwards (the features do not depend on the seed).
 """
 import argparse
 import csv
@@ -82,29 +86,27 @@ def mask_along_axis(spec, mask_param, axis):
     return spec
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared", "esc50"))
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model", choices=["full", "small"], default="full")
-    p.add_argument("--train-folds", default="1,2,3")
-    p.add_argument("--val-fold", type=int, default=4)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--json", default=None)
-    a = p.parse_args()
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    np.random.seed(a.seed)
-
+def load_features(a):
+    """(classes, xtr, ytr, xva, yva, seconds): from --features-cache when it holds this split."""
     t0 = time.time()
+    key = f"{os.path.abspath(a.data)}|{a.train_folds}|{a.val_fold}|esc10"
+    if a.features_cache and os.path.exists(a.features_cache):
+        z = np.load(a.features_cache, allow_pickle=False)
+        if str(z["key"]) == key:
+            return (list(z["classes"]), torch.tensor(z["xtr"]), torch.tensor(z["ytr"]),
+                    torch.tensor(z["xva"]), torch.tensor(z["yva"]), time.time() - t0)
     classes, index, train_rows, val_rows = load_split(a.data, {int(f) for f in a.train_folds.split(",")}, a.val_fold, True)
     xtr, ytr = features(a.data, train_rows, index)
     xva, yva = features(a.data, val_rows, index)
-    t_features = time.time() - t0
-    print(f"features: train {tuple(xtr.shape)} val {tuple(xva.shape)} in {t_features:.1f} s", flush=True)
+    if a.features_cache:
+        np.savez(a.features_cache, key=key, classes=np.array(classes), xtr=xtr.numpy(), ytr=ytr.numpy(),
+                 xva=xva.numpy(), yva=yva.numpy())
+    return classes, xtr, ytr, xva, yva, time.time() - t0
 
+
+def train(a, seed, classes, xtr, ytr, xva, yva, t_features):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     cfg = AudioCNNConfig(num_classes=len(classes)) if a.model == "full" else \
         AudioCNNConfig(num_classes=len(classes), depths=(1, 1, 1, 1), widths=(8, 16, 32, 64), stem_channels=8)
     model = AudioCNN(cfg)
@@ -156,14 +158,36 @@ def main():
                    lr=optimizer.param_groups[0]["lr"], seconds=time.time() - te)
         history.append(row)
         print(json.dumps(row), flush=True)
-    result = dict(framework="pytorch", torch=torch.__version__, threads=a.threads, seed=a.seed, model=a.model,
+    result = dict(framework="pytorch", torch=torch.__version__, threads=a.threads, seed=seed, model=a.model,
                   epochs=a.epochs, train_clips=len(ytr), val_clips=len(yva), feature_seconds=t_features,
                   train_seconds=time.time() - t_train, final_val_accuracy=history[-1]["val_accuracy"],
                   best_val_accuracy=max(h["val_accuracy"] for h in history), history=history)
     print(json.dumps({k: v for k, v in result.items() if k != "history"}), flush=True)
+    return result
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default=os.path.join(os.path.dirname(ROOT), "shared", "esc50"))
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", default=None, help="comma-separated seeds, one run each (overrides --seed)")
+    p.add_argument("--model", choices=["full", "small"], default="full")
+    p.add_argument("--train-folds", default="1,2,3")
+    p.add_argument("--val-fold", type=int, default=4)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--json", default=None)
+    p.add_argument("--features-cache", default=None)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    classes, xtr, ytr, xva, yva, t_features = load_features(a)
+    print(f"features: train {tuple(xtr.shape)} val {tuple(xva.shape)} in {t_features:.1f} s", flush=True)
+    seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else [a.seed]
+    results = [train(a, seed, classes, xtr, ytr, xva, yva, t_features) for seed in seeds]
     if a.json:
         with open(a.json, "w") as f:
-            json.dump(result, f, indent=1)
+            json.dump(results if a.seeds else results[0], f, indent=1)
 
 
 if __name__ == "__main__":
