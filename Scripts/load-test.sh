@@ -47,6 +47,7 @@ python3 -c 'import base64, json, sys; json.dump({"audio_data": base64.b64encode(
   "$CLIP" "$WORK/body.json"
 echo "==> clip $CLIP ($(stat -c %s "$CLIP") bytes, body $(stat -c %s "$WORK/body.json") bytes), checkpoint $CHECKPOINT"
 
+: > "$WORK/server.log"  # exists before the port is looked for in it
 "$WORK/audiocnn" serve --checkpoint "$CHECKPOINT" --port 0 > "$WORK/server.log" 2>&1 &
 server=$!
 sampler=""
@@ -84,10 +85,10 @@ run_wrk() {  # phase connections seconds
     -s Scripts/reliability/post_clip.lua "$url" > "$WORK/wrk-$1.txt"
   echo "load after $1: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$WORK/machine.txt"
   tail -1 "$WORK/wrk-$1.txt"
-  # When wrk stops it closes its connections with up to (connections - 1) requests still queued;
-  # the server computes them anyway (it does not notice the disconnect; see Docs/Reliability.md)
-  # and they hold queue slots. The queue is FIFO, so one more request returns only once they
-  # are done: each phase then starts from an empty queue.
+  # When wrk stops it closes its connections with up to (connections - 1) requests still queued.
+  # The server drops those from its queue without computing them (Docs/Reliability.md, "Load");
+  # the one in flight still finishes. The queue is FIFO, so one more request returns only once
+  # the queue is empty: each phase then starts from an idle server.
   echo drain > "$WORK/phase"
   curl -s -o /dev/null -m 300 -H 'Content-Type: application/json' --data-binary @"$WORK/body.json" "$url"
 }

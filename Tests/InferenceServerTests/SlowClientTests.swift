@@ -25,6 +25,9 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Closes both directions now (the server sees end of input), as a client that gives up does.
+    func hangUp() { shutdown(fd, Int32(SHUT_RDWR)) }
+
     /// Sends `bytes`; false once the server has closed the connection.
     @discardableResult
     func send(_ bytes: [UInt8]) -> Bool {

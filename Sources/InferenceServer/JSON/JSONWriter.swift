@@ -16,6 +16,9 @@ struct JSONWriter {
 
     mutating func byte(_ b: UInt8) { bytes.append(b) }
 
+    /// Bytes that are already JSON text (a prefix written earlier).
+    mutating func raw(_ json: [UInt8]) { bytes.append(contentsOf: json) }
+
     /// `text` as a JSON string literal, escaping quotes, backslashes and control characters.
     mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))

@@ -2,9 +2,14 @@ import Hummingbird
 
 extension InferenceService {
     /// `GET /health`, `GET /classes`, `GET /openapi.json`.
-    func addInfoRoutes(to router: Router<BasicRequestContext>) {
-        let health = healthJSON(), classes = classesJSON(), openAPI = assets.openAPI
-        router.get("/health") { _, _ in Self.json(health) }
+    func addInfoRoutes(to router: Router<ServerRequestContext>) {
+        let health = healthJSON(), classes = classesJSON(), openAPI = assets.openAPI, pool = pool
+        router.get("/health") { _, _ in
+            var w = JSONWriter(capacity: health.count + 128)
+            w.raw(health)
+            Self.write(await pool.counters, to: &w)
+            return Self.json(w.bytes)
+        }
         router.get("/classes") { _, _ in Self.json(classes) }
         router.get("/openapi.json") { _, _ in Self.json(openAPI) }
     }
@@ -14,7 +19,8 @@ extension InferenceService {
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}}` (every limit of ``ServerConfiguration``).
+    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}` (every limit of
+    /// ``ServerConfiguration``), without the closing brace: ``write(_:to:)`` adds the pool's counters per request.
     private func healthJSON() -> [UInt8] {
         var w = JSONWriter()
         let m = classifier.modelConfig
@@ -44,8 +50,24 @@ extension InferenceService {
         w.int(configuration.maximumChannels)
         w.raw(",\"request_timeout_seconds\":")
         w.exact(configuration.requestTimeout)
-        w.raw("}}")
+        w.byte(UInt8(ascii: "}"))
         return w.bytes
+    }
+
+    /// `,"inference":{"completed","skipped","refused","running","waiting"}}`: what the pool has done since the
+    /// server started (skipped: requests whose client hung up before their inference began).
+    private static func write(_ counters: InferencePool.Counters, to w: inout JSONWriter) {
+        w.raw(",\"inference\":{\"completed\":")
+        w.int(counters.completed)
+        w.raw(",\"skipped\":")
+        w.int(counters.skipped)
+        w.raw(",\"refused\":")
+        w.int(counters.refused)
+        w.raw(",\"running\":")
+        w.int(counters.running)
+        w.raw(",\"waiting\":")
+        w.int(counters.waiting)
+        w.raw("}}")
     }
 
     /// `{"classes": ["dog", …]}` in logit order.

@@ -8,11 +8,14 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
     let status: HTTPResponse.Status
     let code: String
     let detail: String
+    /// Whole seconds for a `Retry-After` header (503 only), nil for none.
+    let retryAfterSeconds: Int?
 
-    init(_ status: HTTPResponse.Status, _ code: String, _ detail: String) {
+    init(_ status: HTTPResponse.Status, _ code: String, _ detail: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.detail = detail
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     init(_ error: InferenceError) {
@@ -32,7 +35,9 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
         w.raw(",\"detail\":")
         w.string(detail)
         w.byte(UInt8(ascii: "}"))
-        return Response(status: status, headers: [.contentType: "application/json"],
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        return Response(status: status, headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 }

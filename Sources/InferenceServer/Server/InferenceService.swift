@@ -42,8 +42,8 @@ public struct InferenceService: Sendable {
     }
 
     /// The router with every route and the CORS middleware.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         let origin = configuration.allowedOrigin
         router.add(middleware: CORSMiddleware(
             allowOrigin: origin == "*" ? .all : .custom(origin),
@@ -63,7 +63,7 @@ public struct InferenceService: Sendable {
                             onServerRunning: @escaping @Sendable (Int?) async -> Void = { _ in }) -> some ApplicationProtocol {
         let timeout = TimeAmount.nanoseconds(Int64(configuration.requestTimeout * 1e9))
         return Application(router: router(),
-                           server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: timeout)])),
+                           server: .http1(configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(timeout: timeout), ClientDisconnectHandler()])),
                            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "audiocnn"),
                            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port) },
                            logger: logger)
