@@ -1,19 +1,19 @@
+import Foundation
 import TensorKit
 
-/// The counter-based values of `Scripts/fixtures/make_resnet_fixtures.py` (`synthetic` and
-/// `synthetic_state`), reproduced bit for bit, so the full model's 21 M weights and its inputs
-/// need no file: the same copy as `ResNetAudioTests/SyntheticWeights.swift` (test targets cannot
-/// share sources).
-enum Synthetic {
-    static func fnv1a32(_ name: String) -> UInt32 {
+/// The counter-based weights of `Scripts/fixtures/make_resnet_fixtures.py`, reproduced bit for bit:
+/// `u = lowbias32(i * 0x9E3779B9 + fnv1a32(name)) / 2^32 * 2 - 1` in Double, times `scale`, rounded
+/// once to Float. PyTorch computed the fixtures' outputs from the same values.
+public enum Synthetic {
+    /// FNV-1a hash of `name`, the per-tensor seed.
+    public static func fnv1a32(_ name: String) -> UInt32 {
         var h: UInt32 = 0x811C_9DC5
         for b in name.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
         return h
     }
 
-    /// Uniform in `[-scale, scale)`: `lowbias32(i * 0x9E3779B9 + fnv1a32(name)) / 2^32 * 2 - 1`
-    /// in Double, times `scale`, rounded once to Float.
-    static func values(_ name: String, count: Int, scale: Double) -> [Float] {
+    /// `count` values uniform in `[-scale, scale)` for the tensor called `name`.
+    public static func values(_ name: String, count: Int, scale: Double) -> [Float] {
         let seed = fnv1a32(name)
         return (0..<count).map { i in
             var h = UInt32(truncatingIfNeeded: i) &* 0x9E37_79B9 &+ seed
@@ -27,7 +27,7 @@ enum Synthetic {
     }
 
     /// The fixture script's `synthetic_state` for `model`'s state dict.
-    static func state(for model: some Module) -> [String: Tensor] {
+    public static func state(for model: some Module) -> [String: Tensor] {
         var state: [String: Tensor] = [:]
         for entry in model.stateEntries() {
             let key = entry.name, shape = entry.value.shape, n = entry.value.count
@@ -35,7 +35,7 @@ enum Synthetic {
             if key.hasSuffix("num_batches_tracked") {
                 v = [7]
             } else if key.hasSuffix("running_var") {
-                v = values(key, count: n, scale: 1).map { 1 + 0.5 * ($0 + 1) }
+                v = values(key, count: n, scale: 1).map { 1 + 0.5 * ($0 + 1) }  // float32 arithmetic, as numpy
             } else if key.hasSuffix("running_mean") || (key.hasSuffix(".bias") && shape.count == 1 && !key.contains("fc")) {
                 v = values(key, count: n, scale: 0.1)
             } else if key.hasSuffix(".weight") && shape.count == 1 {
