@@ -11,17 +11,7 @@ import XCTest
 final class OrphanedRequestTests: XCTestCase {
     private func withServer(_ configuration: ServerConfiguration,
                             _ body: @escaping @Sendable (Int, InferenceService) async throws -> Void) async throws {
-        let service = try TestModel.shared.service(configuration)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "orphaned-request-tests")
-        logger.logLevel = .critical
-        let server = Task { [logger] in
-            try await service.application(logger: logger) { port in continuation.yield(port ?? 0) }.runService()
-        }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let next = await iterator.next()
-        try await body(try XCTUnwrap(next), service)
+        try await withRunningServer(configuration, body)
     }
 
     /// `GET /health`'s `inference` object, read over a socket like any client would.

@@ -75,18 +75,7 @@ final class RawConnection: @unchecked Sendable {
 /// after `requestTimeout`, while other clients keep being served.
 final class SlowClientTests: XCTestCase {
     private func withServer(timeout: Double, _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
-        let service = try TestModel.shared.service(ServerConfiguration(port: 0, requestTimeout: timeout))
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "slow-client-tests")
-        logger.logLevel = .critical
-        let server = Task { [logger] in
-            try await service.application(logger: logger) { port in continuation.yield(port ?? 0) }.runService()
-        }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let next = await iterator.next()
-        let port = try XCTUnwrap(next)
-        try await body(port)
+        try await withRunningServer(ServerConfiguration(port: 0, requestTimeout: timeout)) { port, _ in try await body(port) }
     }
 
     func testSlowHeadersAndSlowBodyAreCutOffWhileOthersAreServed() async throws {
