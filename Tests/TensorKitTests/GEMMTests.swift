@@ -27,8 +27,10 @@ final class GEMMTests: XCTestCase {
     /// Runs one product through `BLAS.gemm` with padded leading dimensions and checks every
     /// element of C against float64, and that C's padding columns are untouched. With
     /// `beta == 0`, C starts as NaN: BLAS semantics say it must not be read.
+    /// With `packed`, A goes through `BLAS.pack` once and the product through the pre-packed
+    /// GEMM (alpha must then be 1).
     private func check(_ ta: BLAS.Transpose, _ tb: BLAS.Transpose, m: Int, n: Int, k: Int,
-                       alpha: Float, beta: Float, parallel: Bool, seed: UInt64,
+                       alpha: Float, beta: Float, parallel: Bool, seed: UInt64, packed: Bool = false,
                        file: StaticString = #filePath, line: UInt = #line) {
         var g = RandomGenerator(seed: seed)
         let lda = (ta == .none ? k : m) + 3, ldb = (tb == .none ? n : k) + 5, ldc = n + 2
@@ -40,8 +42,17 @@ final class GEMMTests: XCTestCase {
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
-                    BLAS.gemm(ta, tb, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
-                              b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc, parallel: parallel)
+                    if packed {
+                        precondition(alpha == 1)
+                        guard let pa = BLAS.pack(ta, m: m, k: k, a: ap.baseAddress!, lda: lda) else {
+                            return XCTFail("BLAS.pack returned nil with TensorKit's kernel selected", file: file, line: line)
+                        }
+                        BLAS.gemm(pa, tb, n: n, b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                                  parallel: parallel)
+                    } else {
+                        BLAS.gemm(ta, tb, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                                  b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc, parallel: parallel)
+                    }
                 }
             }
         }
@@ -100,6 +111,38 @@ final class GEMMTests: XCTestCase {
 
     func testTensorKitKernelAgainstFloat64() throws {
         try checkShapes(.tensorKit)
+    }
+
+    /// A packed once (frozen filters), the same edge sizes, K slicing (k = 600 and 4608 make
+    /// 3 and 18 slices, the last one shorter) and row / column splits between workers.
+    func testPrepackedAAgainstFloat64() throws {
+        try use(.tensorKit)
+        let sizes = [1, 7, 8, 9, 31, 48, 49, 97]
+        var seed: UInt64 = 5000
+        for ta in [BLAS.Transpose.none, .transposed] {
+            for tb in [BLAS.Transpose.none, .transposed] {
+                for (im, m) in sizes.enumerated() {
+                    for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 {
+                        for k in [1, 13, 97, 600] {
+                            let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
+                            check(ta, tb, m: m, n: n, k: k, alpha: 1, beta: beta, parallel: (im + k) % 2 == 0,
+                                  seed: seed, packed: true)
+                            seed += 1
+                        }
+                    }
+                }
+                check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
+                check(ta, tb, m: 36, n: 700, k: 300, alpha: 1, beta: 1, parallel: true, seed: seed + 1, packed: true)
+                seed += 2
+            }
+        }
+        check(.none, .none, m: 64, n: 14, k: 4608, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
+    }
+
+    func testPackingIsOffWithTheOpenBLASFallback() throws {
+        BLAS.preferredKernel = .openBLAS
+        let a = [Float](repeating: 1, count: 64)
+        XCTAssertNil(a.withUnsafeBufferPointer { BLAS.pack(.none, m: 8, k: 8, a: $0.baseAddress!, lda: 8) })
     }
 
     func testOpenBLASFallbackAgainstFloat64() throws {

@@ -32,6 +32,13 @@ static const ptrdiff_t kc_block = 256;
 static const ptrdiff_t nc_block = 576;   // multiple of NR
 static const ptrdiff_t mc_block = 256;   // multiple of MR
 
+// Even K slices (no thin last slice), each at most kc_block deep: the slicing the driver and
+// the pre-packed A layout share.
+static void k_slicing(ptrdiff_t k, ptrdiff_t *kc_max) {
+    ptrdiff_t slices = (k + kc_block - 1) / kc_block;
+    *kc_max = (k + slices - 1) / slices;
+}
+
 int tkgemm_available(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -243,9 +250,8 @@ TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, p
         if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
         return 0;
     }
-    // Even K slices (no thin last slice), each at most kc_block deep.
-    ptrdiff_t slices = (k + kc_block - 1) / kc_block;
-    ptrdiff_t kc_max = (k + slices - 1) / slices;
+    ptrdiff_t kc_max;
+    k_slicing(k, &kc_max);
     ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
     ptrdiff_t mc_max = m < mc_block ? (m + MR - 1) / MR * MR : mc_block;
     Scratch *s = scratch_get((size_t)(mc_max * kc_max), (size_t)(kc_max * nc_max));
@@ -294,4 +300,99 @@ TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, p
         }
     }
     return 0;
+}
+
+// MARK: - Pre-packed A
+
+size_t tkgemm_packed_a_size(ptrdiff_t m, ptrdiff_t k) {
+    if (m <= 0 || k <= 0) return 0;
+    return (size_t)((m + MR - 1) / MR * MR) * (size_t)k;
+}
+
+// Layout: for each K slice starting at pc (kc deep), a block at packed + pc * m_pad holding the
+// m_pad / MR row panels one after another, panel ir (first row ir) at + ir * kc, each the
+// kc x MR panel the micro-kernel reads (zero rows past m).
+TK_AVX512 void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                             float *packed) {
+    if (m <= 0 || k <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing(k, &kc_max);
+    ptrdiff_t m_pad = (m + MR - 1) / MR * MR;
+    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        for (ptrdiff_t ir = 0; ir < m_pad; ir += MR) {
+            int rows = (int)(m - ir < MR ? (m - ir > 0 ? m - ir : 0) : MR);
+            float *dst = packed + pc * m_pad + ir * kc;
+            if (trans_a) {
+                pack_cols_copying(a + pc * lda + ir, lda, rows, kc, dst, MR);
+            } else {
+                pack_rows_transposing(a + ir * lda + pc, lda, rows, kc, dst, MR);
+            }
+        }
+    }
+}
+
+TK_AVX512 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
+                                    ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
+                                    float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    ptrdiff_t kc_max;
+    k_slicing(k, &kc_max);
+    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
+    ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
+    Scratch *s = scratch_get(MR, (size_t)(kc_max * nc_max));
+    if (beta != 0.0f && beta != 1.0f) scale_c(m, n, beta, c, ldc);
+    if (!s) {
+        // No scratch for packing B (out of memory): the same product straight from the packed
+        // panels, slowly, since there is no unpacked A to hand to another SGEMM.
+        for (ptrdiff_t i = 0; i < m; ++i) {
+            for (ptrdiff_t j = 0; j < n; ++j) {
+                float sum = 0.0f;
+                for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+                    ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+                    ptrdiff_t row = row0 + i;
+                    const float *panel = packed_a + pc * m_pad + (row / MR * MR) * kc + row % MR;
+                    for (ptrdiff_t p = 0; p < kc; ++p) {
+                        float bv = trans_b ? b[j * ldb + pc + p] : b[(pc + p) * ldb + j];
+                        sum += panel[p * MR] * bv;
+                    }
+                }
+                c[i * ldc + j] = alpha * sum + (beta != 0.0f ? c[i * ldc + j] : 0.0f);
+            }
+        }
+        return;
+    }
+    int first_accumulates = beta != 0.0f;
+
+    for (ptrdiff_t jc = 0; jc < n; jc += nc_block) {
+        ptrdiff_t nc = n - jc < nc_block ? n - jc : nc_block;
+        for (ptrdiff_t pc = 0, slice = 0; pc < k; pc += kc_max, ++slice) {
+            ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+            int accumulate = slice > 0 || first_accumulates;
+            for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+                int cols = (int)(nc - jr < NR ? nc - jr : NR);
+                float *dst = s->b + jr * kc;
+                if (trans_b) {
+                    pack_rows_transposing(b + (jc + jr) * ldb + pc, ldb, cols, kc, dst, NR);
+                } else {
+                    pack_cols_copying(b + pc * ldb + jc + jr, ldb, cols, kc, dst, NR);
+                }
+            }
+            // The A panels stream from memory once per (jc, pc); the packed B block stays in L2.
+            const float *block = packed_a + pc * m_pad + row0 * kc;
+            for (ptrdiff_t ir = 0; ir < m; ir += MR) {
+                int rows = (int)(m - ir < MR ? m - ir : MR);
+                const float *pa = block + ir * kc;
+                for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+                    int cols = (int)(nc - jr < NR ? nc - jr : NR);
+                    micro_kernel(kc, pa, s->b + jr * kc, c + ir * ldc + jc + jr, ldc, rows, cols, alpha, accumulate);
+                }
+            }
+        }
+    }
+    return;
 }

@@ -123,6 +123,64 @@ enum BLAS {
         }
     }
 
+    /// `op(A)` packed once in the panel layout of TensorKit's kernel, for products that reuse
+    /// the same A on every call (frozen inference filters): the per-call packing of A, which
+    /// streams the whole filter bank through the cache once more, is then skipped.
+    final class PackedMatrix: @unchecked Sendable {
+        /// Rows of `op(A)` (the `m` of the products).
+        let rows: Int
+        /// Columns of `op(A)` (the `k` of the products).
+        let depth: Int
+        private let storage: TensorStorage
+
+        fileprivate init(rows: Int, depth: Int, storage: TensorStorage) {
+            self.rows = rows
+            self.depth = depth
+            self.storage = storage
+        }
+
+        var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+    }
+
+    /// Packs `op(A)` (`m × k`) for ``gemm(_:_:n:b:ldb:beta:c:ldc:parallel:)``, or `nil` when
+    /// TensorKit's kernel is not in use here (no AVX-512, or `TENSORKIT_GEMM=openblas`): callers
+    /// then keep calling the unpacked GEMM.
+    static func pack(_ ta: Transpose, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) -> PackedMatrix? {
+        guard preferredKernel == .tensorKit, tensorKitKernelAvailable, m > 0, k > 0 else { return nil }
+        let storage = TensorStorage(capacity: tkgemm_packed_a_size(m, k))
+        tkgemm_pack_a(ta == .none ? 0 : 1, m, k, a, lda, storage.pointer)
+        return PackedMatrix(rows: m, depth: k, storage: storage)
+    }
+
+    /// `C[m×n] = A · op(B)[k×n] + beta · C` with `A` packed by ``pack(_:m:k:a:lda:)``
+    /// (`m`, `k` are its rows and depth). With `parallel`, rows (or, when there are few rows,
+    /// columns) of C are split across the workers on the kernel's tile boundaries.
+    static func gemm(
+        _ a: PackedMatrix, _ tb: Transpose, n: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = false
+    ) {
+        let m = a.rows, k = a.depth
+        guard n > 0 else { return }
+        let t: Int32 = tb == .none ? 0 : 1
+        let workers = parallel ? Parallel.workers : 1
+        if workers > 1, m * n * k >= 1 << 18 {
+            if m >= n || m >= 64 * workers {
+                Parallel.forRange((m + 7) / 8, grain: 1) { lo, hi in
+                    let r0 = lo * 8, r1 = min(m, hi * 8)
+                    tkgemm_sgemm_packed_a(m, r0, r1 - r0, t, n, k, 1, a.pointer, b, ldb, beta, c + r0 * ldc, ldc)
+                }
+            } else {
+                Parallel.forRange((n + 47) / 48, grain: 1) { lo, hi in
+                    let j0 = lo * 48, j1 = min(n, hi * 48)
+                    let bSub = tb == .none ? b + j0 : b + j0 * ldb
+                    tkgemm_sgemm_packed_a(m, 0, m, t, j1 - j0, k, 1, a.pointer, bSub, ldb, beta, c + j0, ldc)
+                }
+            }
+        } else {
+            tkgemm_sgemm_packed_a(m, 0, m, t, n, k, 1, a.pointer, b, ldb, beta, c, ldc)
+        }
+    }
+
     @inline(__always)
     private static func raw(
         _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float,

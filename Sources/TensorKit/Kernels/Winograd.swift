@@ -71,10 +71,41 @@ enum Winograd {
         return u
     }
 
+    /// Filters in the Winograd domain, as ``convolve(_:batch:inChannels:height:width:u:outChannels:bias:into:epilogue:)``
+    /// takes them: the 16 `rows × cols` matrices `U_ξ` from
+    /// ``transformWeights(_:outChannels:inChannels:forInputGradient:)``, or, for filters used on
+    /// many calls (frozen inference layers), each `U_ξ` packed once for TensorKit's GEMM kernel.
+    enum Filters: @unchecked Sendable {
+        case plain(TensorStorage)
+        case packed([BLAS.PackedMatrix])
+
+        /// The forward filters of `w[O, C, 3, 3]`, packed when TensorKit's kernel is in use.
+        static func prepared(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int) -> Filters {
+            let u = transformWeights(w, outChannels: o, inChannels: c, forInputGradient: false)
+            var packs: [BLAS.PackedMatrix] = []
+            for xi in 0..<16 {
+                guard let p = BLAS.pack(.none, m: o, k: c, a: u.pointer + xi * o * c, lda: c) else { return .plain(u) }
+                packs.append(p)
+            }
+            return .packed(packs)
+        }
+
+        /// `M_ξ[rows × n] = U_ξ · V_ξ[cols × n]`.
+        @inline(__always)
+        func multiply(_ xi: Int, rows o: Int, cols c: Int, n: Int, v: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>) {
+            switch self {
+            case .plain(let u):
+                BLAS.gemm(.none, .none, m: o, n: n, k: c, a: u.pointer + xi * o * c, lda: c, b: v, ldb: n, c: m, ldc: n)
+            case .packed(let packs):
+                BLAS.gemm(packs[xi], .none, n: n, b: v, ldb: n, c: m, ldc: n)
+            }
+        }
+    }
+
     /// `y[N, O, H, W] = conv3×3(x[N, C, H, W], padding 1) + bias` with filters already
     /// transformed by ``transformWeights(_:outChannels:inChannels:forInputGradient:)``.
     static func convolve(_ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
-                         u: UnsafePointer<Float>, outChannels o: Int, bias: UnsafePointer<Float>?,
+                         u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
                          into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
@@ -99,8 +130,7 @@ enum Winograd {
                 }
                 forEach(16, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
-                        BLAS.gemm(.none, .none, m: o, n: tiles, k: c, a: u + xi * o * c, lda: c,
-                                  b: vp + xi * c * tiles, ldb: tiles, c: mp + xi * o * tiles, ldc: tiles)
+                        u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * c * tiles, into: mp + xi * o * tiles)
                     }
                 }
                 forEach(o, parallel: inner) { o0, o1 in

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A frozen convolution for inference: a ``Conv2d`` with the ``BatchNorm2d`` that follows it
 /// folded into its filters and bias, and the end of the layer (adding a residual map, ReLU)
 /// done in the same pass as the convolution's output.
@@ -22,8 +20,8 @@ public final class FoldedConv2d: @unchecked Sendable {
     public let stride: Int
     /// Zero padding on every side, in pixels.
     public let padding: Int
-    /// The forward Winograd transform of ``weight``, made on first use by a 3×3 layer.
-    private let winogradWeights = Mutex<TensorStorage?>(nil)
+    /// ``weight`` in the forms the kernels want, each made on first use.
+    private let prepared: PreparedConvWeights
 
     /// Folds `batchNorm` (its running statistics, γ, β and ε, as in evaluation mode) into a
     /// copy of `conv`: filters `w·γ/√(var+ε)`, bias `β + (b − mean)·γ/√(var+ε)`. With
@@ -41,6 +39,7 @@ public final class FoldedConv2d: @unchecked Sendable {
         }
         stride = conv.stride
         padding = conv.padding
+        prepared = PreparedConvWeights(weight)
     }
 
     /// `relu?(conv(input) + bias + residual)`, `[batch, outChannels, H', W']`.
@@ -83,7 +82,7 @@ public final class FoldedConv2d: @unchecked Sendable {
         let epilogue = ConvEpilogue(residual: residual.map { UnsafePointer($0.pointer) }, preActivation: sum?.pointer, relu: relu)
         withExtendedLifetime(residual) {
             ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias.pointer, g, y: y.pointer,
-                                epilogue: epilogue, winogradWeights: { [self] in transformedWeights() })
+                                epilogue: epilogue, prepared: prepared)
         }
         if OpProfiler.isEnabled {
             // By geometry: at batch 1 where the time goes depends on the map size.
@@ -91,17 +90,5 @@ public final class FoldedConv2d: @unchecked Sendable {
             OpProfiler.forward("foldedConv\(fused) \(g.kernelH)x\(g.kernelW)/\(stride) \(g.inChannels)->\(g.outChannels) \(g.outHeight)x\(g.outWidth)")
         }
         return (y, sum)
-    }
-
-    /// The Winograd-domain filters, transformed on first use and kept (they are 16/9 the size
-    /// of the filters: memory traded for not redoing the transform on every call).
-    private func transformedWeights() -> TensorStorage {
-        winogradWeights.withLock { cached in
-            if let cached { return cached }
-            let u = Winograd.transformWeights(weight.pointer, outChannels: weight.shape[0], inChannels: weight.shape[1],
-                                              forInputGradient: false)
-            cached = u
-            return u
-        }
     }
 }

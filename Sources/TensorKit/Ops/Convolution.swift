@@ -73,28 +73,40 @@ enum ConvKernels {
     }
 
     /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry.
-    /// `winogradWeights`, when given, supplies the forward Winograd transform of `w` (so that
-    /// frozen inference weights are transformed once, not on every call).
+    /// `prepared`, when given, holds `w` in the forms made once for frozen filters (Winograd
+    /// transform, packed GEMM operand) instead of on every call.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                         _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue(),
-                        winogradWeights: (() -> TensorStorage)? = nil) {
-        if Winograd.applies(g, weightsPrepared: winogradWeights != nil) {
-            let u = winogradWeights?()
-                ?? Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false)
-            defer { withExtendedLifetime(u) {} }
+                        prepared: PreparedConvWeights? = nil) {
+        if Winograd.applies(g, weightsPrepared: prepared != nil) {
+            let u = prepared?.winogradFilters()
+                ?? .plain(Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false))
             Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
-                              u: u.pointer, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
+                              u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
             return
         }
+        let packed = prepared?.packedFilters()
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
-            forwardImages(lo, hi, x: x, w: w, bias: bias, g, y: y, epilogue: epilogue, parallelInside: inner)
+            forwardImages(lo, hi, x: x, w: w, packed: packed, bias: bias, g, y: y, epilogue: epilogue, parallelInside: inner)
+        }
+    }
+
+    /// `C = W · B` for the filters as a GEMM operand `W[O × k]`, packed or not.
+    @inline(__always)
+    private static func multiplyFilters(_ w: UnsafePointer<Float>, packed: BLAS.PackedMatrix?, _ g: ConvGeometry, n: Int,
+                                        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, parallel: Bool) {
+        if let packed {
+            BLAS.gemm(packed, .none, n: n, b: b, ldb: n, c: c, ldc: n, parallel: parallel)
+        } else {
+            BLAS.gemm(.none, .none, m: g.outChannels, n: n, k: g.patch, a: w, lda: g.patch, b: b, ldb: n, c: c, ldc: n,
+                      parallel: parallel)
         }
     }
 
     private static func forwardImages(_ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                                      bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+                                      packed: BLAS.PackedMatrix?, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
                                       y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallelInside inner: Bool) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
         let imageIn = c * g.height * g.width, imageOut = o * p
@@ -116,7 +128,7 @@ enum ConvKernels {
                     b = x + i * imageIn
                 }
                 let yi = y + i * imageOut
-                BLAS.gemm(.none, .none, m: o, n: p, k: k, a: w, lda: k, b: b, ldb: p, c: yi, ldc: p, parallel: inner)
+                multiplyFilters(w, packed: packed, g, n: p, b: b, c: yi, parallel: inner)
                 if bias != nil || !epilogue.isEmpty {
                     finish(y, image: i, bias: bias, channels: o, plane: p, epilogue: epilogue, parallel: inner)
                 }
@@ -132,7 +144,7 @@ enum ConvKernels {
                         Im2col.unfold(xi, g, into: colp + j * p, ld: ld, channels: 0, c)
                     }
                 }
-                BLAS.gemm(.none, .none, m: o, n: ld, k: k, a: w, lda: k, b: colp, ldb: ld, c: tmpp, ldc: ld)
+                multiplyFilters(w, packed: packed, g, n: ld, b: colp, c: tmpp, parallel: false)
                 for j in 0..<n {
                     let yi = y + (i + j) * imageOut
                     for oc in 0..<o {
@@ -160,9 +172,8 @@ enum ConvKernels {
                 // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy`
                 // with flipped, transposed filters.
                 let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
-                defer { withExtendedLifetime(u) {} }
                 Winograd.convolve(gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
-                                  u: u.pointer, outChannels: g.inChannels, bias: nil, into: dx)
+                                  u: .plain(u), outChannels: g.inChannels, bias: nil, into: dx)
             }
             if let dw {
                 Winograd.weightGradient(x: x, gy: gy, batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels,

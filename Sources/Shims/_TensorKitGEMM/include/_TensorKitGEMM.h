@@ -24,6 +24,24 @@ int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                   const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                   float beta, float *c, ptrdiff_t ldc);
 
+/// Floats needed by `tkgemm_pack_a` for an `m x k` op(A): `m` rounded up to 8, times `k`.
+size_t tkgemm_packed_a_size(ptrdiff_t m, ptrdiff_t k);
+
+/// Packs op(A) (`m x k`; stored `k x m` when `trans_a` is non-zero) once into `packed` (at least
+/// `tkgemm_packed_a_size(m, k)` floats, 64-byte aligned), in the panel layout the micro-kernel
+/// reads, for repeated products with the same A (frozen inference weights). Only when
+/// `tkgemm_available()` returned 1.
+void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, float *packed);
+
+/// `tkgemm_sgemm` with op(A) already packed by `tkgemm_pack_a(_, m_total, k, ...)`: computes
+/// rows `row0 ..< row0 + m` of the product (row0 a multiple of 8) into `C[m x n]`, so threads
+/// can split the rows of one packed A. Same conventions as `tkgemm_sgemm`; uses about 0.6 MB of
+/// per-thread scratch, and when that cannot be allocated computes the product without it
+/// (slowly), so it always succeeds.
+void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
+                          ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
+                          float beta, float *c, ptrdiff_t ldc);
+
 #ifdef __cplusplus
 }
 #endif
