@@ -43,7 +43,7 @@ let package = Package(
     targets: [
         // MARK: - Libraries
         .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
-        .target(name: "TensorKit", dependencies: ["_CBLAS", "_TensorKitGEMM"]),
+        .target(name: "TensorKit", dependencies: ["_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
         .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -77,6 +77,7 @@ let package = Package(
         // MARK: - System libraries (implementation details)
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
         .target(name: "_TensorKitGEMM", path: "Sources/Shims/_TensorKitGEMM"),  // C: AVX-512 SGEMM kernels
+        .target(name: "_TensorKitWinograd", path: "Sources/Shims/_TensorKitWinograd"),  // C: AVX-512 Winograd transforms
         .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "_CSndFile", path: "Sources/Shims/_CSndFile", pkgConfig: "sndfile",

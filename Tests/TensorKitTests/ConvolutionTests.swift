@@ -109,20 +109,26 @@ final class WideConvolutionTests: XCTestCase {
     }
 
     func testAgainstDirectConvolution() throws {
-        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker)
-        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker) = saved }
-        for winograd in [true, false] {
+        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.usesVectorTransforms)
+        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.usesVectorTransforms) = saved }
+        // Winograd with the AVX-512 transforms (when this CPU has them), with the portable ones, and off.
+        let modes: [(winograd: Bool, vector: Bool)] = (saved.2 ? [(true, true)] : []) + [(true, false), (false, false)]
+        for (winograd, vector) in modes {
         // Force the Winograd path on these small maps, or keep it off entirely.
         Winograd.isEnabled = winograd
+        Winograd.usesVectorTransforms = vector
         Winograd.minimumTilesPerWorker = 0
-        for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1)] {
+        // The last three: 34 tiles a row (two full 16-tile vectors and a partial one, odd
+        // height), one row, and exactly 16 tiles a row.
+        for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1),
+                                ([1, 8, 5, 67], 16, 1), ([2, 8, 1, 33], 8, 1), ([1, 4, 3, 32], 8, 1)] {
             let x = randomTensor(xs, seed: 31).requiringGrad()
             let w = randomTensor([o, xs[1], 3, 3], seed: 32, scale: 0.1).requiringGrad()
             let y = conv2d(x, weight: w, stride: stride, padding: 1)
             let gy = randomTensor(y.shape, seed: 33)
             y.backward(gradient: gy)
             let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: stride, pad: 1, gy: gy.scalars)
-            let what = "x \(xs), \(o) filters, stride \(stride)"
+            let what = "x \(xs), \(o) filters, stride \(stride), Winograd \(winograd), vector transforms \(vector)"
             assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
             assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
             assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")

@@ -33,8 +33,18 @@ final class FoldedConv2dTests: XCTestCase {
 
     /// Every kernel path: Winograd (3×3/1/1, many and few tiles), im2col one image per GEMM,
     /// im2col several images per GEMM (small maps), pointwise 1×1, strided, the 7×7 stem,
-    /// batch 1 (work split inside one image) and batch 3.
+    /// batch 1 (work split inside one image) and batch 3; the Winograd cases with the AVX-512
+    /// tile transforms (which finish the layer in their output pass) and with the portable ones.
     func testMatchesSeparateOperationsOnEveryKernelPath() {
+        let saved = Winograd.usesVectorTransforms
+        defer { Winograd.usesVectorTransforms = saved }
+        for vector in saved ? [true, false] : [false] {
+            Winograd.usesVectorTransforms = vector
+            checkEveryKernelPath(vectorTransforms: vector)
+        }
+    }
+
+    private func checkEveryKernelPath(vectorTransforms: Bool) {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, h: Int, w: Int, bias: Bool)] = [
             (16, 24, 3, 1, 1, 1, 32, 54, false),   // Winograd, batch 1
             (16, 24, 3, 1, 1, 3, 9, 13, true),     // Winograd or grouped im2col, odd sizes
@@ -43,6 +53,7 @@ final class FoldedConv2dTests: XCTestCase {
             (8, 16, 1, 2, 0, 2, 16, 27, false),    // projection shortcut
             (8, 16, 1, 1, 0, 2, 5, 7, true),       // pointwise, grouped
             (1, 8, 7, 2, 3, 1, 40, 61, false),     // the stem
+            (8, 16, 3, 1, 1, 2, 7, 67, true),      // Winograd, 34 tiles a row, odd height
         ]
         for (i, c) in cases.enumerated() {
             let (conv, bn) = layers(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p, bias: c.bias, seed: UInt64(10 * i))
@@ -50,7 +61,7 @@ final class FoldedConv2dTests: XCTestCase {
             let x = randomTensor([c.n, c.cin, c.h, c.w], seed: UInt64(100 + i))
             let oh = (c.h + 2 * c.p - c.k) / c.s + 1, ow = (c.w + 2 * c.p - c.k) / c.s + 1
             let r = randomTensor([c.n, c.cout, oh, ow], seed: UInt64(200 + i))
-            let what = "case \(i) \(c)"
+            let what = "case \(i) \(c), vector transforms \(vectorTransforms)"
             withNoGrad {
                 let plain = reference(conv, bn, x, residual: nil, relu: false)
                 assertClose(folded(x), plain.out, "\(what): conv+bn")

@@ -1,3 +1,4 @@
+import _TensorKitWinograd
 import Foundation
 
 /// Winograd F(2×2, 3×3) convolution for 3×3, stride-1, padding-1 layers (most of a ResNet).
@@ -10,6 +11,11 @@ import Foundation
 enum Winograd {
     /// Whether 3×3/stride-1/padding-1 convolutions use this path (`TENSORKIT_WINOGRAD=0` turns it off).
     nonisolated(unsafe) static var isEnabled: Bool = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD"] != "0"
+
+    /// Whether the tile transforms run as TensorKit's AVX-512 kernels (`_TensorKitWinograd`,
+    /// sixteen tiles per vector, the layer's bias, residual and ReLU in the output pass) rather
+    /// than the portable Swift ones below. On where the CPU has AVX-512F; tests switch it.
+    nonisolated(unsafe) static var usesVectorTransforms: Bool = tkwino_available() != 0
 
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
     nonisolated(unsafe) static var targetTiles = 512
@@ -123,10 +129,8 @@ enum Winograd {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = m.pointer
                 forEach(c, parallel: inner) { c0, c1 in
-                    for j in 0..<count {
-                        inputTransform(x + (i + j) * c * h * w, channels: c0, c1, height: h, width: w,
-                                       into: vp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: c * tiles)
-                    }
+                    transformInputs(x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                                    into: vp, ldT: tiles)
                 }
                 forEach(16, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
@@ -135,11 +139,18 @@ enum Winograd {
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
+                        let image = (i + j) * o * h * w
+                        if usesVectorTransforms {
+                            tkwino_output_transform(mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
+                                                    epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
+                                                    epilogue.relu ? 1 : 0)
+                            continue
+                        }
                         outputTransform(mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
                                         channelStride: o * tiles, height: h, width: w, bias: bias,
-                                        into: y + (i + j) * o * h * w)
+                                        into: y + image)
                         if !epilogue.isEmpty {
-                            epilogue.apply(y, offset: ((i + j) * o + o0) * h * w, count: (o1 - o0) * h * w)
+                            epilogue.apply(y, offset: image + o0 * h * w, count: (o1 - o0) * h * w)
                         }
                     }
                 }
@@ -174,10 +185,8 @@ enum Winograd {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = dm.pointer
                 forEach(c, parallel: inner) { c0, c1 in
-                    for j in 0..<count {
-                        inputTransform(x + (i + j) * c * h * w, channels: c0, c1, height: h, width: w,
-                                       into: vp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: c * tiles)
-                    }
+                    transformInputs(x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                                    into: vp, ldT: tiles)
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
@@ -273,6 +282,28 @@ enum Winograd {
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
         if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
+    }
+
+    /// ``inputTransform(_:channels:_:height:width:into:ldT:tileOffset:channelStride:)`` of
+    /// channels `c0..<c1` of `images` (of `x[N, C, H, W]`), side by side in `v` (`ldT` tiles
+    /// per channel row, `C · ldT` per ξ) from tile 0.
+    private static func transformInputs(_ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
+                                        channels c0: Int, _ c1: Int, height h: Int, width w: Int,
+                                        into v: UnsafeMutablePointer<Float>, ldT: Int) {
+        let tilesPerImage = ((h + 1) / 2) * ((w + 1) / 2), channelStride = c * ldT
+        if usesVectorTransforms {
+            let scratch = TensorStorage(capacity: tkwino_input_scratch(h, w))
+            defer { withExtendedLifetime(scratch) {} }
+            for (j, image) in images.enumerated() {
+                tkwino_input_transform(x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, channelStride,
+                                       scratch.pointer)
+            }
+            return
+        }
+        for (j, image) in images.enumerated() {
+            inputTransform(x + image * c * h * w, channels: c0, c1, height: h, width: w,
+                           into: v, ldT: ldT, tileOffset: j * tilesPerImage, channelStride: channelStride)
+        }
     }
 
     /// `V[ξ][c][t] = (Bᵀ d B)[ξ]` for the 4×4 input tiles `d` of channels `c0..<c1` of one image.

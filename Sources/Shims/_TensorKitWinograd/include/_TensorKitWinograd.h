@@ -1,0 +1,40 @@
+// Winograd F(2x2, 3x3) tile transforms with AVX-512, sixteen tiles per vector. Implementation
+// detail of TensorKit (`Winograd.swift` calls them and keeps portable Swift versions for CPUs
+// without AVX-512); not a public API. Layouts are those of `Winograd.swift`:
+//
+//   V[xi][ch][t], M[xi][oc][t]: element at base + xi * channel_stride + ch * ld_t + tile_offset + t,
+//   tile t = ti * tw + tj covering output rows 2ti, 2ti+1 and columns 2tj, 2tj+1, where
+//   th = ceil(h / 2), tw = ceil(w / 2); xi = 4 * row + column of the 4x4 transformed tile.
+#ifndef TENSORKIT_WINOGRAD_H
+#define TENSORKIT_WINOGRAD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU can run these kernels (AVX-512F), else 0.
+int tkwino_available(void);
+
+/// V = B^T d B for every 4x4 input tile d (padding 1, zeros outside the map) of channels
+/// `c0 ..< c1` of one image `x[C][h][w]`. `scratch` holds at least `tkwino_input_scratch(h, w)`
+/// floats (a zero-padded copy of one channel).
+void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                            ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
+
+/// Floats of scratch `tkwino_input_transform` needs for an `h x w` map.
+size_t tkwino_input_scratch(ptrdiff_t h, ptrdiff_t w);
+
+/// y[oc] = A^T M A + bias[oc] for output channels `o0 ..< o1` of one image `y[O][h][w]`, then,
+/// in the same pass: `+ residual` (same layout as y, or NULL), a copy of that sum into `pre`
+/// (or NULL), and max(., 0) when `relu` is non-zero. `bias` may be NULL.
+void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                             ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                             const float *residual, float *pre, int relu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

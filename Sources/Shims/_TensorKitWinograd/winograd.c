@@ -1,0 +1,144 @@
+// Winograd F(2x2, 3x3) tile transforms (see include/_TensorKitWinograd.h).
+//
+// Sixteen horizontally adjacent tiles are one vector: lane l holds tile tj0 + l. The columns
+// of a tile row come from two 16-wide loads of a zero-padded row and an even/odd lane split,
+// so every store of the transformed tiles is one full 64-byte vector per xi (instead of the
+// sixteen scattered 16-byte stores of a four-tile version). The output side interleaves the
+// even and odd output columns back and finishes the layer (bias, residual, ReLU) in the same
+// pass.
+
+#include "_TensorKitWinograd.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define TK_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+
+int tkwino_available(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+    }
+    return cached;
+}
+
+static __mmask16 lanes_mask(ptrdiff_t lanes) {
+    return lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? 0 : (__mmask16)((1u << lanes) - 1);
+}
+
+// Padded plane: rows 0 and 2*th + 1 (and any past h) zero, row r + 1 holds input row r at
+// columns 1 ... w; columns up to wp (a multiple of 32, plus slack for the +2 loads) zero.
+static void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_t *wp) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    ptrdiff_t twp = (tw + 15) / 16 * 16;
+    *hp = 2 * th + 2;
+    *wp = 2 * twp + 32;
+}
+
+size_t tkwino_input_scratch(ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t hp, wp;
+    padded_dims(h, w, &hp, &wp);
+    return (size_t)(hp * wp);
+}
+
+TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                      ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                      float *scratch) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    ptrdiff_t hp, wp;
+    padded_dims(h, w, &hp, &wp);
+    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
+        const float *xc = x + ch * h * w;
+        // Only columns 1 ... w of rows 1 ... h change between channels; the border stays zero.
+        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        float *base = v + ch * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                __m512 d[4][4];
+                for (int a = 0; a < 4; ++a) {
+                    const float *p = scratch + (2 * ti + a) * wp + 2 * tj;
+                    __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 16);
+                    __m512 lo2 = _mm512_loadu_ps(p + 2), hi2 = _mm512_loadu_ps(p + 18);
+                    d[a][0] = _mm512_permutex2var_ps(lo, even, hi);
+                    d[a][1] = _mm512_permutex2var_ps(lo, odd, hi);
+                    d[a][2] = _mm512_permutex2var_ps(lo2, even, hi2);
+                    d[a][3] = _mm512_permutex2var_ps(lo2, odd, hi2);
+                }
+                // Rows of B^T d, then columns of (B^T d) B.
+                __m512 e[4][4];
+                for (int b = 0; b < 4; ++b) {
+                    e[0][b] = _mm512_sub_ps(d[0][b], d[2][b]);
+                    e[1][b] = _mm512_add_ps(d[1][b], d[2][b]);
+                    e[2][b] = _mm512_sub_ps(d[2][b], d[1][b]);
+                    e[3][b] = _mm512_sub_ps(d[1][b], d[3][b]);
+                }
+                float *o = base + ti * tw + tj;
+                __mmask16 k = lanes_mask(tw - tj);
+                for (int r = 0; r < 4; ++r) {
+                    __m512 out[4] = {
+                        _mm512_sub_ps(e[r][0], e[r][2]), _mm512_add_ps(e[r][1], e[r][2]),
+                        _mm512_sub_ps(e[r][2], e[r][1]), _mm512_sub_ps(e[r][1], e[r][3]),
+                    };
+                    for (int j = 0; j < 4; ++j) _mm512_mask_storeu_ps(o + (4 * r + j) * channel_stride, k, out[j]);
+                }
+            }
+        }
+    }
+}
+
+TK_AVX512 static inline void finish_row(float *y, const float *residual, float *pre, int relu, __mmask16 k,
+                                        __m512 value) {
+    if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(k, residual));
+    if (pre) _mm512_mask_storeu_ps(pre, k, value);
+    if (relu) value = _mm512_max_ps(value, _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(y, k, value);
+}
+
+TK_AVX512 void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                       ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                                       const float *residual, float *pre, int relu) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    // Interleave even (a) and odd (b) output columns: lanes a0 b0 a1 b1 ...
+    const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i second = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        __m512 b = _mm512_set1_ps(bias ? bias[oc] : 0.0f);
+        const float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t plane = oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                const float *p = base + ti * tw + tj;
+                __mmask16 k = lanes_mask(tw - tj);
+                __m512 q[16];
+                for (int xi = 0; xi < 16; ++xi) q[xi] = _mm512_maskz_loadu_ps(k, p + xi * channel_stride);
+                // Rows of A^T M (s0, s1), then columns of (A^T M) A.
+                __m512 s0[4], s1[4];
+                for (int j = 0; j < 4; ++j) {
+                    s0[j] = _mm512_add_ps(_mm512_add_ps(q[j], q[4 + j]), q[8 + j]);
+                    s1[j] = _mm512_sub_ps(_mm512_sub_ps(q[4 + j], q[8 + j]), q[12 + j]);
+                }
+                __m512 rows[2][2] = {
+                    {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0[0], s0[1]), s0[2]), b),
+                     _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s0[1], s0[2]), s0[3]), b)},
+                    {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s1[0], s1[1]), s1[2]), b),
+                     _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s1[1], s1[2]), s1[3]), b)},
+                };
+                ptrdiff_t col = 2 * tj;
+                __mmask16 k0 = lanes_mask(w - col), k1 = lanes_mask(w - col - 16);
+                for (int r = 0; r < 2; ++r) {
+                    ptrdiff_t row = 2 * ti + r;
+                    if (row >= h) break;
+                    ptrdiff_t at = plane + row * w + col;
+                    __m512 lo = _mm512_permutex2var_ps(rows[r][0], first, rows[r][1]);
+                    __m512 hi = _mm512_permutex2var_ps(rows[r][0], second, rows[r][1]);
+                    finish_row(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, k0, lo);
+                    if (k1) finish_row(y + at + 16, residual ? residual + at + 16 : NULL, pre ? pre + at + 16 : NULL, relu, k1, hi);
+                }
+            }
+        }
+    }
+}
