@@ -23,12 +23,19 @@ enum Parallel {
             if count > 0 { body(0, count) }
             return
         }
+        run(w) { t in
+            let lo = count * t / w, hi = count * (t + 1) / w
+            if hi > lo { body(lo, hi) }
+        }
+    }
+
+    /// Calls `body(t)` for `t` in `0..<parts` (`parts <= workers`) in parallel: on TensorKit's
+    /// ``WorkerPool`` when it is free, else on `concurrentPerform`.
+    private static func run(_ parts: Int, _ body: (Int) -> Void) {
+        if parts <= workers, let pool = WorkerPool.shared, pool.run(parts, body) { return }
         withoutActuallyEscaping(body) { escapable in
             let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: w) { t in
-                let lo = count * t / w, hi = count * (t + 1) / w
-                if hi > lo { box.value(lo, hi) }
-            }
+            DispatchQueue.concurrentPerform(iterations: parts) { t in box.value(t) }
         }
     }
 
@@ -44,12 +51,9 @@ enum Parallel {
             if count > 0 { body(0, 0, count) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: blocks) { t in
-                let lo = count * t / blocks, hi = count * (t + 1) / blocks
-                if hi > lo { box.value(t, lo, hi) }
-            }
+        run(blocks) { t in
+            let lo = count * t / blocks, hi = count * (t + 1) / blocks
+            if hi > lo { body(t, lo, hi) }
         }
     }
 

@@ -42,6 +42,16 @@ void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int t
                           ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
                           float beta, float *c, ptrdiff_t ldc);
 
+/// A CPU hint for spin-wait loops (TensorKit's worker pool): PAUSE on x86-64, YIELD on ARM64.
+/// It lowers the cost of spinning and lets an SMT sibling run.
+static inline void tk_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #ifdef __cplusplus
 }
 #endif
