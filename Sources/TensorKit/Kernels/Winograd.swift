@@ -22,14 +22,16 @@ enum Winograd {
 
     nonisolated(unsafe) static var minimumTilesPerWorker = 64
 
-    /// The same when the filters are already transformed (frozen inference layers): at batch 1
-    /// the 16 GEMMs go 8 per worker, and layer3's 8×27 map (56 tiles) then costs ~15% less CPU
-    /// time for the whole forward pass than im2col; layer4's 4×14 map (14 tiles) makes the GEMMs
-    /// too narrow and is slower (measured with `TENSORKIT_WINOGRAD_MIN_TILES` = 8, 16, 32, 64:
-    /// Docs/Benchmarks.md). `TENSORKIT_WINOGRAD_MIN_TILES` overrides it.
+    /// The same when the filters are already transformed and packed (frozen inference layers):
+    /// at batch 1 the 16 GEMMs go 8 per worker. With the AVX-512 tile transforms and the
+    /// packed filters, even layer4's 4×14 map (14 tiles) is faster on Winograd than on im2col:
+    /// batch-1 latency 18.2-18.9 ms against 21.4-21.9 ms with a minimum of 32 (layer4 on
+    /// im2col), in alternating runs; the cost is ~50 MB more resident memory for layer4's
+    /// transformed filters (383 against 333 MB). `TENSORKIT_WINOGRAD_MIN_TILES` overrides it
+    /// (32 restores the lower-memory choice).
     nonisolated(unsafe) static var minimumTilesPerWorkerPrepared: Int = {
         if let s = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD_MIN_TILES"], let n = Int(s), n > 0 { return n }
-        return 32
+        return 8
     }()
 
     /// Whether a convolution of geometry `g` runs here; `weightsPrepared` when its filters'
