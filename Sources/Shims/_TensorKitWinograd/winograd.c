@@ -142,3 +142,91 @@ TK_AVX512 void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o
         }
     }
 }
+
+TK_AVX512 void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                       ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
+    ptrdiff_t plane = rows * cols;
+    // Consecutive columns of U are filters 9 floats apart (forward: same output channel,
+    // next input channel) or 9 * C apart (input gradient: next output channel).
+    ptrdiff_t step = for_input_gradient ? 9 * c : 9;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i index = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)step));
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (ptrdiff_t row = row0; row < row1; ++row) {
+        for (ptrdiff_t col = 0; col < cols; col += 16) {
+            __mmask16 k = lanes_mask(cols - col);
+            const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
+            __m512 g[9];
+            for (int e = 0; e < 9; ++e) {
+                // The input gradient uses each filter rotated by 180 degrees.
+                int at = for_input_gradient ? 8 - e : e;
+                g[e] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, index, first + at, 4);
+            }
+            // t = G g (4 x 3), then U = t G^T (4 x 4).
+            __m512 t[4][3];
+            for (int j = 0; j < 3; ++j) {
+                __m512 r0 = g[j], r1 = g[3 + j], r2 = g[6 + j];
+                t[0][j] = r0;
+                t[1][j] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(r0, r1), r2));
+                t[2][j] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(r0, r1), r2));
+                t[3][j] = r2;
+            }
+            float *out = u + row * cols + col;
+            for (int i = 0; i < 4; ++i) {
+                __m512 a = t[i][0], b = t[i][1], e = t[i][2];
+                _mm512_mask_storeu_ps(out + (4 * i + 0) * plane, k, a);
+                _mm512_mask_storeu_ps(out + (4 * i + 1) * plane, k, _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(a, b), e)));
+                _mm512_mask_storeu_ps(out + (4 * i + 2) * plane, k, _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(a, b), e)));
+                _mm512_mask_storeu_ps(out + (4 * i + 3) * plane, k, e);
+            }
+        }
+    }
+}
+
+TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                                float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                ptrdiff_t channel_stride) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        const float *src = gy + oc * h * w;
+        float *base = m + oc * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                ptrdiff_t col = 2 * tj;
+                __mmask16 k0 = lanes_mask(w - col), k1 = lanes_mask(w - col - 16);
+                // Rows 2ti and 2ti + 1 of the tile (zero past the map), split into the tiles'
+                // left (even) and right (odd) columns.
+                __m512 r[2][2];
+                for (int a = 0; a < 2; ++a) {
+                    ptrdiff_t row = 2 * ti + a;
+                    __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+                    if (row < h) {
+                        lo = _mm512_maskz_loadu_ps(k0, src + row * w + col);
+                        hi = _mm512_maskz_loadu_ps(k1, src + row * w + col + 16);
+                    }
+                    r[a][0] = _mm512_permutex2var_ps(lo, even, hi);
+                    r[a][1] = _mm512_permutex2var_ps(lo, odd, hi);
+                }
+                // Rows of A dY: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then times A^T.
+                __m512 p[4][2] = {
+                    {r[0][0], r[0][1]},
+                    {_mm512_add_ps(r[0][0], r[1][0]), _mm512_add_ps(r[0][1], r[1][1])},
+                    {_mm512_sub_ps(r[0][0], r[1][0]), _mm512_sub_ps(r[0][1], r[1][1])},
+                    {_mm512_sub_ps(_mm512_setzero_ps(), r[1][0]), _mm512_sub_ps(_mm512_setzero_ps(), r[1][1])},
+                };
+                float *out = base + ti * tw + tj;
+                __mmask16 k = lanes_mask(tw - tj);
+                for (int i = 0; i < 4; ++i) {
+                    __m512 x = p[i][0], y = p[i][1];
+                    _mm512_mask_storeu_ps(out + (4 * i + 0) * channel_stride, k, x);
+                    _mm512_mask_storeu_ps(out + (4 * i + 1) * channel_stride, k, _mm512_add_ps(x, y));
+                    _mm512_mask_storeu_ps(out + (4 * i + 2) * channel_stride, k, _mm512_sub_ps(x, y));
+                    _mm512_mask_storeu_ps(out + (4 * i + 3) * channel_stride, k, _mm512_sub_ps(_mm512_setzero_ps(), y));
+                }
+            }
+        }
+    }
+}

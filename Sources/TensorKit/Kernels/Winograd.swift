@@ -54,6 +54,12 @@ enum Winograd {
         let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
         let u = TensorStorage(capacity: 16 * rows * cols)
         let up = u.pointer, plane = rows * cols
+        if usesVectorTransforms {
+            Parallel.forRange(rows, grain: 1, cost: cols * 64) { lo, hi in
+                tkwino_filter_transform(w, o, c, forInputGradient ? 1 : 0, lo, hi, up)
+            }
+            return u
+        }
         Parallel.forRange(rows, grain: 1, cost: cols * 64) { lo, hi in
             for row in lo..<hi {
                 for col in 0..<cols {
@@ -192,8 +198,13 @@ enum Winograd {
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
-                        outputGradientTransform(gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
-                                                into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
+                        if usesVectorTransforms {
+                            tkwino_output_gradient_transform(gy + (i + j) * o * h * w, o0, o1, h, w, mp, tiles,
+                                                             j * tilesPerImage, o * tiles)
+                        } else {
+                            outputGradientTransform(gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
+                                                    into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
+                        }
                     }
                 }
                 let beta: Float = first ? 0 : 1

@@ -33,6 +33,18 @@ void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff
                              ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
                              const float *residual, float *pre, int relu);
 
+/// U[xi] = G g G^T for rows `row0 ..< row1` of the 16 `rows x cols` matrices U (at
+/// u + xi * rows * cols + row * cols + col) from 3x3 filters `w[O][C][3][3]`: rows are output
+/// channels and cols input channels, or with `for_input_gradient` rows are input channels,
+/// cols output channels and each filter is rotated by 180 degrees.
+void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                             ptrdiff_t row0, ptrdiff_t row1, float *u);
+
+/// dM = A dY A^T for the 2x2 output-gradient tiles (zero past the map) of channels `o0 ..< o1`
+/// of one image `gy[O][h][w]`, into M's layout (see above).
+void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                      float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
+
 #ifdef __cplusplus
 }
 #endif
