@@ -43,18 +43,4 @@ enum Kernels {
             for i in lo..<hi { out[i] = a * x[i] }
         }
     }
-
-    /// Sum in double precision per block, so long reductions keep float32 accuracy.
-    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        var i = 0
-        while i < count {
-            let end = min(i + 4096, count)
-            var s: Float = 0
-            for j in i..<end { s += x[j] }
-            total += Double(s)
-            i = end
-        }
-        return total
-    }
 }

@@ -49,12 +49,7 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
                 let mu = s / Double(m)
                 var ss = 0.0
                 let muF = Float(mu)
-                for b in 0..<n {
-                    let seg = x + (b * c + ch) * hw
-                    var acc: Float = 0
-                    for i in 0..<hw { let d = seg[i] - muF; acc += d * d }
-                    ss += Double(acc)
-                }
+                for b in 0..<n { ss += Kernels.sumOfSquares(x + (b * c + ch) * hw, centredOn: muF, count: hw) }
                 let variance = ss / Double(m)
                 mp[ch] = muF
                 sp[ch] = Float(1 / (variance + Double(eps)).squareRoot())
@@ -131,28 +126,13 @@ enum BatchNormKernels {
                 let mu = mp[ch], istd = sp[ch]
                 var sumDy = 0.0, sumDyXc = 0.0
                 for b in 0..<n {
-                    let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw
-                    var a1: Float = 0, a2: Float = 0
-                    if let yp {
-                        let ys = yp + (b * c + ch) * hw
-                        var v1 = SIMD8<Float>(), v2 = SIMD8<Float>()
-                        let muV = SIMD8<Float>(repeating: mu)
-                        var i = 0
-                        while i + 8 <= hw {
-                            let d = masked(gs, ys, i)
-                            v1 += d
-                            v2 += d * (UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self) - muV)
-                            i += 8
-                        }
-                        a1 = v1.sum(); a2 = v2.sum()
-                        while i < hw { let d = ys[i] <= 0 ? 0 : gs[i]; a1 += d; a2 += d * (xs[i] - mu); i += 1 }
-                    } else {
-                        for i in 0..<hw { a1 += gs[i]; a2 += gs[i] * (xs[i] - mu) }
-                    }
-                    sumDy += Double(a1); sumDyXc += Double(a2)
+                    let plane = (b * c + ch) * hw
+                    let (s1, s2) = Kernels.sumAndCentredDot(g + plane, xp + plane, centredOn: mu,
+                                                            mask: yp.map { $0 + plane }, count: hw)
+                    sumDy += s1; sumDyXc += s2
                 }
                 dbp[ch] = Float(sumDy)
-                dwp[ch] = Float(sumDyXc) * istd
+                dwp[ch] = Float(sumDyXc * Double(istd))
                 guard let dxp else { continue }
                 let gamma = wp?[ch] ?? 1
                 if training {
