@@ -148,6 +148,13 @@ final class MaxPoolFastPathTests: XCTestCase {
                 XCTAssertEqual(a.count, b.count)
                 for i in a.indices { XCTAssertTrue(a[i] == b[i] || (a[i].isNaN && b[i].isNaN), "\(shape) output \(i): \(a[i]) vs \(b[i])") }
                 XCTAssertEqual(results[0].1?.scalars, results[1].1?.scalars, "\(shape) padding \(padding): gradients")
+                // Without gradient recording the fast path computes values only (no positions).
+                MaxPoolKernels.isFastPathEnabled = true
+                let valuesOnly = withNoGrad { maxPool2d(input, kernelSize: 3, stride: 2, padding: padding) }.scalars
+                for i in b.indices {
+                    XCTAssertTrue(valuesOnly[i] == b[i] || (valuesOnly[i].isNaN && b[i].isNaN),
+                                  "\(shape) output \(i) without gradients: \(valuesOnly[i]) vs \(b[i])")
+                }
             }
         }
         // An all-(−∞) window must still route its gradient inside the image.

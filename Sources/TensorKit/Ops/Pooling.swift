@@ -153,6 +153,29 @@ enum MaxPoolKernels {
                     let h0 = o * 2 - p
                     let rp = padded.pointer + (h0 + 1) * wp
                     var oc = 0
+                    if argmax == nil {
+                        // Values only (inference): the column maximum of the three rows first, then
+                        // of each window's three columns: 6 maxima per 8 outputs instead of 9
+                        // compare-and-selects that also track positions.
+                        while oc < ow {
+                            // Lanes: window columns 0, 1 (`a`, even and odd) and 2 (`c`, shifted by two).
+                            let r = UnsafeRawPointer(rp + 2 * oc - p + 1)
+                            var a = r.loadUnaligned(as: SIMD16<Float>.self)
+                            var c = r.loadUnaligned(fromByteOffset: 8, as: SIMD16<Float>.self)
+                            for k in 1..<3 {
+                                a = nanMax(a, r.loadUnaligned(fromByteOffset: k * wp * 4, as: SIMD16<Float>.self))
+                                c = nanMax(c, r.loadUnaligned(fromByteOffset: k * wp * 4 + 8, as: SIMD16<Float>.self))
+                            }
+                            let best = nanMax(nanMax(a.evenHalf, a.oddHalf), c.evenHalf)
+                            if ow - oc >= 8 {
+                                UnsafeMutableRawPointer(dst + o * ow + oc).storeBytes(of: best, as: SIMD8<Float>.self)
+                            } else {
+                                for l in 0..<(ow - oc) { dst[o * ow + oc + l] = best[l] }
+                            }
+                            oc += 8
+                        }
+                        continue
+                    }
                     while oc < ow {
                         // Window columns 2·oc − p + j sit at padded 2·oc − p + j + 1.
                         let start = 2 * oc - p + 1
@@ -187,5 +210,17 @@ enum MaxPoolKernels {
                 }
             }
         }
+    }
+
+    /// Lane-wise maximum that propagates NaN from either side, as PyTorch's max pooling does.
+    /// (Concrete types: the generic `SIMD` version is not specialised into vector code.)
+    @inline(__always)
+    private static func nanMax(_ x: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> {
+        x.replacing(with: y, where: (y .> x) .| (y .!= y))
+    }
+
+    @inline(__always)
+    private static func nanMax(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+        x.replacing(with: y, where: (y .> x) .| (y .!= y))
     }
 }
