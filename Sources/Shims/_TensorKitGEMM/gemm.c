@@ -242,6 +242,20 @@ static void scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ld
     }
 }
 
+// Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels, panel jr at dst + jr * kc (zero columns
+// past nc in the last one).
+TK_AVX512 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
+                                   ptrdiff_t jc, ptrdiff_t nc, float *dst) {
+    for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+        int cols = (int)(nc - jr < NR ? nc - jr : NR);
+        if (trans_b) {
+            pack_rows_transposing(b + (jc + jr) * ldb + pc, ldb, cols, kc, dst + jr * kc, NR);
+        } else {
+            pack_cols_copying(b + pc * ldb + jc + jr, ldb, cols, kc, dst + jr * kc, NR);
+        }
+    }
+}
+
 TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                             const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                             float beta, float *c, ptrdiff_t ldc) {
@@ -264,16 +278,7 @@ TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, p
         for (ptrdiff_t pc = 0, slice = 0; pc < k; pc += kc_max, ++slice) {
             ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             int accumulate = slice > 0 || first_accumulates;
-            // Pack op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels.
-            for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
-                int cols = (int)(nc - jr < NR ? nc - jr : NR);
-                float *dst = s->b + jr * kc;
-                if (trans_b) {
-                    pack_rows_transposing(b + (jc + jr) * ldb + pc, ldb, cols, kc, dst, NR);
-                } else {
-                    pack_cols_copying(b + pc * ldb + jc + jr, ldb, cols, kc, dst, NR);
-                }
-            }
+            pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, s->b);
             for (ptrdiff_t ic = 0; ic < m; ic += mc_block) {
                 ptrdiff_t mc = m - ic < mc_block ? m - ic : mc_block;
                 for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
@@ -373,15 +378,7 @@ TK_AVX512 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_
         for (ptrdiff_t pc = 0, slice = 0; pc < k; pc += kc_max, ++slice) {
             ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             int accumulate = slice > 0 || first_accumulates;
-            for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
-                int cols = (int)(nc - jr < NR ? nc - jr : NR);
-                float *dst = s->b + jr * kc;
-                if (trans_b) {
-                    pack_rows_transposing(b + (jc + jr) * ldb + pc, ldb, cols, kc, dst, NR);
-                } else {
-                    pack_cols_copying(b + pc * ldb + jc + jr, ldb, cols, kc, dst, NR);
-                }
-            }
+            pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, s->b);
             // The A panels stream from memory once per (jc, pc); the packed B block stays in L2.
             const float *block = packed_a + pc * m_pad + row0 * kc;
             for (ptrdiff_t ir = 0; ir < m; ir += MR) {
