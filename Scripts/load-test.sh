@@ -31,40 +31,17 @@ if [ "${NO_BUILD:-0}" != 1 ]; then swift build -c release --product audiocnn; fi
 # A private copy, so a rebuild during the run cannot replace the binary under the server.
 cp "${AUDIOCNN:-$(swift build -c release --show-bin-path)/audiocnn}" "$WORK/audiocnn"
 
-if [ -z "${CHECKPOINT:-}" ]; then
-  CHECKPOINT="$WORK/resnet34-random.safetensors"
-  [ -f "$CHECKPOINT" ] || python3 Scripts/reliability/make_random_resnet34.py "$CHECKPOINT"
-fi
-if [ -z "${CLIP:-}" ]; then
-  CLIP=../shared/esc50/audio/1-100032-A-0.flac
-  if [ ! -f "$CLIP" ]; then
-    CLIP="$WORK/synthetic.wav"
-    python3 -c 'import sys, numpy as np, soundfile as sf; t = np.arange(5 * 44100) / 44100
-rng = np.random.default_rng(0); sf.write(sys.argv[1], (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * rng.standard_normal(t.size)).astype(np.float32), 44100, subtype="PCM_16")' "$CLIP"
-  fi
-fi
-python3 -c 'import base64, json, sys; json.dump({"audio_data": base64.b64encode(open(sys.argv[1], "rb").read()).decode()}, open(sys.argv[2], "w"))' \
-  "$CLIP" "$WORK/body.json"
+source Scripts/reliability/serve-setup.sh
+prepare_request
 echo "==> clip $CLIP ($(stat -c %s "$CLIP") bytes, body $(stat -c %s "$WORK/body.json") bytes), checkpoint $CHECKPOINT"
 
-: > "$WORK/server.log"  # exists before the port is looked for in it
-"$WORK/audiocnn" serve --checkpoint "$CHECKPOINT" --port 0 > "$WORK/server.log" 2>&1 &
-server=$!
 sampler=""
 cleanup() {
   [ -n "$sampler" ] && kill "$sampler" 2>/dev/null || true
-  kill "$server" 2>/dev/null || true
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
 }
 trap cleanup EXIT
-port=""
-for _ in $(seq 1 600); do
-  port=$(sed -n 's|.*listening on http://[^:]*:\([0-9]*\)/.*|\1|p' "$WORK/server.log")
-  [ -n "$port" ] && break
-  kill -0 "$server" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "the server did not report its port"; exit 1; }
-url="http://127.0.0.1:$port/"
+start_server
 status=$(curl -s -o "$WORK/first-response.json" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$WORK/body.json" "$url")
 [ "$status" = 200 ] || { echo "first request: HTTP $status"; cat "$WORK/first-response.json"; exit 1; }
 echo "==> server pid $server on $url; first request 200 ($(stat -c %s "$WORK/first-response.json") bytes)"
