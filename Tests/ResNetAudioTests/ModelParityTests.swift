@@ -97,6 +97,32 @@ final class ModelParityTests: XCTestCase {
         }
     }
 
+    /// The full model at other batch sizes and clip lengths than the 1 x 431 of
+    /// `testFullModelEvalMatchesPyTorch`: maps with few Winograd tiles (im2col instead), 1-wide
+    /// maps at layer4, batches that do not split evenly over the workers, a 23 s clip. Both the
+    /// folded inference path and the plain evaluation-mode layers.
+    func testFullModelAtOtherLengthsAndBatchSizesMatchesPyTorch() throws {
+        let file = try fixture("full_lengths.safetensors")
+        let model = try model(from: file)
+        model.eval()
+        let cases = try XCTUnwrap(file.metadata["lengths"]).split(separator: ",")
+        XCTAssertEqual(cases.count, 5)
+        for name in cases {
+            let parts = name.split(separator: "x").compactMap { Int($0) }
+            let (batch, frames) = (parts[0], parts[1])
+            let input = try Tensor(shape: [batch, 1, 128, frames],
+                                   scalars: Synthetic.values("lengths.\(name)", count: batch * 128 * frames, scale: 3))
+            let expected = try file.tensor("logits.\(name)").scalars
+            for folded in [true, false] {
+                model.usesFoldedInference = folded
+                let logits = withNoGrad { model(input) }
+                XCTAssertEqual(logits.shape, [batch, 50], "\(name)")
+                assertAllClose(logits.scalars, expected, "\(name) logits, folded \(folded)")
+            }
+        }
+        model.usesFoldedInference = true
+    }
+
     func testAnyInputLengthWorks() throws {
         let model = try AudioCNN(config: .small(classes: 3))
         model.eval()
