@@ -85,6 +85,15 @@ final class FoldedConv2dTests: XCTestCase {
         let before = reference(conv, bn, x, residual: nil, relu: false).out
         bn.runningMean.value = Tensor(zeros: [6])
         assertClose(withNoGrad { folded(x) }, before, "unchanged by later edits of the batch norm")
+        // The snapshot shares the filters' buffer: an in-place write (as an optimiser step
+        // makes) must copy it first, on every path that later reads the filters.
+        let unfolded = FoldedConv2d(conv, batchNorm: nil)
+        let convBefore = withNoGrad { conv(x) }
+        conv.weight.value.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= -2 } }
+        assertClose(withNoGrad { folded(x) }, before, "unchanged by in-place writes to the filters")
+        assertClose(withNoGrad { unfolded(x) }, convBefore, "unchanged by in-place writes to the filters, no batch norm")
+        assertClose(folded.weight.detached, FoldedConv2d(conv, batchNorm: bn).weight.detached * -0.5,
+                    "the folded filters are those of the snapshot")
     }
 
     func testWithoutBatchNormIsTheConvolution() {

@@ -1,30 +1,53 @@
 import Synchronization
 
 /// The filters of one frozen convolution in the forms TensorKit's kernels consume, each made on
-/// first use and then kept: the Winograd-domain matrices for 3×3 stride-1 layers, and the
-/// filter matrix packed for the GEMM kernel for the im2col path.
+/// first use and then kept: the Winograd-domain matrices for 3×3 stride-1 layers, the filter
+/// matrix packed for the GEMM kernel for the im2col path, and the plain filters where neither
+/// applies (no TensorKit kernel on this CPU, or a differentiable pass through the layer).
 ///
 /// Why: a frozen layer (``FoldedConv2d``) multiplies by the same filters on every call, and at
 /// batch 1 transforming or re-packing them each time streams the whole filter bank through the
 /// cache once more per call. Memory is traded for that: each form is about the size of the
 /// filters (the Winograd one 16/9 of it), and a layer keeps only the forms its inputs used.
+///
+/// The filters are kept as given (typically sharing the layer parameter's buffer) together with
+/// a per-output-channel factor (a folded batch norm's `γ/√(var+ε)`), which each form applies as
+/// it is made, so the scaled filters themselves exist only if the plain form is asked for.
 final class PreparedConvWeights: @unchecked Sendable {
-    /// `[O, C, kH, kW]`; immutable (the owner never writes to it).
-    private let weight: Tensor
+    /// `[O, C, kH, kW]`, before `outputScale`; never written.
+    private let source: Tensor
+    /// Factor of each output channel's filter, or `nil` for 1.
+    private let outputScale: [Float]?
+    private let plain = Mutex<Tensor?>(nil)
     private let winograd = Mutex<Winograd.Filters?>(nil)
     /// `.some(nil)` once packing was found unavailable (no TensorKit kernel here).
     private let packed = Mutex<BLAS.PackedMatrix??>(nil)
 
-    init(_ weight: Tensor) {
+    init(_ weight: Tensor, outputScale: [Float]?) {
         precondition(weight.rank == 4, "PreparedConvWeights: filters must be [O, C, kH, kW], got \(weight.shape)")
-        self.weight = weight
+        precondition(outputScale.map { $0.count == weight.shape[0] } ?? true,
+                     "PreparedConvWeights: \(outputScale?.count ?? 0) scale factors for \(weight.shape[0]) output channels")
+        source = weight
+        self.outputScale = outputScale
+    }
+
+    /// The filters with the output scale applied, `[O, C, kH, kW]`.
+    func filters() -> Tensor {
+        plain.withLock { cached in
+            if let cached { return cached }
+            let f = scaled()
+            cached = f
+            return f
+        }
     }
 
     /// The forward Winograd filters (the layer must be 3×3).
     func winogradFilters() -> Winograd.Filters {
         winograd.withLock { cached in
             if let cached { return cached }
-            let u = Winograd.Filters.prepared(weight.pointer, outChannels: weight.shape[0], inChannels: weight.shape[1])
+            // The transform is linear in each filter, so the scale is applied to its rows.
+            let u = Winograd.Filters.prepared(source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
+                                              rowScale: outputScale)
             cached = u
             return u
         }
@@ -35,10 +58,25 @@ final class PreparedConvWeights: @unchecked Sendable {
     func packedFilters() -> BLAS.PackedMatrix? {
         packed.withLock { cached in
             if let cached { return cached }
-            let k = weight.shape[1] * weight.shape[2] * weight.shape[3]
-            let p = BLAS.pack(.none, m: weight.shape[0], k: k, a: weight.pointer, lda: k)
+            let k = source.count / source.shape[0]
+            // The scaled filters, if made only for packing, are a temporary.
+            let w = plain.withLock { $0 } ?? scaled()
+            let p = BLAS.pack(.none, m: source.shape[0], k: k, a: w.pointer, lda: k)
             cached = .some(p)
             return p
         }
+    }
+
+    /// A new tensor of the scaled filters (the source itself without a scale).
+    private func scaled() -> Tensor {
+        guard let outputScale else { return source }
+        var w = source.detached
+        let perFilter = source.count / source.shape[0]
+        w.withUnsafeMutableBufferPointer { wp in
+            for (oc, factor) in outputScale.enumerated() {
+                for i in 0..<perFilter { wp[oc * perFilter + i] *= factor }
+            }
+        }
+        return w
     }
 }

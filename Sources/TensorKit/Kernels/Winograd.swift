@@ -93,9 +93,17 @@ enum Winograd {
         case plain(TensorStorage)
         case packed([BLAS.PackedMatrix])
 
-        /// The forward filters of `w[O, C, 3, 3]`, packed when TensorKit's kernel is in use.
-        static func prepared(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int) -> Filters {
+        /// The forward filters of `w[O, C, 3, 3]`, each output channel's multiplied by
+        /// `rowScale[o]` when given, packed when TensorKit's kernel is in use.
+        static func prepared(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, rowScale: [Float]? = nil) -> Filters {
             let u = transformWeights(w, outChannels: o, inChannels: c, forInputGradient: false)
+            if let rowScale {
+                let up = u.pointer
+                for row in 0..<(16 * o) {
+                    let factor = rowScale[row % o], r = up + row * c
+                    for j in 0..<c { r[j] *= factor }
+                }
+            }
             var packs: [BLAS.PackedMatrix] = []
             for xi in 0..<16 {
                 guard let p = BLAS.pack(.none, m: o, k: c, a: u.pointer + xi * o * c, lda: c) else { return .plain(u) }

@@ -60,22 +60,33 @@ public final class Conv2d: Layer {
     /// `bn`'s statistics.
     /// - Precondition: `bn` has one feature per output channel.
     public func foldingBatchNorm(_ bn: BatchNorm2d) -> Conv2d {
-        let o = weight.shape[0], perFilter = weight.value.count / o
-        precondition(bn.weight.shape == [o], "Conv2d.foldingBatchNorm: \(bn.weight.shape[0]) features for \(o) output channels")
-        let gamma = bn.weight.value.scalars, beta = bn.bias.value.scalars
-        let mean = bn.runningMean.value.scalars, variance = bn.runningVar.value.scalars
-        let b0 = bias?.value.scalars ?? [Float](repeating: 0, count: o)
+        let (scale, b) = batchNormFolding(bn)
+        let perFilter = weight.value.count / scale.count
         var w = weight.value.detached
-        var b = [Float](repeating: 0, count: o)
         w.withUnsafeMutableBufferPointer { wp in
-            for oc in 0..<o {
-                let scale = gamma[oc] / (variance[oc] + bn.eps).squareRoot()
-                for i in 0..<perFilter { wp[oc * perFilter + i] *= scale }
-                b[oc] = beta[oc] + (b0[oc] - mean[oc]) * scale
+            for oc in scale.indices {
+                for i in 0..<perFilter { wp[oc * perFilter + i] *= scale[oc] }
             }
         }
         // The shapes come from a valid layer, so this cannot throw.
         return try! Conv2d(weight: w, bias: Tensor(b), stride: stride, padding: padding)
+    }
+
+    /// What folding `bn` (in evaluation mode) into this layer does: each output channel's
+    /// filter is multiplied by `scale = γ/√(var+ε)`, and its bias becomes `β + (b − mean)·scale`.
+    /// - Precondition: `bn` has one feature per output channel.
+    func batchNormFolding(_ bn: BatchNorm2d) -> (scale: [Float], bias: [Float]) {
+        let o = weight.shape[0]
+        precondition(bn.weight.shape == [o], "Conv2d.foldingBatchNorm: \(bn.weight.shape[0]) features for \(o) output channels")
+        let gamma = bn.weight.value.scalars, beta = bn.bias.value.scalars
+        let mean = bn.runningMean.value.scalars, variance = bn.runningVar.value.scalars
+        let b0 = bias?.value.scalars ?? [Float](repeating: 0, count: o)
+        var scale = [Float](repeating: 0, count: o), b = [Float](repeating: 0, count: o)
+        for oc in 0..<o {
+            scale[oc] = gamma[oc] / (variance[oc] + bn.eps).squareRoot()
+            b[oc] = beta[oc] + (b0[oc] - mean[oc]) * scale[oc]
+        }
+        return (scale, b)
     }
 
     public var namedOwnParameters: [(name: String, parameter: Parameter)] {

@@ -13,9 +13,15 @@
 /// (the folded filters themselves are constants).
 public final class FoldedConv2d: @unchecked Sendable {
     /// The folded filters, `[outChannels, inChannels, kernelSize, kernelSize]`.
-    public let weight: Tensor
+    ///
+    /// Made on first use and then kept: the layer runs from the source filters in the forms its
+    /// kernels consume (the Winograd transform, the packed GEMM operand), so where TensorKit's
+    /// AVX-512 kernels run, a layer that is only called never holds this third copy.
+    public var weight: Tensor { prepared.filters() }
     /// The folded bias, `[outChannels]`.
     public let bias: Tensor
+    /// `[outChannels, inChannels, kernelSize, kernelSize]`.
+    private let shape: [Int]
     /// Step between windows, in pixels.
     public let stride: Int
     /// Zero padding on every side, in pixels.
@@ -29,17 +35,19 @@ public final class FoldedConv2d: @unchecked Sendable {
     /// - Precondition: `batchNorm` has one feature per output channel of `conv`.
     public init(_ conv: Conv2d, batchNorm: BatchNorm2d?) {
         let o = conv.weight.shape[0]
+        // The filters are not copied: the snapshot shares the parameter's buffer, which the
+        // parameter copies before it is next written (tensors are copy-on-write).
         if let batchNorm {
-            let folded = conv.foldingBatchNorm(batchNorm)
-            weight = folded.weight.value
-            bias = folded.bias!.value
+            let (scale, shift) = conv.batchNormFolding(batchNorm)
+            bias = Tensor(shift)
+            prepared = PreparedConvWeights(conv.weight.value.detached, outputScale: scale)
         } else {
-            weight = conv.weight.value.detached
             bias = conv.bias?.value.detached ?? Tensor(zeros: [o])
+            prepared = PreparedConvWeights(conv.weight.value.detached, outputScale: nil)
         }
+        shape = conv.weight.shape
         stride = conv.stride
         padding = conv.padding
-        prepared = PreparedConvWeights(weight)
     }
 
     /// `relu?(conv(input) + bias + residual)`, `[batch, outChannels, H', W']`.
@@ -66,13 +74,13 @@ public final class FoldedConv2d: @unchecked Sendable {
             if let residual { y = y + residual }
             return relu ? (y.relu(), keepSum ? y : nil) : (y, keepSum ? y : nil)
         }
-        precondition(input.rank == 4 && input.shape[1] == weight.shape[1],
-                     "FoldedConv2d: input must be [N, \(weight.shape[1]), H, W], got shape \(input.shape)")
+        precondition(input.rank == 4 && input.shape[1] == shape[1],
+                     "FoldedConv2d: input must be [N, \(shape[1]), H, W], got shape \(input.shape)")
         let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
-                             outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+                             outChannels: shape[0], kernelH: shape[2], kernelW: shape[3],
                              strideH: stride, strideW: stride, padH: padding, padW: padding)
         precondition(g.height + 2 * padding >= g.kernelH && g.width + 2 * padding >= g.kernelW,
-                     "FoldedConv2d: padded input \(input.shape) is smaller than the kernel \(weight.shape)")
+                     "FoldedConv2d: padded input \(input.shape) is smaller than the kernel \(shape)")
         let shape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
         if let residual {
             precondition(residual.shape == shape, "FoldedConv2d: residual shape \(residual.shape) differs from output shape \(shape)")
@@ -81,8 +89,7 @@ public final class FoldedConv2d: @unchecked Sendable {
         let sum: Tensor? = keepSum ? Tensor(uninitializedShape: shape) : nil
         let epilogue = ConvEpilogue(residual: residual.map { UnsafePointer($0.pointer) }, preActivation: sum?.pointer, relu: relu)
         withExtendedLifetime(residual) {
-            ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias.pointer, g, y: y.pointer,
-                                epilogue: epilogue, prepared: prepared)
+            ConvKernels.forward(x: input.pointer, prepared: prepared, bias: bias.pointer, g, y: y.pointer, epilogue: epilogue)
         }
         if OpProfiler.isEnabled {
             // By geometry: at batch 1 where the time goes depends on the map size.

@@ -73,19 +73,32 @@ enum ConvKernels {
     }
 
     /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry.
-    /// `prepared`, when given, holds `w` in the forms made once for frozen filters (Winograd
-    /// transform, packed GEMM operand) instead of on every call.
     static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue(),
-                        prepared: PreparedConvWeights? = nil) {
+                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()) {
+        forward(x: x, plain: w, prepared: nil, bias: bias, g, y: y, epilogue: epilogue)
+    }
+
+    /// The same with frozen filters held by `prepared` in the forms made once (Winograd
+    /// transform, packed GEMM operand) instead of on every call; the plain filters are asked
+    /// for only where no prepared form applies.
+    static func forward(x: UnsafePointer<Float>, prepared: PreparedConvWeights, bias: UnsafePointer<Float>?,
+                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue) {
+        forward(x: x, plain: nil, prepared: prepared, bias: bias, g, y: y, epilogue: epilogue)
+    }
+
+    private static func forward(x: UnsafePointer<Float>, plain: UnsafePointer<Float>?, prepared: PreparedConvWeights?,
+                                bias: UnsafePointer<Float>?, _ g: ConvGeometry, y: UnsafeMutablePointer<Float>,
+                                epilogue: ConvEpilogue) {
         if Winograd.applies(g, weightsPrepared: prepared != nil) {
             let u = prepared?.winogradFilters()
-                ?? .plain(Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false))
+                ?? .plain(Winograd.transformWeights(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false))
             Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
                               u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
             return
         }
         let packed = prepared?.packedFilters()
+        // `prepared` keeps the filters it hands out alive as long as itself.
+        let w = packed != nil ? nil : plain ?? UnsafePointer(prepared!.filters().pointer)
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
@@ -93,19 +106,19 @@ enum ConvKernels {
         }
     }
 
-    /// `C = W · B` for the filters as a GEMM operand `W[O × k]`, packed or not.
+    /// `C = W · B` for the filters as a GEMM operand `W[O × k]`, packed or not (one of the two given).
     @inline(__always)
-    private static func multiplyFilters(_ w: UnsafePointer<Float>, packed: BLAS.PackedMatrix?, _ g: ConvGeometry, n: Int,
+    private static func multiplyFilters(_ w: UnsafePointer<Float>?, packed: BLAS.PackedMatrix?, _ g: ConvGeometry, n: Int,
                                         b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, parallel: Bool) {
         if let packed {
             BLAS.gemm(packed, .none, n: n, b: b, ldb: n, c: c, ldc: n, parallel: parallel)
         } else {
-            BLAS.gemm(.none, .none, m: g.outChannels, n: n, k: g.patch, a: w, lda: g.patch, b: b, ldb: n, c: c, ldc: n,
+            BLAS.gemm(.none, .none, m: g.outChannels, n: n, k: g.patch, a: w!, lda: g.patch, b: b, ldb: n, c: c, ldc: n,
                       parallel: parallel)
         }
     }
 
-    private static func forwardImages(_ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+    private static func forwardImages(_ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>?,
                                       packed: BLAS.PackedMatrix?, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
                                       y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallelInside inner: Bool) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
