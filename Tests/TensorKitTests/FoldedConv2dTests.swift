@@ -78,6 +78,26 @@ final class FoldedConv2dTests: XCTestCase {
         }
     }
 
+    /// NaN in the input stays NaN through the fused ReLU, as PyTorch's ReLU keeps it: on the
+    /// AVX-512 Winograd output pass, the portable one and the im2col path.
+    func testNaNPropagatesThroughTheFusedReLU() {
+        let (savedVector, savedWinograd) = (Winograd.usesVectorTransforms, Winograd.isEnabled)
+        defer { (Winograd.usesVectorTransforms, Winograd.isEnabled) = (savedVector, savedWinograd) }
+        let (conv, bn) = layers(16, 24, kernel: 3, stride: 1, padding: 1, bias: false, seed: 41)
+        var x = randomTensor([1, 16, 32, 54], seed: 42)
+        x[0, 3, 5, 7] = .nan
+        for (vector, winograd) in [(true, true), (false, true), (false, false)] where !vector || savedVector {
+            (Winograd.usesVectorTransforms, Winograd.isEnabled) = (vector, winograd)
+            let folded = FoldedConv2d(conv, batchNorm: bn)
+            let y = withNoGrad { folded(x, relu: true) }
+            let r = withNoGrad { folded(x, adding: Tensor(zeros: y.shape), relu: true) }
+            for oc in 0..<24 {
+                XCTAssertTrue(y[0, oc, 5, 7].isNaN, "channel \(oc), vector \(vector), Winograd \(winograd): \(y[0, oc, 5, 7])")
+                XCTAssertTrue(r[0, oc, 5, 7].isNaN, "with a residual, channel \(oc), vector \(vector), Winograd \(winograd)")
+            }
+        }
+    }
+
     func testIsASnapshotOfTheLayers() {
         let (conv, bn) = layers(4, 6, kernel: 3, stride: 1, padding: 1, bias: false, seed: 7)
         let x = randomTensor([1, 4, 8, 8], seed: 8)
@@ -92,7 +112,7 @@ final class FoldedConv2dTests: XCTestCase {
         conv.weight.value.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= -2 } }
         assertClose(withNoGrad { folded(x) }, before, "unchanged by in-place writes to the filters")
         assertClose(withNoGrad { unfolded(x) }, convBefore, "unchanged by in-place writes to the filters, no batch norm")
-        assertClose(folded.weight.detached, FoldedConv2d(conv, batchNorm: bn).weight.detached * -0.5,
+        assertClose(folded.weight.detached, conv.foldingBatchNorm(bn).weight.value * -0.5,
                     "the folded filters are those of the snapshot")
     }
 

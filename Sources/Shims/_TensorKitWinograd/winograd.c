@@ -94,7 +94,8 @@ TK_AVX512 static inline void finish_row(float *y, const float *residual, float *
                                         __m512 value) {
     if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(k, residual));
     if (pre) _mm512_mask_storeu_ps(pre, k, value);
-    if (relu) value = _mm512_max_ps(value, _mm512_setzero_ps());
+    // max(0, NaN) is NaN (MAXPS returns its second operand when either is NaN), as ReLU keeps NaN.
+    if (relu) value = _mm512_max_ps(_mm512_setzero_ps(), value);
     _mm512_mask_storeu_ps(y, k, value);
 }
 
