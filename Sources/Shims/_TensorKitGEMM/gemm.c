@@ -326,7 +326,7 @@ TK_AVX512 void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float 
     for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
         ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
         for (ptrdiff_t ir = 0; ir < m_pad; ir += MR) {
-            int rows = (int)(m - ir < MR ? (m - ir > 0 ? m - ir : 0) : MR);
+            int rows = (int)(m - ir < MR ? m - ir : MR);  // ir < m_pad, so at least one row
             float *dst = packed + pc * m_pad + ir * kc;
             if (trans_a) {
                 pack_cols_copying(a + pc * lda + ir, lda, rows, kc, dst, MR);

@@ -61,7 +61,7 @@ final class PreparedConvWeights: @unchecked Sendable {
             let k = source.count / source.shape[0]
             // The scaled filters, if made only for packing, are a temporary.
             let w = plain.withLock { $0 } ?? scaled()
-            let p = BLAS.pack(.none, m: source.shape[0], k: k, a: w.pointer, lda: k)
+            let p = withExtendedLifetime(w) { BLAS.pack(.none, m: source.shape[0], k: k, a: w.pointer, lda: k) }
             cached = .some(p)
             return p
         }
@@ -69,14 +69,6 @@ final class PreparedConvWeights: @unchecked Sendable {
 
     /// A new tensor of the scaled filters (the source itself without a scale).
     private func scaled() -> Tensor {
-        guard let outputScale else { return source }
-        var w = source.detached
-        let perFilter = source.count / source.shape[0]
-        w.withUnsafeMutableBufferPointer { wp in
-            for (oc, factor) in outputScale.enumerated() {
-                for i in 0..<perFilter { wp[oc * perFilter + i] *= factor }
-            }
-        }
-        return w
+        outputScale.map { Conv2d.scalingFilters(source, by: $0) } ?? source
     }
 }

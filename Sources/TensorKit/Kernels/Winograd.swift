@@ -26,9 +26,9 @@ enum Winograd {
     /// at batch 1 the 16 GEMMs go 8 per worker. With the AVX-512 tile transforms and the
     /// packed filters, even layer4's 4×14 map (14 tiles) is faster on Winograd than on im2col:
     /// batch-1 latency 18.2-18.9 ms against 21.4-21.9 ms with a minimum of 32 (layer4 on
-    /// im2col), in alternating runs; the cost is ~50 MB more resident memory for layer4's
-    /// transformed filters (383 against 333 MB). `TENSORKIT_WINOGRAD_MIN_TILES` overrides it
-    /// (32 restores the lower-memory choice).
+    /// im2col), in alternating runs; the cost is more resident memory for layer4's transformed
+    /// filters (16/9 of their size; measured 383 against 333 MB when they were introduced).
+    /// `TENSORKIT_WINOGRAD_MIN_TILES` overrides it (32 restores the lower-memory choice).
     nonisolated(unsafe) static var minimumTilesPerWorkerPrepared: Int = {
         if let s = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD_MIN_TILES"], let n = Int(s), n > 0 { return n }
         return 8
@@ -105,6 +105,8 @@ enum Winograd {
                 }
             }
             var packs: [BLAS.PackedMatrix] = []
+            // Raw pointers into `u` are read by the packing: keep it alive until it is done.
+            defer { withExtendedLifetime(u) {} }
             for xi in 0..<16 {
                 guard let p = BLAS.pack(.none, m: o, k: c, a: u.pointer + xi * o * c, lda: c) else { return .plain(u) }
                 packs.append(p)

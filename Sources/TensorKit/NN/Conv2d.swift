@@ -61,15 +61,21 @@ public final class Conv2d: Layer {
     /// - Precondition: `bn` has one feature per output channel.
     public func foldingBatchNorm(_ bn: BatchNorm2d) -> Conv2d {
         let (scale, b) = batchNormFolding(bn)
-        let perFilter = weight.value.count / scale.count
-        var w = weight.value.detached
+        // The shapes come from a valid layer, so this cannot throw.
+        return try! Conv2d(weight: Self.scalingFilters(weight.value, by: scale), bias: Tensor(b), stride: stride, padding: padding)
+    }
+
+    /// Filters `[O, …]` with output channel `o`'s filter multiplied by `scale[o]` (a new tensor).
+    static func scalingFilters(_ weight: Tensor, by scale: [Float]) -> Tensor {
+        precondition(weight.shape[0] == scale.count, "Conv2d: \(scale.count) factors for \(weight.shape[0]) filters")
+        var w = weight.detached
+        let perFilter = weight.count / scale.count
         w.withUnsafeMutableBufferPointer { wp in
-            for oc in scale.indices {
-                for i in 0..<perFilter { wp[oc * perFilter + i] *= scale[oc] }
+            for (oc, factor) in scale.enumerated() {
+                for i in 0..<perFilter { wp[oc * perFilter + i] *= factor }
             }
         }
-        // The shapes come from a valid layer, so this cannot throw.
-        return try! Conv2d(weight: w, bias: Tensor(b), stride: stride, padding: padding)
+        return w
     }
 
     /// What folding `bn` (in evaluation mode) into this layer does: each output channel's
