@@ -114,7 +114,7 @@ final class GEMMTests: XCTestCase {
     }
 
     /// A packed once (frozen filters), the same edge sizes, K slicing (k = 600 and 4608 make
-    /// 3 and 18 slices, the last one shorter) and row / column splits between workers.
+    /// 3 and 18 equal slices, k = 520 a shorter last one) and row / column splits between workers.
     func testPrepackedAAgainstFloat64() throws {
         try use(.tensorKit)
         let sizes = [1, 7, 8, 9, 31, 48, 49, 97]
