@@ -11,16 +11,23 @@
 // The AVX-512 code is compiled with a target attribute instead of package-wide flags (which
 // would break use of the package as a dependency), and is only reached after `tkgemm_available()`
 // has checked the CPU at run time.
+//
+// All of that is x86-64 only (`#if defined(__x86_64__)`); other architectures get the plain
+// scalar definitions at the end of this file, and `tkgemm_available()` returns 0 there.
 
 #include "_TensorKitGEMM.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
 #define TK_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#endif
 #define TK_INLINE static inline __attribute__((always_inline))
 
 enum { MR = 8, NR = 48, NV = NR / 16 };
@@ -29,8 +36,10 @@ enum { MR = 8, NR = 48, NV = NR / 16 };
 // micro-panels of A; one MR x KC panel of A (8 KiB) stays in L1. Measured on Zen 4/5 with
 // the conv GEMM shapes (`audiocnn bench gemm`).
 static const ptrdiff_t kc_block = 256;
+#if defined(__x86_64__)  // the portable definitions below do not block
 static const ptrdiff_t nc_block = 576;   // multiple of NR
 static const ptrdiff_t mc_block = 256;   // multiple of MR
+#endif
 
 // Even K slices (no thin last slice), each at most kc_block deep: the slicing the driver and
 // the pre-packed A layout share.
@@ -39,6 +48,7 @@ static void k_slicing(ptrdiff_t k, ptrdiff_t *kc_max) {
     *kc_max = (k + slices - 1) / slices;
 }
 
+#if defined(__x86_64__)
 int tkgemm_available(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -228,6 +238,7 @@ TK_AVX512 static void micro_kernel(ptrdiff_t kc, const float *restrict pa, const
         micro_kernel_nv(kc, pa, pb, c, ldc, mr, nr, alpha, accumulate, 1);
     }
 }
+#endif  // __x86_64__
 
 // MARK: - Driver
 
@@ -242,6 +253,7 @@ static void scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ld
     }
 }
 
+#if defined(__x86_64__)
 // Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels, panel jr at dst + jr * kc (zero columns
 // past nc in the last one).
 TK_AVX512 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
@@ -306,6 +318,7 @@ TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, p
     }
     return 0;
 }
+#endif  // __x86_64__
 
 // MARK: - Pre-packed A
 
@@ -314,6 +327,7 @@ size_t tkgemm_packed_a_size(ptrdiff_t m, ptrdiff_t k) {
     return (size_t)((m + MR - 1) / MR * MR) * (size_t)k;
 }
 
+#if defined(__x86_64__)
 // Layout: for each K slice starting at pc (kc deep), a block at packed + pc * m_pad holding the
 // m_pad / MR row panels one after another, panel ir (first row ir) at + ir * kc, each the
 // kc x MR panel the micro-kernel reads (zero rows past m).
@@ -393,3 +407,86 @@ TK_AVX512 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_
     }
     return;
 }
+#endif  // __x86_64__
+
+// MARK: - Portable definitions (every architecture but x86-64)
+
+// Plain scalar versions of the same contracts, so the Swift side links everywhere. TensorKit
+// does not call them (`tkgemm_available()` is 0 here, and `BLAS.gemm` then uses OpenBLAS);
+// they are correct but slow.
+#if !defined(__x86_64__)
+int tkgemm_available(void) { return 0; }
+
+int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                 const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                 float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        return 0;
+    }
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            float sum = 0.0f;
+            for (ptrdiff_t p = 0; p < k; ++p) {
+                float av = trans_a ? a[p * lda + i] : a[i * lda + p];
+                float bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+                sum += av * bv;
+            }
+            float *cij = c + i * ldc + j;
+            *cij = alpha * sum + (beta != 0.0f ? beta * *cij : 0.0f);  // beta == 0: C not read
+        }
+    }
+    return 0;
+}
+
+// The layout in the comment on the x86-64 tkgemm_pack_a above: K slices of MR-tall panels,
+// zero rows past m.
+void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, float *packed) {
+    if (m <= 0 || k <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing(k, &kc_max);
+    ptrdiff_t m_pad = (m + MR - 1) / MR * MR;
+    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        for (ptrdiff_t ir = 0; ir < m_pad; ir += MR) {
+            float *dst = packed + pc * m_pad + ir * kc;
+            for (ptrdiff_t p = 0; p < kc; ++p) {
+                for (ptrdiff_t r = 0; r < MR; ++r) {
+                    ptrdiff_t row = ir + r;
+                    dst[p * MR + r] = row >= m ? 0.0f : trans_a ? a[(pc + p) * lda + row] : a[row * lda + pc + p];
+                }
+            }
+        }
+    }
+}
+
+void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
+                           ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
+                           float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    ptrdiff_t kc_max;
+    k_slicing(k, &kc_max);
+    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        ptrdiff_t row = row0 + i;
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            float sum = 0.0f;
+            for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+                ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+                const float *panel = packed_a + pc * m_pad + (row / MR * MR) * kc + row % MR;
+                for (ptrdiff_t p = 0; p < kc; ++p) {
+                    float bv = trans_b ? b[j * ldb + pc + p] : b[(pc + p) * ldb + j];
+                    sum += panel[p * MR] * bv;
+                }
+            }
+            float *cij = c + i * ldc + j;
+            *cij = alpha * sum + (beta != 0.0f ? beta * *cij : 0.0f);  // beta == 0: C not read
+        }
+    }
+}
+#endif

@@ -6,12 +6,18 @@
 // sixteen scattered 16-byte stores of a four-tile version). The output side interleaves the
 // even and odd output columns back and finishes the layer (bias, residual, ReLU) in the same
 // pass.
+//
+// The vector code is x86-64 only (`#if defined(__x86_64__)`); other architectures get the plain
+// scalar definitions at the end of this file, and `tkwino_available()` returns 0 there.
 
 #include "_TensorKitWinograd.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 #include <string.h>
 
+#if defined(__x86_64__)
 #define TK_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
 
 int tkwino_available(void) {
@@ -26,6 +32,8 @@ int tkwino_available(void) {
 static __mmask16 lanes_mask(ptrdiff_t lanes) {
     return lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? 0 : (__mmask16)((1u << lanes) - 1);
 }
+
+#endif  // __x86_64__
 
 // Padded plane: rows 0 and 2*th + 1 (and any past h) zero, row r + 1 holds input row r at
 // columns 1 ... w; columns up to wp (a multiple of 32, plus slack for the +2 loads) zero.
@@ -42,6 +50,7 @@ size_t tkwino_input_scratch(ptrdiff_t h, ptrdiff_t w) {
     return (size_t)(hp * wp);
 }
 
+#if defined(__x86_64__)
 TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                       ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
                                       float *scratch) {
@@ -231,3 +240,155 @@ TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, p
         }
     }
 }
+#endif  // __x86_64__
+
+// MARK: - Portable definitions (every architecture but x86-64)
+
+// One tile at a time, with the same arithmetic as the vector code, so the Swift side links
+// everywhere. TensorKit does not call them (`tkwino_available()` is 0 here, and
+// `Winograd.swift` then uses its own transforms); they are correct but slow.
+#if !defined(__x86_64__)
+int tkwino_available(void) { return 0; }
+
+void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                            ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
+    (void)scratch;  // reads x directly, zero outside the map
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
+        const float *xc = x + ch * h * w;
+        float *base = v + ch * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                float d[4][4];
+                for (int a = 0; a < 4; ++a) {
+                    for (int b = 0; b < 4; ++b) {
+                        ptrdiff_t r = 2 * ti + a - 1, col = 2 * tj + b - 1;
+                        d[a][b] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
+                    }
+                }
+                float e[4][4];
+                for (int b = 0; b < 4; ++b) {
+                    e[0][b] = d[0][b] - d[2][b];
+                    e[1][b] = d[1][b] + d[2][b];
+                    e[2][b] = d[2][b] - d[1][b];
+                    e[3][b] = d[1][b] - d[3][b];
+                }
+                float *o = base + ti * tw + tj;
+                for (int r = 0; r < 4; ++r) {
+                    o[(4 * r + 0) * channel_stride] = e[r][0] - e[r][2];
+                    o[(4 * r + 1) * channel_stride] = e[r][1] + e[r][2];
+                    o[(4 * r + 2) * channel_stride] = e[r][2] - e[r][1];
+                    o[(4 * r + 3) * channel_stride] = e[r][1] - e[r][3];
+                }
+            }
+        }
+    }
+}
+
+void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                             ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                             const float *residual, float *pre, int relu) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        float b = bias ? bias[oc] : 0.0f;
+        const float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t plane = oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                const float *p = base + ti * tw + tj;
+                float q[16];
+                for (int xi = 0; xi < 16; ++xi) q[xi] = p[xi * channel_stride];
+                float s0[4], s1[4];
+                for (int j = 0; j < 4; ++j) {
+                    s0[j] = q[j] + q[4 + j] + q[8 + j];
+                    s1[j] = q[4 + j] - q[8 + j] - q[12 + j];
+                }
+                float rows[2][2] = {
+                    {s0[0] + s0[1] + s0[2] + b, s0[1] - s0[2] - s0[3] + b},
+                    {s1[0] + s1[1] + s1[2] + b, s1[1] - s1[2] - s1[3] + b},
+                };
+                for (int r = 0; r < 2; ++r) {
+                    ptrdiff_t row = 2 * ti + r;
+                    if (row >= h) break;
+                    for (int cc = 0; cc < 2; ++cc) {
+                        ptrdiff_t col = 2 * tj + cc;
+                        if (col >= w) break;
+                        ptrdiff_t at = plane + row * w + col;
+                        float value = rows[r][cc];
+                        if (residual) value += residual[at];
+                        if (pre) pre[at] = value;
+                        if (relu && value < 0.0f) value = 0.0f;  // keeps NaN, as the vector code does
+                        y[at] = value;
+                    }
+                }
+            }
+        }
+    }
+}
+
+void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                             ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    ptrdiff_t cols = for_input_gradient ? o : c;
+    ptrdiff_t plane = (for_input_gradient ? c : o) * cols;
+    for (ptrdiff_t row = row0; row < row1; ++row) {
+        for (ptrdiff_t col = 0; col < cols; ++col) {
+            const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
+            float g[9];
+            // The input gradient uses each filter rotated by 180 degrees.
+            for (int e = 0; e < 9; ++e) g[e] = first[for_input_gradient ? 8 - e : e];
+            float t[4][3];
+            for (int j = 0; j < 3; ++j) {
+                float r0 = g[j], r1 = g[3 + j], r2 = g[6 + j];
+                t[0][j] = r0;
+                t[1][j] = 0.5f * (r0 + r1 + r2);
+                t[2][j] = 0.5f * (r0 - r1 + r2);
+                t[3][j] = r2;
+            }
+            float *out = u + row * cols + col;
+            for (int i = 0; i < 4; ++i) {
+                float a = t[i][0], b = t[i][1], e = t[i][2];
+                out[(4 * i + 0) * plane] = a;
+                out[(4 * i + 1) * plane] = 0.5f * (a + b + e);
+                out[(4 * i + 2) * plane] = 0.5f * (a - b + e);
+                out[(4 * i + 3) * plane] = e;
+            }
+        }
+    }
+}
+
+void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                      float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        const float *src = gy + oc * h * w;
+        float *base = m + oc * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                // The 2x2 tile of dY, zero past the map.
+                float r[2][2];
+                for (int a = 0; a < 2; ++a) {
+                    for (int b = 0; b < 2; ++b) {
+                        ptrdiff_t row = 2 * ti + a, col = 2 * tj + b;
+                        r[a][b] = row < h && col < w ? src[row * w + col] : 0.0f;
+                    }
+                }
+                // Rows of A dY, then times A^T (0 - x rather than -x, as the vector code).
+                float p[4][2] = {
+                    {r[0][0], r[0][1]},
+                    {r[0][0] + r[1][0], r[0][1] + r[1][1]},
+                    {r[0][0] - r[1][0], r[0][1] - r[1][1]},
+                    {0.0f - r[1][0], 0.0f - r[1][1]},
+                };
+                float *out = base + ti * tw + tj;
+                for (int i = 0; i < 4; ++i) {
+                    float x = p[i][0], yv = p[i][1];
+                    out[(4 * i + 0) * channel_stride] = x;
+                    out[(4 * i + 1) * channel_stride] = x + yv;
+                    out[(4 * i + 2) * channel_stride] = x - yv;
+                    out[(4 * i + 3) * channel_stride] = 0.0f - yv;
+                }
+            }
+        }
+    }
+}
+#endif

@@ -1,6 +1,11 @@
 // TensorKit's own single-precision GEMM: packed, cache-blocked, with an AVX-512 micro-kernel
 // (BLIS-style loops around an 8x48 register tile). Implementation detail of TensorKit
 // (`BLAS.gemm` decides when to call it); not a public API.
+//
+// Architectures: the AVX-512 kernels exist on x86-64 only, used when `tkgemm_available()` finds
+// AVX-512 at run time. Elsewhere `tkgemm_available()` returns 0 and the other functions are
+// plain scalar loops with the same contracts and packed layout (correct but slow; TensorKit
+// uses OpenBLAS there), so every function below exists on every architecture.
 #ifndef TENSORKIT_GEMM_H
 #define TENSORKIT_GEMM_H
 
@@ -11,7 +16,7 @@ extern "C" {
 #endif
 
 /// 1 when this CPU and OS can run the AVX-512 kernels (AVX-512F/VL and FMA, ZMM state
-/// enabled), else 0. Callers must fall back to another SGEMM when it is 0.
+/// enabled), else 0; always 0 off x86-64. Callers must fall back to another SGEMM when it is 0.
 int tkgemm_available(void);
 
 /// Row-major `C[m x n] = alpha * op(A)[m x k] * op(B)[k x n] + beta * C`, where `op(X)` is

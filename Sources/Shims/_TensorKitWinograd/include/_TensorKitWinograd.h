@@ -1,6 +1,13 @@
 // Winograd F(2x2, 3x3) tile transforms with AVX-512, sixteen tiles per vector. Implementation
 // detail of TensorKit (`Winograd.swift` calls them and keeps portable Swift versions for CPUs
-// without AVX-512); not a public API. Layouts are those of `Winograd.swift`:
+// without AVX-512); not a public API.
+//
+// Architectures: the AVX-512 kernels exist on x86-64 only, used when `tkwino_available()` finds
+// AVX-512 at run time. Elsewhere `tkwino_available()` returns 0 and the other functions are
+// plain scalar one-tile-at-a-time loops with the same contracts (correct but slow; TensorKit
+// uses the Swift transforms there), so every function below exists on every architecture.
+//
+// Layouts are those of `Winograd.swift`:
 //
 //   V[xi][ch][t], M[xi][oc][t]: element at base + xi * channel_stride + ch * ld_t + tile_offset + t,
 //   tile t = ti * tw + tj covering output rows 2ti, 2ti+1 and columns 2tj, 2tj+1, where
@@ -14,7 +21,7 @@
 extern "C" {
 #endif
 
-/// 1 when this CPU can run these kernels (AVX-512F), else 0.
+/// 1 when this CPU can run these kernels (AVX-512F), else 0; always 0 off x86-64.
 int tkwino_available(void);
 
 /// V = B^T d B for every 4x4 input tile d (padding 1, zeros outside the map) of channels
