@@ -7,12 +7,9 @@ final class ConvolutionTests: XCTestCase {
                         "conv_1x1map", "conv_small_planes", "conv_1x1_b1_large", "conv_3x3_large_b2", "conv_3x3_s2_even"]
 
     func testAgreesWithPyTorch() throws {
-        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker)
-        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker) = saved }
         for winograd in [true, false] {
         // Force the Winograd path on these small maps, or keep it off entirely.
-        Winograd.isEnabled = winograd
-        Winograd.minimumTilesPerWorker = 0
+        try KernelConfiguration.withCurrent(changing: { $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0 }) {
         for c in Self.cases {
             let meta = try fixture(c, "meta").scalars.map(Int.init)
             let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -25,17 +22,18 @@ final class ConvolutionTests: XCTestCase {
             if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
         }
         }
+        }
     }
 
     /// Winograd with the batch split over workers in groups of one or several images, and with
     /// all workers sharing one group (the small-map mode).
     func testWinogradBatchSplitsAgreeWithPyTorch() throws {
-        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.targetTiles)
-        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.targetTiles) = saved }
-        Winograd.isEnabled = true
-        Winograd.minimumTilesPerWorker = 0
         for tiles in [1, 40, 100_000] {
-            Winograd.targetTiles = tiles
+            try KernelConfiguration.withCurrent(changing: {
+                $0.winograd = true
+                $0.winogradMinimumTilesPerWorker = 0
+                $0.winogradTargetTiles = tiles
+            }) {
             for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
                 let meta = try fixture(c, "meta").scalars.map(Int.init)
                 let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -46,15 +44,14 @@ final class ConvolutionTests: XCTestCase {
                 assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles")
                 assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles")
             }
+            }
         }
     }
 
     func testGroupedAndUngroupedPathsAgreeWithPyTorch() throws {
         // The same fixture through different GEMM groupings (one image per GEMM, many per GEMM).
-        let saved = ConvKernels.targetColumns
-        defer { ConvKernels.targetColumns = saved }
         for columns in [1, 64, 100_000] {
-            ConvKernels.targetColumns = columns
+            try KernelConfiguration.withCurrent(changing: { $0.convolutionColumns = columns }) {
             for c in ["conv_small_planes", "conv_1x1_grouped", "conv_3x3_s2_even"] {
                 let meta = try fixture(c, "meta").scalars.map(Int.init)
                 let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -65,6 +62,7 @@ final class ConvolutionTests: XCTestCase {
                 assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, \(columns) columns")
                 assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(columns) columns")
             }
+            }
         }
     }
 
@@ -72,10 +70,9 @@ final class ConvolutionTests: XCTestCase {
         let x = randomTensor([2, 3, 5, 6], seed: 1), w = randomTensor([4, 3, 3, 3], seed: 2, scale: 0.3)
         let b = randomTensor([4], seed: 3)
         gradCheck([x, w, b], "conv 3x3 s2 p1") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 2, padding: 1) }
-        let saved = Winograd.minimumTilesPerWorker
-        Winograd.minimumTilesPerWorker = 0
-        defer { Winograd.minimumTilesPerWorker = saved }
-        gradCheck([x, w, b], "conv 3x3 s1 p1 (Winograd)") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 1, padding: 1) }
+        KernelConfiguration.withCurrent(changing: { $0.winogradMinimumTilesPerWorker = 0 }) {
+            gradCheck([x, w, b], "conv 3x3 s1 p1 (Winograd)") { t in conv2d(t[0], weight: t[1], bias: t[2], stride: 1, padding: 1) }
+        }
         let w1 = randomTensor([5, 3, 1, 1], seed: 4)
         gradCheck([x, w1], "conv 1x1") { t in conv2d(t[0], weight: t[1]) }
     }
@@ -109,15 +106,16 @@ final class WideConvolutionTests: XCTestCase {
     }
 
     func testAgainstDirectConvolution() throws {
-        let saved = (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.usesVectorTransforms)
-        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker, Winograd.usesVectorTransforms) = saved }
         // Winograd with the AVX-512 transforms (when this CPU has them), with the portable ones, and off.
-        let modes: [(winograd: Bool, vector: Bool)] = (saved.2 ? [(true, true)] : []) + [(true, false), (false, false)]
+        let vectorAvailable = KernelConfiguration.isAVX512Available
+        let modes: [(winograd: Bool, vector: Bool)] = (vectorAvailable ? [(true, true)] : []) + [(true, false), (false, false)]
         for (winograd, vector) in modes {
         // Force the Winograd path on these small maps, or keep it off entirely.
-        Winograd.isEnabled = winograd
-        Winograd.usesVectorTransforms = vector
-        Winograd.minimumTilesPerWorker = 0
+        try KernelConfiguration.withCurrent(changing: {
+            $0.winograd = winograd
+            $0.kernelSet = vector ? .avx512 : .portable
+            $0.winogradMinimumTilesPerWorker = 0
+        }) {
         // The last three: 34 tiles a row (two full 16-tile vectors and a partial one, odd
         // height), one row, and exactly 16 tiles a row.
         for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1),
@@ -134,6 +132,7 @@ final class WideConvolutionTests: XCTestCase {
             assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")
         }
         }
+        }
     }
 }
 
@@ -143,7 +142,7 @@ final class WinogradSelectionTests: XCTestCase {
             ConvGeometry(batch: n, inChannels: 8, height: h, width: w, outChannels: 8, kernelH: k, kernelW: k,
                          strideH: s, strideW: s, padH: p, padW: p)
         }
-        guard Winograd.isEnabled else { return }
+        guard KernelConfiguration.current.winograd else { return }
         XCTAssertTrue(Winograd.applies(geometry(16, 32, 108)))
         XCTAssertTrue(Winograd.applies(geometry(8 * Parallel.workers, 4, 14)), "8 images of 14 tiles per worker")
         XCTAssertFalse(Winograd.applies(geometry(1, 4, 14)), "14 tiles: im2col is faster")

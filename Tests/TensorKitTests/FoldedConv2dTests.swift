@@ -36,11 +36,10 @@ final class FoldedConv2dTests: XCTestCase {
     /// batch 1 (work split inside one image) and batch 3; the Winograd cases with the AVX-512
     /// tile transforms (which finish the layer in their output pass) and with the portable ones.
     func testMatchesSeparateOperationsOnEveryKernelPath() {
-        let saved = Winograd.usesVectorTransforms
-        defer { Winograd.usesVectorTransforms = saved }
-        for vector in saved ? [true, false] : [false] {
-            Winograd.usesVectorTransforms = vector
-            checkEveryKernelPath(vectorTransforms: vector)
+        for vector in KernelConfiguration.isAVX512Available ? [true, false] : [false] {
+            KernelConfiguration.withCurrent(changing: { $0.kernelSet = vector ? .avx512 : .portable }) {
+                checkEveryKernelPath(vectorTransforms: vector)
+            }
         }
     }
 
@@ -81,19 +80,18 @@ final class FoldedConv2dTests: XCTestCase {
     /// NaN in the input stays NaN through the fused ReLU, as PyTorch's ReLU keeps it: on the
     /// AVX-512 Winograd output pass, the portable one and the im2col path.
     func testNaNPropagatesThroughTheFusedReLU() {
-        let (savedVector, savedWinograd) = (Winograd.usesVectorTransforms, Winograd.isEnabled)
-        defer { (Winograd.usesVectorTransforms, Winograd.isEnabled) = (savedVector, savedWinograd) }
         let (conv, bn) = layers(16, 24, kernel: 3, stride: 1, padding: 1, bias: false, seed: 41)
         var x = randomTensor([1, 16, 32, 54], seed: 42)
         x[0, 3, 5, 7] = .nan
-        for (vector, winograd) in [(true, true), (false, true), (false, false)] where !vector || savedVector {
-            (Winograd.usesVectorTransforms, Winograd.isEnabled) = (vector, winograd)
+        for (vector, winograd) in [(true, true), (false, true), (false, false)] where !vector || KernelConfiguration.isAVX512Available {
+            KernelConfiguration.withCurrent(changing: { $0.kernelSet = vector ? .avx512 : .portable; $0.winograd = winograd }) {
             let folded = FoldedConv2d(conv, batchNorm: bn)
             let y = withNoGrad { folded(x, relu: true) }
             let r = withNoGrad { folded(x, adding: Tensor(zeros: y.shape), relu: true) }
             for oc in 0..<24 {
                 XCTAssertTrue(y[0, oc, 5, 7].isNaN, "channel \(oc), vector \(vector), Winograd \(winograd): \(y[0, oc, 5, 7])")
                 XCTAssertTrue(r[0, oc, 5, 7].isNaN, "with a residual, channel \(oc), vector \(vector), Winograd \(winograd)")
+            }
             }
         }
     }

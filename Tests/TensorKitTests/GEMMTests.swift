@@ -4,24 +4,20 @@ import XCTest
 /// `BLAS.gemm` with TensorKit's AVX-512 kernel and with the OpenBLAS fallback, against a
 /// naive float64 product; then the PyTorch convolution fixtures through each kernel.
 final class GEMMTests: XCTestCase {
-    private var saved: (BLAS.Kernel, Int) = (.tensorKit, 0)
-
-    override func setUp() {
-        saved = (BLAS.preferredKernel, BLAS.minimumTensorKitWork)
-    }
-
-    override func tearDown() {
-        (BLAS.preferredKernel, BLAS.minimumTensorKitWork) = saved
-    }
-
-    /// Selects `kernel` for every product size; throws XCTSkip when this CPU cannot run it.
-    private func use(_ kernel: BLAS.Kernel) throws {
-        if kernel == .tensorKit, !BLAS.tensorKitKernelAvailable {
+    /// Runs `body` with `kernel` selected for every product size; throws XCTSkip when this CPU
+    /// cannot run it.
+    private func using(_ kernel: BLAS.Kernel, _ body: () throws -> Void) throws {
+        if kernel == .tensorKit, !KernelConfiguration.isAVX512Available {
             throw XCTSkip("this CPU has no AVX-512F/VL + FMA: TensorKit's GEMM kernel cannot run here")
         }
-        BLAS.preferredKernel = kernel
-        BLAS.minimumTensorKitWork = 0
-        XCTAssertEqual(BLAS.kernel(m: 64, n: 64, k: 64), kernel)
+        try KernelConfiguration.withCurrent(changing: {
+            if kernel == .tensorKit { $0.kernelSet = .avx512 }
+            $0.gemm = kernel == .tensorKit ? .tensorKit : .openBLAS
+            $0.minimumTensorKitGEMMWork = 0
+        }) {
+            XCTAssertEqual(BLAS.kernel(m: 64, n: 64, k: 64), kernel)
+            try body()
+        }
     }
 
     /// Runs one product through `BLAS.gemm` with padded leading dimensions and checks every
@@ -84,7 +80,7 @@ final class GEMMTests: XCTestCase {
     /// Edge sizes around the 8 × 48 register tile and the 256-deep K slices, all transposes,
     /// beta 0 / 1 / other, alpha 1 / other.
     private func checkShapes(_ kernel: BLAS.Kernel) throws {
-        try use(kernel)
+        try using(kernel) {
         let sizes = [1, 7, 8, 9, 13, 31, 33, 47, 48, 49, 97]
         var seed: UInt64 = 1
         for ta in [BLAS.Transpose.none, .transposed] {
@@ -107,6 +103,7 @@ final class GEMMTests: XCTestCase {
                 seed += 4
             }
         }
+        }
     }
 
     func testTensorKitKernelAgainstFloat64() throws {
@@ -116,7 +113,7 @@ final class GEMMTests: XCTestCase {
     /// A packed once (frozen filters), the same edge sizes, K slicing (k = 600 and 4608 make
     /// 3 and 18 equal slices, k = 520 a shorter last one) and row / column splits between workers.
     func testPrepackedAAgainstFloat64() throws {
-        try use(.tensorKit)
+        try using(.tensorKit) {
         let sizes = [1, 7, 8, 9, 31, 48, 49, 97]
         var seed: UInt64 = 5000
         for ta in [BLAS.Transpose.none, .transposed] {
@@ -137,12 +134,16 @@ final class GEMMTests: XCTestCase {
             }
         }
         check(.none, .none, m: 64, n: 14, k: 4608, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
+        }
     }
 
-    func testPackingIsOffWithTheOpenBLASFallback() throws {
-        BLAS.preferredKernel = .openBLAS
+    func testPackingIsOffWithTheOpenBLASFallbackAndPortableKernels() throws {
         let a = [Float](repeating: 1, count: 64)
-        XCTAssertNil(a.withUnsafeBufferPointer { BLAS.pack(.none, m: 8, k: 8, a: $0.baseAddress!, lda: 8) })
+        for change: (inout KernelConfiguration) -> Void in [{ $0.gemm = .openBLAS }, { $0.kernelSet = .portable }] {
+            KernelConfiguration.withCurrent(changing: change) {
+                XCTAssertNil(a.withUnsafeBufferPointer { BLAS.pack(.none, m: 8, k: 8, a: $0.baseAddress!, lda: 8) })
+            }
+        }
     }
 
     func testOpenBLASFallbackAgainstFloat64() throws {
@@ -150,24 +151,25 @@ final class GEMMTests: XCTestCase {
     }
 
     func testKernelSelection() throws {
-        BLAS.preferredKernel = .openBLAS
-        XCTAssertEqual(BLAS.kernel(m: 512, n: 512, k: 512), .openBLAS, "forced fallback")
-        BLAS.preferredKernel = .tensorKit
-        BLAS.minimumTensorKitWork = 1 << 15
-        XCTAssertEqual(BLAS.kernel(m: 16, n: 50, k: 2), .openBLAS, "tiny products stay on OpenBLAS")
-        XCTAssertEqual(BLAS.kernel(m: 64, n: 864, k: 64), BLAS.tensorKitKernelAvailable ? .tensorKit : .openBLAS)
+        var configuration = KernelConfiguration()
+        configuration.gemm = .openBLAS
+        XCTAssertEqual(BLAS.kernel(m: 512, n: 512, k: 512, configuration), .openBLAS, "forced fallback")
+        configuration.gemm = .tensorKit
+        configuration.kernelSet = .portable
+        XCTAssertEqual(BLAS.kernel(m: 512, n: 512, k: 512, configuration), .openBLAS, "portable kernels")
+        configuration.kernelSet = .avx512
+        XCTAssertEqual(BLAS.kernel(m: 16, n: 50, k: 2, configuration), .openBLAS, "tiny products stay on OpenBLAS")
+        XCTAssertEqual(BLAS.kernel(m: 64, n: 864, k: 64, configuration),
+                       KernelConfiguration.isAVX512Available ? .tensorKit : .openBLAS)
     }
 
     /// The PyTorch convolution fixtures (forward, dx, dw; Winograd and im2col) through each kernel.
     func testConvolutionFixturesThroughEachKernel() throws {
-        let savedWinograd = (Winograd.isEnabled, Winograd.minimumTilesPerWorker)
-        defer { (Winograd.isEnabled, Winograd.minimumTilesPerWorker) = savedWinograd }
-        Winograd.minimumTilesPerWorker = 0
         for kernel in [BLAS.Kernel.tensorKit, .openBLAS] {
-            if kernel == .tensorKit, !BLAS.tensorKitKernelAvailable { continue }
-            try use(kernel)
+            if kernel == .tensorKit, !KernelConfiguration.isAVX512Available { continue }
+            try using(kernel) {
             for winograd in [true, false] {
-                Winograd.isEnabled = winograd
+                try KernelConfiguration.withCurrent(changing: { $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0 }) {
                 for c in ConvolutionTests.cases {
                     let meta = try fixture(c, "meta").scalars.map(Int.init)
                     let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -180,6 +182,8 @@ final class GEMMTests: XCTestCase {
                     assertClose(w.grad, try fixture(c, "dw"), "\(what) dw")
                     if let b { assertClose(b.grad, try fixture(c, "db"), "\(what) db") }
                 }
+                }
+            }
             }
         }
     }

@@ -126,7 +126,6 @@ final class OpsTests: XCTestCase {
 /// The SIMD 3×3/2 max pool (wide maps) against the scalar path, which the PyTorch fixtures check.
 final class MaxPoolFastPathTests: XCTestCase {
     func testMatchesScalarPathIncludingTiesInfinityAndNaN() {
-        defer { MaxPoolKernels.isFastPathEnabled = true }
         for (shape, padding) in [([2, 3, 9, 37], 1), ([1, 2, 8, 40], 0), ([2, 1, 5, 17], 1)] {
             var x = randomTensor(shape, seed: 40)
             x.withUnsafeMutableBufferPointer { p in
@@ -138,18 +137,18 @@ final class MaxPoolFastPathTests: XCTestCase {
             for input in [x, withNaN] {
                 var results: [(Tensor, Tensor?)] = []
                 for fast in [true, false] {
-                    MaxPoolKernels.isFastPathEnabled = fast
-                    let leaf = input.requiringGrad()
-                    let y = maxPool2d(leaf, kernelSize: 3, stride: 2, padding: padding)
-                    y.backward(gradient: randomTensor(y.shape, seed: 41))
-                    results.append((y, leaf.grad))
+                    KernelConfiguration.withCurrent(changing: { $0.maxPoolFastPath = fast }) {
+                        let leaf = input.requiringGrad()
+                        let y = maxPool2d(leaf, kernelSize: 3, stride: 2, padding: padding)
+                        y.backward(gradient: randomTensor(y.shape, seed: 41))
+                        results.append((y, leaf.grad))
+                    }
                 }
                 let (a, b) = (results[0].0.scalars, results[1].0.scalars)
                 XCTAssertEqual(a.count, b.count)
                 for i in a.indices { XCTAssertTrue(a[i] == b[i] || (a[i].isNaN && b[i].isNaN), "\(shape) output \(i): \(a[i]) vs \(b[i])") }
                 XCTAssertEqual(results[0].1?.scalars, results[1].1?.scalars, "\(shape) padding \(padding): gradients")
                 // Without gradient recording the fast path computes values only (no positions).
-                MaxPoolKernels.isFastPathEnabled = true
                 let valuesOnly = withNoGrad { maxPool2d(input, kernelSize: 3, stride: 2, padding: padding) }.scalars
                 for i in b.indices {
                     XCTAssertTrue(valuesOnly[i] == b[i] || (valuesOnly[i].isNaN && b[i].isNaN),

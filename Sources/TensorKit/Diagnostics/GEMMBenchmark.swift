@@ -1,5 +1,6 @@
 import Foundation
 
+@_spi(Benchmarks)
 extension KernelBenchmark {
     /// SGEMM implementations TensorKit can run (see ``GEMMProbe``).
     public enum GEMMKernel: String, CaseIterable, Sendable {
@@ -10,7 +11,7 @@ extension KernelBenchmark {
     }
 
     /// Whether this CPU runs TensorKit's own GEMM kernel.
-    public static var tensorKitGEMMAvailable: Bool { BLAS.tensorKitKernelAvailable }
+    public static var tensorKitGEMMAvailable: Bool { KernelConfiguration.isAVX512Available }
 
     /// Operands for timing one row-major product `C[m × n] = op(A)[m × k] · op(B)[k × n]` the way
     /// TensorKit's convolutions run it, allocated once.
@@ -47,15 +48,19 @@ extension KernelBenchmark {
         }
 
         /// GFLOP/s of the best of `repetitions` timed calls (after one warm-up) with `kernel`
-        /// on all of TensorKit's workers. Restores the kernel selection afterwards.
+        /// on all of TensorKit's workers (the current configuration with `kernel` forced).
         /// - Returns: `nil` when `kernel` cannot run on this CPU.
         public func measure(_ kernel: GEMMKernel, repetitions: Int = 5) -> Double? {
             precondition(repetitions > 0, "GEMMProbe.measure: repetitions \(repetitions) must be positive")
-            if kernel == .tensorKit, !BLAS.tensorKitKernelAvailable { return nil }
-            let saved = (BLAS.preferredKernel, BLAS.minimumTensorKitWork)
-            defer { (BLAS.preferredKernel, BLAS.minimumTensorKitWork) = saved }
-            BLAS.preferredKernel = kernel == .tensorKit ? .tensorKit : .openBLAS
-            BLAS.minimumTensorKitWork = 0
+            if kernel == .tensorKit, !KernelConfiguration.isAVX512Available { return nil }
+            var configuration = KernelConfiguration.current
+            if kernel == .tensorKit { configuration.kernelSet = .avx512 }
+            configuration.gemm = kernel == .tensorKit ? .tensorKit : .openBLAS
+            configuration.minimumTensorKitGEMMWork = 0
+            return KernelConfiguration.withCurrent(configuration) { timed(repetitions) }
+        }
+
+        private func timed(_ repetitions: Int) -> Double {
             let ta: BLAS.Transpose = transposeA ? .transposed : .none, tb: BLAS.Transpose = transposeB ? .transposed : .none
             let lda = transposeA ? m : k, ldb = transposeB ? k : n
             let ap = UnsafePointer(a.pointer), bp = UnsafePointer(b.pointer)

@@ -2,7 +2,9 @@ import _CBLAS
 import Foundation
 
 /// Measurements of the machine's ceilings, for benchmarks that compare TensorKit's kernels
-/// against them.
+/// against them. Benchmark-only: `@_spi(Benchmarks) import TensorKit` (the `audiocnn bench`
+/// commands); not part of TensorKit's stable API.
+@_spi(Benchmarks)
 public enum KernelBenchmark {
     /// The best of `repetitions` timings of one OpenBLAS `sgemm` of `m × n × k` (row-major, no
     /// transposes) with OpenBLAS's own threading on `threads` threads, in GFLOP/s (2·m·n·k per
@@ -48,7 +50,7 @@ public enum KernelBenchmark {
     /// The OpenBLAS kernel family TensorKit runs (e.g. `SkylakeX` or `Haswell`).
     public static var blasKernels: String { BLAS.coreName }
 
-    /// TensorKit's worker-thread count (the cores it spreads kernels over; override with the
-    /// `TENSORKIT_NUM_THREADS` environment variable).
+    /// TensorKit's worker-thread count in the current ``KernelConfiguration`` (the cores it
+    /// spreads kernels over; `TENSORKIT_NUM_THREADS` sets it).
     public static var workerThreads: Int { Parallel.workers }
 }

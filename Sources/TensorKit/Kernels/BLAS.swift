@@ -6,12 +6,13 @@ import Glibc
 #endif
 
 /// Single-precision GEMM, with TensorKit's own threading: TensorKit's AVX-512 kernels
-/// (`_TensorKitGEMM`) where the CPU has AVX-512, OpenBLAS elsewhere and for tiny products.
+/// (`_TensorKitGEMM`) where the CPU has AVX-512, OpenBLAS elsewhere and for tiny products (see ``KernelConfiguration``).
 ///
 /// Why a kernel of our own: machines like this project's pin OpenBLAS to its AVX2 (Haswell)
 /// kernels, because older OpenBLAS builds miscompute or crash with their default kernels on
 /// CPUs newer than the library; on AVX-512 CPUs those run the convolution GEMMs at about half
-/// the speed of a 512-bit kernel. `TENSORKIT_GEMM=openblas` turns TensorKit's kernels off.
+/// the speed of a 512-bit kernel. `TENSORKIT_GEMM=openblas` or `TENSORKIT_KERNELS=portable` turns
+/// TensorKit's kernels off.
 ///
 /// Why single-threaded OpenBLAS: TensorKit parallelises over images (each worker runs its own
 /// im2col and GEMM), which keeps both cores busy through the memory-bound steps between GEMMs
@@ -33,22 +34,21 @@ enum BLAS {
         return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
     }
 
-    /// Picks OpenBLAS's kernel family once, before TensorKit's first GEMM, only when asked:
-    /// `TENSORKIT_OPENBLAS_CORETYPE=<name>` (e.g. `SKYLAKEX`) re-initialises a DYNAMIC_ARCH
-    /// OpenBLAS with that family; unset (or `keep`), OpenBLAS's own choice and any
-    /// `OPENBLAS_CORETYPE` stand.
+    /// Picks OpenBLAS's kernel family once, before TensorKit's first GEMM, only when asked
+    /// (``KernelConfiguration/openBLASCoreType``, from `TENSORKIT_OPENBLAS_CORETYPE`): a
+    /// DYNAMIC_ARCH OpenBLAS is re-initialised with that family; otherwise OpenBLAS's own choice
+    /// and any `OPENBLAS_CORETYPE` stand.
     ///
     /// Why opt-in: some machines pin `OPENBLAS_CORETYPE` because older OpenBLAS builds compute
     /// wrong results or crash with their default kernels on CPUs newer than the library (Debian
     /// 12's 0.3.21 on Zen 4 among them). The AVX-512 kernels ran the convolution GEMMs 1.5-2x
     /// faster here and TensorKit's tests pass with them, but an explicit choice is the user's.
     private static func selectKernelsIfRequested() {
-        let env = ProcessInfo.processInfo.environment
-        guard let target = env["TENSORKIT_OPENBLAS_CORETYPE"], !target.isEmpty, target.lowercased() != "keep" else { return }
+        guard let target = KernelConfiguration.openBLASCoreType else { return }
         guard let quit = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_quit"),
               let initialise = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init") else { return }
         typealias VoidFunction = @convention(c) () -> Void
-        let previous = env["OPENBLAS_CORETYPE"]
+        let previous = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
         setenv("OPENBLAS_CORETYPE", target, 1)
         unsafeBitCast(quit, to: VoidFunction.self)()
         unsafeBitCast(initialise, to: VoidFunction.self)()
@@ -60,24 +60,12 @@ enum BLAS {
     /// The SGEMM implementations behind ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)``.
     enum Kernel: String, Sendable { case tensorKit, openBLAS }
 
-    /// Whether this CPU runs TensorKit's AVX-512 kernels (AVX-512F/VL, FMA; checked once).
-    static let tensorKitKernelAvailable: Bool = tkgemm_available() != 0
-
-    /// The kernel for GEMMs of at least ``minimumTensorKitWork`` multiply-adds: TensorKit's
-    /// where available, unless `TENSORKIT_GEMM=openblas`. Tests set it to `.openBLAS` to
-    /// exercise the fallback; setting `.tensorKit` on a CPU without AVX-512 has no effect.
-    nonisolated(unsafe) static var preferredKernel: Kernel =
-        ProcessInfo.processInfo.environment["TENSORKIT_GEMM"]?.lowercased() == "openblas" ? .openBLAS : .tensorKit
-
-    /// Below this many multiply-adds (m·n·k) OpenBLAS runs the product: for tiny GEMMs (the
-    /// classifier head) packing dominates and neither kernel's speed matters.
-    nonisolated(unsafe) static var minimumTensorKitWork = 1 << 15
-
     /// The kernel ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)`` uses for one
-    /// worker's `m × n × k` product.
-    static func kernel(m: Int, n: Int, k: Int) -> Kernel {
-        preferredKernel == .tensorKit && tensorKitKernelAvailable && m * n * k >= minimumTensorKitWork
-            ? .tensorKit : .openBLAS
+    /// worker's `m × n × k` product under `configuration`: TensorKit's when the configuration
+    /// uses it (AVX-512 kernels, `gemm` `.tensorKit`) and the product has at least
+    /// ``KernelConfiguration/minimumTensorKitGEMMWork`` multiply-adds, else OpenBLAS.
+    static func kernel(m: Int, n: Int, k: Int, _ configuration: KernelConfiguration = .current) -> Kernel {
+        configuration.usesTensorKitGEMM && m * n * k >= configuration.minimumTensorKitGEMMWork ? .tensorKit : .openBLAS
     }
 
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, row-major. With `parallel`, the
@@ -95,11 +83,12 @@ enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
-        let workers = parallel ? Parallel.workers : 1
+        let configuration = KernelConfiguration.current
+        let workers = parallel ? configuration.threads : 1
         if workers > 1, m * n * k >= 1 << 18 {
             // TensorKit's kernel computes 8 × 48 tiles: splitting on tile boundaries keeps every
             // worker's edge tiles (partly wasted work) to the true edge of C.
-            let own = kernel(m: m / workers, n: n, k: k) == .tensorKit
+            let own = kernel(m: m / workers, n: n, k: k, configuration) == .tensorKit
             if m >= n || m >= 64 * workers {
                 let unit = own ? 8 : 1
                 Parallel.forRange((m + unit - 1) / unit, grain: 1) { lo, hi in
@@ -107,7 +96,7 @@ enum BLAS {
                     // Rows r0..<r1 of op(A): for a transposed A those are columns of the stored A.
                     let aSub = ta == .none ? a + r0 * lda : a + r0
                     raw(ta, tb, m: r1 - r0, n: n, k: k, alpha: alpha, a: aSub, lda: lda, b: b, ldb: ldb,
-                        beta: beta, c: c + r0 * ldc, ldc: ldc)
+                        beta: beta, c: c + r0 * ldc, ldc: ldc, configuration)
                 }
             } else {
                 let unit = own ? 48 : 1
@@ -115,11 +104,12 @@ enum BLAS {
                     let j0 = lo * unit, j1 = min(n, hi * unit)
                     let bSub = tb == .none ? b + j0 : b + j0 * ldb
                     raw(ta, tb, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda, b: bSub, ldb: ldb,
-                        beta: beta, c: c + j0, ldc: ldc)
+                        beta: beta, c: c + j0, ldc: ldc, configuration)
                 }
             }
         } else {
-            raw(ta, tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            raw(ta, tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                configuration)
         }
     }
 
@@ -143,10 +133,10 @@ enum BLAS {
     }
 
     /// Packs `op(A)` (`m × k`) for ``gemm(_:_:n:b:ldb:beta:c:ldc:parallel:)``, or `nil` when
-    /// TensorKit's kernel is not in use here (no AVX-512, or `TENSORKIT_GEMM=openblas`): callers
-    /// then keep calling the unpacked GEMM.
+    /// TensorKit's kernel is not in use here (no AVX-512, portable kernels, or `gemm` set to
+    /// `.openBLAS`): callers then keep calling the unpacked GEMM.
     static func pack(_ ta: Transpose, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) -> PackedMatrix? {
-        guard preferredKernel == .tensorKit, tensorKitKernelAvailable, m > 0, k > 0 else { return nil }
+        guard KernelConfiguration.current.usesTensorKitGEMM, m > 0, k > 0 else { return nil }
         let storage = TensorStorage(capacity: tkgemm_packed_a_size(m, k))
         tkgemm_pack_a(ta == .none ? 0 : 1, m, k, a, lda, storage.pointer)
         return PackedMatrix(rows: m, depth: k, storage: storage)
@@ -162,7 +152,7 @@ enum BLAS {
         let m = a.rows, k = a.depth
         guard n > 0 else { return }
         let t: Int32 = tb == .none ? 0 : 1
-        let workers = parallel ? Parallel.workers : 1
+        let workers = parallel ? KernelConfiguration.current.threads : 1
         if workers > 1, m * n * k >= 1 << 18 {
             if m >= n || m >= 64 * workers {
                 Parallel.forRange((m + 7) / 8, grain: 1) { lo, hi in
@@ -185,11 +175,11 @@ enum BLAS {
     private static func raw(
         _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, _ configuration: KernelConfiguration
     ) {
         // A non-zero status means TensorKit's kernel could not get its scratch memory and left C
         // untouched: OpenBLAS (which manages its own buffers) computes the product instead.
-        if kernel(m: m, n: n, k: k) == .tensorKit,
+        if kernel(m: m, n: n, k: k, configuration) == .tensorKit,
            tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
             return
         }

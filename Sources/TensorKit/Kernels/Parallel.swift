@@ -6,13 +6,9 @@ import Foundation
 /// TensorKit does its own threading (OpenBLAS runs single-threaded inside each of TensorKit's
 /// workers; see `BLAS.swift`), so exactly one pool of busy threads competes for the cores.
 enum Parallel {
-    /// Worker count: the active processor count, or `TENSORKIT_NUM_THREADS` when set.
-    static let workers: Int = {
-        if let s = ProcessInfo.processInfo.environment["TENSORKIT_NUM_THREADS"], let n = Int(s), n > 0 {
-            return n
-        }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
+    /// Worker count of the calling context: ``KernelConfiguration/threads`` of
+    /// ``KernelConfiguration/current`` (all cores, or `TENSORKIT_NUM_THREADS`).
+    static var workers: Int { KernelConfiguration.current.threads }
 
     /// Calls `body(lo, hi)` on disjoint ranges covering `0..<count`, in parallel when there is at
     /// least `grain` work per worker. `cost` is the work per index in arbitrary units (elements).
@@ -29,10 +25,22 @@ enum Parallel {
         }
     }
 
-    /// Calls `body(t)` for `t` in `0..<parts` (`parts <= workers`) in parallel: on TensorKit's
-    /// ``WorkerPool`` when it is free, else on `concurrentPerform`.
+    /// Calls `body(t)` for `t` in `0..<parts` in parallel: on TensorKit's ``WorkerPool`` when
+    /// it is free and large enough, else on `concurrentPerform`. A configuration scoped with
+    /// ``KernelConfiguration/withCurrent(_:_:)-(_,()->R)`` is current in every part.
     private static func run(_ parts: Int, _ body: (Int) -> Void) {
-        if parts <= workers, let pool = WorkerPool.shared, pool.run(parts, body) { return }
+        if let scoped = KernelConfiguration.scoped {
+            // Helper threads are outside the caller's task: bind the caller's configuration there.
+            withoutActuallyEscaping(body) { body in
+                runUnscoped(parts) { t in KernelConfiguration.$scoped.withValue(scoped) { body(t) } }
+            }
+        } else {
+            runUnscoped(parts, body)
+        }
+    }
+
+    private static func runUnscoped(_ parts: Int, _ body: (Int) -> Void) {
+        if let pool = WorkerPool.shared, parts <= pool.capacity, pool.run(parts, body) { return }
         withoutActuallyEscaping(body) { escapable in
             let box = UncheckedSendable(escapable)
             DispatchQueue.concurrentPerform(iterations: parts) { t in box.value(t) }

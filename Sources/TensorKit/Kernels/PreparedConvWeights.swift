@@ -20,8 +20,7 @@ final class PreparedConvWeights: @unchecked Sendable {
     private let outputScale: [Float]?
     private let plain = Mutex<Tensor?>(nil)
     private let winograd = Mutex<Winograd.Filters?>(nil)
-    /// `.some(nil)` once packing was found unavailable (no TensorKit kernel here).
-    private let packed = Mutex<BLAS.PackedMatrix??>(nil)
+    private let packed = Mutex<BLAS.PackedMatrix?>(nil)
 
     init(_ weight: Tensor, outputScale: [Float]?) {
         precondition(weight.rank == 4, "PreparedConvWeights: filters must be [O, C, kH, kW], got \(weight.shape)")
@@ -42,9 +41,13 @@ final class PreparedConvWeights: @unchecked Sendable {
     }
 
     /// The forward Winograd filters (the layer must be 3×3).
+    /// They are packed for TensorKit's GEMM when the current ``KernelConfiguration`` uses it;
+    /// a configuration that does not (portable kernels) gets them remade unpacked.
     func winogradFilters() -> Winograd.Filters {
-        winograd.withLock { cached in
-            if let cached { return cached }
+        let packs = KernelConfiguration.current.usesTensorKitGEMM
+        return winograd.withLock { cached in
+            if let cached, cached.isPacked == packs { return cached }
+            cached = nil  // free a form of the other kind first
             // The transform is linear in each filter, so the scale is applied to its rows.
             let u = Winograd.Filters.prepared(source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
                                               rowScale: outputScale)
@@ -54,15 +57,16 @@ final class PreparedConvWeights: @unchecked Sendable {
     }
 
     /// The filter matrix `W[O × C·kH·kW]` packed for TensorKit's GEMM, or `nil` when that
-    /// kernel is not in use here.
+    /// kernel is not in use in the current ``KernelConfiguration``.
     func packedFilters() -> BLAS.PackedMatrix? {
-        packed.withLock { cached in
+        guard KernelConfiguration.current.usesTensorKitGEMM else { return nil }
+        return packed.withLock { cached in
             if let cached { return cached }
             let k = source.count / source.shape[0]
             // The scaled filters, if made only for packing, are a temporary.
             let w = plain.withLock { $0 } ?? scaled()
             let p = withExtendedLifetime(w) { BLAS.pack(.none, m: source.shape[0], k: k, a: w.pointer, lda: k) }
-            cached = .some(p)
+            cached = p
             return p
         }
     }

@@ -9,40 +9,36 @@ import Foundation
 /// multiplications of im2col. The input gradient of such a layer is the same convolution of the
 /// output gradient with the filters flipped and transposed, so it runs through here too.
 enum Winograd {
-    /// Whether 3×3/stride-1/padding-1 convolutions use this path (`TENSORKIT_WINOGRAD=0` turns it off).
-    nonisolated(unsafe) static var isEnabled: Bool = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD"] != "0"
+    // Which transforms run and when this path applies are settings of ``KernelConfiguration``:
+    // `winograd` (`TENSORKIT_WINOGRAD=0` turns the path off), `usesVectorWinograd` (the AVX-512
+    // transforms of `_TensorKitWinograd`, sixteen tiles per vector, the layer's bias, residual
+    // and ReLU in the output pass, rather than the portable Swift ones below),
+    // `winogradTargetTiles`, `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`.
+    //
+    // The minimum for prepared (frozen) filters is lower: at batch 1 the 16 GEMMs go 8 per
+    // worker. With the AVX-512 tile transforms and the packed filters, even layer4's 4×14 map
+    // (14 tiles) is faster on Winograd than on im2col: batch-1 latency 18.2-18.9 ms against
+    // 21.4-21.9 ms with a minimum of 32 (layer4 on im2col), in alternating runs; the cost is more
+    // resident memory for layer4's transformed filters (16/9 of their size).
+    // `TENSORKIT_WINOGRAD_MIN_TILES=32` restores the lower-memory choice.
 
-    /// Whether the tile transforms run as TensorKit's AVX-512 kernels (`_TensorKitWinograd`,
-    /// sixteen tiles per vector, the layer's bias, residual and ReLU in the output pass) rather
-    /// than the portable Swift ones below. On where the CPU has AVX-512F; tests switch it.
-    nonisolated(unsafe) static var usesVectorTransforms: Bool = tkwino_available() != 0
-
+    /// Whether the tile transforms are the AVX-512 ones in the calling context.
+    static var usesVectorTransforms: Bool { KernelConfiguration.current.usesVectorWinograd }
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
-    nonisolated(unsafe) static var targetTiles = 512
-
-    nonisolated(unsafe) static var minimumTilesPerWorker = 64
-
-    /// The same when the filters are already transformed and packed (frozen inference layers):
-    /// at batch 1 the 16 GEMMs go 8 per worker. With the AVX-512 tile transforms and the
-    /// packed filters, even layer4's 4×14 map (14 tiles) is faster on Winograd than on im2col:
-    /// batch-1 latency 18.2-18.9 ms against 21.4-21.9 ms with a minimum of 32 (layer4 on
-    /// im2col), in alternating runs; the cost is more resident memory for layer4's transformed
-    /// filters (16/9 of their size; measured 383 against 333 MB when they were introduced).
-    /// `TENSORKIT_WINOGRAD_MIN_TILES` overrides it (32 restores the lower-memory choice).
-    nonisolated(unsafe) static var minimumTilesPerWorkerPrepared: Int = {
-        if let s = ProcessInfo.processInfo.environment["TENSORKIT_WINOGRAD_MIN_TILES"], let n = Int(s), n > 0 { return n }
-        return 8
-    }()
+    static var targetTiles: Int { KernelConfiguration.current.winogradTargetTiles }
 
     /// Whether a convolution of geometry `g` runs here; `weightsPrepared` when its filters'
     /// transform is cached rather than redone on this call.
-    static func applies(_ g: ConvGeometry, weightsPrepared: Bool = false) -> Bool {
-        guard isEnabled, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
+    static func applies(_ g: ConvGeometry, weightsPrepared: Bool = false,
+                        _ configuration: KernelConfiguration = .current) -> Bool {
+        guard configuration.winograd, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
             return false
         }
         let tiles = ((g.height + 1) / 2) * ((g.width + 1) / 2)
-        let imagesPerWorker = (g.batch + Parallel.workers - 1) / max(Parallel.workers, 1)
-        let minimum = weightsPrepared ? min(minimumTilesPerWorkerPrepared, minimumTilesPerWorker) : minimumTilesPerWorker
+        let workers = configuration.threads
+        let imagesPerWorker = (g.batch + workers - 1) / workers
+        let perWorker = configuration.winogradMinimumTilesPerWorker
+        let minimum = weightsPrepared ? min(configuration.winogradMinimumTilesPrepared, perWorker) : perWorker
         return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
@@ -92,6 +88,12 @@ enum Winograd {
     enum Filters: @unchecked Sendable {
         case plain(TensorStorage)
         case packed([BLAS.PackedMatrix])
+
+        /// Whether the matrices are packed for TensorKit's GEMM.
+        var isPacked: Bool {
+            if case .packed = self { return true }
+            return false
+        }
 
         /// The forward filters of `w[O, C, 3, 3]`, each output channel's multiplied by
         /// `rowScale[o]` when given, packed when TensorKit's kernel is in use.

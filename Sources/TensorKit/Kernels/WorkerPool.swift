@@ -18,9 +18,9 @@ final class WorkerPool: @unchecked Sendable {
     /// The pool, when there is more than one worker and no more workers than processors (spinning
     /// threads on an oversubscribed machine would take turns instead of working together).
     static let shared: WorkerPool? = {
-        let workers = Parallel.workers
+        let workers = KernelConfiguration.environment.threads
         guard workers > 1, workers <= ProcessInfo.processInfo.activeProcessorCount,
-              ProcessInfo.processInfo.environment["TENSORKIT_WORKER_POOL"] != "0" else { return nil }
+              KernelConfiguration.workerPoolEnabled else { return nil }
         return WorkerPool(helpers: workers - 1)
     }()
 
@@ -35,9 +35,10 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)
     private let sleepers = Atomic<Int>(0)
     private let wakeUp = NSCondition()
-    /// The current region, written before `generation` is bumped and read after it is seen.
-    private nonisolated(unsafe) var job: ((Int) -> Void)? = nil
-    private nonisolated(unsafe) var parts = 0
+    /// The current region, written before `generation` is bumped (release) and read after it
+    /// is seen (acquire); cleared after every helper has decremented `pending`.
+    private var job: ((Int) -> Void)? = nil
+    private var parts = 0
 
     private init(helpers: Int) {
         self.helpers = helpers
@@ -49,7 +50,10 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Calls `body(t)` for `t` in `0..<parts` (at most `helpers + 1`) in parallel and returns
+    /// The most parts one region can have: the helpers and the calling thread.
+    var capacity: Int { helpers + 1 }
+
+    /// Calls `body(t)` for `t` in `0..<parts` (at most ``capacity``) in parallel and returns
     /// when all are done; `false` (nothing run) when the pool is busy.
     func run(_ parts: Int, _ body: (Int) -> Void) -> Bool {
         precondition(parts >= 1 && parts <= helpers + 1, "WorkerPool: \(parts) parts for \(helpers + 1) workers")

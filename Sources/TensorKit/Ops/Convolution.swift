@@ -61,10 +61,8 @@ enum ConvKernels {
     /// Minimum GEMM columns per call: images with smaller output planes are unfolded side by
     /// side so that one GEMM covers several (OpenBLAS packs the weights once per call, and its
     /// kernels are inefficient on narrow matrices).
-    nonisolated(unsafe) static var targetColumns: Int = {
-        if let s = ProcessInfo.processInfo.environment["TENSORKIT_CONV_COLUMNS"], let n = Int(s), n > 0 { return n }
-        return 2048
-    }()
+    /// (``KernelConfiguration/convolutionColumns``, `TENSORKIT_CONV_COLUMNS`.)
+    static var targetColumns: Int { KernelConfiguration.current.convolutionColumns }
 
     static func groupSize(_ g: ConvGeometry, imagesPerWorker: Int) -> Int {
         let p = max(g.plane, 1)

@@ -125,7 +125,7 @@ public func adaptiveAvgPool2d(_ input: Tensor, outputSize: (Int, Int) = (1, 1)) 
 
 enum MaxPoolKernels {
     /// Whether 3×3/2 pooling takes the SIMD path (tests compare it with the scalar one).
-    nonisolated(unsafe) static var isFastPathEnabled = true
+    static var isFastPathEnabled: Bool { KernelConfiguration.current.maxPoolFastPath }
 
     /// 3×3, stride-2 max pooling (the ResNet stem's), eight outputs per SIMD step: the three
     /// window columns of eight adjacent outputs are the even and odd lanes of two 16-wide loads

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The one place TensorKit reads its `TENSORKIT_*` environment variables.
+extension KernelConfiguration {
+    /// The configuration `environment` describes, starting from ``init()``'s defaults; values
+    /// that do not parse are ignored with a warning on standard error.
+    public init(environment: [String: String]) {
+        self.init()
+        func positive(_ name: String) -> Int? {
+            guard let text = environment[name] else { return nil }
+            guard let n = Int(text), n > 0 else {
+                Self.warn("\(name)=\(text) is not a positive integer; ignored")
+                return nil
+            }
+            return n
+        }
+        switch environment["TENSORKIT_KERNELS"]?.lowercased() {
+        case nil, "", "auto": break
+        case "portable": kernelSet = .portable
+        case "avx512":
+            if !Self.isAVX512Available { Self.warn("TENSORKIT_KERNELS=avx512: this CPU has no AVX-512; using the portable kernels") }
+        case let other?: Self.warn("TENSORKIT_KERNELS=\(other) is not one of auto, avx512, portable; ignored")
+        }
+        if environment["TENSORKIT_GEMM"]?.lowercased() == "openblas" { gemm = .openBLAS }
+        if environment["TENSORKIT_WINOGRAD"] == "0" { winograd = false }
+        if let n = positive("TENSORKIT_WINOGRAD_MIN_TILES") { winogradMinimumTilesPrepared = n }
+        if let n = positive("TENSORKIT_CONV_COLUMNS") { convolutionColumns = n }
+        if let n = positive("TENSORKIT_NUM_THREADS") { threads = n }
+    }
+
+    /// Whether TensorKit keeps persistent worker threads (`TENSORKIT_WORKER_POOL=0` turns them
+    /// off); process-wide, read once.
+    static let workerPoolEnabled = ProcessInfo.processInfo.environment["TENSORKIT_WORKER_POOL"] != "0"
+
+    /// The OpenBLAS kernel family asked for with `TENSORKIT_OPENBLAS_CORETYPE` (e.g. `SKYLAKEX`),
+    /// or `nil` (also for `keep`) to leave OpenBLAS's own choice; process-wide, read once.
+    static let openBLASCoreType: String? = {
+        guard let name = ProcessInfo.processInfo.environment["TENSORKIT_OPENBLAS_CORETYPE"], !name.isEmpty,
+              name.lowercased() != "keep" else { return nil }
+        return name
+    }()
+
+    private static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("TensorKit: \(message)\n".utf8))
+    }
+}

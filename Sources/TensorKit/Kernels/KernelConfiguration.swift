@@ -1,0 +1,148 @@
+import _TensorKitGEMM
+import _TensorKitWinograd
+import Foundation
+
+/// Which kernels TensorKit runs and how it splits work over threads: one value, read from the
+/// `TENSORKIT_*` environment variables once, and scoped explicitly where a caller wants another.
+///
+/// ```swift
+/// var portable = KernelConfiguration.current
+/// portable.kernelSet = .portable
+/// let logits = KernelConfiguration.withCurrent(portable) { model(x) }
+/// ```
+///
+/// ``current`` is the configuration bound by the innermost ``withCurrent(_:_:)-(_,()->R)`` of
+/// the calling task or thread (TensorKit's worker threads see their caller's), else
+/// ``environment``. Nothing in TensorKit mutates shared configuration, so tests and concurrent
+/// callers can each run with their own.
+///
+/// Environment variables (read once, when TensorKit first needs them):
+///
+/// | variable | effect |
+/// |---|---|
+/// | `TENSORKIT_KERNELS=portable` | portable code everywhere: OpenBLAS GEMM, Swift Winograd transforms |
+/// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
+/// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
+/// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
+/// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
+/// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores) |
+/// | `TENSORKIT_WORKER_POOL=0` | no persistent worker threads (process-wide) |
+/// | `TENSORKIT_OPENBLAS_CORETYPE=NAME` | OpenBLAS kernel family, e.g. `SKYLAKEX` (process-wide) |
+public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible {
+    /// The family of vector kernels in use.
+    public enum KernelSet: String, Sendable, CaseIterable {
+        /// TensorKit's AVX-512 kernels (GEMM micro-kernel, Winograd tile transforms), on x86-64
+        /// CPUs with AVX-512F/VL and FMA.
+        case avx512
+        /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on
+        /// every CPU; the same results within float rounding.
+        case portable
+    }
+
+    /// The GEMM behind convolutions and linear layers when ``kernelSet`` is ``KernelSet/avx512``.
+    public enum GEMMKernel: String, Sendable, CaseIterable {
+        /// TensorKit's packed AVX-512 SGEMM (OpenBLAS still runs tiny products).
+        case tensorKit
+        /// OpenBLAS for every product.
+        case openBLAS
+    }
+
+    /// The kernel set; setting ``KernelSet/avx512`` on a CPU without it gives
+    /// ``KernelSet/portable`` (see ``isAVX512Available``).
+    public var kernelSet: KernelSet {
+        get { storedKernelSet }
+        set { storedKernelSet = newValue == .avx512 && Self.isAVX512Available ? .avx512 : .portable }
+    }
+    private var storedKernelSet: KernelSet
+
+    /// The GEMM kernel (only ``KernelSet/avx512`` has a choice).
+    public var gemm: GEMMKernel
+
+    /// Whether 3×3, stride-1, padding-1 convolutions use Winograd F(2×2, 3×3).
+    public var winograd: Bool
+
+    /// Frozen (inference) filters take the Winograd path from this many tiles per worker.
+    public var winogradMinimumTilesPrepared: Int
+
+    /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
+    /// unfolded side by side.
+    public var convolutionColumns: Int
+
+    /// Threads a parallel region uses (at least 1). More than ``environment``'s run on
+    /// Dispatch's threads rather than TensorKit's persistent workers.
+    public var threads: Int {
+        get { storedThreads }
+        set { storedThreads = max(1, newValue) }
+    }
+    private var storedThreads: Int
+
+    // Tuning knobs below are internal: tests move them to reach every code path.
+
+    /// Below this many multiply-adds (m·n·k) OpenBLAS runs the product: for tiny GEMMs packing
+    /// dominates and neither kernel's speed matters.
+    var minimumTensorKitGEMMWork = 1 << 15
+    /// Minimum tiles per Winograd GEMM: images with few tiles are transformed side by side.
+    var winogradTargetTiles = 512
+    /// Winograd applies from this many tiles per worker (filters transformed on each call).
+    var winogradMinimumTilesPerWorker = 64
+    /// Whether 3×3/2 max pooling takes its SIMD path.
+    var maxPoolFastPath = true
+
+    /// The defaults on this CPU: the best kernel set available, every core.
+    public init() {
+        storedKernelSet = Self.isAVX512Available ? .avx512 : .portable
+        gemm = .tensorKit
+        winograd = true
+        winogradMinimumTilesPrepared = 8
+        convolutionColumns = 2048
+        storedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Whether TensorKit's GEMM runs products that are large enough.
+    var usesTensorKitGEMM: Bool { kernelSet == .avx512 && gemm == .tensorKit }
+    /// Whether the Winograd tile transforms are the AVX-512 ones.
+    var usesVectorWinograd: Bool { kernelSet == .avx512 }
+
+    /// Whether this CPU and OS run TensorKit's AVX-512 kernels (checked once).
+    public static let isAVX512Available: Bool = tkgemm_available() != 0 && tkwino_available() != 0
+
+    /// The configuration the `TENSORKIT_*` environment variables give, read once.
+    public static let environment = KernelConfiguration(environment: ProcessInfo.processInfo.environment)
+
+    @TaskLocal static var scoped: KernelConfiguration?
+
+    /// The configuration in force for the calling task or thread.
+    public static var current: KernelConfiguration { scoped ?? environment }
+
+    /// Runs `body` with `configuration` as ``current`` (including on TensorKit's worker threads
+    /// for the parallel regions `body` starts), then restores the previous one.
+    public static func withCurrent<R>(_ configuration: KernelConfiguration, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(configuration, operation: body)
+    }
+
+    /// The `async` form of ``withCurrent(_:_:)-(_,()->R)``.
+    public static func withCurrent<R>(_ configuration: KernelConfiguration,
+                                      _ body: () async throws -> R) async rethrows -> R {
+        try await $scoped.withValue(configuration, operation: body)
+    }
+
+    /// `kernels=avx512 gemm=tensorKit winograd=on threads=2 …`, for logs and benchmarks.
+    public var description: String {
+        "kernels=\(kernelSet.rawValue) gemm=\(gemm.rawValue) winograd=\(winograd ? "on" : "off") threads=\(threads)"
+            + " winograd_min_tiles=\(winogradMinimumTilesPrepared) conv_columns=\(convolutionColumns)"
+    }
+}
+
+extension KernelConfiguration {
+    /// Runs `body` with ``current`` modified by `change` as the current configuration.
+    ///
+    /// ```swift
+    /// let y = KernelConfiguration.withCurrent(changing: { $0.winograd = false }) { conv2d(x, weight: w) }
+    /// ```
+    public static func withCurrent<R>(changing change: (inout KernelConfiguration) -> Void,
+                                      _ body: () throws -> R) rethrows -> R {
+        var configuration = current
+        change(&configuration)
+        return try withCurrent(configuration, body)
+    }
+}

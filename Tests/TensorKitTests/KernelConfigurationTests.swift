@@ -1,0 +1,84 @@
+import Dispatch
+import Synchronization
+import XCTest
+@testable import TensorKit
+
+/// `KernelConfiguration`: the `TENSORKIT_*` variables, scoping (reaching TensorKit's worker
+/// threads), and concurrent callers each keeping their own kernels.
+final class KernelConfigurationTests: XCTestCase {
+    func testEnvironmentVariables() {
+        let defaults = KernelConfiguration()
+        XCTAssertEqual(KernelConfiguration(environment: [:]), defaults)
+        XCTAssertEqual(defaults.kernelSet, KernelConfiguration.isAVX512Available ? .avx512 : .portable)
+        let set = KernelConfiguration(environment: [
+            "TENSORKIT_KERNELS": "portable", "TENSORKIT_GEMM": "openblas", "TENSORKIT_WINOGRAD": "0",
+            "TENSORKIT_NUM_THREADS": "3", "TENSORKIT_CONV_COLUMNS": "64", "TENSORKIT_WINOGRAD_MIN_TILES": "32",
+        ])
+        XCTAssertEqual(set.kernelSet, .portable)
+        XCTAssertEqual(set.gemm, .openBLAS)
+        XCTAssertFalse(set.winograd)
+        XCTAssertEqual(set.threads, 3)
+        XCTAssertEqual(set.convolutionColumns, 64)
+        XCTAssertEqual(set.winogradMinimumTilesPrepared, 32)
+        XCTAssertFalse(set.usesTensorKitGEMM)
+        XCTAssertFalse(set.usesVectorWinograd)
+        XCTAssertEqual(set.description.split(separator: " ").first, "kernels=portable")
+        // Values that do not parse leave the defaults (and warn on standard error).
+        let bad = KernelConfiguration(environment: ["TENSORKIT_KERNELS": "neon", "TENSORKIT_NUM_THREADS": "-2",
+                                                    "TENSORKIT_CONV_COLUMNS": "many"])
+        XCTAssertEqual(bad, defaults)
+    }
+
+    func testAVX512IsOnlyChosenWhereTheCPUHasIt() {
+        var configuration = KernelConfiguration()
+        configuration.kernelSet = .avx512
+        XCTAssertEqual(configuration.kernelSet, KernelConfiguration.isAVX512Available ? .avx512 : .portable)
+        configuration.threads = 0
+        XCTAssertEqual(configuration.threads, 1, "at least one thread")
+    }
+
+    /// The scoped configuration is current inside the scope, on every part of a parallel
+    /// region (TensorKit's helper threads are outside the caller's task), and gone after it.
+    func testScopeReachesWorkerThreadsAndEnds() {
+        let before = KernelConfiguration.current
+        let parts = max(2, Parallel.workers)
+        let seen = Mutex<[KernelConfiguration.KernelSet]>([])
+        KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable; $0.convolutionColumns = 7 }) {
+            XCTAssertEqual(KernelConfiguration.current.convolutionColumns, 7)
+            Parallel.forRange(parts, grain: 1) { lo, hi in
+                for _ in lo..<hi {
+                    let current = KernelConfiguration.current
+                    XCTAssertEqual(current.convolutionColumns, 7, "a worker sees the caller's configuration")
+                    seen.withLock { $0.append(current.kernelSet) }
+                }
+            }
+        }
+        XCTAssertEqual(seen.withLock { $0 }, Array(repeating: .portable, count: parts))
+        XCTAssertEqual(KernelConfiguration.current, before, "the scope ends with its closure")
+    }
+
+    /// Two threads convolve at once, one with the AVX-512 kernels and Winograd, the other with
+    /// the portable kernels and im2col; both agree with PyTorch every time. Under
+    /// ThreadSanitizer this also checks that configuration and kernels share no racy state.
+    func testConcurrentCallersKeepTheirOwnConfiguration() throws {
+        let c = "conv_3x3_large_b2"
+        let x = try fixture(c, "x"), w = try fixture(c, "w"), b = try fixture(c, "b"), expected = try fixture(c, "y")
+        let configurations: [KernelConfiguration] = [
+            { var k = KernelConfiguration(); k.winogradMinimumTilesPerWorker = 0; return k }(),
+            { var k = KernelConfiguration(); k.kernelSet = .portable; k.winograd = false; return k }(),
+        ]
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: configurations.count) { i in
+            KernelConfiguration.withCurrent(configurations[i]) {
+                for round in 0..<4 {
+                    let y = withNoGrad { conv2d(x, weight: w, bias: b, padding: 1) }
+                    let error = zip(y.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? .infinity
+                    if error > 1e-4 || KernelConfiguration.current != configurations[i] {
+                        failures.withLock { $0.append("configuration \(i), round \(round): max error \(error)") }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, [])
+    }
+}
