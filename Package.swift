@@ -22,10 +22,12 @@ let package = Package(
         .library(name: "ResNetAudio", targets: ["ResNetAudio"]),
         .library(name: "ESC50", targets: ["ESC50"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "AudioClassification", targets: ["AudioClassification"]),
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
         .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
         .executable(name: "ClassifyFile", targets: ["ClassifyFile"]),
+        .executable(name: "ClassifyOverHTTP", targets: ["ClassifyOverHTTP"]),
         .executable(name: "TrainESC50", targets: ["TrainESC50"]),
         .executable(name: "CustomDataset", targets: ["CustomDataset"]),
     ],
@@ -47,9 +49,11 @@ let package = Package(
         .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        // The HTTP inference service and its page; internal to `audiocnn` (not a product).
+        // In-process classification: audio file or samples -> log-Mel -> model -> probabilities.
+        .target(name: "AudioClassification", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio"]),
+        // The HTTP front-end of AudioClassification and its page; internal to `audiocnn` (not a product).
         .target(name: "InferenceServer",
-                dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", .product(name: "Hummingbird", package: "hummingbird"),
+                dependencies: ["AudioClassification", "AudioDSP", .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOHTTPTypes", package: "swift-nio-extras")],
@@ -60,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "audiocnn",
             dependencies: [
-                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "InferenceServer", "Training",
+                "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "AudioClassification", "InferenceServer", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -68,7 +72,8 @@ let package = Package(
         ),
         .executableTarget(name: "MelOnly", dependencies: ["AudioDSP"], path: "Examples/MelOnly"),
         .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
-        .executableTarget(name: "ClassifyFile", path: "Examples/ClassifyFile"),
+        .executableTarget(name: "ClassifyFile", dependencies: ["AudioClassification"], path: "Examples/ClassifyFile"),
+        .executableTarget(name: "ClassifyOverHTTP", path: "Examples/ClassifyOverHTTP"),
         .executableTarget(name: "TrainESC50", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", "ESC50"],
                           path: "Examples/TrainESC50"),
         .executableTarget(name: "CustomDataset", dependencies: ["Training", "AudioDSP", "ResNetAudio", "ESC50"],
@@ -98,8 +103,10 @@ let package = Package(
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
+        .testTarget(name: "AudioClassificationTests",
+                    dependencies: ["AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(name: "InferenceServerTests",
-                    dependencies: ["InferenceServer", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
+                    dependencies: ["InferenceServer", "AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -111,7 +118,7 @@ let package = Package(
 // `--sanitize fuzzer`), so the normal build and `swift test` never see them.
 if Context.environment["AUDIOCNN_FUZZ"] != nil {
     let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
-        ("AudioDecoder", ["AudioDSP"]), ("PredictRequest", ["InferenceServer", "AudioDSP"]),
+        ("AudioDecoder", ["AudioDSP"]), ("PredictRequest", ["InferenceServer", "AudioClassification", "AudioDSP"]),
         ("SafeTensors", ["TensorKit"]), ("Checkpoint", ["ResNetAudio"]), ("ESC50Metadata", ["ESC50"]),
     ]
     for harness in harnesses {

@@ -1,7 +1,7 @@
-// ClassifyFile: send an audio file to a running `audiocnn serve` and print what came back.
+// ClassifyOverHTTP: send an audio file to a running `audiocnn serve` and print what came back.
 //
 //   swift run -c release audiocnn serve --checkpoint model.safetensors &
-//   swift run -c release ClassifyFile dog.wav [http://127.0.0.1:8000/]
+//   swift run -c release ClassifyOverHTTP dog.wav [http://127.0.0.1:8000/]
 //
 // It speaks only the public HTTP API (Docs/API.md), so it works the same against the
 // reference PyTorch service.
@@ -15,7 +15,7 @@ struct Failure: Error, CustomStringConvertible { let description: String }
 func run() async throws {
     let arguments = CommandLine.arguments.dropFirst()
     guard let path = arguments.first, arguments.count <= 2 else {
-        throw Failure(description: "usage: ClassifyFile AUDIO_FILE [SERVER_URL (default http://127.0.0.1:8000/)]")
+        throw Failure(description: "usage: ClassifyOverHTTP AUDIO_FILE [SERVER_URL (default http://127.0.0.1:8000/)]")
     }
     guard let server = URL(string: arguments.dropFirst().first ?? "http://127.0.0.1:8000/") else {
         throw Failure(description: "the server URL is not a URL")
@@ -73,6 +73,6 @@ func run() async throws {
 do {
     try await run()
 } catch {
-    FileHandle.standardError.write(Data("ClassifyFile: \(error)\n".utf8))
+    FileHandle.standardError.write(Data("ClassifyOverHTTP: \(error)\n".utf8))
     exit(1)
 }

@@ -1,3 +1,4 @@
+import AudioClassification
 import AudioDSP
 import Foundation
 import InferenceServer

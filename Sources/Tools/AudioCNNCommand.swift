@@ -10,7 +10,7 @@ struct AudioCNNCommand: AsyncParsableCommand {
         subcommands: [
             DownloadCommand.self,
             DatasetCommand.self,
-            Bench.self,
+            BenchCommand.self,
             SpectrogramCommand.self,
             PredictCommand.self,
             ServeCommand.self,
@@ -18,24 +18,6 @@ struct AudioCNNCommand: AsyncParsableCommand {
             EvaluateCommand.self,
             CrossValidateCommand.self,
             DemoCommand.self,
-        ]
-    )
-}
-
-/// `audiocnn bench …`: speed measurements (release builds only give meaningful numbers).
-struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Measure the speed of the suite's hot paths.",
-        subcommands: [
-            BenchMelCommand.self,
-            BenchTBLog.self,
-            BenchLoader.self,
-            BenchConv.self,
-            BenchGEMM.self,
-            BenchOptim.self,
-            Train.self,
-            Infer.self,
-            BenchServe.self,
         ]
     )
 }

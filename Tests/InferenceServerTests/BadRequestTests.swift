@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// Every kind of bad request gets its 4xx with a JSON error naming the problem, and the next

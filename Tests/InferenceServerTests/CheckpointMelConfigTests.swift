@@ -2,6 +2,7 @@ import AudioDSP
 import Foundation
 import ResNetAudio
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// The classifier runs the front-end the checkpoint records, whichever writer produced it.

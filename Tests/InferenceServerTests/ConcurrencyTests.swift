@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// Concurrent requests through real sockets (AsyncHTTPClient, one connection each) all succeed, each with the answer it gets alone,

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import XCTest
 import _CSndFile
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// A RIFF/WAVE file written field by field, so headers can say things no encoder would write.

@@ -1,6 +1,7 @@
 import Foundation
 import TensorKit
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// The hand-written JSON is standard JSON (Foundation's parser reads it) and its numbers keep

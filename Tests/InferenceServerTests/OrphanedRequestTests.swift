@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Synchronization
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// Requests whose client hangs up while they wait for the model, over real sockets: they leave

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import XCTest
 import _TestSupport
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// The response equals the reference PyTorch service's for the same checkpoint (exported from

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import XCTest
 import _TestSupport
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// The JSON + base64 request path never crashes: seeded mutants of valid bodies either yield

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import ResNetAudio
 import TensorKit
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// `POST /` returns the reference service's response, field for field, with values checked

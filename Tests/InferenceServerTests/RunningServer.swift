@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// Runs the real server (TestModel's checkpoint) on an ephemeral loopback port for `body`, which

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// A blocking TCP connection to the loopback server that sends exactly the bytes it is given.

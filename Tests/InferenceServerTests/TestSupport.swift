@@ -5,6 +5,7 @@ import HummingbirdTesting
 import ResNetAudio
 import TensorKit
 import XCTest
+@testable import AudioClassification
 @testable import InferenceServer
 
 /// Class names of the test model; one holds quotes and a backslash to exercise JSON escaping.

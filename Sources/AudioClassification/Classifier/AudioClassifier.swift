@@ -3,17 +3,26 @@ import Foundation
 import ResNetAudio
 import TensorKit
 
-/// Classifies audio clips with an ``AudioCNN`` checkpoint: decode, down-mix, resample to the
-/// checkpoint's Mel rate, log-Mel, forward pass, softmax.
+/// Classifies audio clips with an `AudioCNN` checkpoint, in process: decode, down-mix, resample
+/// to the checkpoint's Mel rate, log-Mel, forward pass, softmax.
 ///
-/// This is the one inference path of the suite: `audiocnn predict` calls
-/// ``predict(_:top:)`` and `POST /` calls ``analyze(_:top:)``; both share ``prepare(_:)``
-/// and the same forward pass, so they give the same probabilities for the same bytes.
+/// ```swift
+/// import AudioClassification
+///
+/// let classifier = try AudioClassifier(checkpoint: URL(fileURLWithPath: "model.safetensors"))
+/// for p in try classifier.predict(contentsOf: URL(fileURLWithPath: "dog.wav"), top: 3) {
+///     print(p.className, p.confidence)
+/// }
+/// ```
+///
+/// This is the one inference path of the suite: `audiocnn predict` and `POST /` of
+/// `audiocnn serve` both call it, so they give the same probabilities for the same bytes.
 /// Like the reference service, clips are not padded or cropped: the network's global pooling
-/// takes any length.
+/// takes any length. Everything runs in float32 with TensorKit's current `KernelConfiguration`.
 ///
-/// Thread safety: the model is in evaluation mode and only read after loading, so one value
-/// may serve many threads at once (``InferencePool`` bounds how many).
+/// Thread safety: synchronous, callable from any thread without `await`. The model is in
+/// evaluation mode and only read after loading, so one classifier may serve many threads at
+/// once (each call already spreads its work over every core).
 public final class AudioClassifier: @unchecked Sendable {
     /// Class names in logit order.
     public let classes: [String]
@@ -78,8 +87,7 @@ public final class AudioClassifier: @unchecked Sendable {
         var spectrogram: Spectrogram
     }
 
-    /// Decodes `data` (any format libsndfile reads), checks its length, resamples it to the
-    /// Mel rate and computes the log-Mel spectrogram.
+    /// Decodes `data` (any format libsndfile reads) and prepares it with ``prepare(_:)-(AudioFile)``.
     ///
     /// The duration and channel limits are checked against the header before decoding, so a
     /// small compressed upload cannot expand to gigabytes of samples.
@@ -97,6 +105,13 @@ public final class AudioClassifier: @unchecked Sendable {
         } catch {
             throw .invalidAudio(error)
         }
+        guard clip.duration <= maximumDuration else { throw .audioTooLong(seconds: clip.duration, limit: maximumDuration) }
+        return try prepare(clip)
+    }
+
+    /// Checks the decoded mono `clip`, resamples it to the Mel rate and computes its log-Mel
+    /// spectrogram.
+    func prepare(_ clip: AudioFile) throws(InferenceError) -> Prepared {
         guard clip.duration <= maximumDuration else { throw .audioTooLong(seconds: clip.duration, limit: maximumDuration) }
         let nonFinite = clip.samples.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
         guard nonFinite == 0 else { throw .nonFiniteSamples(count: nonFinite) }
@@ -116,15 +131,63 @@ public final class AudioClassifier: @unchecked Sendable {
         }
     }
 
+    /// Reads the file at `url`, with errors that say what is wrong with the path.
+    private func read(_ url: URL) throws(InferenceError) -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw .invalidAudio(.unreadableFile(path: url.path, reason: "no such file"))
+        }
+        guard !isDirectory.boolValue else {
+            throw .invalidAudio(.unreadableFile(path: url.path, reason: "it is a directory, not an audio file"))
+        }
+        let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+        guard type == nil || type == .typeRegular else {
+            throw .invalidAudio(.unreadableFile(path: url.path, reason: "it is a special file (device, pipe or socket), not an audio file"))
+        }
+        do {
+            return try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw .invalidAudio(.unreadableFile(path: url.path, reason: (error as NSError).localizedDescription))
+        }
+    }
+
+    /// A mono clip of `samples` at `sampleRate`, checked like a decoded file.
+    private func clip(samples: [Float], sampleRate: Int) throws(InferenceError) -> AudioFile {
+        guard sampleRate > 0 else {
+            throw .invalidAudio(.unsupportedSampleRate(source: "samples", sampleRate: sampleRate))
+        }
+        guard !samples.isEmpty else { throw .invalidAudio(.empty(source: "samples")) }
+        return AudioFile(samples: samples, sampleRate: sampleRate)
+    }
+
     /// The `top` most probable classes for the audio file in `data`, most probable first.
     ///
+    /// - Parameters:
+    ///   - data: the complete bytes of an audio file in any format libsndfile reads.
+    ///   - name: how error messages refer to the input.
+    ///   - top: how many classes to return (at most the number of classes).
     /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, or hold
     ///   non-finite samples.
     public func predict(_ data: Data, name: String = "audio data", top: Int = 3) throws(InferenceError) -> [Prediction] {
         guard top >= 1 else { throw .invalidTop(top) }
-        let prepared = try prepare(data, name: name)
-        let logits = withNoGrad { model(inputTensor(prepared.spectrogram)) }
-        return topPredictions(logits, top: top)
+        return predictions(for: try prepare(data, name: name), top: top)
+    }
+
+    /// The `top` most probable classes for the audio file at `url`, most probable first.
+    /// - Throws: ``InferenceError/invalidAudio(_:)`` with `unreadableFile` naming the path when
+    ///   it is missing, a directory or unreadable; otherwise as ``predict(_:name:top:)``.
+    public func predict(contentsOf url: URL, top: Int = 3) throws(InferenceError) -> [Prediction] {
+        guard top >= 1 else { throw .invalidTop(top) }
+        return try predict(read(url), name: url.path, top: top)
+    }
+
+    /// The `top` most probable classes for mono `samples` at `sampleRate` Hz (nominally in
+    /// [-1, 1]; resampled to the checkpoint's rate when it differs), most probable first.
+    /// - Throws: ``InferenceError`` when there are no samples, too few for one frame, too many
+    ///   for ``maximumDuration``, or non-finite ones, or `sampleRate` is not positive.
+    public func predict(samples: [Float], sampleRate: Int, top: Int = 3) throws(InferenceError) -> [Prediction] {
+        guard top >= 1 else { throw .invalidTop(top) }
+        return predictions(for: try prepare(clip(samples: samples, sampleRate: sampleRate)), top: top)
     }
 
     /// Predictions, every feature map's channel mean, the input spectrogram and the thinned
@@ -138,7 +201,28 @@ public final class AudioClassifier: @unchecked Sendable {
     public func analyze(_ data: Data, name: String = "audio data", top: Int = 3,
                         maximumDuration: Double? = nil, maximumChannels: Int? = nil) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
-        let prepared = try prepare(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels)
+        return analysis(of: try prepare(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels),
+                        top: top)
+    }
+
+    /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of the audio file at `url`.
+    public func analyze(contentsOf url: URL, top: Int = 3) throws(InferenceError) -> Analysis {
+        guard top >= 1 else { throw .invalidTop(top) }
+        return try analyze(read(url), name: url.path, top: top)
+    }
+
+    /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of mono `samples` at `sampleRate` Hz.
+    public func analyze(samples: [Float], sampleRate: Int, top: Int = 3) throws(InferenceError) -> Analysis {
+        guard top >= 1 else { throw .invalidTop(top) }
+        return analysis(of: try prepare(clip(samples: samples, sampleRate: sampleRate)), top: top)
+    }
+
+    private func predictions(for prepared: Prepared, top: Int) -> [Prediction] {
+        let logits = withNoGrad { model(inputTensor(prepared.spectrogram)) }
+        return topPredictions(logits, top: top)
+    }
+
+    private func analysis(of prepared: Prepared, top: Int) -> Analysis {
         let (logits, maps) = withNoGrad { model.forwardWithFeatureMaps(inputTensor(prepared.spectrogram)) }
         let spec = prepared.spectrogram
         return Analysis(

@@ -4,7 +4,8 @@ import ResNetAudio
 /// Why a clip could not be classified or the classifier could not be built.
 ///
 /// Every case names the input that was wrong and what was expected; ``code`` is a stable,
-/// machine-readable name used as the `error` field of the HTTP API's error responses.
+/// machine-readable name (the `error` field of the HTTP API's error responses and of
+/// `audiocnn predict --json`).
 public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The bytes are not audio libsndfile can decode (the underlying error says why).
     case invalidAudio(AudioFileError)
@@ -47,9 +48,9 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         case .audioTooShort(let samples, let minimum):
             return "the audio holds \(samples) samples after resampling; at least \(minimum) are needed for one analysis frame"
         case .audioTooLong(let seconds, let limit):
-            return "the audio lasts \(formatSeconds(seconds)) s; this server accepts at most \(formatSeconds(limit)) s"
+            return "the audio lasts \(formatSeconds(seconds)) s; at most \(formatSeconds(limit)) s is accepted"
         case .tooManyChannels(let channels, let limit):
-            return "the audio has \(channels) channels; this server accepts at most \(limit)"
+            return "the audio has \(channels) channels; at most \(limit) are accepted"
         case .nonFiniteSamples(let count):
             return "the audio holds \(count) NaN or infinite samples; expected finite samples (nominally in [-1, 1])"
         case .frontEnd(let why): return "the audio could not be analysed: \(why)"

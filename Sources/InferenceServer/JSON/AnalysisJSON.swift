@@ -1,3 +1,5 @@
+import AudioClassification
+
 extension Analysis {
     /// The reference service's response body, field for field:
     /// `{"predictions": [{"class", "confidence"}], "visualization": {name: {"shape", "values"}},

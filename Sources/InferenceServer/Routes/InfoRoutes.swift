@@ -1,3 +1,4 @@
+import AudioClassification
 import Hummingbird
 
 extension InferenceService {

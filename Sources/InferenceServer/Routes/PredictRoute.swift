@@ -1,3 +1,4 @@
+import AudioClassification
 import Foundation
 import Hummingbird
 

@@ -1,3 +1,4 @@
+import AudioClassification
 import Hummingbird
 
 /// A 4xx/5xx answer of the API: `{"error": code, "detail": message}` with the status.

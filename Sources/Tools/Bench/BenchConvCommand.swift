@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import TensorKit
+@_spi(Benchmarks) import TensorKit
 
 /// `audiocnn bench conv`: conv2d forward + backward on the four ResNet stage shapes, beside the
 /// sgemm ceiling of the same GEMMs and PyTorch's conv2d measured in the same run.
-struct BenchConv: ParsableCommand {
+struct BenchConvCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
         abstract: "Time conv2d forward+backward on the ResNet stage shapes against sgemm and PyTorch."

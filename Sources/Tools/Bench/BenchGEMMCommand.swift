@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
-import TensorKit
+@_spi(Benchmarks) import TensorKit
 
 /// `audiocnn bench gemm`: GFLOP/s of TensorKit's GEMM kernel and OpenBLAS's, shape by shape,
 /// on the GEMMs AudioCNN's convolutions run (training at batch 16, inference at batch 1).
-struct BenchGEMM: ParsableCommand {
+struct BenchGEMMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
         abstract: "Time TensorKit's SGEMM kernel against OpenBLAS on AudioCNN's convolution GEMM shapes.",

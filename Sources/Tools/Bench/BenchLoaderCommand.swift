@@ -4,7 +4,7 @@ import ESC50
 import Foundation
 
 /// `audiocnn bench loader`: how fast ESC-50 clips become log-Mel batches, against PyTorch.
-struct BenchLoader: ParsableCommand {
+struct BenchLoaderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "loader",
         abstract: "Time clip decoding and log-Mel computation, single-threaded and through the DataLoader, against PyTorch.",

@@ -5,7 +5,7 @@ import TensorKit
 /// `audiocnn bench optim`: one optimiser step and a safetensors checkpoint save/load over the
 /// AudioCNN ResNet-34's parameter shapes, beside PyTorch doing the same in the same run
 /// (Scripts/bench/bench_optim_torch.py).
-struct BenchOptim: ParsableCommand {
+struct BenchOptimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optim",
         abstract: "Time SGD/Adam/AdamW steps and safetensors save/load against PyTorch."
@@ -53,7 +53,7 @@ struct BenchOptim: ParsableCommand {
         let torchBefore = noTorch ? nil : torchRun()
 
         var generator = SystemRandomNumberGenerator()
-        let shapes = BenchOptim.resnet34Shapes()
+        let shapes = BenchOptimCommand.resnet34Shapes()
         let parameters = try shapes.map { shape -> Parameter in
             let n = shape.reduce(1, *)
             let parameter = Parameter(try Tensor(shape: shape, scalars: (0..<n).map { _ in Float.random(in: -0.1...0.1, using: &generator) }))
@@ -89,7 +89,7 @@ struct BenchOptim: ParsableCommand {
         }
 
         let torchAfter = noTorch ? nil : torchRun()
-        let torch = BenchOptim.merge(torchBefore, torchAfter)
+        let torch = BenchOptimCommand.merge(torchBefore, torchAfter)
         if !noTorch && torch.isEmpty { print("PyTorch comparison failed; Swift figures only.") }
 
         print("Optimiser step over ResNet-34 shapes: \(count) parameters in \(shapes.count) tensors, best of \(steps)")

@@ -3,7 +3,7 @@ import Foundation
 import TBLogger
 
 /// `audiocnn bench tblog`: how fast TBLogger writes scalars, against PyTorch's SummaryWriter.
-struct BenchTBLog: ParsableCommand {
+struct BenchTBLogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tblog",
         abstract: "Time writing scalars to a TensorBoard event file, against torch.utils.tensorboard.",

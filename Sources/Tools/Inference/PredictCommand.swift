@@ -1,3 +1,4 @@
+import AudioClassification
 import ArgumentParser
 import Foundation
 import InferenceServer
@@ -8,7 +9,7 @@ struct PredictCommand: AsyncParsableCommand {
         commandName: "predict",
         abstract: "Classify audio files with a checkpoint and print the top classes.",
         discussion: """
-            Runs exactly what `audiocnn serve` runs for POST /: decode (any format libsndfile reads), \
+            Runs AudioClassification's AudioClassifier, exactly what `audiocnn serve` runs for POST /: decode (any format libsndfile reads), \
             down-mix, resample to the checkpoint's Mel rate, log-Mel, forward pass, softmax. With \
             --json, prints one JSON object per file: {"file", "predictions": [{"class", "confidence"}]}, \
             or {"file", "error", "detail"} for a file that could not be classified. Exits with status 1 \
@@ -42,14 +43,8 @@ struct PredictCommand: AsyncParsableCommand {
         let k = min(top, classifier.classes.count)
         var failures = 0
         for file in files {
-            do {
-                let data: Data
-                do {
-                    data = try Data(contentsOf: URL(fileURLWithPath: file), options: .mappedIfSafe)
-                } catch {
-                    throw InferenceError.invalidAudio(.unreadableFile(path: file, reason: (error as NSError).localizedDescription))
-                }
-                let predictions = try classifier.predict(data, name: file, top: k)
+            switch Result(catching: { () throws(InferenceError) in try classifier.predict(contentsOf: URL(fileURLWithPath: file), top: k) }) {
+            case .success(let predictions):
                 if json {
                     print(predictionJSONLine(file: file, predictions: predictions))
                 } else {
@@ -60,7 +55,7 @@ struct PredictCommand: AsyncParsableCommand {
                         print("  \(i + 1). \(name)  \(String(format: "%5.1f%%", Double(p.confidence) * 100))")
                     }
                 }
-            } catch let error as InferenceError {
+            case .failure(let error):
                 failures += 1
                 if json {
                     print(predictionErrorJSONLine(file: file, error: error))

@@ -1,3 +1,4 @@
+import AudioClassification
 import ArgumentParser
 import Foundation
 import InferenceServer
