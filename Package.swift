@@ -44,8 +44,8 @@ let package = Package(
     ],
     targets: [
         // MARK: - Libraries
-        .target(name: "AudioDSP", dependencies: ["_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
-        .target(name: "TensorKit", dependencies: ["_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
+        .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
+        .target(name: "TensorKit", dependencies: ["_SeededRandom", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
         .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -79,6 +79,9 @@ let package = Package(
         .executableTarget(name: "CustomDataset", dependencies: ["Training", "AudioDSP", "ResNetAudio", "ESC50"],
                           path: "Examples/CustomDataset"),
 
+        // MARK: - Implementation details shared by the libraries (not products)
+        .target(name: "_SeededRandom"),  // SplitMix64: the one seeded generator and seed mixer
+
         // MARK: - System libraries (implementation details)
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
         .target(name: "_TensorKitGEMM", path: "Sources/Shims/_TensorKitGEMM"),  // C: AVX-512 SGEMM kernels
@@ -98,7 +101,7 @@ let package = Package(
                        providers: [.apt(["libprotobuf-c-dev"])]),
 
         // MARK: - Tests
-        .target(name: "_TestSupport", dependencies: ["TensorKit"], path: "Tests/_TestSupport"),
+        .target(name: "_TestSupport", dependencies: ["TensorKit", "_SeededRandom"], path: "Tests/_TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport", "_CSndFile"]),
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),

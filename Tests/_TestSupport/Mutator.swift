@@ -1,3 +1,4 @@
+import _SeededRandom
 /// A seeded structure-unaware mutator, libFuzzer-style: bit flips, "interesting" bytes and
 /// integers, truncations, deletions, duplications and splices with a second seed.
 ///
@@ -5,19 +6,13 @@
 /// the same inputs every time and a crash found once is found again. Each input is derived from
 /// one of the seeds by 1-4 stacked mutations, as libFuzzer does.
 public struct Mutator {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     /// A mutator whose sequence is fixed by `seed`.
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    /// SplitMix64.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    /// The next 64 random bits (SplitMix64).
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// A uniform integer in `0..<bound` (`bound` > 0).
     public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }

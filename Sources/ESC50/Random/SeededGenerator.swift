@@ -1,3 +1,5 @@
+import AudioDSP
+
 /// A fast, seedable random number generator (xoshiro256**, Blackman & Vigna 2018), seeded
 /// through SplitMix64 as its authors recommend.
 ///
@@ -8,7 +10,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
 
     /// A generator whose whole sequence is fixed by `seed`.
     public init(seed: UInt64) {
-        var mix = SplitMix64(state: seed)
+        var mix = SplitMix64(seed: seed)
         s0 = mix.next(); s1 = mix.next(); s2 = mix.next(); s3 = mix.next()
     }
 
@@ -17,8 +19,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
     public init(seed: UInt64, stream: [UInt64]) {
         var state = seed
         for value in stream {
-            var mix = SplitMix64(state: state ^ (value &* 0x9E37_79B9_7F4A_7C15))
-            state = mix.next()
+            state = SplitMix64.mix(state ^ (value &* 0x9E37_79B9_7F4A_7C15))
         }
         self.init(seed: state)
     }
@@ -40,28 +41,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Hashable {
 
     @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
-    }
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): seeds other generators and hashes seeds.
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A seeded 64-bit hash of `text` (FNV-1a, then mixed), stable across runs and platforms
-    /// (unlike `Hasher`, which is randomised per process).
-    static func hash(_ text: String, seed: UInt64) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in text.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        var mix = SplitMix64(state: h ^ seed)
-        return mix.next()
     }
 }
 

@@ -1,3 +1,4 @@
+import AudioDSP
 import Foundation
 
 /// A training/validation partition of a data set's clips.

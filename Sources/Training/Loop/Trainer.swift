@@ -340,11 +340,9 @@ public final class Trainer {
         return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
 
-    /// SplitMix64 of `seed` and `epoch`: a well-spread dropout seed per epoch.
+    /// SplitMix64 of `seed` and `epoch`: a well-spread dropout seed per epoch (the output of
+    /// the generator's `epoch + 1`-th step from `seed`).
     static func mix(_ seed: UInt64, _ epoch: UInt64) -> UInt64 {
-        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* (epoch &+ 1)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix(seed &+ 0x9E37_79B9_7F4A_7C15 &* epoch)
     }
 }
