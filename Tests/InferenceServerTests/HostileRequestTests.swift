@@ -1,3 +1,4 @@
+import _TestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -8,15 +9,7 @@ import _CSndFile
 
 /// A RIFF/WAVE file written field by field, so headers can say things no encoder would write.
 func rawWAV(formatTag: Int = 1, channels: Int, sampleRate: Int, bitsPerSample: Int, payload: [UInt8]) -> Data {
-    var data = Data()
-    func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { data.append(contentsOf: $0) } }
-    func u16(_ v: Int) { withUnsafeBytes(of: UInt16(truncatingIfNeeded: v).littleEndian) { data.append(contentsOf: $0) } }
-    let blockAlign = channels * bitsPerSample / 8
-    data.append(contentsOf: Array("RIFF".utf8)); u32(36 + payload.count); data.append(contentsOf: Array("WAVEfmt ".utf8))
-    u32(16); u16(formatTag); u16(channels); u32(sampleRate); u32(sampleRate * blockAlign); u16(blockAlign); u16(bitsPerSample)
-    data.append(contentsOf: Array("data".utf8)); u32(payload.count)
-    data.append(contentsOf: payload)
-    return data
+    WAV.file(formatTag: formatTag, channels: channels, sampleRate: sampleRate, bitsPerSample: bitsPerSample, payload: payload)
 }
 
 func requestBody(_ audio: Data) -> ByteBuffer { jsonBody(["audio_data": audio.base64EncodedString()]) }

@@ -23,14 +23,7 @@ final class ReferenceServiceTests: XCTestCase {
             let v = 0.3 * sin(2 * .pi * (300 * t + 900 * t * t)) + 0.2 * sin(2 * .pi * 2_000 * t) + 0.05 * noise
             return Int16(max(-1, min(1, v)) * 32_767)
         }
-        var data = Data()
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-        data.append(contentsOf: Array("RIFF".utf8)); u32(36 + 2 * pcm.count); data.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(1); u16(1); u32(rate); u32(rate * 2); u16(2); u16(16)
-        data.append(contentsOf: Array("data".utf8)); u32(2 * pcm.count)
-        pcm.withUnsafeBytes { data.append(contentsOf: $0) }
-        return data
+        return WAV.pcm16([pcm], sampleRate: rate)
     }
 
     func testResponseMatchesTheReferenceService() async throws {

@@ -1,3 +1,4 @@
+import _TestSupport
 import AudioDSP
 import Foundation
 import Hummingbird
@@ -153,14 +154,7 @@ final class ResponseSchemaTests: XCTestCase {
     func testMultichannelIsDownmixed() async throws {
         // Stereo with the same signal in both channels must classify as the mono clip.
         let clip = TestClip(seconds: 1.0, sampleRate: 44_100)
-        var stereo = Data()
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { stereo.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { stereo.append(contentsOf: $0) } }
-        let n = clip.pcm.count
-        stereo.append(contentsOf: Array("RIFF".utf8)); u32(36 + 4 * n); stereo.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(1); u16(2); u32(44_100); u32(44_100 * 4); u16(4); u16(16)
-        stereo.append(contentsOf: Array("data".utf8)); u32(4 * n)
-        for s in clip.pcm { withUnsafeBytes(of: s.littleEndian) { stereo.append(contentsOf: $0); stereo.append(contentsOf: $0) } }
+        let stereo = WAV.pcm16([clip.pcm, clip.pcm], sampleRate: 44_100)
         let mono = try TestModel.shared.classifier.predict(clip.wav, top: 5)
         let both = try TestModel.shared.classifier.predict(stereo, top: 5)
         XCTAssertEqual(both.map(\.className), mono.map(\.className))

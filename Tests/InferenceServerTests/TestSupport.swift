@@ -1,3 +1,4 @@
+import _TestSupport
 import AudioDSP
 import Foundation
 import Hummingbird
@@ -62,18 +63,8 @@ struct TestClip {
 
     var samples: [Float] { pcm.map { Float($0) / 32_768 } }
 
-    /// A RIFF/WAVE file, written by hand from the format's specification.
-    var wav: Data {
-        var data = Data()
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-        let n = pcm.count
-        data.append(contentsOf: Array("RIFF".utf8)); u32(36 + 2 * n); data.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(1); u16(1); u32(sampleRate); u32(sampleRate * 2); u16(2); u16(16)
-        data.append(contentsOf: Array("data".utf8)); u32(2 * n)
-        pcm.withUnsafeBytes { data.append(contentsOf: $0) }
-        return data
-    }
+    /// A mono 16-bit RIFF/WAVE file of the clip.
+    var wav: Data { WAV.pcm16([pcm], sampleRate: sampleRate) }
 
     /// The body of `POST /`.
     var requestBody: ByteBuffer { jsonBody(["audio_data": wav.base64EncodedString()]) }

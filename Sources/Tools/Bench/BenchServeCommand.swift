@@ -1,5 +1,6 @@
 import AudioClassification
 import ArgumentParser
+import AudioDSP
 import Foundation
 import InferenceServer
 import Logging
@@ -180,22 +181,12 @@ private func median(repeats: Int, _ body: () -> Void) -> Double {
 
 /// A 16-bit mono WAV: a chirp with a tone and seeded noise, as a stand-in for a recording.
 func syntheticWAV(seconds: Int, sampleRate: Int) -> Data {
-    let n = seconds * sampleRate
     var g = RandomGenerator(seed: 7)
-    var pcm = [Int16](repeating: 0, count: n)
-    for i in 0..<n {
+    let samples = (0..<(seconds * sampleRate)).map { i -> Float in
         let t = Double(i) / Double(sampleRate)
-        let v = 0.3 * sin(2 * .pi * (200 * t + 400 * t * t)) + 0.2 * sin(2 * .pi * 1_000 * t) + 0.05 * Double(g.nextNormal())
-        pcm[i] = Int16(max(-1, min(1, v)) * 32_767)
+        return Float(0.3 * sin(2 * .pi * (200 * t + 400 * t * t)) + 0.2 * sin(2 * .pi * 1_000 * t) + 0.05 * Double(g.nextNormal()))
     }
-    var data = Data()
-    func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { data.append(contentsOf: $0) } }
-    func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { data.append(contentsOf: $0) } }
-    data.append(contentsOf: Array("RIFF".utf8)); u32(36 + 2 * n); data.append(contentsOf: Array("WAVEfmt ".utf8))
-    u32(16); u16(1); u16(1); u32(sampleRate); u32(sampleRate * 2); u16(2); u16(16)
-    data.append(contentsOf: Array("data".utf8)); u32(2 * n)
-    pcm.withUnsafeBytes { data.append(contentsOf: $0) }
-    return data
+    return WAVEncoder.pcm16(samples, sampleRate: sampleRate)
 }
 
 /// The response as `Codable` values, to time `JSONEncoder` on the same content.

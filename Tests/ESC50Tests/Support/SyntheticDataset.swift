@@ -1,24 +1,12 @@
 import Foundation
 import XCTest
+import _TestSupport
 
-/// Writes 16-bit PCM WAV files (RIFF, little-endian), independent of the code under test.
+/// 16-bit PCM WAV files for the synthetic data sets (written by `_TestSupport`'s `WAV`).
 enum TestWAV {
-    /// `frames` holds one `[Int16]` per channel, all of one length.
+    /// `channels` holds one `[Int16]` per channel, all of one length.
     static func data(channels: [[Int16]], sampleRate: Int) -> Data {
-        let channelCount = channels.count
-        let frameCount = channels.first?.count ?? 0
-        let dataBytes = frameCount * channelCount * 2
-        var d = Data()
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { d.append(contentsOf: $0) } }
-        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { d.append(contentsOf: $0) } }
-        d.append(contentsOf: Array("RIFF".utf8)); u32(36 + dataBytes); d.append(contentsOf: Array("WAVE".utf8))
-        d.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(channelCount); u32(sampleRate)
-        u32(sampleRate * channelCount * 2); u16(channelCount * 2); u16(16)
-        d.append(contentsOf: Array("data".utf8)); u32(dataBytes)
-        for i in 0..<frameCount {
-            for c in 0..<channelCount { withUnsafeBytes(of: channels[c][i].littleEndian) { d.append(contentsOf: $0) } }
-        }
-        return d
+        WAV.pcm16(channels, sampleRate: sampleRate)
     }
 
     static func write(_ url: URL, channels: [[Int16]], sampleRate: Int) throws {
