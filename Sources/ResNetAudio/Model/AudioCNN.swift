@@ -1,4 +1,4 @@
-import Synchronization
+import _Locking
 import TensorKit
 
 /// The ResNet-style classifier of log-Mel spectrograms.
@@ -17,6 +17,8 @@ public final class AudioCNN: Module {
     public let config: AudioCNNConfig
     /// `Conv2d - BatchNorm2d - ReLU - MaxPool2d`, named `conv1.0` … `conv1.3`.
     public let stem: Sequential
+    /// The stem's layers (those of ``stem``), for the folded path.
+    let stemConv: Conv2d, stemNorm: BatchNorm2d, stemPool: MaxPool2d
     let stages: [Stage]
     let pool = AdaptiveAvgPool2d()
     /// The head's dropout (reseed its generator for reproducible training).
@@ -32,16 +34,17 @@ public final class AudioCNN: Module {
     /// folded weights are rebuilt when weights or statistics change and dropped in training.
     public var usesFoldedInference = true
     /// The folded layers of the last inference pass (see `InferencePlan`).
-    private let inferencePlanCache = Mutex<InferencePlan?>(nil)
+    private let inferencePlanCache = Locked<InferencePlan?>(nil)
 
     /// Builds a model with PyTorch's default initialisation drawn from `generator`.
     /// - Throws: ``ModelError/invalidConfig(_:)``.
     public init(config: AudioCNNConfig, generator: inout RandomGenerator) throws(ModelError) {
         try config.validate()
         self.config = config
-        stem = Sequential(
-            Conv2d(1, config.stemChannels, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator),
-            BatchNorm2d(config.stemChannels), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
+        stemConv = Conv2d(1, config.stemChannels, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &generator)
+        stemNorm = BatchNorm2d(config.stemChannels)
+        stemPool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
+        stem = Sequential(stemConv, stemNorm, ReLU(), stemPool)
         var channels = config.stemChannels
         var stages: [Stage] = []
         for (n, (depth, width)) in zip(config.depths, config.widths).enumerated() {
@@ -95,11 +98,6 @@ public final class AudioCNN: Module {
         }
     }
 
-    /// The stem's convolution and batch norm (built in `init` as its first two layers).
-    var stemConvAndNorm: (conv: Conv2d, bn: BatchNorm2d) {
-        (stem.layers[0] as! Conv2d, stem.layers[1] as! BatchNorm2d)
-    }
-
     /// The folded layers when this pass can use them (evaluation mode, no gradient recording),
     /// rebuilt first if weights or statistics changed since they were folded; otherwise `nil`,
     /// and in training mode the cached plan is dropped so it does not hold memory.
@@ -122,14 +120,25 @@ public final class AudioCNN: Module {
     /// Whether folded weights are held (for tests of when they are dropped).
     var inferencePlanIsCached: Bool { inferencePlanCache.withLock { $0 != nil } }
 
+    /// The forward pass, on the folded layers when ``currentInferencePlan()`` gives them (the
+    /// stem's batch norm and ReLU inside its convolution, blocks as ``InferencePlan/Block``s),
+    /// else on the layers themselves.
     private func forward(_ input: Tensor, capture maps: inout FeatureMaps?) -> Tensor {
-        if let plan = currentInferencePlan() { return forward(input, plan: plan, capture: &maps) }
-        var x = stem(input)
+        if let plan = currentInferencePlan() {
+            return forward(stemPool(plan.stem(input, relu: true)), stages: plan.stages, capture: &maps)
+        }
+        return forward(stem(input), stages: stages.map(\.blocks), capture: &maps)
+    }
+
+    /// The stages and the head from the stem's output `x`; the same loop for plain and folded blocks.
+    private func forward<Block: ResidualForward>(_ stemOutput: Tensor, stages: [[Block]],
+                                                 capture maps: inout FeatureMaps?) -> Tensor {
+        var x = stemOutput
         maps?.append("conv1", x)
         for (n, stage) in stages.enumerated() {
-            for (i, block) in stage.blocks.enumerated() {
+            for (i, block) in stage.enumerated() {
                 if maps != nil {
-                    let (sum, out) = block.forwardCapturing(x)
+                    let (sum, out) = block.sumAndOutput(x)
                     maps?.append("layer\(n + 1).block\(i).conv", sum)
                     maps?.append("layer\(n + 1).block\(i).relu", out)
                     x = out
@@ -142,29 +151,13 @@ public final class AudioCNN: Module {
         x = pool(x).flattened(startDim: 1)
         return fc(dropout(x))
     }
+}
 
-    /// The forward pass with folded layers: per block two convolution passes and, without a
-    /// projection, no other pass over memory.
-    private func forward(_ input: Tensor, plan: InferencePlan, capture maps: inout FeatureMaps?) -> Tensor {
-        var x = plan.stem(input, relu: true)
-        x = stem.layers[3](x)  // the max pool
-        maps?.append("conv1", x)
-        for (n, stage) in plan.stages.enumerated() {
-            for (i, block) in stage.enumerated() {
-                let hidden = block.conv1(x, relu: true)
-                let skip = block.shortcut.map { $0(x) } ?? x
-                if maps != nil {
-                    let (sum, out) = block.conv2.sumAndReLU(hidden, adding: skip)
-                    maps?.append("layer\(n + 1).block\(i).conv", sum)
-                    maps?.append("layer\(n + 1).block\(i).relu", out)
-                    x = out
-                } else {
-                    x = block.conv2(hidden, adding: skip, relu: true)
-                }
-            }
-            maps?.append("layer\(n + 1)", x)
-        }
-        x = pool(x).flattened(startDim: 1)
-        return fc(dropout(x))
-    }
+/// A residual block as the forward pass runs it: ``ResidualBlock`` (training, plain inference)
+/// or its folded form (``InferencePlan/Block``).
+protocol ResidualForward {
+    /// The block's output.
+    func callAsFunction(_ x: Tensor) -> Tensor
+    /// The sum before the final ReLU and the block's output (for feature maps).
+    func sumAndOutput(_ x: Tensor) -> (sum: Tensor, output: Tensor)
 }

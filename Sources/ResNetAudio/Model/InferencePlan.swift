@@ -9,12 +9,22 @@ import TensorKit
 /// ``Buffer`` versions it was built from, and the model rebuilds it when any of them changed
 /// (an optimiser step, a training-mode forward pass updating the statistics, a checkpoint load).
 final class InferencePlan: Sendable {
-    /// One residual block: `relu(conv2'(relu(conv1'(x))) + shortcut'(x))`, primes folded.
-    struct Block: Sendable {
+    /// One residual block: `relu(conv2'(relu(conv1'(x))) + shortcut'(x))`, primes folded: per
+    /// block two convolution passes and, without a projection, no other pass over memory.
+    struct Block: Sendable, ResidualForward {
         let conv1: FoldedConv2d
         let conv2: FoldedConv2d
         /// The folded projection shortcut, or `nil` for the identity.
         let shortcut: FoldedConv2d?
+
+        func callAsFunction(_ x: Tensor) -> Tensor {
+            conv2(conv1(x, relu: true), adding: shortcut.map { $0(x) } ?? x, relu: true)
+        }
+
+        func sumAndOutput(_ x: Tensor) -> (sum: Tensor, output: Tensor) {
+            let (sum, out) = conv2.sumAndReLU(conv1(x, relu: true), adding: shortcut.map { $0(x) } ?? x)
+            return (sum, out)
+        }
     }
 
     /// The stem convolution with its batch norm folded (ReLU fused at run time).
@@ -25,8 +35,7 @@ final class InferencePlan: Sendable {
     let versions: [Int]
 
     init(_ model: AudioCNN) {
-        let (conv, bn) = model.stemConvAndNorm
-        stem = FoldedConv2d(conv, batchNorm: bn)
+        stem = FoldedConv2d(model.stemConv, batchNorm: model.stemNorm)
         stages = model.stages.map { stage in
             stage.blocks.map { b in
                 Block(conv1: FoldedConv2d(b.conv1, batchNorm: b.bn1), conv2: FoldedConv2d(b.conv2, batchNorm: b.bn2),
@@ -48,8 +57,7 @@ final class InferencePlan: Sendable {
             out.append(conv.bias?.version ?? -1)
             out += [bn.weight.version, bn.bias.version, bn.runningMean.version, bn.runningVar.version]
         }
-        let (conv, bn) = model.stemConvAndNorm
-        add(conv, bn)
+        add(model.stemConv, model.stemNorm)
         for stage in model.stages {
             for b in stage.blocks {
                 add(b.conv1, b.bn1)
@@ -62,7 +70,7 @@ final class InferencePlan: Sendable {
 
     /// Every batch norm a plan folds, to check that all are in evaluation mode.
     static func batchNorms(of model: AudioCNN) -> [BatchNorm2d] {
-        var out = [model.stemConvAndNorm.bn]
+        var out = [model.stemNorm]
         for stage in model.stages {
             for b in stage.blocks {
                 out += [b.bn1, b.bn2]

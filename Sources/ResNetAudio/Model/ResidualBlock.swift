@@ -17,6 +17,9 @@ public final class ResidualBlock: Layer {
     public let bn2: BatchNorm2d
     /// The projection shortcut (1x1 conv + BN), or `nil` for the identity.
     public let shortcut: Sequential?
+    /// The projection shortcut's convolution and batch norm (the layers of ``shortcut``), or
+    /// `nil` for the identity.
+    let shortcutConvAndNorm: (conv: Conv2d, bn: BatchNorm2d)?
     /// Whether batch norm uses batch statistics (and dropout drops); set with `train()`/`eval()`.
     public var isTraining = true
 
@@ -27,10 +30,12 @@ public final class ResidualBlock: Layer {
         conv2 = Conv2d(outChannels, outChannels, kernelSize: 3, stride: 1, padding: 1, bias: false, generator: &generator)
         bn2 = BatchNorm2d(outChannels)
         if stride != 1 || inChannels != outChannels {
-            shortcut = Sequential(
-                Conv2d(inChannels, outChannels, kernelSize: 1, stride: stride, bias: false, generator: &generator),
-                BatchNorm2d(outChannels))
+            let conv = Conv2d(inChannels, outChannels, kernelSize: 1, stride: stride, bias: false, generator: &generator)
+            let bn = BatchNorm2d(outChannels)
+            shortcutConvAndNorm = (conv, bn)
+            shortcut = Sequential(conv, bn)
         } else {
+            shortcutConvAndNorm = nil
             shortcut = nil
         }
     }
@@ -51,7 +56,7 @@ public final class ResidualBlock: Layer {
     }
 
     /// The output together with the sum before the final ReLU (the `.conv` feature map).
-    func forwardCapturing(_ input: Tensor) -> (sum: Tensor, output: Tensor) {
+    func sumAndOutput(_ input: Tensor) -> (sum: Tensor, output: Tensor) {
         let (preNorm, skip) = branches(input)
         let sum = bn2.forward(preNorm, adding: skip, fusedReLU: false)
         return (sum, sum.relu())
@@ -61,13 +66,6 @@ public final class ResidualBlock: Layer {
     private func branches(_ input: Tensor) -> (preNorm: Tensor, skip: Tensor) {
         let hidden = bn1.forward(conv1(input), fusedReLU: true)
         return (conv2(hidden), shortcut.map { $0(input) } ?? input)
-    }
-
-    /// The projection shortcut's convolution and batch norm, or `nil` for the identity.
-    var shortcutConvAndNorm: (conv: Conv2d, bn: BatchNorm2d)? {
-        guard let shortcut else { return nil }
-        // Built in `init` as exactly these two layers.
-        return (shortcut.layers[0] as! Conv2d, shortcut.layers[1] as! BatchNorm2d)
     }
 }
 
@@ -82,3 +80,5 @@ final class Stage: Module {
         blocks.enumerated().map { (String($0.offset), $0.element as any Module) }
     }
 }
+
+extension ResidualBlock: ResidualForward {}

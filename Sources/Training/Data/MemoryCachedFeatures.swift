@@ -1,6 +1,6 @@
+import _Locking
 import ESC50
 import Foundation
-import Synchronization
 
 /// Keeps each item's features in memory after the first computation, so later epochs only pay
 /// for augmentation. Thread-safe; two threads asking for the same new item may both compute it.
@@ -8,7 +8,7 @@ import Synchronization
 public final class MemoryCachedFeatures: FeatureSource {
     /// The source computing uncached features.
     public let base: any FeatureSource
-    private let store = Mutex<[URL: [Float]]>([:])
+    private let store = Locked<[URL: [Float]]>([:])
 
     /// A memory cache in front of `base`.
     public init(base: any FeatureSource) { self.base = base }

@@ -1,0 +1,95 @@
+import AudioDSP
+import ESC50
+import Foundation
+import ResNetAudio
+import TBLogger
+import TensorKit
+
+// Resuming and repairing a run: what `run(resume:)` does before its first epoch, so that a run
+// killed at any moment continues from the last finished epoch (see TrainState).
+extension Trainer {
+    /// Creates the output directory and checks it suits `resume`: a new run needs an empty one,
+    /// a resumed run one holding a train state.
+    func prepareOutputDirectory(resume: Bool) throws(TrainingError) {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .io(path: outputDirectory.path, reason: "cannot create the output directory: \(error.localizedDescription)")
+        }
+        removeStaleTemporaryFiles()
+        let hasRun = fm.fileExists(atPath: lastCheckpointURL.path) || fm.fileExists(atPath: stateURL.path)
+        if resume, !fm.fileExists(atPath: stateURL.path) {
+            throw .cannotResume("\(outputDirectory.path) holds no last.train-state.safetensors (no epoch of a run finished there); run without --resume to start")
+        }
+        if !resume, hasRun {
+            throw .io(path: outputDirectory.path, reason: "already holds a training run (last.safetensors); pass --resume to continue it, or choose another output directory")
+        }
+    }
+
+    /// Loads the last train state into `model`, `optimizer` and `scheduler` after checking it
+    /// belongs to this configuration, and returns it.
+    func restore(model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR) throws(TrainingError) -> TrainState {
+        let state = try TrainState.read(from: stateURL)
+        guard state.configurationJSON == configuration.json else {
+            throw .cannotResume("the run in \(outputDirectory.path) was trained with \(state.configurationJSON), not \(configuration.json): resume with the same options")
+        }
+        guard state.modelConfigJSON == Self.json(modelConfig) else {
+            throw .cannotResume("the run in \(outputDirectory.path) trains model \(state.modelConfigJSON), not \(Self.json(modelConfig))")
+        }
+        let weights: [String: Tensor]
+        let classes: [String]
+        if let stored = state.weights, let storedClasses = state.classes {
+            (weights, classes) = (stored, storedClasses)
+        } else {
+            // A state file of an earlier version: the weights are only in last.safetensors.
+            let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
+            do { loaded = try Checkpoint.load(from: lastCheckpointURL) } catch {
+                throw .cannotResume("\(error)")
+            }
+            guard loaded.metadata.epoch == state.epochsCompleted else {
+                throw .cannotResume("\(lastCheckpointURL.path) is from epoch \(loaded.metadata.epoch) but \(stateURL.path) from epoch \(state.epochsCompleted) (interrupted while saving?)")
+            }
+            (weights, classes) = (loaded.model.stateDict(), loaded.metadata.classes)
+        }
+        guard classes == data.classes else {
+            throw .cannotResume("\(stateURL.path) predicts \(classes), the data has \(data.classes)")
+        }
+        do {
+            try model.loadStateDict(weights, strict: true)
+            try optimizer.loadStateDict(state.optimizer)
+            try scheduler.loadStateDict(state.scheduler)
+        } catch {
+            throw .cannotResume("\(stateURL.path): \(error)")
+        }
+        try repairCheckpoints(after: state, model: model)
+        return state
+    }
+
+    /// Rewrites `last.safetensors` (and `best.safetensors` when the latest epoch was the best)
+    /// from the restored state when a kill between the state's commit and their writes left them
+    /// at an older epoch or absent, so the checkpoints match what an uninterrupted run has.
+    func repairCheckpoints(after state: TrainState, model: AudioCNN) throws(TrainingError) {
+        let epoch = state.epochsCompleted
+        guard epoch > 0 else { return }
+        let accuracy = state.history.last?.validationAccuracy ?? state.bestAccuracy
+        if state.bestEpoch == epoch, (try? Checkpoint.metadata(at: bestCheckpointURL).epoch) != epoch {
+            try save(model, to: bestCheckpointURL, epoch: epoch, accuracy: accuracy)
+        }
+        if (try? Checkpoint.metadata(at: lastCheckpointURL).epoch) != epoch {
+            try save(model, to: lastCheckpointURL, epoch: epoch, accuracy: accuracy)
+        }
+    }
+
+    /// Deletes the temporary files an atomic write leaves when the process is killed mid-write
+    /// (`.<name>.<pid>.<random>.tmp`, see `SafeTensorsWriter.write(to:)`); they are never read,
+    /// and a full-size model's would fill the disk over a few crashes.
+    func removeStaleTemporaryFiles() {
+        let names = [bestCheckpointURL, lastCheckpointURL, stateURL].map { ".\($0.lastPathComponent)." }
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: outputDirectory.path) else { return }
+        for entry in entries where entry.hasSuffix(".tmp") && names.contains(where: { entry.hasPrefix($0) }) {
+            try? fm.removeItem(at: outputDirectory.appendingPathComponent(entry))
+        }
+    }
+}
