@@ -3,13 +3,24 @@
 // AudioCNN-Swift: ESC-50 audio classification on the CPU, natively in Swift.
 //
 // Library products (each importable on its own):
-//   AudioDSP     decode, resample, STFT, Mel, dB, SpecAugment      (no deps of ours)
-//   TensorKit    tensors, autograd, CPU kernels, optimisers, I/O   (no deps of ours)
-//   TBLogger     TensorBoard event files                          (no deps of ours)
-//   ResNetAudio  the residual CNN and its checkpoints             (TensorKit)
-//   ESC50        data set, folds, loader, augmentation            (AudioDSP)
-// Executable: audiocnn (Sources/Tools), on all of the above.
-// System libraries are `_C*` shim targets under Sources/Shims.
+//   AudioDSP             decode, resample, STFT, Mel, dB, SpecAugment, WAV out   (_SeededRandom)
+//   TensorKit            tensors, autograd, CPU kernels, optimisers, I/O          (_SeededRandom)
+//   TBLogger             TensorBoard event files                                  (no deps of ours)
+//   ResNetAudio          the residual CNN and its checkpoints                     (TensorKit)
+//   ESC50                data set, folds, loader, augmentation                    (AudioDSP)
+//   AudioClassification  in-process classifier: audio -> log-Mel -> model -> top-k; no HTTP
+//                        (AudioDSP, TensorKit, ResNetAudio)
+//   Training             the training recipe, resumable runs, evaluation
+//                        (AudioDSP, TensorKit, TBLogger, ResNetAudio, ESC50)
+// Executable: audiocnn (Sources/Tools), on all of the above and InferenceServer.
+// Internal targets (not products):
+//   InferenceServer      HTTP adapter over AudioClassification for `audiocnn serve` (Hummingbird)
+//   _SeededRandom        the one SplitMix64: generator, seed mixer, hash          (no deps)
+//   Sources/Shims        `_C*` system libraries (OpenBLAS, libsndfile, FFTW, libsoxr, protobuf-c);
+//                        C: _TensorKitGEMM and _TensorKitWinograd (AVX-512 on x86-64, scalar
+//                        elsewhere), _AudioDSPPrefetch, _TBLoggerProto (generated)
+// Examples/ holds small executables of this package; Examples/Consumer is a separate package that
+// uses each product by path, as another project would (Scripts/check-consumer.sh).
 
 import PackageDescription
 
@@ -45,20 +56,20 @@ let package = Package(
     targets: [
         // MARK: - Libraries
         .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
-        .target(name: "TensorKit", dependencies: ["_SeededRandom", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
-        .target(name: "TBLogger", dependencies: ["_TBLoggerProto", "_CProtobufC"]),
-        .target(name: "ResNetAudio", dependencies: ["TensorKit"]),
+        .target(name: "TensorKit", dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
+        .target(name: "TBLogger", dependencies: ["_Locking", "_TBLoggerProto", "_CProtobufC"]),
+        .target(name: "ResNetAudio", dependencies: ["TensorKit", "_Locking"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // In-process classification: audio file or samples -> log-Mel -> model -> probabilities.
         .target(name: "AudioClassification", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio"]),
         // The HTTP front-end of AudioClassification and its page; internal to `audiocnn` (not a product).
         .target(name: "InferenceServer",
-                dependencies: ["AudioClassification", "AudioDSP", .product(name: "Hummingbird", package: "hummingbird"),
+                dependencies: ["AudioClassification", "AudioDSP", "_Locking", .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "Logging", package: "swift-log"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOHTTPTypes", package: "swift-nio-extras")],
                 resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
-        .target(name: "Training", dependencies: ["AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
+        .target(name: "Training", dependencies: ["_Locking", "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
 
         // MARK: - Command-line tool and examples
         .executableTarget(
@@ -81,6 +92,7 @@ let package = Package(
 
         // MARK: - Implementation details shared by the libraries (not products)
         .target(name: "_SeededRandom"),  // SplitMix64: the one seeded generator and seed mixer
+        .target(name: "_Locking"),  // Locked<Value>: a pthread-mutex lock ThreadSanitizer can see
 
         // MARK: - System libraries (implementation details)
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
@@ -103,13 +115,13 @@ let package = Package(
         // MARK: - Tests
         .target(name: "_TestSupport", dependencies: ["TensorKit", "_SeededRandom"], path: "Tests/_TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport", "_CSndFile"]),
-        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport"]),
+        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport", "_Locking"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(name: "AudioClassificationTests",
                     dependencies: ["AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(name: "InferenceServerTests",
-                    dependencies: ["InferenceServer", "AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
+                    dependencies: ["InferenceServer", "AudioClassification", "_Locking", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
         .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),

@@ -1,8 +1,8 @@
+import _Locking
 import Dispatch
 import Foundation
 import Hummingbird
 import Logging
-import Synchronization
 import XCTest
 @testable import AudioClassification
 @testable import InferenceServer
@@ -123,7 +123,7 @@ final class OrphanedRequestTests: XCTestCase {
 
 /// Which jobs ran, in order, from any thread.
 private final class RunLog: Sendable {
-    private let state = Mutex<[Int]>([])
+    private let state = Locked<[Int]>([])
     func append(_ value: Int) { state.withLock { $0.append(value) } }
     var values: [Int] { state.withLock { $0 } }
 }

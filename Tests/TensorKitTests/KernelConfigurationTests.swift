@@ -1,5 +1,5 @@
+import _Locking
 import Dispatch
-import Synchronization
 import XCTest
 @testable import TensorKit
 
@@ -42,7 +42,7 @@ final class KernelConfigurationTests: XCTestCase {
     func testScopeReachesWorkerThreadsAndEnds() {
         let before = KernelConfiguration.current
         let parts = max(2, Parallel.workers)
-        let seen = Mutex<[KernelConfiguration.KernelSet]>([])
+        let seen = Locked<[KernelConfiguration.KernelSet]>([])
         KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable; $0.convolutionColumns = 7 }) {
             XCTAssertEqual(KernelConfiguration.current.convolutionColumns, 7)
             Parallel.forRange(parts, grain: 1) { lo, hi in
@@ -67,7 +67,7 @@ final class KernelConfigurationTests: XCTestCase {
             { var k = KernelConfiguration(); k.winogradMinimumTilesPerWorker = 0; return k }(),
             { var k = KernelConfiguration(); k.kernelSet = .portable; k.winograd = false; return k }(),
         ]
-        let failures = Mutex<[String]>([])
+        let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: configurations.count) { i in
             KernelConfiguration.withCurrent(configurations[i]) {
                 for round in 0..<4 {

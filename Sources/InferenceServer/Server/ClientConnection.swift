@@ -1,4 +1,4 @@
-import Synchronization
+import _Locking
 
 /// Whether the client of one HTTP connection is still there, and what to do when it leaves.
 ///
@@ -11,7 +11,7 @@ final class ClientConnection: Sendable {
         var onGone: [Int: @Sendable () -> Void] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// True once the client has closed its side of the connection or the connection is closed.
     var isGone: Bool { state.withLock { $0.isGone } }

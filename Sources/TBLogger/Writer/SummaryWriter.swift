@@ -1,5 +1,5 @@
+import _Locking
 import Foundation
-import Synchronization
 
 /// Writes TensorBoard event files: scalars, scalar groups, histograms, images, text and
 /// hyper-parameters, laid out as `torch.utils.tensorboard.SummaryWriter` writes them.
@@ -27,7 +27,7 @@ public final class SummaryWriter: Sendable {
     public let purgeStep: Int?
 
     private let main: EventFileWriter
-    private let groups = Mutex<[String: EventFileWriter]>([:])
+    private let groups = Locked<[String: EventFileWriter]>([:])
 
     /// Opens a new event file in `logdir`, creating the directory (and its parents) if needed.
     ///

@@ -1,3 +1,4 @@
+import _Locking
 import Dispatch
 import Synchronization
 
@@ -25,7 +26,7 @@ public enum OpProfiler {
         var last: UInt64 = 0
     }
     private static let enabled = Atomic<Bool>(false)
-    private static let state = Mutex(State())
+    private static let state = Locked(State())
 
     /// Clears the totals and starts profiling.
     public static func start() {

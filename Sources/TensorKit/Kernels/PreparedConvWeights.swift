@@ -1,4 +1,4 @@
-import Synchronization
+import _Locking
 
 /// The filters of one frozen convolution in the forms TensorKit's kernels consume, each made on
 /// first use and then kept: the Winograd-domain matrices for 3×3 stride-1 layers, the filter
@@ -18,9 +18,9 @@ final class PreparedConvWeights: @unchecked Sendable {
     private let source: Tensor
     /// Factor of each output channel's filter, or `nil` for 1.
     private let outputScale: [Float]?
-    private let plain = Mutex<Tensor?>(nil)
-    private let winograd = Mutex<Winograd.Filters?>(nil)
-    private let packed = Mutex<BLAS.PackedMatrix?>(nil)
+    private let plain = Locked<Tensor?>(nil)
+    private let winograd = Locked<Winograd.Filters?>(nil)
+    private let packed = Locked<BLAS.PackedMatrix?>(nil)
 
     init(_ weight: Tensor, outputScale: [Float]?) {
         precondition(weight.rank == 4, "PreparedConvWeights: filters must be [O, C, kH, kW], got \(weight.shape)")

@@ -1,3 +1,4 @@
+import _Locking
 import Foundation
 import Synchronization
 
@@ -50,7 +51,7 @@ final class BufferPool: Sendable {
         var free: [Int: [UInt]] = [:]  // addresses, so the state is Sendable
         var cachedBytes = 0
     }
-    private let state = Mutex(State())
+    private let state = Locked(State())
     /// Bytes of buffers handed out and not yet released, and the most since the last reset:
     /// what tensors themselves need, apart from the idle cache.
     private let live = Atomic<Int>(0)
