@@ -4,7 +4,7 @@
 //
 // Library products (each importable on its own):
 //   AudioDSP             decode, resample, STFT, Mel, dB, SpecAugment, WAV out   (_SeededRandom)
-//   TensorKit            tensors, autograd, CPU kernels, optimisers, I/O          (_SeededRandom)
+//   TensorKit            tensors, autograd, CPU kernels, optimisers, I/O (_SeededRandom, _Locking)
 //   TBLogger             TensorBoard event files                                  (no deps of ours)
 //   ResNetAudio          the residual CNN and its checkpoints                     (TensorKit)
 //   ESC50                data set, folds, loader, augmentation                    (AudioDSP)
@@ -16,6 +16,7 @@
 // Internal targets (not products):
 //   InferenceServer      HTTP adapter over AudioClassification for `audiocnn serve` (Hummingbird)
 //   _SeededRandom        the one SplitMix64: generator, seed mixer, hash          (no deps)
+//   _Locking             Locked<Value>: a pthread-mutex lock ThreadSanitizer sees (no deps)
 //   Sources/Shims        `_C*` system libraries (OpenBLAS, libsndfile, FFTW, libsoxr, protobuf-c);
 //                        C: _TensorKitGEMM and _TensorKitWinograd (AVX-512 on x86-64, scalar
 //                        elsewhere), _AudioDSPPrefetch, _TBLoggerProto (generated)

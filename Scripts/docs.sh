@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(AudioDSP TensorKit TBLogger ResNetAudio ESC50 Training)
+[ ${#targets[@]} -gt 0 ] || targets=(AudioDSP TensorKit TBLogger ResNetAudio ESC50 Training AudioClassification)
 mkdir -p .build/docs
 failed=()
 for target in "${targets[@]}"; do

@@ -37,7 +37,10 @@ public final class AudioClassifier: @unchecked Sendable {
 
     /// Loads the checkpoint at `url` (see Docs/Checkpoints.md).
     ///
-    /// - Parameter maximumDuration: clips longer than this many seconds are refused.
+    /// - Parameters:
+    ///   - url: a safetensors checkpoint written by `audiocnn train` or exported from PyTorch
+    ///     (`Scripts/export_pytorch_checkpoint.py`).
+    ///   - maximumDuration: clips longer than this many seconds are refused.
     /// - Throws: ``InferenceError/checkpoint(_:)`` naming the file and the problem.
     public convenience init(checkpoint url: URL, maximumDuration: Double = 60) throws(InferenceError) {
         let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
@@ -194,6 +197,9 @@ public final class AudioClassifier: @unchecked Sendable {
     /// waveform for the audio file in `data`: the content of the API's `POST /` response.
     ///
     /// - Parameters:
+    ///   - data: the complete bytes of an audio file in any format libsndfile reads.
+    ///   - name: how error messages refer to the input.
+    ///   - top: how many classes to return.
     ///   - maximumDuration: a tighter limit than ``maximumDuration`` for this call, in seconds.
     ///   - maximumChannels: the most channels accepted, or `nil` for no limit.
     /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, have

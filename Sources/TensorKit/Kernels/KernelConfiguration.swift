@@ -11,7 +11,7 @@ import Foundation
 /// let logits = KernelConfiguration.withCurrent(portable) { model(x) }
 /// ```
 ///
-/// ``current`` is the configuration bound by the innermost ``withCurrent(_:_:)-(_,()->R)`` of
+/// ``current`` is the configuration bound by the innermost `withCurrent(_:_:)` of
 /// the calling task or thread (TensorKit's worker threads see their caller's), else
 /// ``environment``. Nothing in TensorKit mutates shared configuration, so tests and concurrent
 /// callers can each run with their own.
@@ -120,7 +120,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         try $scoped.withValue(configuration, operation: body)
     }
 
-    /// The `async` form of ``withCurrent(_:_:)-(_,()->R)``.
+    /// The `async` form of `withCurrent(_:_:)`.
     public static func withCurrent<R>(_ configuration: KernelConfiguration,
                                       _ body: () async throws -> R) async rethrows -> R {
         try await $scoped.withValue(configuration, operation: body)

@@ -27,7 +27,7 @@ enum Parallel {
 
     /// Calls `body(t)` for `t` in `0..<parts` in parallel: on TensorKit's ``WorkerPool`` when
     /// it is free and large enough, else on `concurrentPerform`. A configuration scoped with
-    /// ``KernelConfiguration/withCurrent(_:_:)-(_,()->R)`` is current in every part.
+    /// `KernelConfiguration.withCurrent(_:_:)` is current in every part.
     private static func run(_ parts: Int, _ body: (Int) -> Void) {
         if let scoped = KernelConfiguration.scoped {
             // Helper threads are outside the caller's task: bind the caller's configuration there.
