@@ -64,12 +64,15 @@ let package = Package(
         // In-process classification: audio file or samples -> log-Mel -> model -> probabilities.
         .target(name: "AudioClassification", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio"]),
         // The HTTP front-end of AudioClassification and its page; internal to `audiocnn` (not a product).
-        .target(name: "InferenceServer",
-                dependencies: ["AudioClassification", "AudioDSP", "_Locking", .product(name: "Hummingbird", package: "hummingbird"),
-                               .product(name: "Logging", package: "swift-log"),
-                               .product(name: "NIOCore", package: "swift-nio"),
-                               .product(name: "NIOHTTPTypes", package: "swift-nio-extras")],
-                resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
+        .target(
+            name: "InferenceServer",
+            dependencies: [
+                "AudioClassification", "AudioDSP", "_Locking", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ],
+            resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
         .target(name: "Training", dependencies: ["_Locking", "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
 
         // MARK: - Command-line tool and examples
@@ -86,10 +89,12 @@ let package = Package(
         .executableTarget(name: "TBLoggerDemo", dependencies: ["TBLogger"], path: "Examples/TBLoggerDemo"),
         .executableTarget(name: "ClassifyFile", dependencies: ["AudioClassification"], path: "Examples/ClassifyFile"),
         .executableTarget(name: "ClassifyOverHTTP", path: "Examples/ClassifyOverHTTP"),
-        .executableTarget(name: "TrainESC50", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", "ESC50"],
-                          path: "Examples/TrainESC50"),
-        .executableTarget(name: "CustomDataset", dependencies: ["Training", "AudioDSP", "ResNetAudio", "ESC50"],
-                          path: "Examples/CustomDataset"),
+        .executableTarget(
+            name: "TrainESC50", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio", "ESC50"],
+            path: "Examples/TrainESC50"),
+        .executableTarget(
+            name: "CustomDataset", dependencies: ["Training", "AudioDSP", "ResNetAudio", "ESC50"],
+            path: "Examples/CustomDataset"),
 
         // MARK: - Implementation details shared by the libraries (not products)
         .target(name: "_SeededRandom"),  // SplitMix64: the one seeded generator and seed mixer
@@ -99,19 +104,25 @@ let package = Package(
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
         .target(name: "_TensorKitGEMM", path: "Sources/Shims/_TensorKitGEMM"),  // C: AVX-512 SGEMM kernels
         .target(name: "_TensorKitWinograd", path: "Sources/Shims/_TensorKitWinograd"),  // C: AVX-512 Winograd transforms
-        .systemLibrary(name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "_CSndFile", path: "Sources/Shims/_CSndFile", pkgConfig: "sndfile",
-                       providers: [.apt(["libsndfile1-dev"])]),
-        .systemLibrary(name: "_CFFTW", path: "Sources/Shims/_CFFTW", pkgConfig: "fftw3f",
-                       providers: [.apt(["libfftw3-dev"])]),
-        .systemLibrary(name: "_CSoxr", path: "Sources/Shims/_CSoxr", pkgConfig: "soxr",
-                       providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(
+            name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "_CSndFile", path: "Sources/Shims/_CSndFile", pkgConfig: "sndfile",
+            providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(
+            name: "_CFFTW", path: "Sources/Shims/_CFFTW", pkgConfig: "fftw3f",
+            providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(
+            name: "_CSoxr", path: "Sources/Shims/_CSoxr", pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]),
         // TensorBoard's messages compiled by protoc-c (Scripts/regen-tbproto.sh); generated C is committed.
-        .target(name: "_TBLoggerProto", dependencies: ["_CProtobufC"], path: "Sources/Shims/_TBLoggerProto",
-                exclude: ["proto"]),
-        .systemLibrary(name: "_CProtobufC", path: "Sources/Shims/_CProtobufC", pkgConfig: "libprotobuf-c",
-                       providers: [.apt(["libprotobuf-c-dev"])]),
+        .target(
+            name: "_TBLoggerProto", dependencies: ["_CProtobufC"], path: "Sources/Shims/_TBLoggerProto",
+            exclude: ["proto"]),
+        .systemLibrary(
+            name: "_CProtobufC", path: "Sources/Shims/_CProtobufC", pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]),
 
         // MARK: - Tests
         .target(name: "_TestSupport", dependencies: ["TensorKit", "_SeededRandom"], path: "Tests/_TestSupport"),
@@ -119,13 +130,18 @@ let package = Package(
         .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport", "_Locking"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
-        .testTarget(name: "AudioClassificationTests",
-                    dependencies: ["AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport"]),
-        .testTarget(name: "InferenceServerTests",
-                    dependencies: ["InferenceServer", "AudioClassification", "_Locking", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
-                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+        .testTarget(
+            name: "AudioClassificationTests",
+            dependencies: ["AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport"]),
+        .testTarget(
+            name: "InferenceServerTests",
+            dependencies: [
+                "InferenceServer", "AudioClassification", "_Locking", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_CSndFile",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
-        .testTarget(name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .testTarget(
+            name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )
 
@@ -138,8 +154,10 @@ if Context.environment["AUDIOCNN_FUZZ"] != nil {
         ("SafeTensors", ["TensorKit"]), ("Checkpoint", ["ResNetAudio"]), ("ESC50Metadata", ["ESC50"]),
     ]
     for harness in harnesses {
-        package.targets.append(.executableTarget(name: "fuzz-\(harness.name)", dependencies: harness.dependencies,
-                                                 path: "Fuzz/\(harness.name)",
-                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-\(harness.name)", dependencies: harness.dependencies,
+                path: "Fuzz/\(harness.name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
 }

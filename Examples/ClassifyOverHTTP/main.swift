@@ -53,13 +53,19 @@ func run() async throws {
         let name = p["class"] as? String ?? "?"
         let confidence = (p["confidence"] as? NSNumber)?.doubleValue ?? 0
         let bar = String(repeating: "█", count: Int((confidence * 30).rounded()))
-        print("  \(i + 1). \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", confidence * 100))  \(bar)")
+        print(
+            "  \(i + 1). \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(String(format: "%6.2f%%", confidence * 100))  \(bar)")
     }
     if let wave = json["waveform"] as? [String: Any], let values = (wave["values"] as? [NSNumber])?.map(\.doubleValue), !values.isEmpty {
         let rms = (values.reduce(0) { $0 + $1 * $1 } / Double(values.count)).squareRoot()
         print("Waveform:")
-        print("  \(values.count) points shown, \(wave["sample_rate"] ?? "?") Hz, \(String(format: "%.3f", (wave["duration"] as? NSNumber)?.doubleValue ?? 0)) s")
-        print(String(format: "  min %.4f  max %.4f  mean %.5f  rms %.4f", values.min()!, values.max()!, values.reduce(0, +) / Double(values.count), rms))
+        print(
+            "  \(values.count) points shown, \(wave["sample_rate"] ?? "?") Hz, \(String(format: "%.3f", (wave["duration"] as? NSNumber)?.doubleValue ?? 0)) s"
+        )
+        print(
+            String(
+                format: "  min %.4f  max %.4f  mean %.5f  rms %.4f", values.min()!, values.max()!,
+                values.reduce(0, +) / Double(values.count), rms))
     }
     if let spec = json["input_spectrogram"] as? [String: Any], let shape = spec["shape"] as? [Int] {
         print("Input spectrogram: \(shape.map(String.init).joined(separator: " x ")) (mel bins x frames)")

@@ -19,8 +19,9 @@ let package = Package(
         .executableTarget(name: "ModelConsumer", dependencies: [.product(name: "ResNetAudio", package: suite)]),
         .executableTarget(name: "ESC50Consumer", dependencies: [.product(name: "ESC50", package: suite)]),
         // Training composes the other libraries; its API names the model with ResNetAudio's AudioCNNConfig.
-        .executableTarget(name: "TrainingConsumer",
-                          dependencies: [.product(name: "Training", package: suite), .product(name: "ResNetAudio", package: suite)]),
+        .executableTarget(
+            name: "TrainingConsumer",
+            dependencies: [.product(name: "Training", package: suite), .product(name: "ResNetAudio", package: suite)]),
         .executableTarget(name: "ClassifyConsumer", dependencies: [.product(name: "AudioClassification", package: suite)]),
     ]
 )

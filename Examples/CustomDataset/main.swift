@@ -25,7 +25,10 @@ let extensions: Set<String> = ["wav", "flac", "ogg", "aiff", "aif", "mp3"]
 do {
     let fm = FileManager.default
     let classes = try fm.contentsOfDirectory(atPath: root.path)
-        .filter { var isDir: ObjCBool = false; return fm.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isDir) && isDir.boolValue }
+        .filter {
+            var isDir: ObjCBool = false;
+            return fm.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isDir) && isDir.boolValue
+        }
         .sorted()
     var train: [LoaderItem] = [], validation: [LoaderItem] = []
     for (label, name) in classes.enumerated() {
@@ -38,18 +41,22 @@ do {
         print("\(name): \(files.count) clips")
     }
     let mel = MelConfig()
-    let data = try TrainingData(classes: classes, train: train, validation: validation,
-                                features: TrainingData.featureSource(melConfig: mel, cacheDirectory: nil), melConfig: mel)
+    let data = try TrainingData(
+        classes: classes, train: train, validation: validation,
+        features: TrainingData.featureSource(melConfig: mel, cacheDirectory: nil), melConfig: mel)
     var configuration = TrainingConfiguration()
     configuration.epochs = args.count > 1 ? Int(args[1]) ?? 30 : 30
     configuration.batchSize = min(32, train.count)
     let model: AudioCNNConfig = args.count > 2 && args[2] == "resnet34" ? .resnet34(classes: classes.count) : .small(classes: classes.count)
-    let trainer = try Trainer(configuration: configuration, model: model, data: data,
-                              outputDirectory: URL(fileURLWithPath: "checkpoints/custom-\(Int(Date().timeIntervalSince1970))"),
-                              logDirectory: URL(fileURLWithPath: "runs/custom"))
+    let trainer = try Trainer(
+        configuration: configuration, model: model, data: data,
+        outputDirectory: URL(fileURLWithPath: "checkpoints/custom-\(Int(Date().timeIntervalSince1970))"),
+        logDirectory: URL(fileURLWithPath: "runs/custom"))
     trainer.onEpoch = { report, isBest in
-        print(String(format: "epoch %d: train loss %.4f, validation accuracy %.1f%%", report.epoch, report.trainLoss,
-                     report.validationAccuracy * 100) + (isBest ? " (best)" : ""))
+        print(
+            String(
+                format: "epoch %d: train loss %.4f, validation accuracy %.1f%%", report.epoch, report.trainLoss,
+                report.validationAccuracy * 100) + (isBest ? " (best)" : ""))
     }
     let summary = try trainer.run()
     print(summary.lastConfusion.text)

@@ -10,12 +10,14 @@ import Foundation
 let arguments = CommandLine.arguments
 guard arguments.count == 2, !arguments[1].hasPrefix("-") else {
     let me = URL(fileURLWithPath: arguments[0]).lastPathComponent
-    FileHandle.standardError.write(Data("""
-        usage: \(me) AUDIO_FILE
-          Prints the log-Mel spectrogram statistics of AUDIO_FILE (any format libsndfile reads),
-          resampled to 44,100 Hz: shape [mels, frames] and min / max / mean in dB.
+    FileHandle.standardError.write(
+        Data(
+            """
+            usage: \(me) AUDIO_FILE
+              Prints the log-Mel spectrogram statistics of AUDIO_FILE (any format libsndfile reads),
+              resampled to 44,100 Hz: shape [mels, frames] and min / max / mean in dB.
 
-        """.utf8))
+            """.utf8))
     exit(2)
 }
 

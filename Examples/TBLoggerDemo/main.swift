@@ -65,8 +65,9 @@ do {
 
     try writer.addText("Notes", "ESC-50 run with **TBLogger**: ünïcode ✓", step: 0)
 
-    try writer.addHParams(["lr": 0.001, "optimizer": "adamw", "mixup": true, "batch_size": 32],
-                          metrics: ["hparam/accuracy": 0.8125], runName: "hparams")
+    try writer.addHParams(
+        ["lr": 0.001, "optimizer": "adamw", "mixup": true, "batch_size": 32],
+        metrics: ["hparam/accuracy": 0.8125], runName: "hparams")
     try writer.close()
     print("wrote \(writer.eventFilePath)")
 } catch {

@@ -24,23 +24,26 @@ do {
     if CommandLine.arguments.contains("--esc10") { dataset = try dataset.esc10Subset() }
     let validationFold = dataset.folds.last!
     let split = try dataset.split(validationFolds: [validationFold])
-    let melConfig = MelConfig()                      // 44.1 kHz, n_fft 1024, hop 512, 128 Mel bands
+    let melConfig = MelConfig()  // 44.1 kHz, n_fft 1024, hop 512, 128 Mel bands
     let features = try LogMelFeatures(config: melConfig)
     let train = try DataLoader(
         items: dataset.loaderItems(split.train), source: features,
-        configuration: .init(batchSize: batchSize, shuffle: true, seed: seed, workers: 2,
-                             augmentations: [SpecAugment(frequencyMaskParameter: 30, timeMaskParameter: 80)],
-                             mixUp: try MixUp(probability: 0.3, alpha: 0.2)))
-    let validation = try DataLoader(items: dataset.loaderItems(split.validation), source: features,
-                                    configuration: .init(batchSize: batchSize, workers: 2))
+        configuration: .init(
+            batchSize: batchSize, shuffle: true, seed: seed, workers: 2,
+            augmentations: [SpecAugment(frequencyMaskParameter: 30, timeMaskParameter: 80)],
+            mixUp: try MixUp(probability: 0.3, alpha: 0.2)))
+    let validation = try DataLoader(
+        items: dataset.loaderItems(split.validation), source: features,
+        configuration: .init(batchSize: batchSize, workers: 2))
     let classCount = dataset.classes.count
     print("\(split.train.count) training clips, \(split.validation.count) validation clips (fold \(validationFold)), \(classCount) classes")
 
     // 2. Model, optimiser and schedule: AdamW 5e-4 (wd 0.01), OneCycleLR to 2e-3, stepped per batch.
     let model = try AudioCNN(config: .resnet34(classes: classCount), seed: seed)
     let optimizer = try AdamW(model.parameters(), learningRate: 5e-4, weightDecay: 0.01)
-    let scheduler = try OneCycleLR(optimizer: optimizer, maxLearningRate: 2e-3,
-                                   totalSteps: epochs * train.batchesPerEpoch, pctStart: 0.1)
+    let scheduler = try OneCycleLR(
+        optimizer: optimizer, maxLearningRate: 2e-3,
+        totalSteps: epochs * train.batchesPerEpoch, pctStart: 0.1)
 
     var best = 0.0
     for epoch in 0..<epochs {
@@ -75,16 +78,20 @@ do {
             }
         }
         let accuracy = Double(correct) / Double(seen)
-        print(String(format: "epoch %d: train loss %.4f, validation accuracy %.2f%%, lr %.2e",
-                     epoch + 1, totalLoss / Double(steps), accuracy * 100, optimizer.learningRate))
+        print(
+            String(
+                format: "epoch %d: train loss %.4f, validation accuracy %.2f%%, lr %.2e",
+                epoch + 1, totalLoss / Double(steps), accuracy * 100, optimizer.learningRate))
 
         // 5. Keep the best model, with the class names and the front-end's configuration.
         if accuracy > best {
             best = accuracy
             let mel = String(decoding: try JSONEncoder().encode(melConfig), as: UTF8.self)
-            try Checkpoint.save(model, metadata: CheckpointMetadata(
-                classes: dataset.classes, modelConfig: model.config, melConfigJSON: mel,
-                epoch: epoch + 1, validationAccuracy: accuracy), to: URL(fileURLWithPath: "best.safetensors"))
+            try Checkpoint.save(
+                model,
+                metadata: CheckpointMetadata(
+                    classes: dataset.classes, modelConfig: model.config, melConfigJSON: mel,
+                    epoch: epoch + 1, validationAccuracy: accuracy), to: URL(fileURLWithPath: "best.safetensors"))
         }
     }
     print(String(format: "best validation accuracy %.2f%%, saved to best.safetensors", best * 100))

@@ -12,7 +12,8 @@ public func fuzzPredictRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     guard let audio = try? audioBytes(fromPredictRequestBody: body) else { return 0 }
     precondition(!audio.isEmpty)
     let defaults = ServerConfiguration()
-    _ = try? AudioFile(data: audio, name: "request",
-                       limits: AudioDecodingLimits(maximumDuration: defaults.maximumAudioSeconds, maximumChannels: defaults.maximumChannels))
+    _ = try? AudioFile(
+        data: audio, name: "request",
+        limits: AudioDecodingLimits(maximumDuration: defaults.maximumAudioSeconds, maximumChannels: defaults.maximumChannels))
     return 0
 }

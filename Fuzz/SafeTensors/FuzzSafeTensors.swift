@@ -8,7 +8,8 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let file = try? SafeTensorsFile(bytes: bytes, source: "fuzz") else { return 0 }
     for entry in file.entries {
         guard let floats = try? file.floats(entry.name), let tensor = try? file.tensor(entry.name),
-              let doubles = try? file.doubles(entry.name) else {
+            let doubles = try? file.doubles(entry.name)
+        else {
             preconditionFailure("\(entry.name) opened but does not read")
         }
         precondition(floats.count == entry.elementCount && doubles.count == entry.elementCount && tensor.shape == entry.shape)

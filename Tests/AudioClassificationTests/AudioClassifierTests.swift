@@ -22,8 +22,9 @@ final class AudioClassifierTests: XCTestCase {
     }
 
     private func reference() throws -> Reference {
-        try JSONDecoder().decode(Reference.self,
-                                 from: Data(contentsOf: Fixtures.url("AudioClassification", "esc50_probabilities.json")))
+        try JSONDecoder().decode(
+            Reference.self,
+            from: Data(contentsOf: Fixtures.url("AudioClassification", "esc50_probabilities.json")))
     }
 
     private func classifier(_ reference: Reference) throws -> AudioClassifier {
@@ -54,8 +55,10 @@ final class AudioClassifierTests: XCTestCase {
             }
             let prepared = try classifier.prepare(Data(contentsOf: url), name: clip.file)
             let logits = withNoGrad {
-                classifier.model(try! Tensor(shape: [1, 1, prepared.spectrogram.rowCount, prepared.spectrogram.frameCount],
-                                             scalars: prepared.spectrogram.values))
+                classifier.model(
+                    try! Tensor(
+                        shape: [1, 1, prepared.spectrogram.rowCount, prepared.spectrogram.frameCount],
+                        scalars: prepared.spectrogram.values))
             }
             assertAllClose(logits.scalars, clip.logits, rtol: 1e-3, "\(clip.file) logits")
         }

@@ -13,7 +13,7 @@ final class AmplitudeToDBTests: XCTestCase {
             XCTAssertEqual(d, Float(10 * log10(max(Double(p), 1e-10))), accuracy: 1e-4, "power \(p)")
         }
         let referenced = AmplitudeToDB(reference: 2)(spec)
-        XCTAssertEqual(referenced[2, 0], 0, accuracy: 1e-5)   // ref power -> 0 dB
+        XCTAssertEqual(referenced[2, 0], 0, accuracy: 1e-5)  // ref power -> 0 dB
     }
 
     func testDenseRangeAgainstLibm() throws {

@@ -17,8 +17,9 @@ final class AudioDecodingLimitsTests: XCTestCase {
         // Two minutes of FLAC silence at 8 kHz: a small file declaring 120 s.
         let url = SoundFileWriter.temporaryURL("silence.flac")
         defer { try? FileManager.default.removeItem(at: url) }
-        try SoundFileWriter.write(ints: [Int32](repeating: 0, count: 120 * 8_000), channels: 1, sampleRate: 8_000,
-                                  format: SoundFileWriter.flac | SoundFileWriter.pcm16, to: url)
+        try SoundFileWriter.write(
+            ints: [Int32](repeating: 0, count: 120 * 8_000), channels: 1, sampleRate: 8_000,
+            format: SoundFileWriter.flac | SoundFileWriter.pcm16, to: url)
         let silence = try Data(contentsOf: url)
         XCTAssertLessThan(silence.count, 200_000, "silence compresses: the attack is a small upload")
         XCTAssertThrowsError(try AudioFile(data: silence, name: "long.flac", limits: AudioDecodingLimits(maximumDuration: 60))) { error in
@@ -52,7 +53,8 @@ final class AudioDecodingLimitsTests: XCTestCase {
             XCTAssertEqual(expected, (1 << 36) - 1)
             XCTAssertEqual(decoded, 4_000)
         }
-        XCTAssertThrowsError(try AudioFile(data: Data(flac), name: "claim.flac", limits: AudioDecodingLimits(maximumDuration: 600))) { error in
+        XCTAssertThrowsError(try AudioFile(data: Data(flac), name: "claim.flac", limits: AudioDecodingLimits(maximumDuration: 600))) {
+            error in
             guard case .tooLong = error as? AudioFileError else { return XCTFail("\(error)") }
         }
     }

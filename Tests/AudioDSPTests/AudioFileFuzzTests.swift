@@ -49,8 +49,9 @@ final class AudioFileFuzzTests: XCTestCase {
                 XCTAssertTrue(AudioFile.supportedSampleRates.contains(clip.sampleRate), "step \(step)")
                 decoded += 1
             } catch {
-                XCTAssertTrue(error.description.contains("mutant \(step)") || error.description.contains("empty"),
-                              "the error must name the input: \(error)")
+                XCTAssertTrue(
+                    error.description.contains("mutant \(step)") || error.description.contains("empty"),
+                    "the error must name the input: \(error)")
                 rejected += 1
             }
         }

@@ -26,8 +26,9 @@ final class AudioFileTests: XCTestCase {
     private func checkInteger(bits: Int, container: Int32, subtype: Int32, ext: String) throws {
         let values = ramp(bits: bits, count: 3_000)
         let file = url("int\(bits).\(ext)")
-        try SoundFileWriter.write(ints: values.map { Int32(truncatingIfNeeded: $0 << (32 - bits)) }, channels: 1,
-                                  sampleRate: 16_000, format: container | subtype, to: file)
+        try SoundFileWriter.write(
+            ints: values.map { Int32(truncatingIfNeeded: $0 << (32 - bits)) }, channels: 1,
+            sampleRate: 16_000, format: container | subtype, to: file)
         for clip in [try AudioFile(contentsOf: file), try AudioFile(data: Data(contentsOf: file))] {
             XCTAssertEqual(clip.sampleRate, 16_000)
             XCTAssertEqual(clip.sourceChannelCount, 1)
@@ -41,7 +42,9 @@ final class AudioFileTests: XCTestCase {
     }
 
     func testWAV8BitUnsigned() throws { try checkInteger(bits: 8, container: SoundFileWriter.wav, subtype: SoundFileWriter.u8, ext: "wav") }
-    func testAIFF8BitSigned() throws { try checkInteger(bits: 8, container: SoundFileWriter.aiff, subtype: SoundFileWriter.s8, ext: "aiff") }
+    func testAIFF8BitSigned() throws {
+        try checkInteger(bits: 8, container: SoundFileWriter.aiff, subtype: SoundFileWriter.s8, ext: "aiff")
+    }
     func testWAV16Bit() throws { try checkInteger(bits: 16, container: SoundFileWriter.wav, subtype: SoundFileWriter.pcm16, ext: "wav") }
     func testWAV24Bit() throws { try checkInteger(bits: 24, container: SoundFileWriter.wav, subtype: SoundFileWriter.pcm24, ext: "wav") }
     func testWAV32Bit() throws { try checkInteger(bits: 32, container: SoundFileWriter.wav, subtype: SoundFileWriter.pcm32, ext: "wav") }
@@ -53,8 +56,9 @@ final class AudioFileTests: XCTestCase {
         let values = SyntheticSignals.noise.prefix(5_000).map { $0 }
         for (subtype, name) in [(SoundFileWriter.float, "f32"), (SoundFileWriter.double, "f64")] {
             let file = url("\(name).wav")
-            try SoundFileWriter.write(floats: values, channels: 1, sampleRate: 48_000,
-                                      format: SoundFileWriter.wav | subtype, to: file)
+            try SoundFileWriter.write(
+                floats: values, channels: 1, sampleRate: 48_000,
+                format: SoundFileWriter.wav | subtype, to: file)
             let clip = try AudioFile(contentsOf: file)
             XCTAssertEqual(clip.samples, values, name)
             XCTAssertEqual(clip.sampleRate, 48_000)
@@ -64,8 +68,9 @@ final class AudioFileTests: XCTestCase {
     func testOggVorbisDecodes() throws {
         let values = Array(SyntheticSignals.chirp.prefix(22_050))
         let file = url("chirp.ogg")
-        try SoundFileWriter.write(floats: values, channels: 1, sampleRate: 44_100,
-                                  format: SoundFileWriter.ogg | SoundFileWriter.vorbis, to: file)
+        try SoundFileWriter.write(
+            floats: values, channels: 1, sampleRate: 44_100,
+            format: SoundFileWriter.ogg | SoundFileWriter.vorbis, to: file)
         let clip = try AudioFile(contentsOf: file)
         XCTAssertEqual(clip.samples.count, values.count)
         let rms = { (x: [Float]) in (x.reduce(0) { $0 + Double($1 * $1) } / Double(x.count)).squareRoot() }
@@ -87,8 +92,9 @@ final class AudioFileTests: XCTestCase {
                 expected.append(sum / Float(channels))
             }
             let file = url("multi\(channels).wav")
-            try SoundFileWriter.write(floats: interleaved, channels: channels, sampleRate: 22_050,
-                                      format: SoundFileWriter.wav | SoundFileWriter.float, to: file)
+            try SoundFileWriter.write(
+                floats: interleaved, channels: channels, sampleRate: 22_050,
+                format: SoundFileWriter.wav | SoundFileWriter.float, to: file)
             let clip = try AudioFile(contentsOf: file)
             XCTAssertEqual(clip.sourceChannelCount, channels)
             XCTAssertEqual(clip.samples.count, frames)
@@ -98,8 +104,10 @@ final class AudioFileTests: XCTestCase {
 
     // MARK: - Errors
 
-    private func assertThrows(_ expected: (AudioFileError) -> Bool, _ body: () throws -> AudioFile,
-                              file: StaticString = #filePath, line: UInt = #line) {
+    private func assertThrows(
+        _ expected: (AudioFileError) -> Bool, _ body: () throws -> AudioFile,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
             guard let e = error as? AudioFileError else { return XCTFail("untyped \(error)", file: file, line: line) }
             XCTAssertTrue(expected(e), "unexpected \(e)", file: file, line: line)
@@ -107,11 +115,14 @@ final class AudioFileTests: XCTestCase {
         }
     }
 
-    private func sixteenBitWAV(_ name: String, frames: Int = 4_410, channels: Int = 1, sampleRate: Int = 44_100,
-                               format: Int32 = SoundFileWriter.wav | SoundFileWriter.pcm16) throws -> Data {
+    private func sixteenBitWAV(
+        _ name: String, frames: Int = 4_410, channels: Int = 1, sampleRate: Int = 44_100,
+        format: Int32 = SoundFileWriter.wav | SoundFileWriter.pcm16
+    ) throws -> Data {
         let file = url(name)
-        try SoundFileWriter.write(ints: (0..<frames * channels).map { Int32($0 % 1000) << 16 }, channels: channels,
-                                  sampleRate: sampleRate, format: format, to: file)
+        try SoundFileWriter.write(
+            ints: (0..<frames * channels).map { Int32($0 % 1000) << 16 }, channels: channels,
+            sampleRate: sampleRate, format: format, to: file)
         return try Data(contentsOf: file)
     }
 
@@ -124,10 +135,14 @@ final class AudioFileTests: XCTestCase {
 
     func testNotAudio() {
         let text = Data(String(repeating: "this is certainly not audio. ", count: 20).utf8)
-        assertThrows({ if case .notAudio("notes.txt", _) = $0 { return true }; return false }) {
+        assertThrows({
+            if case .notAudio("notes.txt", _) = $0 { return true }; return false
+        }) {
             try AudioFile(data: text, name: "notes.txt")
         }
-        assertThrows({ if case .notAudio = $0 { return true }; return false }) {
+        assertThrows({
+            if case .notAudio = $0 { return true }; return false
+        }) {
             try AudioFile(data: Data([0x00]), name: "one byte")
         }
     }
@@ -143,31 +158,45 @@ final class AudioFileTests: XCTestCase {
     }
 
     func testMissingFileAndDirectory() {
-        assertThrows({ if case .unreadableFile(let path, _) = $0 { return path.hasSuffix("nope.wav") }; return false }) {
+        assertThrows({
+            if case .unreadableFile(let path, _) = $0 { return path.hasSuffix("nope.wav") }; return false
+        }) {
             try AudioFile(contentsOf: URL(fileURLWithPath: "/nonexistent/nope.wav"))
         }
-        assertThrows({ if case .unreadableFile = $0 { return true }; return false }) {
+        assertThrows({
+            if case .unreadableFile = $0 { return true }; return false
+        }) {
             try AudioFile(contentsOf: FileManager.default.temporaryDirectory)
         }
     }
 
     func testTruncatedWAVAndAIFFAndFLAC() throws {
         let wav = try sixteenBitWAV("t.wav")
-        assertThrows({ if case .truncated("cut.wav", let expected, let decoded) = $0 {
-            return abs(expected - 4_410) <= 1 && decoded < 4_410 }; return false }) {
+        assertThrows({
+            if case .truncated("cut.wav", let expected, let decoded) = $0 {
+                return abs(expected - 4_410) <= 1 && decoded < 4_410
+            }; return false
+        }) {
             try AudioFile(data: wav.prefix(wav.count / 2), name: "cut.wav")
         }
         let aiff = try sixteenBitWAV("t.aiff", format: SoundFileWriter.aiff | SoundFileWriter.pcm16)
-        assertThrows({ if case .truncated(_, let expected, let decoded) = $0 {
-            return abs(expected - 4_410) <= 1 && decoded < 4_410 }; return false }) {
+        assertThrows({
+            if case .truncated(_, let expected, let decoded) = $0 {
+                return abs(expected - 4_410) <= 1 && decoded < 4_410
+            }; return false
+        }) {
             try AudioFile(data: aiff.prefix(aiff.count / 2 + 1), name: "cut.aiff")
         }
         let flac = try sixteenBitWAV("t.flac", frames: 44_100, format: SoundFileWriter.flac | SoundFileWriter.pcm16)
-        assertThrows({ if case .truncated(_, 44_100, let decoded) = $0 { return decoded < 44_100 }; return false }) {
+        assertThrows({
+            if case .truncated(_, 44_100, let decoded) = $0 { return decoded < 44_100 }; return false
+        }) {
             try AudioFile(data: flac.prefix(flac.count / 2), name: "cut.flac")
         }
         // Cut inside the header: the format is recognised but unusable.
-        assertThrows({ if case .malformed("head.wav", _) = $0 { return true }; return false }) {
+        assertThrows({
+            if case .malformed("head.wav", _) = $0 { return true }; return false
+        }) {
             try AudioFile(data: wav.prefix(30), name: "head.wav")
         }
     }
@@ -188,8 +217,10 @@ final class AudioFileTests: XCTestCase {
 
     func testAbsurdSampleRates() throws {
         let wav = try sixteenBitWAV("r.wav")
-        for (rate, bytes) in [(0, [UInt8](repeating: 0, count: 4)), (4_000_000_000, [0x00, 0x28, 0x6B, 0xEE]),
-                              (100, [100, 0, 0, 0]), (2_000_000, [0x80, 0x84, 0x1E, 0x00])] {
+        for (rate, bytes) in [
+            (0, [UInt8](repeating: 0, count: 4)), (4_000_000_000, [0x00, 0x28, 0x6B, 0xEE]),
+            (100, [100, 0, 0, 0]), (2_000_000, [0x80, 0x84, 0x1E, 0x00]),
+        ] {
             assertThrows({ $0 == .unsupportedSampleRate(source: "rate.wav", sampleRate: rate) }) {
                 try AudioFile(data: patched(wav, at: 24, bytes), name: "rate.wav")
             }

@@ -18,8 +18,9 @@ final class ESC50ClipTests: XCTestCase {
         guard let esc50 = Fixtures.esc50Directory else {
             throw XCTSkip("ESC-50 not found at ../shared/esc50 (set ESC50_DIR): real-clip comparison skipped")
         }
-        let entries = try JSONDecoder().decode([Entry].self,
-                                               from: Data(contentsOf: Fixtures.url("AudioDSP", "esc50_clips.json")))
+        let entries = try JSONDecoder().decode(
+            [Entry].self,
+            from: Data(contentsOf: Fixtures.url("AudioDSP", "esc50_clips.json")))
         XCTAssertEqual(entries.count, 3)
         let mel = try MelSpectrogram()
         for entry in entries {

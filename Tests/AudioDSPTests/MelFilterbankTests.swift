@@ -5,12 +5,15 @@ import _TestSupport
 /// Filterbank matrices against torchaudio's `melscale_fbanks` formula (reimplemented in float32
 /// torch ops in the fixture script, and cross-checked there against librosa.filters.mel).
 final class MelFilterbankTests: XCTestCase {
-    private func check(_ name: String, bins: Int, sampleRate: Int, mels: Int, fMin: Double, fMax: Double,
-                       scale: MelScale, norm: MelNorm) throws {
+    private func check(
+        _ name: String, bins: Int, sampleRate: Int, mels: Int, fMin: Double, fMax: Double,
+        scale: MelScale, norm: MelNorm
+    ) throws {
         let expected = try fixture("\(name).npy")
         XCTAssertEqual(expected.shape, [bins, mels])
-        let fb = try MelFilterbank(binCount: bins, sampleRate: sampleRate, melCount: mels,
-                                   fMin: fMin, fMax: fMax, scale: scale, norm: norm)
+        let fb = try MelFilterbank(
+            binCount: bins, sampleRate: sampleRate, melCount: mels,
+            fMin: fMin, fMax: fMax, scale: scale, norm: norm)
         XCTAssertEqual(fb.matrix.count, expected.values.count)
         let peak = expected.values.max()!
         var worst: Float = 0
@@ -37,8 +40,9 @@ final class MelFilterbankTests: XCTestCase {
     }
 
     func testFMinFMaxAtAnotherRate() throws {
-        try check("fb_htk_slaney_22050_fmin50_fmax8000", bins: 201, sampleRate: 22_050, mels: 40,
-                  fMin: 50, fMax: 8_000, scale: .htk, norm: .slaney)
+        try check(
+            "fb_htk_slaney_22050_fmin50_fmax8000", bins: 201, sampleRate: 22_050, mels: 40,
+            fMin: 50, fMax: 8_000, scale: .htk, norm: .slaney)
     }
 
     func testMelScalesAgainstPublishedValues() {

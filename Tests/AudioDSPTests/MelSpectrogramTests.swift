@@ -22,8 +22,9 @@ final class MelSpectrogramTests: XCTestCase {
     }
 
     func testSlaneyScaleNormFminFmaxAndTopDBMatchTorchaudio() throws {
-        let config = MelConfig(sampleRate: 44_100, nFFT: 512, hopLength: 256, melCount: 64, fMin: 50,
-                               fMax: 14_000, melScale: .slaney, norm: .slaney, topDB: 80)
+        let config = MelConfig(
+            sampleRate: 44_100, nFFT: 512, hopLength: 256, melCount: 64, fMin: 50,
+            fMax: 14_000, melScale: .slaney, norm: .slaney, topDB: 80)
         let mel = try MelSpectrogram(config)
         for name in ["noise", "chirp"] {
             let expected = try fixture("logmel_\(name)_slaney_512_256_64_fmin50_fmax14000_top80.npy")
@@ -42,7 +43,8 @@ final class MelSpectrogramTests: XCTestCase {
 
     func testBatchEqualsOneByOne() throws {
         let mel = try MelSpectrogram()
-        let clips = ["chirp", "noise", "impulse", "silence", "chirp"].map(SyntheticSignals.named)
+        let clips =
+            ["chirp", "noise", "impulse", "silence", "chirp"].map(SyntheticSignals.named)
             + [Array(SyntheticSignals.noise.prefix(7_000))]
         let batch = try mel.logMel(batch: clips)
         XCTAssertEqual(batch.count, clips.count)
@@ -64,9 +66,11 @@ final class MelSpectrogramTests: XCTestCase {
         XCTAssertThrowsError(try small.withUnsafeMutableBufferPointer { try mel.logMel(batch: clips, into: $0) }) { error in
             XCTAssertEqual(error as? DSPError, .shapeMismatch(expected: "3 x 128 x 44 = 16896 floats", got: "10 floats"))
         }
-        XCTAssertThrowsError(try out.withUnsafeMutableBufferPointer {
-            try mel.logMel(batch: [clips[0], Array(clips[1].prefix(100))], into: $0)
-        }) { error in
+        XCTAssertThrowsError(
+            try out.withUnsafeMutableBufferPointer {
+                try mel.logMel(batch: [clips[0], Array(clips[1].prefix(100))], into: $0)
+            }
+        ) { error in
             XCTAssertEqual(error as? DSPError, .shapeMismatch(expected: "clips of 22050 samples (as clip 0)", got: "100 samples in clip 1"))
         }
     }
@@ -74,9 +78,11 @@ final class MelSpectrogramTests: XCTestCase {
     func testTooShortSignalsThrow() throws {
         let mel = try MelSpectrogram()
         XCTAssertThrowsError(try mel.logMel([Float](repeating: 0, count: 512))) { error in
-            XCTAssertEqual(error as? DSPError,
-                           .signalTooShort(samples: 512, minimum: 513,
-                                           reason: "reflect padding by nFFT/2 = 512 needs more samples than that"))
+            XCTAssertEqual(
+                error as? DSPError,
+                .signalTooShort(
+                    samples: 512, minimum: 513,
+                    reason: "reflect padding by nFFT/2 = 512 needs more samples than that"))
         }
         XCTAssertNoThrow(try mel.logMel([Float](repeating: 0, count: 513)))
         XCTAssertThrowsError(try mel.logMel(batch: [SyntheticSignals.noise, []])) { error in
@@ -113,8 +119,9 @@ final class MelSpectrogramTests: XCTestCase {
     }
 
     func testConfigRoundTripsThroughJSONAndFillsDefaults() throws {
-        let config = MelConfig(sampleRate: 22_050, nFFT: 2048, hopLength: 256, melCount: 64, fMin: 20,
-                               fMax: 8_000, melScale: .slaney, norm: .slaney, topDB: 80)
+        let config = MelConfig(
+            sampleRate: 22_050, nFFT: 2048, hopLength: 256, melCount: 64, fMin: 20,
+            fMax: 8_000, melScale: .slaney, norm: .slaney, topDB: 80)
         let data = try JSONEncoder().encode(config)
         XCTAssertEqual(try JSONDecoder().decode(MelConfig.self, from: data), config)
         let partial = try JSONDecoder().decode(MelConfig.self, from: Data(#"{"melCount": 64}"#.utf8))

@@ -9,8 +9,9 @@ final class ResamplerTests: XCTestCase {
     /// The fixture script's test tone: 440 Hz and 3 kHz at 22,050 Hz, 5,513 samples.
     private var tone: [Float] {
         (0..<5_513).map { i in
-            Float(0.4 * sin(2 * Double.pi * 440 * Double(i) / 22_050)
-                  + 0.2 * sin(2 * Double.pi * 3_000 * Double(i) / 22_050 + 0.3))
+            Float(
+                0.4 * sin(2 * Double.pi * 440 * Double(i) / 22_050)
+                    + 0.2 * sin(2 * Double.pi * 3_000 * Double(i) / 22_050 + 0.3))
         }
     }
 

@@ -25,8 +25,10 @@ enum SoundFileWriter {
         }
     }
 
-    private static func open(_ url: URL, channels: Int, sampleRate: Int, format: Int32,
-                             body: (OpaquePointer) -> sf_count_t) throws {
+    private static func open(
+        _ url: URL, channels: Int, sampleRate: Int, format: Int32,
+        body: (OpaquePointer) -> sf_count_t
+    ) throws {
         var info = SF_INFO()
         info.channels = Int32(channels)
         info.samplerate = Int32(sampleRate)

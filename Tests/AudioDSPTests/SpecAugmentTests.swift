@@ -8,9 +8,12 @@ final class SpecAugmentTests: XCTestCase {
     func testSplitMix64ReferenceVectors() {
         // splitmix64.c (Vigna), seed 1234567: the published first five outputs.
         var rng = SplitMix64(seed: 1_234_567)
-        XCTAssertEqual((0..<5).map { _ in rng.next() },
-                       [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
-                        4_593_380_528_125_082_431, 16_408_922_859_458_223_821])
+        XCTAssertEqual(
+            (0..<5).map { _ in rng.next() },
+            [
+                6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
+                4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
+            ])
         var zero = SplitMix64(seed: 0)
         XCTAssertEqual(zero.next(), 16_294_208_416_658_607_535)
         var unit = SplitMix64(seed: 7)
@@ -102,9 +105,11 @@ final class SpecAugmentTests: XCTestCase {
         XCTAssertEqual(masksA.frequency, masksB.frequency)
         XCTAssertEqual(masksA.time, masksB.time)
         XCTAssertEqual(buffer, spec.values)
-        XCTAssertThrowsError(try buffer.withUnsafeMutableBufferPointer {
-            try augment.apply(to: $0, rowCount: 16, frameCount: 41, using: &rngB)
-        }) { error in
+        XCTAssertThrowsError(
+            try buffer.withUnsafeMutableBufferPointer {
+                try augment.apply(to: $0, rowCount: 16, frameCount: 41, using: &rngB)
+            }
+        ) { error in
             XCTAssertEqual(error as? DSPError, .shapeMismatch(expected: "16 x 41 = 656 values", got: "640 values"))
         }
     }

@@ -52,9 +52,11 @@ func fixture(_ name: String, file: StaticString = #filePath, line: UInt = #line)
 /// bins further than this below the peak hold float32 FFT round-off in any implementation
 /// (torch float32 itself is 1.5 dB off its float64 result there), so the 0.5 dB rule is applied
 /// only above it. Real clips use no such floor.
-func assertLogMelClose(_ actual: [Float], _ expected: [Float], _ label: String,
-                       roundOffFloor: Float = .infinity,
-                       file: StaticString = #filePath, line: UInt = #line) {
+func assertLogMelClose(
+    _ actual: [Float], _ expected: [Float], _ label: String,
+    roundOffFloor: Float = .infinity,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(actual.count, expected.count, "\(label): size", file: file, line: line)
     guard actual.count == expected.count, let peak = expected.max() else { return }
     var worstNear: Float = 0, worstAll: Float = 0

@@ -22,8 +22,9 @@ final class ClipLoaderTests: XCTestCase {
         let folder = try temporaryFolder(self)
         let wav = folder.appendingPathComponent("stereo.wav")
         try TestWAV.write(wav, channels: Self.stereoSignal(frames: 17_640), sampleRate: 22_050)
-        let cases = try JSONDecoder().decode([String: Case].self,
-                                             from: Data(contentsOf: Fixtures.url("ESC50", "clip_loading.json")))
+        let cases = try JSONDecoder().decode(
+            [String: Case].self,
+            from: Data(contentsOf: Fixtures.url("ESC50", "clip_loading.json")))
         XCTAssertEqual(cases.count, 4)
         for (name, c) in cases.sorted(by: { $0.key < $1.key }) {
             let expected = try NPYArray(contentsOf: Fixtures.url("ESC50", name + ".npy")).values

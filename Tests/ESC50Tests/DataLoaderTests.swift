@@ -11,8 +11,9 @@ final class DataLoaderTests: XCTestCase {
 
     func testEachEpochVisitsEveryItemOnceWithItsLabel() throws {
         let source = CountingSource()
-        let loader = try DataLoader(items: CountingSource.items(23), source: source,
-                                    configuration: .init(batchSize: 5, shuffle: true, seed: 1))
+        let loader = try DataLoader(
+            items: CountingSource.items(23), source: source,
+            configuration: .init(batchSize: 5, shuffle: true, seed: 1))
         XCTAssertEqual(loader.batchesPerEpoch, 5)
         let batches = try drain(loader.epoch(0))
         XCTAssertEqual(batches.map(\.count), [5, 5, 5, 5, 3])
@@ -30,18 +31,24 @@ final class DataLoaderTests: XCTestCase {
     }
 
     func testUnshuffledOrderAndDropLast() throws {
-        let loader = try DataLoader(items: CountingSource.items(10), source: CountingSource(),
-                                    configuration: .init(batchSize: 4, dropLast: true))
+        let loader = try DataLoader(
+            items: CountingSource.items(10), source: CountingSource(),
+            configuration: .init(batchSize: 4, dropLast: true))
         XCTAssertEqual(loader.batchesPerEpoch, 2)
         XCTAssertEqual(try drain(loader.epoch(3)).flatMap(\.itemIndices), Array(0..<8))
     }
 
     /// A full training configuration: shuffle, SpecAugment and MixUp on every batch.
-    private func trainingLoader(seed: UInt64, workers: Int, source: CountingSource = CountingSource(shape: FeatureShape(mels: 40, frames: 100)))
-        throws -> DataLoader {
-        try DataLoader(items: CountingSource.items(30), source: source,
-                       configuration: .init(batchSize: 8, shuffle: true, seed: seed, prefetch: 2, workers: workers,
-                                            augmentations: [SpecAugment()], mixUp: try MixUp(probability: 0.5)))
+    private func trainingLoader(
+        seed: UInt64, workers: Int, source: CountingSource = CountingSource(shape: FeatureShape(mels: 40, frames: 100))
+    )
+        throws -> DataLoader
+    {
+        try DataLoader(
+            items: CountingSource.items(30), source: source,
+            configuration: .init(
+                batchSize: 8, shuffle: true, seed: seed, prefetch: 2, workers: workers,
+                augmentations: [SpecAugment()], mixUp: try MixUp(probability: 0.5)))
     }
 
     func testSameSeedGivesSameBatchesWhateverTheWorkerCount() throws {
@@ -60,9 +67,12 @@ final class DataLoaderTests: XCTestCase {
 
     func testSpecAugmentMasksABandOfEachExample() throws {
         let shape = FeatureShape(mels: 40, frames: 100)
-        let loader = try DataLoader(items: CountingSource.items(12).map { var i = $0; i.url = URL(fileURLWithPath: "/c/7.wav"); return i },
-                                    source: CountingSource(shape: shape),
-                                    configuration: .init(batchSize: 4, shuffle: true, seed: 3, augmentations: [SpecAugment()]))
+        let loader = try DataLoader(
+            items: CountingSource.items(12).map {
+                var i = $0; i.url = URL(fileURLWithPath: "/c/7.wav"); return i
+            },
+            source: CountingSource(shape: shape),
+            configuration: .init(batchSize: 4, shuffle: true, seed: 3, augmentations: [SpecAugment()]))
         var maskedSomething = false
         for batch in try drain(loader.epoch(0)) {
             for slot in 0..<batch.count {
@@ -87,8 +97,9 @@ final class DataLoaderTests: XCTestCase {
     }
 
     func testMixUpBlendsExamplesAndRecordsPartnerLabels() throws {
-        let loader = try DataLoader(items: CountingSource.items(16), source: CountingSource(),
-                                    configuration: .init(batchSize: 8, shuffle: true, seed: 9, mixUp: try MixUp(probability: 1)))
+        let loader = try DataLoader(
+            items: CountingSource.items(16), source: CountingSource(),
+            configuration: .init(batchSize: 8, shuffle: true, seed: 9, mixUp: try MixUp(probability: 1)))
         for batch in try drain(loader.epoch(0)) {
             let mix = try XCTUnwrap(batch.mix)
             for slot in 0..<batch.count {
@@ -107,8 +118,9 @@ final class DataLoaderTests: XCTestCase {
     /// The loader computes batches while the consumer is busy, and no more than `prefetch` ahead.
     func testPrefetchOverlapsTheConsumerAndIsBounded() throws {
         let source = CountingSource()
-        let loader = try DataLoader(items: CountingSource.items(40), source: source,
-                                    configuration: .init(batchSize: 4, prefetch: 3, workers: 2))
+        let loader = try DataLoader(
+            items: CountingSource.items(40), source: source,
+            configuration: .init(batchSize: 4, prefetch: 3, workers: 2))
         let epoch = loader.epoch(0)
         XCTAssertNotNil(try epoch.next())
         // While the consumer "trains" on batch 0 and does not call next(), batches 1...3 are
@@ -133,8 +145,9 @@ final class DataLoaderTests: XCTestCase {
     /// With two workers, two batches are computed at the same time (not one after the other).
     func testWorkersComputeBatchesConcurrently() throws {
         let source = RendezvousSource()
-        let loader = try DataLoader(items: CountingSource.items(8), source: source,
-                                    configuration: .init(batchSize: 1, prefetch: 4, workers: 2))
+        let loader = try DataLoader(
+            items: CountingSource.items(8), source: source,
+            configuration: .init(batchSize: 1, prefetch: 4, workers: 2))
         let epoch = loader.epoch(0)
         var count = 0
         while try epoch.next() != nil { count += 1 }
@@ -144,8 +157,9 @@ final class DataLoaderTests: XCTestCase {
 
     func testReleasingAnEpochStopsItsWorkers() throws {
         let source = CountingSource()
-        let loader = try DataLoader(items: CountingSource.items(400), source: source,
-                                    configuration: .init(batchSize: 4, prefetch: 2))
+        let loader = try DataLoader(
+            items: CountingSource.items(400), source: source,
+            configuration: .init(batchSize: 4, prefetch: 2))
         do {
             let epoch = loader.epoch(0)
             _ = try epoch.next()
@@ -187,8 +201,9 @@ final class DataLoaderTests: XCTestCase {
     }
 
     func testNegativeEpochsAreJustAnotherSeedStream() throws {
-        let loader = try DataLoader(items: CountingSource.items(6), source: CountingSource(),
-                                    configuration: .init(batchSize: 6, shuffle: true, seed: 1))
+        let loader = try DataLoader(
+            items: CountingSource.items(6), source: CountingSource(),
+            configuration: .init(batchSize: 6, shuffle: true, seed: 1))
         XCTAssertEqual(try drain(loader.epoch(-1)).flatMap(\.itemIndices).sorted(), Array(0..<6))
     }
 
@@ -198,12 +213,16 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(prefetch: 0)))
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(workers: 0)))
         XCTAssertThrowsError(try DataLoader(items: [], source: CountingSource(), configuration: .init()))
-        XCTAssertThrowsError(try DataLoader(items: [LoaderItem(url: URL(fileURLWithPath: "/x.wav"), label: -1)],
-                                            source: CountingSource(), configuration: .init())) { XCTAssertTrue("\($0)".contains("/x.wav")) }
+        XCTAssertThrowsError(
+            try DataLoader(
+                items: [LoaderItem(url: URL(fileURLWithPath: "/x.wav"), label: -1)],
+                source: CountingSource(), configuration: .init())
+        ) { XCTAssertTrue("\($0)".contains("/x.wav")) }
         XCTAssertThrowsError(try DataLoader(items: items, source: CountingSource(), configuration: .init(batchSize: 4, dropLast: true)))
         let broken = SpecAugment(frequencyMaskParameter: -1)
-        let loader = try? DataLoader(items: items, source: CountingSource(),
-                                     configuration: .init(batchSize: 3, augmentations: [broken]))
+        let loader = try? DataLoader(
+            items: items, source: CountingSource(),
+            configuration: .init(batchSize: 3, augmentations: [broken]))
         XCTAssertThrowsError(try loader?.epoch(0).next()) { XCTAssertTrue("\($0)".contains("augmentation failed")) }
     }
 }

@@ -10,8 +10,10 @@ final class DatasetMetadataTests: XCTestCase {
     }
 
     /// Asserts that reading `csv` fails with an error equal to `expected(csvURL)`.
-    private func assertFails(csv: String, rows: [SyntheticDataset.Row] = SyntheticDataset.rows(),
-                             _ expected: (URL) -> ESC50Error, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertFails(
+        csv: String, rows: [SyntheticDataset.Row] = SyntheticDataset.rows(),
+        _ expected: (URL) -> ESC50Error, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let data = try make(rows: rows, csv: csv)
         XCTAssertThrowsError(try ESC50Dataset(directory: data.root), file: file, line: line) { error in
             XCTAssertEqual(error as? ESC50Error, expected(data.csvURL), file: file, line: line)
@@ -57,7 +59,8 @@ final class DatasetMetadataTests: XCTestCase {
         let rows = SyntheticDataset.rows(folds: 1, perClassPerFold: 1)
         var csv = "\u{FEFF}take,\"category\",notes,target,src_file,filename,esc10,fold\r\n"
         for r in rows {
-            csv += "\(r.take),\"\(r.category)\",\"free text, with \"\"quotes\"\"\",\(r.target),\(r.source),\"\(r.filename)\",\(r.esc10 ? "True" : "False"),\(r.fold)\r\n"
+            csv +=
+                "\(r.take),\"\(r.category)\",\"free text, with \"\"quotes\"\"\",\(r.target),\(r.source),\"\(r.filename)\",\(r.esc10 ? "True" : "False"),\(r.fold)\r\n"
         }
         let dataset = try ESC50Dataset(directory: try make(rows: rows, csv: csv).root)
         let plain = try ESC50Dataset(directory: try make(rows: rows).root)
@@ -71,7 +74,8 @@ final class DatasetMetadataTests: XCTestCase {
 
     func testOptionalColumnsMayBeAbsent() throws {
         let rows = SyntheticDataset.rows(folds: 1, perClassPerFold: 1)
-        let csv = "filename,fold,target,category\n" + rows.map { "\($0.filename),\($0.fold),\($0.target),\($0.category)" }.joined(separator: "\n")
+        let csv =
+            "filename,fold,target,category\n" + rows.map { "\($0.filename),\($0.fold),\($0.target),\($0.category)" }.joined(separator: "\n")
         let dataset = try ESC50Dataset(directory: try make(rows: rows, csv: csv).root)
         XCTAssertEqual(dataset.clips.count, rows.count)
         XCTAssertTrue(dataset.clips.allSatisfy { !$0.isESC10 && $0.sourceFile.isEmpty })
@@ -143,14 +147,17 @@ final class DatasetMetadataTests: XCTestCase {
         var csv = SyntheticDataset.csv(SyntheticDataset.rows())
         csv = csv.replacingOccurrences(of: "\n1-1010-B-0.wav,1,", with: "\n1-1010-B-0.wav,zero,")
         try assertFails(csv: csv) { .invalidValue($0, line: 3, column: "fold", value: "zero", expected: "an integer >= 1") }
-        let negative = SyntheticDataset.csv(SyntheticDataset.rows()).replacingOccurrences(of: "\n1-1010-B-0.wav,1,", with: "\n1-1010-B-0.wav,0,")
+        let negative = SyntheticDataset.csv(SyntheticDataset.rows()).replacingOccurrences(
+            of: "\n1-1010-B-0.wav,1,", with: "\n1-1010-B-0.wav,0,")
         try assertFails(csv: negative) { .invalidValue($0, line: 3, column: "fold", value: "0", expected: "an integer >= 1") }
     }
 
     func testBadTargetAndEsc10() throws {
-        let csv = SyntheticDataset.csv(SyntheticDataset.rows()).replacingOccurrences(of: "1-1010-B-0.wav,1,0,", with: "1-1010-B-0.wav,1,-3,")
+        let csv = SyntheticDataset.csv(SyntheticDataset.rows()).replacingOccurrences(
+            of: "1-1010-B-0.wav,1,0,", with: "1-1010-B-0.wav,1,-3,")
         try assertFails(csv: csv) { .invalidValue($0, line: 3, column: "target", value: "-3", expected: "an integer >= 0") }
-        let esc = SyntheticDataset.csv(SyntheticDataset.rows()).replacingOccurrences(of: "1-1010-B-0.wav,1,0,dog,True", with: "1-1010-B-0.wav,1,0,dog,maybe")
+        let esc = SyntheticDataset.csv(SyntheticDataset.rows()).replacingOccurrences(
+            of: "1-1010-B-0.wav,1,0,dog,True", with: "1-1010-B-0.wav,1,0,dog,maybe")
         try assertFails(csv: esc) { .invalidValue($0, line: 3, column: "esc10", value: "maybe", expected: "True or False") }
     }
 
@@ -160,21 +167,24 @@ final class DatasetMetadataTests: XCTestCase {
         XCTAssertEqual(rows[5].category, "chainsaw")
         rows[5].target = 0
         try assertFails(csv: SyntheticDataset.csv(rows), rows: rows) {
-            .mislabelled($0, line: 7, filename: rows[5].filename,
-                         detail: "category 'chainsaw' has target 0 here but 2 on line 6")
+            .mislabelled(
+                $0, line: 7, filename: rows[5].filename,
+                detail: "category 'chainsaw' has target 0 here but 2 on line 6")
         }
         var relabelled = SyntheticDataset.rows()
         relabelled[3].category = "cat"  // a target-1 clip under a new name
         try assertFails(csv: SyntheticDataset.csv(relabelled), rows: SyntheticDataset.rows()) {
-            .mislabelled($0, line: 5, filename: relabelled[3].filename,
-                         detail: "target 1 is 'cat' here but 'rain' on line 4")
+            .mislabelled(
+                $0, line: 5, filename: relabelled[3].filename,
+                detail: "target 1 is 'cat' here but 'rain' on line 4")
         }
         var renamed = SyntheticDataset.rows()
         renamed[3].target = 9  // a 'rain' clip (target 1) with a target no other row has
         XCTAssertEqual(renamed[3].category, "rain")
         try assertFails(csv: SyntheticDataset.csv(renamed), rows: renamed) {
-            .mislabelled($0, line: 5, filename: renamed[3].filename,
-                         detail: "category 'rain' has target 9 here but 1 on line 4")
+            .mislabelled(
+                $0, line: 5, filename: renamed[3].filename,
+                detail: "category 'rain' has target 9 here but 1 on line 4")
         }
     }
 
@@ -194,8 +204,9 @@ final class DatasetMetadataTests: XCTestCase {
         rows.append(("9-9999-A-1.wav", 1, 1, "rain", false, "9999", "A"))
         try data.writeCSV(SyntheticDataset.csv(rows))
         XCTAssertThrowsError(try ESC50Dataset(directory: data.root)) { error in
-            XCTAssertEqual(error as? ESC50Error,
-                           .missingClip(data.csvURL, line: rows.count + 1, clip: data.audio.appendingPathComponent("9-9999-A-1.wav")))
+            XCTAssertEqual(
+                error as? ESC50Error,
+                .missingClip(data.csvURL, line: rows.count + 1, clip: data.audio.appendingPathComponent("9-9999-A-1.wav")))
             XCTAssertTrue("\(error)".contains("9-9999-A-1.wav"))
         }
         // Without the file check the metadata alone is read.
@@ -211,8 +222,9 @@ final class DatasetMetadataTests: XCTestCase {
             var clean = rows
             clean[1].filename = good
             try assertFails(csv: csv, rows: clean) {
-                .invalidValue($0, line: 3, column: "filename", value: bad,
-                              expected: "a file name relative to audio/ (no '..', no leading '/')")
+                .invalidValue(
+                    $0, line: 3, column: "filename", value: bad,
+                    expected: "a file name relative to audio/ (no '..', no leading '/')")
             }
         }
     }

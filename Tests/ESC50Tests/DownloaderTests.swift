@@ -7,8 +7,10 @@ import ZIPFoundation
 final class DownloaderTests: XCTestCase {
     /// A zipped synthetic data set (padded with a stored incompressible file so transfers span
     /// many reads) and its clip count.
-    private func makeArchive(rows: [SyntheticDataset.Row] = SyntheticDataset.rows(), csv: String? = nil,
-                             corruptClip: String? = nil) throws -> (data: Data, clips: Int) {
+    private func makeArchive(
+        rows: [SyntheticDataset.Row] = SyntheticDataset.rows(), csv: String? = nil,
+        corruptClip: String? = nil
+    ) throws -> (data: Data, clips: Int) {
         let folder = try temporaryFolder(self)
         let dataset = try SyntheticDataset.make(rows: rows, csvText: csv, samples: 2000, in: folder)
         if let corruptClip { try Data("not audio at all".utf8).write(to: dataset.audio.appendingPathComponent(corruptClip)) }

@@ -70,8 +70,9 @@ final class FeatureCacheTests: XCTestCase {
         let logMel = try LogMelFeatures(config: config, duration: 0.5)
         let cache = try FeatureCache(directory: data.root.appendingPathComponent("cache"))
         let source = CachedFeatureSource(base: logMel, identity: logMel.cacheIdentity, cache: cache)
-        let loader = try DataLoader(items: try dataset.loaderItems(split.train), source: source,
-                                    configuration: .init(batchSize: 3, shuffle: true, seed: 1))
+        let loader = try DataLoader(
+            items: try dataset.loaderItems(split.train), source: source,
+            configuration: .init(batchSize: 3, shuffle: true, seed: 1))
         let first = try drainAll(loader.epoch(0))
         // 8 training clips (4 classes x 2 in fold 1); 0.5 s at 16 kHz = 8000 samples -> 1 + 8000/256 frames.
         XCTAssertEqual(first.map { $0.shape }, [[3, 1, 32, 32], [3, 1, 32, 32], [2, 1, 32, 32]])
@@ -82,7 +83,9 @@ final class FeatureCacheTests: XCTestCase {
         let second = try drainAll(loader.epoch(1))
         var byItem: [Int: ArraySlice<Float>] = [:]
         for b in first { for (slot, i) in b.itemIndices.enumerated() { byItem[i] = b.features[slot * 1024..<(slot + 1) * 1024] } }
-        for b in second { for (slot, i) in b.itemIndices.enumerated() { XCTAssertEqual(byItem[i], b.features[slot * 1024..<(slot + 1) * 1024]) } }
+        for b in second {
+            for (slot, i) in b.itemIndices.enumerated() { XCTAssertEqual(byItem[i], b.features[slot * 1024..<(slot + 1) * 1024]) }
+        }
     }
 
     private func drainAll(_ epoch: EpochBatches) throws -> [Batch] {

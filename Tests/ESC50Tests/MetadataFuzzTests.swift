@@ -11,9 +11,10 @@ final class MetadataFuzzTests: XCTestCase {
 
     private var seeds: [[UInt8]] {
         [
-            Array(("filename,fold,target,category,esc10,src_file,take\n"
-                   + "1-100032-A-0.wav,1,0,dog,True,100032,A\n1-100038-A-14.wav,1,14,chirping_birds,False,100038,A\n"
-                   + "2-100648-A-43.wav,2,43,\"chirping, \"\"birds\"\"\",False,100648,A\n\n").utf8),
+            Array(
+                ("filename,fold,target,category,esc10,src_file,take\n"
+                    + "1-100032-A-0.wav,1,0,dog,True,100032,A\n1-100038-A-14.wav,1,14,chirping_birds,False,100038,A\n"
+                    + "2-100648-A-43.wav,2,43,\"chirping, \"\"birds\"\"\",False,100648,A\n\n").utf8),
             Array("\u{FEFF}fold,filename,category,target,extra\r\n3,a/b.wav,rain,10,x\r\n4,\"c\r\nd.wav\",sea_waves,11,\r\n".utf8),
             Array("filename,fold,target,category\nx.wav,1,0,dog\ny.wav,1,0,dog\nz.wav,2,1,cat".utf8),
         ]
@@ -35,8 +36,9 @@ final class MetadataFuzzTests: XCTestCase {
                 XCTAssertFalse(records.isEmpty, "step \(step)")
                 for record in records {
                     let components = record.filename.split(separator: "/", omittingEmptySubsequences: false)
-                    XCTAssertFalse(record.filename.isEmpty || record.filename.hasPrefix("/") || components.contains(".."),
-                                   "step \(step): no path may leave audio/: \(record.filename)")
+                    XCTAssertFalse(
+                        record.filename.isEmpty || record.filename.hasPrefix("/") || components.contains(".."),
+                        "step \(step): no path may leave audio/: \(record.filename)")
                     XCTAssertGreaterThanOrEqual(record.fold, 1)
                     XCTAssertTrue((1...lines).contains(record.csvLine), "step \(step)")
                 }

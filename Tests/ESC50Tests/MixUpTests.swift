@@ -31,8 +31,9 @@ final class MixUpTests: XCTestCase {
     func testSoftTargetsGiveTheReferenceMixedLoss() throws {
         let data = try Data(contentsOf: Fixtures.url("ESC50", "mixup_loss.json"))
         let f = try JSONDecoder().decode(LossFixture.self, from: data)
-        let mixed = Batch(features: [], shape: [f.batch, 1, 0, 0], labels: f.labels, itemIndices: Array(0..<f.batch),
-                          mix: .init(partnerLabels: f.partner.map { f.labels[$0] }, lambda: Float(f.lambda)))
+        let mixed = Batch(
+            features: [], shape: [f.batch, 1, 0, 0], labels: f.labels, itemIndices: Array(0..<f.batch),
+            mix: .init(partnerLabels: f.partner.map { f.labels[$0] }, lambda: Float(f.lambda)))
         let targets = try mixed.targets(classCount: f.classes, labelSmoothing: Float(f.labelSmoothing))
         XCTAssertEqual(crossEntropy(f.logits, targets, batch: f.batch, classes: f.classes), f.mixedLoss, accuracy: 1e-5)
         for i in 0..<f.batch {
@@ -55,8 +56,10 @@ final class MixUpTests: XCTestCase {
         var features: [Float] = [1, 1, 10, 10, 100, 100]
         plan.apply(to: &features, stride: 2)
         let a: Float = 0.25, b: Float = 0.75
-        let expected: [Float] = [a * 1 + b * 100, a * 1 + b * 100, a * 10 + b * 1, a * 10 + b * 1,
-                                 a * 100 + b * 10, a * 100 + b * 10]
+        let expected: [Float] = [
+            a * 1 + b * 100, a * 1 + b * 100, a * 10 + b * 1, a * 10 + b * 1,
+            a * 100 + b * 10, a * 100 + b * 10,
+        ]
         XCTAssertEqual(features, expected)
     }
 

@@ -84,8 +84,9 @@ final class RealESC50Tests: XCTestCase {
         let features = try LogMelFeatures()
         // The reference front-end on 5 s at 44.1 kHz: 128 Mel bands x 431 frames.
         XCTAssertEqual(features.shape, FeatureShape(mels: 128, frames: 431))
-        let batches = try DataLoader(items: esc10.loaderItems(Array(clips.prefix(6))), source: features,
-                                     configuration: .init(batchSize: 4, workers: 2))
+        let batches = try DataLoader(
+            items: esc10.loaderItems(Array(clips.prefix(6))), source: features,
+            configuration: .init(batchSize: 4, workers: 2))
         let epoch = batches.epoch(0)
         let first = try XCTUnwrap(try epoch.next())
         XCTAssertEqual(first.shape, [4, 1, 128, 431])

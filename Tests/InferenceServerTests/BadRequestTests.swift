@@ -24,18 +24,34 @@ final class BadRequestTests: XCTestCase {
         let longClip = TestClip(seconds: 3, sampleRate: 16_000)  // 96 KB: under the body limit, over 2 s
         let hugeClip = TestClip(seconds: 6, sampleRate: 44_100)  // 529 KB of WAV, 706 KB of base64
         let cases = [
-            Case(name: "not JSON", body: ByteBuffer(bytes: Array("audio=abc".utf8)), status: .badRequest, code: "invalid_json", detailMentions: "not valid JSON"),
+            Case(
+                name: "not JSON", body: ByteBuffer(bytes: Array("audio=abc".utf8)), status: .badRequest, code: "invalid_json",
+                detailMentions: "not valid JSON"),
             Case(name: "empty body", body: ByteBuffer(), status: .badRequest, code: "invalid_json", detailMentions: "empty"),
-            Case(name: "missing field", body: jsonBody(["audio": "UklGRg=="]), status: .unprocessableContent, code: "missing_field", detailMentions: "audio_data"),
-            Case(name: "field not a string", body: jsonBody(["audio_data": 42]), status: .unprocessableContent, code: "invalid_field", detailMentions: "string"),
-            Case(name: "invalid base64", body: jsonBody(["audio_data": "not base64 at all!"]), status: .unprocessableContent, code: "invalid_base64", detailMentions: "base64"),
-            Case(name: "empty audio", body: jsonBody(["audio_data": ""]), status: .unprocessableContent, code: "empty_audio", detailMentions: "empty"),
-            Case(name: "not audio", body: jsonBody(["audio_data": Data("hello, this is not a sound file".utf8).base64EncodedString()]),
-                 status: .unprocessableContent, code: "invalid_audio", detailMentions: "not a recognised audio format"),
-            Case(name: "too short", body: TestClip(seconds: 0.005, sampleRate: 44_100).requestBody, status: .unprocessableContent,
-                 code: "audio_too_short", detailMentions: "at least 513"),
-            Case(name: "too long", body: longClip.requestBody, status: .contentTooLarge, code: "audio_too_long", detailMentions: "at most 2 s"),
-            Case(name: "body too large", body: hugeClip.requestBody, status: .contentTooLarge, code: "body_too_large", detailMentions: "600000 bytes"),
+            Case(
+                name: "missing field", body: jsonBody(["audio": "UklGRg=="]), status: .unprocessableContent, code: "missing_field",
+                detailMentions: "audio_data"),
+            Case(
+                name: "field not a string", body: jsonBody(["audio_data": 42]), status: .unprocessableContent, code: "invalid_field",
+                detailMentions: "string"),
+            Case(
+                name: "invalid base64", body: jsonBody(["audio_data": "not base64 at all!"]), status: .unprocessableContent,
+                code: "invalid_base64", detailMentions: "base64"),
+            Case(
+                name: "empty audio", body: jsonBody(["audio_data": ""]), status: .unprocessableContent, code: "empty_audio",
+                detailMentions: "empty"),
+            Case(
+                name: "not audio", body: jsonBody(["audio_data": Data("hello, this is not a sound file".utf8).base64EncodedString()]),
+                status: .unprocessableContent, code: "invalid_audio", detailMentions: "not a recognised audio format"),
+            Case(
+                name: "too short", body: TestClip(seconds: 0.005, sampleRate: 44_100).requestBody, status: .unprocessableContent,
+                code: "audio_too_short", detailMentions: "at least 513"),
+            Case(
+                name: "too long", body: longClip.requestBody, status: .contentTooLarge, code: "audio_too_long",
+                detailMentions: "at most 2 s"),
+            Case(
+                name: "body too large", body: hugeClip.requestBody, status: .contentTooLarge, code: "body_too_large",
+                detailMentions: "600000 bytes"),
         ]
         try await service.withTestClient { client in
             for c in cases {
@@ -86,9 +102,13 @@ final class BadRequestTests: XCTestCase {
             try await client.execute(uri: "/classes", method: .get, headers: [.origin: "http://localhost:3000"]) { response in
                 XCTAssertEqual(response.headers[.accessControlAllowOrigin], "*")
             }
-            try await client.execute(uri: "/", method: .options,
-                                     headers: [.origin: "http://localhost:3000", .accessControlRequestMethod: "POST",
-                                               .accessControlRequestHeaders: "content-type"]) { response in
+            try await client.execute(
+                uri: "/", method: .options,
+                headers: [
+                    .origin: "http://localhost:3000", .accessControlRequestMethod: "POST",
+                    .accessControlRequestHeaders: "content-type",
+                ]
+            ) { response in
                 XCTAssertTrue([.ok, .noContent].contains(response.status))
                 XCTAssertEqual(response.headers[.accessControlAllowOrigin], "*")
                 XCTAssertTrue(response.headers[.accessControlAllowMethods]?.contains("POST") ?? false)
@@ -99,7 +119,11 @@ final class BadRequestTests: XCTestCase {
     func testPoolRefusesWhenQueueIsFull() async throws {
         let pool = InferencePool(width: 1, queueLimit: 1)
         let gate = DispatchSemaphore(value: 0)
-        let first = Task { try await pool.run { gate.wait(); return 1 } }
+        let first = Task {
+            try await pool.run {
+                gate.wait(); return 1
+            }
+        }
         try await Task.sleep(for: .milliseconds(100))
         let second = Task { try await pool.run { 2 } }
         try await Task.sleep(for: .milliseconds(100))

@@ -10,14 +10,20 @@ final class CheckpointMelConfigTests: XCTestCase {
     private func checkpoint(melConfigJSON: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("mel-config-\(UUID().uuidString).safetensors")
         let model = try ResNetAudio.AudioCNN(config: .small(classes: 2), seed: 1)
-        try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a", "b"], modelConfig: model.config,
-                                                                melConfigJSON: melConfigJSON), to: url)
+        try Checkpoint.save(
+            model,
+            metadata: CheckpointMetadata(
+                classes: ["a", "b"], modelConfig: model.config,
+                melConfigJSON: melConfigJSON), to: url)
         return url
     }
 
     func testPyTorchExportMelConfigIsHonoured() throws {
         // As Scripts/reference/checkpoint_format.py writes it.
-        let url = try checkpoint(melConfigJSON: #"{"fMax": 11025.0, "fMin": 0.0, "hopLength": 256, "melScale": "htk", "nFFT": 512, "melCount": 64, "norm": "none", "sampleRate": 22050, "topDB": null}"#)
+        let url = try checkpoint(
+            melConfigJSON:
+                #"{"fMax": 11025.0, "fMin": 0.0, "hopLength": 256, "melScale": "htk", "nFFT": 512, "melCount": 64, "norm": "none", "sampleRate": 22050, "topDB": null}"#
+        )
         defer { try? FileManager.default.removeItem(at: url) }
         let classifier = try AudioClassifier(checkpoint: url)
         XCTAssertEqual(classifier.melConfig, MelConfig(sampleRate: 22_050, nFFT: 512, hopLength: 256, melCount: 64, fMax: 11_025))

@@ -56,35 +56,53 @@ final class HostileRequestTests: XCTestCase {
         let nested = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         let wav = TestClip(seconds: 0.2, sampleRate: 16_000).wav
         let cases = [
-            Case(name: "body over the limit", body: TestClip(seconds: 20, sampleRate: 44_100).requestBody,
-                 status: .contentTooLarge, code: "body_too_large", detailMentions: "2000000 bytes"),
-            Case(name: "deeply nested JSON", body: ByteBuffer(string: nested), status: .badRequest, code: "invalid_json",
-                 detailMentions: "not valid JSON"),
-            Case(name: "nested audio_data", body: ByteBuffer(string: "{\"audio_data\": " + nested + "}"),
-                 status: .badRequest, code: "invalid_json", detailMentions: "not valid JSON"),
-            Case(name: "10 minutes of audio", body: requestBody(flac), status: .contentTooLarge, code: "audio_too_long",
-                 detailMentions: "lasts 600 s"),
-            Case(name: "1-sample audio", body: requestBody(rawWAV(channels: 1, sampleRate: 16_000, bitsPerSample: 16, payload: [0, 1])),
-                 status: .unprocessableContent, code: "audio_too_short", detailMentions: "at least"),
-            Case(name: "NaN/Inf float WAV",
-                 body: requestBody(rawWAV(formatTag: 3, channels: 1, sampleRate: 16_000, bitsPerSample: 32,
-                                          payload: nanFloats.withUnsafeBytes { [UInt8]($0) })),
-                 status: .unprocessableContent, code: "non_finite_audio", detailMentions: "2 NaN or infinite"),
-            Case(name: "0 Hz", body: requestBody(rawWAV(channels: 1, sampleRate: 0, bitsPerSample: 16, payload: pcm)),
-                 status: .unprocessableContent, code: "invalid_audio", detailMentions: "sample rate 0 Hz"),
-            Case(name: "10 MHz", body: requestBody(rawWAV(channels: 1, sampleRate: 10_000_000, bitsPerSample: 16, payload: pcm)),
-                 status: .unprocessableContent, code: "invalid_audio", detailMentions: "sample rate 10000000 Hz"),
-            Case(name: "200 channels", body: requestBody(rawWAV(channels: 200, sampleRate: 16_000, bitsPerSample: 16,
-                                                                payload: [UInt8](repeating: 0, count: 200 * 2 * 600))),
-                 status: .unprocessableContent, code: "too_many_channels", detailMentions: "200 channels"),
-            Case(name: "truncated WAV header", body: requestBody(wav.prefix(30)), status: .unprocessableContent,
-                 code: "invalid_audio", detailMentions: "corrupt"),
-            Case(name: "malformed base64", body: jsonBody(["audio_data": "UklGR" + String(repeating: "*", count: 40)]),
-                 status: .unprocessableContent, code: "invalid_base64", detailMentions: "base64"),
-            Case(name: "wrong content type", headers: [.contentType: "audio/wav"], body: ByteBuffer(data: wav),
-                 status: .unsupportedMediaType, code: "unsupported_media_type", detailMentions: "audio/wav"),
-            Case(name: "form content type", headers: [.contentType: "application/x-www-form-urlencoded"], body: good,
-                 status: .unsupportedMediaType, code: "unsupported_media_type", detailMentions: "application/json"),
+            Case(
+                name: "body over the limit", body: TestClip(seconds: 20, sampleRate: 44_100).requestBody,
+                status: .contentTooLarge, code: "body_too_large", detailMentions: "2000000 bytes"),
+            Case(
+                name: "deeply nested JSON", body: ByteBuffer(string: nested), status: .badRequest, code: "invalid_json",
+                detailMentions: "not valid JSON"),
+            Case(
+                name: "nested audio_data", body: ByteBuffer(string: "{\"audio_data\": " + nested + "}"),
+                status: .badRequest, code: "invalid_json", detailMentions: "not valid JSON"),
+            Case(
+                name: "10 minutes of audio", body: requestBody(flac), status: .contentTooLarge, code: "audio_too_long",
+                detailMentions: "lasts 600 s"),
+            Case(
+                name: "1-sample audio", body: requestBody(rawWAV(channels: 1, sampleRate: 16_000, bitsPerSample: 16, payload: [0, 1])),
+                status: .unprocessableContent, code: "audio_too_short", detailMentions: "at least"),
+            Case(
+                name: "NaN/Inf float WAV",
+                body: requestBody(
+                    rawWAV(
+                        formatTag: 3, channels: 1, sampleRate: 16_000, bitsPerSample: 32,
+                        payload: nanFloats.withUnsafeBytes { [UInt8]($0) })),
+                status: .unprocessableContent, code: "non_finite_audio", detailMentions: "2 NaN or infinite"),
+            Case(
+                name: "0 Hz", body: requestBody(rawWAV(channels: 1, sampleRate: 0, bitsPerSample: 16, payload: pcm)),
+                status: .unprocessableContent, code: "invalid_audio", detailMentions: "sample rate 0 Hz"),
+            Case(
+                name: "10 MHz", body: requestBody(rawWAV(channels: 1, sampleRate: 10_000_000, bitsPerSample: 16, payload: pcm)),
+                status: .unprocessableContent, code: "invalid_audio", detailMentions: "sample rate 10000000 Hz"),
+            Case(
+                name: "200 channels",
+                body: requestBody(
+                    rawWAV(
+                        channels: 200, sampleRate: 16_000, bitsPerSample: 16,
+                        payload: [UInt8](repeating: 0, count: 200 * 2 * 600))),
+                status: .unprocessableContent, code: "too_many_channels", detailMentions: "200 channels"),
+            Case(
+                name: "truncated WAV header", body: requestBody(wav.prefix(30)), status: .unprocessableContent,
+                code: "invalid_audio", detailMentions: "corrupt"),
+            Case(
+                name: "malformed base64", body: jsonBody(["audio_data": "UklGR" + String(repeating: "*", count: 40)]),
+                status: .unprocessableContent, code: "invalid_base64", detailMentions: "base64"),
+            Case(
+                name: "wrong content type", headers: [.contentType: "audio/wav"], body: ByteBuffer(data: wav),
+                status: .unsupportedMediaType, code: "unsupported_media_type", detailMentions: "audio/wav"),
+            Case(
+                name: "form content type", headers: [.contentType: "application/x-www-form-urlencoded"], body: good,
+                status: .unsupportedMediaType, code: "unsupported_media_type", detailMentions: "application/json"),
         ]
         try await service.withTestClient { client in
             for c in cases {
@@ -110,7 +128,8 @@ final class HostileRequestTests: XCTestCase {
                 }
             }
             // JSON media types with parameters or a suffix, and no Content-Type at all, are accepted.
-            for headers: HTTPFields in [[.contentType: "application/json; charset=utf-8"], [.contentType: "application/vnd.api+json"], [:]] {
+            for headers: HTTPFields in [[.contentType: "application/json; charset=utf-8"], [.contentType: "application/vnd.api+json"], [:]]
+            {
                 try await client.execute(uri: "/", method: .post, headers: headers, body: good) { response in
                     XCTAssertEqual(response.status, .ok, "\(headers)")
                 }
@@ -119,8 +138,10 @@ final class HostileRequestTests: XCTestCase {
     }
 
     func testLimitsAreValidatedAndReported() async throws {
-        for bad in [ServerConfiguration(maximumChannels: 0), ServerConfiguration(requestTimeout: 0),
-                    ServerConfiguration(requestTimeout: .infinity), ServerConfiguration(maximumAudioSeconds: -1)] {
+        for bad in [
+            ServerConfiguration(maximumChannels: 0), ServerConfiguration(requestTimeout: 0),
+            ServerConfiguration(requestTimeout: .infinity), ServerConfiguration(maximumAudioSeconds: -1),
+        ] {
             XCTAssertThrowsError(try TestModel.shared.service(bad))
         }
         let service = try TestModel.shared.service(ServerConfiguration(maximumChannels: 8, requestTimeout: 12.5))
@@ -137,8 +158,10 @@ final class HostileRequestTests: XCTestCase {
     func testNoRequestPathReachesTheFileSystem() async throws {
         let service = try TestModel.shared.service()
         try await service.withTestClient { client in
-            for path in ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fPackage.swift", "/Web/index.html",
-                         "/openapi.json/../../etc/passwd", "/app.js/..", "//etc/passwd", "/index.html", "/Resources/openapi.json"] {
+            for path in [
+                "/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fPackage.swift", "/Web/index.html",
+                "/openapi.json/../../etc/passwd", "/app.js/..", "//etc/passwd", "/index.html", "/Resources/openapi.json",
+            ] {
                 try await client.execute(uri: path, method: .get) { response in
                     XCTAssertEqual(response.status, .notFound, path)
                     XCTAssertFalse(String(buffer: response.body).contains("root:"), path)

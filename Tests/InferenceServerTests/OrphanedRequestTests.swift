@@ -10,8 +10,10 @@ import XCTest
 /// Requests whose client hangs up while they wait for the model, over real sockets: they leave
 /// the queue at once and are never computed, so they cannot lock new clients out with 503s.
 final class OrphanedRequestTests: XCTestCase {
-    private func withServer(_ configuration: ServerConfiguration,
-                            _ body: @escaping @Sendable (Int, InferenceService) async throws -> Void) async throws {
+    private func withServer(
+        _ configuration: ServerConfiguration,
+        _ body: @escaping @Sendable (Int, InferenceService) async throws -> Void
+    ) async throws {
         try await withRunningServer(configuration, body)
     }
 
@@ -26,8 +28,10 @@ final class OrphanedRequestTests: XCTestCase {
     }
 
     /// Polls `/health` until `condition` holds; fails after `seconds`.
-    private static func waitFor(_ what: String, seconds: Double = 10, port: Int,
-                                _ condition: ([String: Int]) -> Bool) async throws -> [String: Int] {
+    private static func waitFor(
+        _ what: String, seconds: Double = 10, port: Int,
+        _ condition: ([String: Int]) -> Bool
+    ) async throws -> [String: Int] {
         let start = Date()
         var last: [String: Int] = [:]
         while Date().timeIntervalSince(start) < seconds {
@@ -40,8 +44,9 @@ final class OrphanedRequestTests: XCTestCase {
     }
 
     private static func postHead(_ body: [UInt8], close: Bool) -> [UInt8] {
-        Array(("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
-               + (close ? "Connection: close\r\n" : "") + "\r\n").utf8) + body
+        Array(
+            ("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n"
+                + (close ? "Connection: close\r\n" : "") + "\r\n").utf8) + body
     }
 
     func testClientsThatHangUpLeaveTheQueueAndAreNeverComputed() async throws {
@@ -134,7 +139,11 @@ final class InferencePoolCancellationTests: XCTestCase {
         let pool = InferencePool(width: 1, queueLimit: 2)
         let gate = DispatchSemaphore(value: 0)
         let ran = RunLog()
-        let first = Task { try await pool.run { gate.wait(); ran.append(1) } }
+        let first = Task {
+            try await pool.run {
+                gate.wait(); ran.append(1)
+            }
+        }
         while await pool.counters.running < 1 { try await Task.sleep(for: .milliseconds(5)) }
         let second = Task { try await pool.run { ran.append(2) } }
         while await pool.counters.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }

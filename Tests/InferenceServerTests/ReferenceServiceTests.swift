@@ -27,8 +27,9 @@ final class ReferenceServiceTests: XCTestCase {
     }
 
     func testResponseMatchesTheReferenceService() async throws {
-        let reference = try XCTUnwrap(JSONSerialization.jsonObject(
-            with: Data(contentsOf: Fixtures.url("InferenceServer", "reference_response.json"))) as? [String: Any])
+        let reference = try XCTUnwrap(
+            JSONSerialization.jsonObject(
+                with: Data(contentsOf: Fixtures.url("InferenceServer", "reference_response.json"))) as? [String: Any])
         let classifier = try AudioClassifier(checkpoint: Fixtures.url("ResNetAudio", "small_exported.safetensors"))
         let service = try InferenceService(classifier: classifier, configuration: ServerConfiguration())
         let body = jsonBody(["audio_data": Self.referenceClip().base64EncodedString()])
@@ -82,8 +83,10 @@ final class ReferenceServiceTests: XCTestCase {
         XCTAssertLessThan(zip(x, y).map { abs($0 - $1) }.max() ?? 1, 1e-4)
     }
 
-    private func assertClose(_ a: Any?, _ b: Any?, worst worstTolerance: Double, mean meanTolerance: Double, _ name: String,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ a: Any?, _ b: Any?, worst worstTolerance: Double, mean meanTolerance: Double, _ name: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard let x = a as? [[Double]], let y = b as? [[Double]] else { return XCTFail("\(name): not a matrix", file: file, line: line) }
         let flatX = Array(x.joined()), flatY = Array(y.joined())
         XCTAssertEqual(flatX.count, flatY.count, name, file: file, line: line)

@@ -46,8 +46,10 @@ final class RequestFuzzTests: XCTestCase {
             var statuses: [Int: Int] = [:]
             for step in 0..<300 {
                 let body = mutator.mutant(of: seeds)
-                let status = try await client.execute(uri: "/", method: .post, headers: jsonHeaders,
-                                                      body: ByteBuffer(bytes: body)) { $0.status }
+                let status = try await client.execute(
+                    uri: "/", method: .post, headers: jsonHeaders,
+                    body: ByteBuffer(bytes: body)
+                ) { $0.status }
                 XCTAssertTrue(status == .ok || (400..<500).contains(status.code), "step \(step): \(status)")
                 statuses[status.code, default: 0] += 1
             }

@@ -145,7 +145,8 @@ final class ResponseSchemaTests: XCTestCase {
             XCTAssertEqual(served.map { $0["class"] as? String }, direct.map(\.className))
             // Confidences are written as the shortest decimal of the Float, so they read back exactly.
             XCTAssertEqual(served.map { ($0["confidence"] as? NSNumber).map { Float($0.doubleValue) } }, direct.map(\.confidence))
-            let jsonLine = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(predictionJSONLine(file: "a.wav", predictions: direct).utf8)) as? [String: Any])
+            let jsonLine = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(predictionJSONLine(file: "a.wav", predictions: direct).utf8)) as? [String: Any])
             XCTAssertEqual(jsonLine["file"] as? String, "a.wav")
             XCTAssertEqual((jsonLine["predictions"] as? [[String: Any]])?.map { $0["class"] as? String }, direct.map(\.className))
         }

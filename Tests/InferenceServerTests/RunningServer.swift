@@ -6,8 +6,10 @@ import XCTest
 
 /// Runs the real server (TestModel's checkpoint) on an ephemeral loopback port for `body`, which
 /// gets the port and the service; the server is stopped when `body` returns or throws.
-func withRunningServer(_ configuration: ServerConfiguration,
-                       _ body: @escaping @Sendable (Int, InferenceService) async throws -> Void) async throws {
+func withRunningServer(
+    _ configuration: ServerConfiguration,
+    _ body: @escaping @Sendable (Int, InferenceService) async throws -> Void
+) async throws {
     let service = try TestModel.shared.service(configuration)
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "inference-server-tests")

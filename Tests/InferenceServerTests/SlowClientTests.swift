@@ -64,7 +64,8 @@ final class RawConnection: @unchecked Sendable {
     /// One complete `POST /` with a JSON body; returns the status code of the response.
     static func post(port: Int, body: [UInt8]) throws -> Int {
         let connection = try RawConnection(port: port)
-        let head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head =
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         connection.send(Array(head.utf8) + body)
         let response = connection.readUntilClosed() ?? []
         let statusLine = String(decoding: response.prefix(12), as: UTF8.self)
@@ -84,7 +85,8 @@ final class SlowClientTests: XCTestCase {
         try await withServer(timeout: 1) { port in
             for phase in ["headers", "body"] {
                 let slow = try RawConnection(port: port)
-                let head = Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n".utf8)
+                let head = Array(
+                    "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n".utf8)
                 let start = Date()
                 // A slow-loris client: one byte every 100 ms, for up to 8 s.
                 let trickle = Task.detached {
@@ -118,7 +120,8 @@ final class SlowClientTests: XCTestCase {
         try await withServer(timeout: 30) { port in
             let connection = try RawConnection(port: port)
             let start = Date()
-            connection.send(Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{".utf8))
+            connection.send(
+                Array("POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{".utf8))
             let response = connection.read(until: "body_too_large")
             XCTAssertTrue(response.hasPrefix("HTTP/1.1 413"), response)
             XCTAssertTrue(response.contains("body_too_large"), response)

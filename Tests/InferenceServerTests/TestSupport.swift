@@ -35,7 +35,8 @@ final class TestModel: @unchecked Sendable {
             p.value = v
         }
         let mel = String(decoding: try JSONEncoder().encode(MelConfig()), as: UTF8.self)
-        try Checkpoint.save(model, metadata: CheckpointMetadata(classes: testClasses, modelConfig: model.config, melConfigJSON: mel), to: url)
+        try Checkpoint.save(
+            model, metadata: CheckpointMetadata(classes: testClasses, modelConfig: model.config, melConfigJSON: mel), to: url)
         net = try Checkpoint.load(from: url).model
         classifier = try AudioClassifier(checkpoint: url)
     }
@@ -77,7 +78,8 @@ func jsonBody(_ object: Any) -> ByteBuffer {
 func decodeJSON(_ buffer: ByteBuffer, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
     let data = Data(buffer.readableBytesView)
     let object = try JSONSerialization.jsonObject(with: data)
-    return try XCTUnwrap(object as? [String: Any], "not a JSON object: \(String(decoding: data.prefix(200), as: UTF8.self))", file: file, line: line)
+    return try XCTUnwrap(
+        object as? [String: Any], "not a JSON object: \(String(decoding: data.prefix(200), as: UTF8.self))", file: file, line: line)
 }
 
 extension InferenceService {

@@ -42,9 +42,11 @@ final class CheckpointFuzzTests: XCTestCase {
         try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a", "b"], modelConfig: model.config), to: url)
         let file = try SafeTensorsFile(contentsOf: url)
         var metadata = file.metadata
-        for huge in ["{\"num_classes\":2,\"depths\":[1,1,1,1],\"widths\":[8,16,32,1000000],\"stem_channels\":8,\"dropout\":0.5}",
-                     "{\"num_classes\":2,\"depths\":[1000000000,1,1,1],\"widths\":[8,16,32,64],\"stem_channels\":8,\"dropout\":0.5}",
-                     "{\"num_classes\":2,\"depths\":[1],\"widths\":[4611686018427387903],\"stem_channels\":8,\"dropout\":0.5}"] {
+        for huge in [
+            "{\"num_classes\":2,\"depths\":[1,1,1,1],\"widths\":[8,16,32,1000000],\"stem_channels\":8,\"dropout\":0.5}",
+            "{\"num_classes\":2,\"depths\":[1000000000,1,1,1],\"widths\":[8,16,32,64],\"stem_channels\":8,\"dropout\":0.5}",
+            "{\"num_classes\":2,\"depths\":[1],\"widths\":[4611686018427387903],\"stem_channels\":8,\"dropout\":0.5}",
+        ] {
             metadata["model_config"] = huge
             var writer = SafeTensorsWriter(metadata: metadata)
             for entry in file.entries {
@@ -63,8 +65,11 @@ final class CheckpointFuzzTests: XCTestCase {
     func testSeededMutantsLoadOrGiveACheckpointError() throws {
         let model = try AudioCNN(config: AudioCNNConfig(numClasses: 2, depths: [1], widths: [2], stemChannels: 2))
         let seedURL = directory.appendingPathComponent("seed.safetensors")
-        try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a", "b"], modelConfig: model.config, epoch: 3,
-                                                                validationAccuracy: 0.5), to: seedURL)
+        try Checkpoint.save(
+            model,
+            metadata: CheckpointMetadata(
+                classes: ["a", "b"], modelConfig: model.config, epoch: 3,
+                validationAccuracy: 0.5), to: seedURL)
         let seed = [UInt8](try Data(contentsOf: seedURL))
         XCTAssertNoThrow(try Checkpoint.load(from: seedURL))
         var mutator = Mutator(seed: 0xC4EC_4F01)

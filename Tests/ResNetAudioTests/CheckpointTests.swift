@@ -36,9 +36,10 @@ final class CheckpointTests: XCTestCase {
         model.train()
         _ = model(Tensor(repeating: 0.5, shape: [2, 1, 20, 30]))  // moves BN running statistics
         let url = directory.appendingPathComponent("c.safetensors")
-        let meta = CheckpointMetadata(classes: ["a", "b", "c", "d"], modelConfig: model.config,
-                                      melConfigJSON: #"{"nMels":128}"#, epoch: 12, validationAccuracy: 0.75,
-                                      extra: ["seed": "9"])
+        let meta = CheckpointMetadata(
+            classes: ["a", "b", "c", "d"], modelConfig: model.config,
+            melConfigJSON: #"{"nMels":128}"#, epoch: 12, validationAccuracy: 0.75,
+            extra: ["seed": "9"])
         try Checkpoint.save(model, metadata: meta, to: url)
         let (loaded, loadedMeta) = try Checkpoint.load(from: url)
         XCTAssertEqual(loadedMeta, meta)
@@ -62,7 +63,9 @@ final class CheckpointTests: XCTestCase {
         let size = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
         let newer = try AudioCNN(config: .small(classes: 4), seed: 2)
         try withFileSizeLimit(size / 2) {
-            XCTAssertThrowsError(try Checkpoint.save(newer, metadata: CheckpointMetadata(classes: classes, modelConfig: newer.config, epoch: 2), to: url)) { error in
+            XCTAssertThrowsError(
+                try Checkpoint.save(newer, metadata: CheckpointMetadata(classes: classes, modelConfig: newer.config, epoch: 2), to: url)
+            ) { error in
                 guard case CheckpointError.file = error else { return XCTFail("\(error)") }
                 let text = "\(error)"
                 XCTAssertTrue(text.hasPrefix(url.path), text)
@@ -79,7 +82,9 @@ final class CheckpointTests: XCTestCase {
     func testWriteIntoAMissingFolderNamesIt() throws {
         let model = try AudioCNN(config: .small(classes: 2), seed: 1)
         let url = directory.appendingPathComponent("gone/last.safetensors")
-        XCTAssertThrowsError(try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a", "b"], modelConfig: model.config), to: url)) { error in
+        XCTAssertThrowsError(
+            try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a", "b"], modelConfig: model.config), to: url)
+        ) { error in
             XCTAssertTrue("\(error)".contains(directory.appendingPathComponent("gone").path), "\(error)")
             XCTAssertTrue("\(error)".contains(String(cString: strerror(ENOENT))), "\(error)")
         }
@@ -140,8 +145,10 @@ final class CheckpointTests: XCTestCase {
 
     func testClassCountMustMatchTheModel() throws {
         let model = try AudioCNN(config: .small(classes: 3))
-        XCTAssertThrowsError(try Checkpoint.save(model, metadata: CheckpointMetadata(classes: ["a"], modelConfig: model.config),
-                                                 to: directory.appendingPathComponent("x.safetensors")))
+        XCTAssertThrowsError(
+            try Checkpoint.save(
+                model, metadata: CheckpointMetadata(classes: ["a"], modelConfig: model.config),
+                to: directory.appendingPathComponent("x.safetensors")))
     }
 
     func testInvalidConfigIsRejected() {

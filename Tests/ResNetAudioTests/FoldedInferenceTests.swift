@@ -20,8 +20,10 @@ final class FoldedInferenceTests: XCTestCase {
         return model
     }
 
-    func assertMatchesPyTorch(_ model: AudioCNN, _ file: SafeTensorsFile, _ what: String,
-                              file source: StaticString = #filePath, line: UInt = #line) throws {
+    func assertMatchesPyTorch(
+        _ model: AudioCNN, _ file: SafeTensorsFile, _ what: String,
+        file source: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let (logits, maps) = withNoGrad { model.forwardWithFeatureMaps(try! file.tensor("input")) }
         assertAllClose(logits.scalars, try file.tensor("logits").scalars, "\(what): logits", file: source, line: line)
         let order = file.metadata["fmap_order"]!.split(separator: ",").map(String.init)
@@ -98,8 +100,9 @@ final class FoldedInferenceTests: XCTestCase {
         model.usesFoldedInference = false
         let unfolded = withNoGrad { model(try! file.tensor("input")) }
         assertAllClose(folded.scalars, unfolded.scalars, "after an in-place change of γ")
-        XCTAssertGreaterThan(zip(folded.scalars, try file.tensor("logits").scalars).map { abs($0 - $1) }.max()!, 1e-3,
-                             "the change matters")
+        XCTAssertGreaterThan(
+            zip(folded.scalars, try file.tensor("logits").scalars).map { abs($0 - $1) }.max()!, 1e-3,
+            "the change matters")
     }
 
     /// Training steps (optimiser writes weights in place, training-mode forward passes update

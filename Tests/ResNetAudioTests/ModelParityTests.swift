@@ -25,9 +25,11 @@ final class ModelParityTests: XCTestCase {
         // The full model: every key pattern of the reference module tree, 21,304,050 parameters.
         let full = try AudioCNN(config: .resnet34(classes: 50))
         let keys = Set(full.stateDict().keys)
-        for key in ["conv1.0.weight", "conv1.1.num_batches_tracked", "layer1.2.bn2.running_var",
-                    "layer2.0.shortcut.0.weight", "layer2.0.shortcut.1.running_mean", "layer3.5.conv2.weight",
-                    "layer4.2.bn1.bias", "fc.weight", "fc.bias"] {
+        for key in [
+            "conv1.0.weight", "conv1.1.num_batches_tracked", "layer1.2.bn2.running_var",
+            "layer2.0.shortcut.0.weight", "layer2.0.shortcut.1.running_mean", "layer3.5.conv2.weight",
+            "layer4.2.bn1.bias", "fc.weight", "fc.bias",
+        ] {
             XCTAssertTrue(keys.contains(key), key)
         }
         XCTAssertFalse(keys.contains("layer1.0.shortcut.0.weight"), "identity shortcuts have no weights")
@@ -110,8 +112,9 @@ final class ModelParityTests: XCTestCase {
         for name in cases {
             let parts = name.split(separator: "x").compactMap { Int($0) }
             let (batch, frames) = (parts[0], parts[1])
-            let input = try Tensor(shape: [batch, 1, 128, frames],
-                                   scalars: Synthetic.values("lengths.\(name)", count: batch * 128 * frames, scale: 3))
+            let input = try Tensor(
+                shape: [batch, 1, 128, frames],
+                scalars: Synthetic.values("lengths.\(name)", count: batch * 128 * frames, scale: 3))
             let expected = try file.tensor("logits.\(name)").scalars
             for folded in [true, false] {
                 model.usesFoldedInference = folded

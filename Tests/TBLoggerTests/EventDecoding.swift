@@ -15,8 +15,11 @@ struct DecodedEvent {
 struct DecodedValue {
     var tag: String
     var simpleValue: Float?
-    var histogram: (min: Double, max: Double, num: Double, sum: Double, sumSquares: Double,
-                    limits: [Double], counts: [Double])?
+    var histogram:
+        (
+            min: Double, max: Double, num: Double, sum: Double, sumSquares: Double,
+            limits: [Double], counts: [Double]
+        )?
     var image: (width: Int, height: Int, colorspace: Int, encoded: [UInt8])?
     var tensorStrings: [[UInt8]]?
     var tensorShape: [Int64]?
@@ -58,14 +61,20 @@ private func decode(_ event: Tensorboard__Event) -> DecodedEvent {
                 value.simpleValue = v.simple_value
             case TENSORBOARD__SUMMARY__VALUE__VALUE_HISTO:
                 let h = v.histo.pointee
-                value.histogram = (h.min, h.max, h.num, h.sum, h.sum_squares,
-                                   Array(UnsafeBufferPointer(start: h.bucket_limit, count: h.n_bucket_limit)),
-                                   Array(UnsafeBufferPointer(start: h.bucket, count: h.n_bucket)))
+                value.histogram = (
+                    h.min, h.max, h.num, h.sum, h.sum_squares,
+                    Array(UnsafeBufferPointer(start: h.bucket_limit, count: h.n_bucket_limit)),
+                    Array(UnsafeBufferPointer(start: h.bucket, count: h.n_bucket))
+                )
             case TENSORBOARD__SUMMARY__VALUE__VALUE_IMAGE:
                 let image = v.image.pointee
-                value.image = (Int(image.width), Int(image.height), Int(image.colorspace),
-                               Array(UnsafeBufferPointer(start: image.encoded_image_string.data,
-                                                         count: image.encoded_image_string.len)))
+                value.image = (
+                    Int(image.width), Int(image.height), Int(image.colorspace),
+                    Array(
+                        UnsafeBufferPointer(
+                            start: image.encoded_image_string.data,
+                            count: image.encoded_image_string.len))
+                )
             case TENSORBOARD__SUMMARY__VALUE__VALUE_TENSOR:
                 let tensor = v.tensor.pointee
                 value.tensorStrings = (0..<tensor.n_string_val).map { j in

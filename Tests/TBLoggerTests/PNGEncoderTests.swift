@@ -9,7 +9,8 @@ final class PNGEncoderTests: XCTestCase {
         XCTAssertEqual(CRC32.checksum(Array("123456789".utf8)), 0xCBF4_3926)
         XCTAssertEqual(CRC32.checksum(Array("IEND".utf8)), 0xAE42_6082)  // every PNG's last 4 bytes
         XCTAssertEqual(ZlibStored.adler32(Array("Wikipedia".utf8)), 0x11E6_0398)
-        XCTAssertEqual(ZlibStored.adler32([UInt8](repeating: 0xFF, count: 100_000)), adlerByDefinition([UInt8](repeating: 0xFF, count: 100_000)))
+        XCTAssertEqual(
+            ZlibStored.adler32([UInt8](repeating: 0xFF, count: 100_000)), adlerByDefinition([UInt8](repeating: 0xFF, count: 100_000)))
     }
 
     /// Byte-identical to `zlib.compress(data, 0)` (zlib's own stored blocks) for inputs that fit

@@ -64,8 +64,9 @@ final class SummaryWriterErrorTests: XCTestCase {
     }
 
     func testErrorsDescribeTheInput() {
-        XCTAssertEqual(SummaryWriterError.emptyHistogram(tag: "w").description,
-                       "histogram \"w\": no values (expected at least one)")
+        XCTAssertEqual(
+            SummaryWriterError.emptyHistogram(tag: "w").description,
+            "histogram \"w\": no values (expected at least one)")
         XCTAssertTrue(SummaryWriterError.cannotCreateFile(path: "/x/y", reason: "Permission denied").description.contains("/x/y"))
     }
 }

@@ -157,24 +157,27 @@ final class SummaryWriterTests: XCTestCase {
 
     func testHParamsForTheDashboard() throws {
         let writer = try SummaryWriter(logdir: directory)
-        try writer.addHParams(["lr": 0.001, "optimizer": "adamw", "mixup": true],
-                              metrics: ["hparam/accuracy": 0.75], runName: "session1")
+        try writer.addHParams(
+            ["lr": 0.001, "optimizer": "adamw", "mixup": true],
+            metrics: ["hparam/accuracy": 0.75], runName: "session1")
         try writer.close()
         let files = eventFiles(in: directory + "/session1")
         XCTAssertEqual(files.count, 1)
         let events = try decodeEventFile(files[0])
         XCTAssertEqual(events.count, 5)
-        XCTAssertEqual(events[1...3].map { $0.values[0].tag },
-                       ["_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"])
+        XCTAssertEqual(
+            events[1...3].map { $0.values[0].tag },
+            ["_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"])
         XCTAssertTrue(events[1...3].allSatisfy { $0.values[0].pluginName == "hparams" })
         XCTAssertEqual(events[4].values[0].tag, "hparam/accuracy")
         XCTAssertEqual(events[4].values[0].simpleValue, 0.75)
 
         // The plugin content unpacks with protobuf-c into the hyper-parameters we gave.
         let content = try XCTUnwrap(events[2].values[0].pluginContent)
-        let data = try XCTUnwrap(content.withUnsafeBufferPointer {
-            tensorboard__hparams__hparams_plugin_data__unpack(nil, $0.count, $0.baseAddress)
-        })
+        let data = try XCTUnwrap(
+            content.withUnsafeBufferPointer {
+                tensorboard__hparams__hparams_plugin_data__unpack(nil, $0.count, $0.baseAddress)
+            })
         defer { tensorboard__hparams__hparams_plugin_data__free_unpacked(data, nil) }
         XCTAssertEqual(data.pointee.data_case, TENSORBOARD__HPARAMS__HPARAMS_PLUGIN_DATA__DATA_SESSION_START_INFO)
         let start = data.pointee.session_start_info.pointee
@@ -182,19 +185,21 @@ final class SummaryWriterTests: XCTestCase {
         for i in 0..<start.n_hparams {
             let entry = start.hparams[i]!.pointee
             let v = entry.value.pointee
-            values[String(cString: entry.key)] = switch v.kind_case {
-            case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE: "number \(v.number_value)"
-            case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE: "string \(String(cString: v.string_value))"
-            case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE: "bool \(v.bool_value != 0)"
-            default: "other"
-            }
+            values[String(cString: entry.key)] =
+                switch v.kind_case {
+                case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE: "number \(v.number_value)"
+                case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE: "string \(String(cString: v.string_value))"
+                case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE: "bool \(v.bool_value != 0)"
+                default: "other"
+                }
         }
         XCTAssertEqual(values, ["lr": "number 0.001", "optimizer": "string adamw", "mixup": "bool true"])
 
         let experimentContent = try XCTUnwrap(events[1].values[0].pluginContent)
-        let experimentData = try XCTUnwrap(experimentContent.withUnsafeBufferPointer {
-            tensorboard__hparams__hparams_plugin_data__unpack(nil, $0.count, $0.baseAddress)
-        })
+        let experimentData = try XCTUnwrap(
+            experimentContent.withUnsafeBufferPointer {
+                tensorboard__hparams__hparams_plugin_data__unpack(nil, $0.count, $0.baseAddress)
+            })
         defer { tensorboard__hparams__hparams_plugin_data__free_unpacked(experimentData, nil) }
         let experiment = experimentData.pointee.experiment.pointee
         let names = (0..<experiment.n_hparam_infos).map { String(cString: experiment.hparam_infos[$0]!.pointee.name) }

@@ -26,7 +26,9 @@ final class TorchLayoutTests: XCTestCase {
         case number(Double), string(String)
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Double.self) { self = .number(number) } else {
+            if let number = try? container.decode(Double.self) {
+                self = .number(number)
+            } else {
                 self = .string(try container.decode(String.self))
             }
         }
@@ -67,13 +69,15 @@ final class TorchLayoutTests: XCTestCase {
     func testHParamsMatchTorch() throws {
         let h = fixture.hparams
         let ordered = h.hparams.keys.sorted().map { PendingEvent.HParam(name: $0, value: h.hparams[$0]!.hparam) }
-        XCTAssertEqual(summaryBytes(.hparamsExperiment(hparams: ordered, metrics: h.metrics.keys.sorted())),
-                       [UInt8](hex: h.experiment_hex))
+        XCTAssertEqual(
+            summaryBytes(.hparamsExperiment(hparams: ordered, metrics: h.metrics.keys.sorted())),
+            [UInt8](hex: h.experiment_hex))
         XCTAssertEqual(summaryBytes(.hparamsSessionEnd), [UInt8](hex: h.session_end_hex))
         // The session-start info holds a protobuf map, whose entry order differs between
         // serializers: compare its entries instead.
-        XCTAssertEqual(try sessionStartEntries(summaryBytes(.hparamsSessionStart(hparams: ordered))),
-                       try sessionStartEntries([UInt8](hex: h.session_start_hex)))
+        XCTAssertEqual(
+            try sessionStartEntries(summaryBytes(.hparamsSessionStart(hparams: ordered))),
+            try sessionStartEntries([UInt8](hex: h.session_start_hex)))
         XCTAssertEqual(try sessionStartEntries([UInt8](hex: h.session_start_hex)).count, 3)
     }
 
@@ -117,11 +121,12 @@ final class TorchLayoutTests: XCTestCase {
         for i in 0..<start.n_hparams {
             let entry = start.hparams[i]!.pointee
             let v = entry.value.pointee
-            entries[String(cString: entry.key)] = switch v.kind_case {
-            case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE: "number \(v.number_value)"
-            case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE: "string \(String(cString: v.string_value))"
-            default: "kind \(v.kind_case.rawValue)"
-            }
+            entries[String(cString: entry.key)] =
+                switch v.kind_case {
+                case GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE: "number \(v.number_value)"
+                case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE: "string \(String(cString: v.string_value))"
+                default: "kind \(v.kind_case.rawValue)"
+                }
         }
         return entries
     }

@@ -56,8 +56,9 @@ final class AutogradTests: XCTestCase {
 
     func testThousandTrainingStepsKeepMemoryFlat() {
         var g = RandomGenerator(seed: 3)
-        let net = Sequential(Conv2d(2, 8, kernelSize: 3, padding: 1, generator: &g), BatchNorm2d(8), ReLU(),
-                             AdaptiveAvgPool2d(), Flatten(), Linear(8, 4, generator: &g))
+        let net = Sequential(
+            Conv2d(2, 8, kernelSize: 3, padding: 1, generator: &g), BatchNorm2d(8), ReLU(),
+            AdaptiveAvgPool2d(), Flatten(), Linear(8, 4, generator: &g))
         let x = randomTensor([4, 2, 9, 9], seed: 4)
         func step() {
             let loss = crossEntropy(net(x), labels: [0, 1, 2, 3], labelSmoothing: 0.1)
@@ -87,8 +88,9 @@ final class AutogradTests: XCTestCase {
 final class OpProfilerTests: XCTestCase {
     func testChargesEveryRecordedOperation() {
         var g = RandomGenerator(seed: 9)
-        let net = Sequential(Conv2d(2, 4, kernelSize: 3, padding: 1, generator: &g), BatchNorm2d(4), ReLU(),
-                             AdaptiveAvgPool2d(), Flatten(), Linear(4, 3, generator: &g))
+        let net = Sequential(
+            Conv2d(2, 4, kernelSize: 3, padding: 1, generator: &g), BatchNorm2d(4), ReLU(),
+            AdaptiveAvgPool2d(), Flatten(), Linear(4, 3, generator: &g))
         let x = randomTensor([2, 2, 6, 6], seed: 1)
         OpProfiler.start()
         crossEntropy(net(x), labels: [0, 2]).backward()
@@ -136,11 +138,15 @@ final class FreedGraphTests: XCTestCase {
         var aliveAtFirstStep: Bool?, aliveAtLastStep: Bool?
         let loss: Tensor = {
             // `observer` runs its backward step last (it feeds relu), `head` first.
-            let fed = Tensor.record("observer", x * 1, inputs: [x]) { g in aliveAtLastStep = saved != nil; return [g] }
+            let fed = Tensor.record("observer", x * 1, inputs: [x]) { g in
+                aliveAtLastStep = saved != nil; return [g]
+            }
             let h = fed.relu()  // saves its output
             saved = h.storage
             let total = h.sum()
-            return Tensor.record("head", total, inputs: [total]) { g in aliveAtFirstStep = saved != nil; return [g] }
+            return Tensor.record("head", total, inputs: [total]) { g in
+                aliveAtFirstStep = saved != nil; return [g]
+            }
         }()
         loss.backward()
         XCTAssertEqual(aliveAtFirstStep, true, "relu's saved output is alive until its own step")

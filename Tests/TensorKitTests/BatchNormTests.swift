@@ -10,8 +10,9 @@ final class BatchNormTests: XCTestCase {
             let x = try fixture(c, "x").requiringGrad()
             let w = try fixture(c, "w").requiringGrad(), b = try fixture(c, "b").requiringGrad()
             var rm = try fixture(c, "rm0"), rv = try fixture(c, "rv0")
-            let y = batchNorm2d(x, weight: w, bias: b, runningMean: &rm, runningVar: &rv,
-                                training: training, fusedReLU: relu)
+            let y = batchNorm2d(
+                x, weight: w, bias: b, runningMean: &rm, runningVar: &rv,
+                training: training, fusedReLU: relu)
             assertClose(y, try fixture(c, "y"), "\(c) forward")
             assertClose(rm, try fixture(c, "rm"), rtol: 1e-5, "\(c) running mean")
             assertClose(rv, try fixture(c, "rv"), rtol: 1e-5, "\(c) running var")
@@ -42,10 +43,13 @@ final class BatchNormTests: XCTestCase {
             var rm1 = Tensor(repeating: 0.1, shape: [2]), rv1 = Tensor(repeating: 1.5, shape: [2])
             var rm2 = rm1, rv2 = rv1
             let xs = [x, r, w, b].map { $0.requiringGrad() }, ys = [x, r, w, b].map { $0.requiringGrad() }
-            let fused = batchNorm2d(xs[0], weight: xs[2], bias: xs[3], runningMean: &rm1, runningVar: &rv1,
-                                    training: training, residual: xs[1], fusedReLU: true)
-            let plain = addReLU(batchNorm2d(ys[0], weight: ys[2], bias: ys[3], runningMean: &rm2, runningVar: &rv2,
-                                            training: training), ys[1])
+            let fused = batchNorm2d(
+                xs[0], weight: xs[2], bias: xs[3], runningMean: &rm1, runningVar: &rv1,
+                training: training, residual: xs[1], fusedReLU: true)
+            let plain = addReLU(
+                batchNorm2d(
+                    ys[0], weight: ys[2], bias: ys[3], runningMean: &rm2, runningVar: &rv2,
+                    training: training), ys[1])
             assertClose(fused, plain, rtol: 1e-6, "fused forward, training \(training)")
             let g = randomTensor(fused.shape, seed: 19)
             fused.backward(gradient: g)
@@ -53,8 +57,9 @@ final class BatchNormTests: XCTestCase {
             for i in 0..<4 { assertClose(xs[i].grad, ys[i].grad!, rtol: 1e-5, "fused gradient \(i), training \(training)") }
             gradCheck([x, r, w, b], h: 1e-3, "bn+add+relu training=\(training)") { t in
                 var rm = Tensor(repeating: 0.1, shape: [2]), rv = Tensor(repeating: 1.5, shape: [2])
-                return batchNorm2d(t[0], weight: t[2], bias: t[3], runningMean: &rm, runningVar: &rv,
-                                   training: training, residual: t[1], fusedReLU: true)
+                return batchNorm2d(
+                    t[0], weight: t[2], bias: t[3], runningMean: &rm, runningVar: &rv,
+                    training: training, residual: t[1], fusedReLU: true)
             }
         }
     }
@@ -69,10 +74,13 @@ final class BatchNormTests: XCTestCase {
             var rm1 = Tensor(repeating: 0.1, shape: [3]), rv1 = Tensor(repeating: 1.5, shape: [3])
             var rm2 = rm1, rv2 = rv1
             let xs = [x, w, b].map { $0.requiringGrad() }, ys = [x, w, b].map { $0.requiringGrad() }
-            let fused = batchNorm2d(xs[0], weight: xs[1], bias: xs[2], runningMean: &rm1, runningVar: &rv1,
-                                    training: training, fusedReLU: true)
-            let plain = batchNorm2d(ys[0], weight: ys[1], bias: ys[2], runningMean: &rm2, runningVar: &rv2,
-                                    training: training).relu()
+            let fused = batchNorm2d(
+                xs[0], weight: xs[1], bias: xs[2], runningMean: &rm1, runningVar: &rv1,
+                training: training, fusedReLU: true)
+            let plain = batchNorm2d(
+                ys[0], weight: ys[1], bias: ys[2], runningMean: &rm2, runningVar: &rv2,
+                training: training
+            ).relu()
             let g = randomTensor(fused.shape, seed: 28)
             fused.backward(gradient: g)
             plain.backward(gradient: g)
@@ -82,8 +90,9 @@ final class BatchNormTests: XCTestCase {
             guard training else { continue }
             gradCheck([x, w, b], h: 1e-3, "bn+relu training=\(training)") { t in
                 var rm = Tensor(repeating: 0.1, shape: [3]), rv = Tensor(repeating: 1.5, shape: [3])
-                return batchNorm2d(t[0], weight: t[1], bias: t[2], runningMean: &rm, runningVar: &rv,
-                                   training: training, fusedReLU: true)
+                return batchNorm2d(
+                    t[0], weight: t[1], bias: t[2], runningMean: &rm, runningVar: &rv,
+                    training: training, fusedReLU: true)
             }
         }
     }

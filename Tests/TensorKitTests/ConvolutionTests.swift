@@ -3,25 +3,29 @@ import XCTest
 
 /// conv2d against PyTorch (`F.conv2d` in float64) and finite differences.
 final class ConvolutionTests: XCTestCase {
-    static let cases = ["conv_3x3_pad1", "conv_3x3_s2_odd_b1", "conv_1x1_grouped", "conv_1x1_s2", "conv_7x7_s2_stem",
-                        "conv_1x1map", "conv_small_planes", "conv_1x1_b1_large", "conv_3x3_large_b2", "conv_3x3_s2_even"]
+    static let cases = [
+        "conv_3x3_pad1", "conv_3x3_s2_odd_b1", "conv_1x1_grouped", "conv_1x1_s2", "conv_7x7_s2_stem",
+        "conv_1x1map", "conv_small_planes", "conv_1x1_b1_large", "conv_3x3_large_b2", "conv_3x3_s2_even",
+    ]
 
     func testAgreesWithPyTorch() throws {
         for winograd in [true, false] {
-        // Force the Winograd path on these small maps, or keep it off entirely.
-        try KernelConfiguration.withCurrent(changing: { $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0 }) {
-        for c in Self.cases {
-            let meta = try fixture(c, "meta").scalars.map(Int.init)
-            let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-            let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
-            let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-            assertClose(y, try fixture(c, "y"), "\(c) forward")
-            y.backward(gradient: try fixture(c, "gy"))
-            assertClose(x.grad, try fixture(c, "dx"), "\(c) dx")
-            assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
-            if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
-        }
-        }
+            // Force the Winograd path on these small maps, or keep it off entirely.
+            try KernelConfiguration.withCurrent(changing: {
+                $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0
+            }) {
+                for c in Self.cases {
+                    let meta = try fixture(c, "meta").scalars.map(Int.init)
+                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                    let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
+                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                    assertClose(y, try fixture(c, "y"), "\(c) forward")
+                    y.backward(gradient: try fixture(c, "gy"))
+                    assertClose(x.grad, try fixture(c, "dx"), "\(c) dx")
+                    assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
+                    if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
+                }
+            }
         }
     }
 
@@ -34,16 +38,16 @@ final class ConvolutionTests: XCTestCase {
                 $0.winogradMinimumTilesPerWorker = 0
                 $0.winogradTargetTiles = tiles
             }) {
-            for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
-                let meta = try fixture(c, "meta").scalars.map(Int.init)
-                let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                let b = meta[2] == 1 ? try fixture(c, "b") : nil
-                let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                assertClose(y, try fixture(c, "y"), "\(c) forward, target \(tiles) tiles")
-                y.backward(gradient: try fixture(c, "gy"))
-                assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles")
-                assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles")
-            }
+                for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
+                    let meta = try fixture(c, "meta").scalars.map(Int.init)
+                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                    let b = meta[2] == 1 ? try fixture(c, "b") : nil
+                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                    assertClose(y, try fixture(c, "y"), "\(c) forward, target \(tiles) tiles")
+                    y.backward(gradient: try fixture(c, "gy"))
+                    assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles")
+                    assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles")
+                }
             }
         }
     }
@@ -52,16 +56,16 @@ final class ConvolutionTests: XCTestCase {
         // The same fixture through different GEMM groupings (one image per GEMM, many per GEMM).
         for columns in [1, 64, 100_000] {
             try KernelConfiguration.withCurrent(changing: { $0.convolutionColumns = columns }) {
-            for c in ["conv_small_planes", "conv_1x1_grouped", "conv_3x3_s2_even"] {
-                let meta = try fixture(c, "meta").scalars.map(Int.init)
-                let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                let b = meta[2] == 1 ? try fixture(c, "b") : nil
-                let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                assertClose(y, try fixture(c, "y"), "\(c) forward, \(columns) columns")
-                y.backward(gradient: try fixture(c, "gy"))
-                assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, \(columns) columns")
-                assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(columns) columns")
-            }
+                for c in ["conv_small_planes", "conv_1x1_grouped", "conv_3x3_s2_even"] {
+                    let meta = try fixture(c, "meta").scalars.map(Int.init)
+                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                    let b = meta[2] == 1 ? try fixture(c, "b") : nil
+                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                    assertClose(y, try fixture(c, "y"), "\(c) forward, \(columns) columns")
+                    y.backward(gradient: try fixture(c, "gy"))
+                    assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, \(columns) columns")
+                    assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(columns) columns")
+                }
             }
         }
     }
@@ -82,26 +86,38 @@ final class ConvolutionTests: XCTestCase {
 /// kernels and TensorKit groups images per GEMM) against a direct float64 convolution written
 /// out in the test from the definition.
 final class WideConvolutionTests: XCTestCase {
-    private func direct(_ x: [Float], _ xs: [Int], _ w: [Float], _ ws: [Int], stride s: Int, pad p: Int,
-                        gy: [Float]) -> (y: [Double], dx: [Double], dw: [Double]) {
+    private func direct(
+        _ x: [Float], _ xs: [Int], _ w: [Float], _ ws: [Int], stride s: Int, pad p: Int,
+        gy: [Float]
+    ) -> (y: [Double], dx: [Double], dw: [Double]) {
         let (n, c, h, wd) = (xs[0], xs[1], xs[2], xs[3]), (o, k) = (ws[0], ws[2])
         let ho = (h + 2 * p - k) / s + 1, wo = (wd + 2 * p - k) / s + 1
         var y = [Double](repeating: 0, count: n * o * ho * wo)
         var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
-        for b in 0..<n { for oc in 0..<o { for i in 0..<ho { for j in 0..<wo {
-            let yi = ((b * o + oc) * ho + i) * wo + j
-            var acc = 0.0
-            let g = Double(gy[yi])
-            for ic in 0..<c { for ki in 0..<k { for kj in 0..<k {
-                let ih = i * s - p + ki, iw = j * s - p + kj
-                guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
-                let xi = ((b * c + ic) * h + ih) * wd + iw, wi = ((oc * c + ic) * k + ki) * k + kj
-                acc += Double(x[xi]) * Double(w[wi])
-                dx[xi] += g * Double(w[wi])
-                dw[wi] += g * Double(x[xi])
-            } } }
-            y[yi] = acc
-        } } } }
+        for b in 0..<n {
+            for oc in 0..<o {
+                for i in 0..<ho {
+                    for j in 0..<wo {
+                        let yi = ((b * o + oc) * ho + i) * wo + j
+                        var acc = 0.0
+                        let g = Double(gy[yi])
+                        for ic in 0..<c {
+                            for ki in 0..<k {
+                                for kj in 0..<k {
+                                    let ih = i * s - p + ki, iw = j * s - p + kj
+                                    guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
+                                    let xi = ((b * c + ic) * h + ih) * wd + iw, wi = ((oc * c + ic) * k + ki) * k + kj
+                                    acc += Double(x[xi]) * Double(w[wi])
+                                    dx[xi] += g * Double(w[wi])
+                                    dw[wi] += g * Double(x[xi])
+                                }
+                            }
+                        }
+                        y[yi] = acc
+                    }
+                }
+            }
+        }
         return (y, dx, dw)
     }
 
@@ -110,28 +126,30 @@ final class WideConvolutionTests: XCTestCase {
         let vectorAvailable = KernelConfiguration.isAVX512Available
         let modes: [(winograd: Bool, vector: Bool)] = (vectorAvailable ? [(true, true)] : []) + [(true, false), (false, false)]
         for (winograd, vector) in modes {
-        // Force the Winograd path on these small maps, or keep it off entirely.
-        try KernelConfiguration.withCurrent(changing: {
-            $0.winograd = winograd
-            $0.kernelSet = vector ? .avx512 : .portable
-            $0.winogradMinimumTilesPerWorker = 0
-        }) {
-        // The last three: 34 tiles a row (two full 16-tile vectors and a partial one, odd
-        // height), one row, and exactly 16 tiles a row.
-        for (xs, o, stride) in [([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1),
-                                ([1, 8, 5, 67], 16, 1), ([2, 8, 1, 33], 8, 1), ([1, 4, 3, 32], 8, 1)] {
-            let x = randomTensor(xs, seed: 31).requiringGrad()
-            let w = randomTensor([o, xs[1], 3, 3], seed: 32, scale: 0.1).requiringGrad()
-            let y = conv2d(x, weight: w, stride: stride, padding: 1)
-            let gy = randomTensor(y.shape, seed: 33)
-            y.backward(gradient: gy)
-            let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: stride, pad: 1, gy: gy.scalars)
-            let what = "x \(xs), \(o) filters, stride \(stride), Winograd \(winograd), vector transforms \(vector)"
-            assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
-            assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
-            assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")
-        }
-        }
+            // Force the Winograd path on these small maps, or keep it off entirely.
+            try KernelConfiguration.withCurrent(changing: {
+                $0.winograd = winograd
+                $0.kernelSet = vector ? .avx512 : .portable
+                $0.winogradMinimumTilesPerWorker = 0
+            }) {
+                // The last three: 34 tiles a row (two full 16-tile vectors and a partial one, odd
+                // height), one row, and exactly 16 tiles a row.
+                for (xs, o, stride) in [
+                    ([3, 96, 6, 7], 80, 1), ([2, 64, 9, 8], 128, 2), ([5, 48, 2, 3], 64, 1), ([1, 40, 11, 10], 72, 1),
+                    ([1, 8, 5, 67], 16, 1), ([2, 8, 1, 33], 8, 1), ([1, 4, 3, 32], 8, 1),
+                ] {
+                    let x = randomTensor(xs, seed: 31).requiringGrad()
+                    let w = randomTensor([o, xs[1], 3, 3], seed: 32, scale: 0.1).requiringGrad()
+                    let y = conv2d(x, weight: w, stride: stride, padding: 1)
+                    let gy = randomTensor(y.shape, seed: 33)
+                    y.backward(gradient: gy)
+                    let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: stride, pad: 1, gy: gy.scalars)
+                    let what = "x \(xs), \(o) filters, stride \(stride), Winograd \(winograd), vector transforms \(vector)"
+                    assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
+                    assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
+                    assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")
+                }
+            }
         }
     }
 }
@@ -139,8 +157,9 @@ final class WideConvolutionTests: XCTestCase {
 final class WinogradSelectionTests: XCTestCase {
     func testWinogradOnlyForLarge3x3Stride1Padding1() {
         func geometry(_ n: Int, _ h: Int, _ w: Int, k: Int = 3, s: Int = 1, p: Int = 1) -> ConvGeometry {
-            ConvGeometry(batch: n, inChannels: 8, height: h, width: w, outChannels: 8, kernelH: k, kernelW: k,
-                         strideH: s, strideW: s, padH: p, padW: p)
+            ConvGeometry(
+                batch: n, inChannels: 8, height: h, width: w, outChannels: 8, kernelH: k, kernelW: k,
+                strideH: s, strideW: s, padH: p, padW: p)
         }
         guard KernelConfiguration.current.winograd else { return }
         XCTAssertTrue(Winograd.applies(geometry(16, 32, 108)))

@@ -6,8 +6,10 @@ import XCTest
 /// `relu`), each of which is checked against PyTorch in `ConvolutionTests` / `BatchNormTests`.
 final class FoldedConv2dTests: XCTestCase {
     /// A conv and a BN with random filters and non-trivial running statistics and affine terms.
-    func layers(_ cin: Int, _ cout: Int, kernel: Int, stride: Int, padding: Int, bias: Bool,
-                seed: UInt64) -> (Conv2d, BatchNorm2d) {
+    func layers(
+        _ cin: Int, _ cout: Int, kernel: Int, stride: Int, padding: Int, bias: Bool,
+        seed: UInt64
+    ) -> (Conv2d, BatchNorm2d) {
         var g = RandomGenerator(seed: seed)
         let conv = Conv2d(cin, cout, kernelSize: kernel, stride: stride, padding: padding, bias: bias, generator: &g)
         let bn = BatchNorm2d(cout)
@@ -24,8 +26,9 @@ final class FoldedConv2dTests: XCTestCase {
     func reference(_ conv: Conv2d, _ bn: BatchNorm2d, _ x: Tensor, residual: Tensor?, relu: Bool) -> (sum: Tensor, out: Tensor) {
         withNoGrad {
             var rm = bn.runningMean.value, rv = bn.runningVar.value
-            var y = batchNorm2d(conv(x), weight: bn.weight.value, bias: bn.bias.value, runningMean: &rm, runningVar: &rv,
-                                training: false, eps: bn.eps)
+            var y = batchNorm2d(
+                conv(x), weight: bn.weight.value, bias: bn.bias.value, runningMean: &rm, runningVar: &rv,
+                training: false, eps: bn.eps)
             if let residual { y = y + residual }
             return (y, relu ? y.relu() : y)
         }
@@ -45,14 +48,14 @@ final class FoldedConv2dTests: XCTestCase {
 
     private func checkEveryKernelPath(vectorTransforms: Bool) {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, h: Int, w: Int, bias: Bool)] = [
-            (16, 24, 3, 1, 1, 1, 32, 54, false),   // Winograd, batch 1
-            (16, 24, 3, 1, 1, 3, 9, 13, true),     // Winograd or grouped im2col, odd sizes
-            (32, 32, 3, 1, 1, 1, 4, 14, false),    // layer4-like map at batch 1
-            (8, 16, 3, 2, 1, 3, 17, 30, false),    // strided 3×3
-            (8, 16, 1, 2, 0, 2, 16, 27, false),    // projection shortcut
-            (8, 16, 1, 1, 0, 2, 5, 7, true),       // pointwise, grouped
-            (1, 8, 7, 2, 3, 1, 40, 61, false),     // the stem
-            (8, 16, 3, 1, 1, 2, 7, 67, true),      // Winograd, 34 tiles a row, odd height
+            (16, 24, 3, 1, 1, 1, 32, 54, false),  // Winograd, batch 1
+            (16, 24, 3, 1, 1, 3, 9, 13, true),  // Winograd or grouped im2col, odd sizes
+            (32, 32, 3, 1, 1, 1, 4, 14, false),  // layer4-like map at batch 1
+            (8, 16, 3, 2, 1, 3, 17, 30, false),  // strided 3×3
+            (8, 16, 1, 2, 0, 2, 16, 27, false),  // projection shortcut
+            (8, 16, 1, 1, 0, 2, 5, 7, true),  // pointwise, grouped
+            (1, 8, 7, 2, 3, 1, 40, 61, false),  // the stem
+            (8, 16, 3, 1, 1, 2, 7, 67, true),  // Winograd, 34 tiles a row, odd height
         ]
         for (i, c) in cases.enumerated() {
             let (conv, bn) = layers(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.p, bias: c.bias, seed: UInt64(10 * i))
@@ -84,14 +87,16 @@ final class FoldedConv2dTests: XCTestCase {
         var x = randomTensor([1, 16, 32, 54], seed: 42)
         x[0, 3, 5, 7] = .nan
         for (vector, winograd) in [(true, true), (false, true), (false, false)] where !vector || KernelConfiguration.isAVX512Available {
-            KernelConfiguration.withCurrent(changing: { $0.kernelSet = vector ? .avx512 : .portable; $0.winograd = winograd }) {
-            let folded = FoldedConv2d(conv, batchNorm: bn)
-            let y = withNoGrad { folded(x, relu: true) }
-            let r = withNoGrad { folded(x, adding: Tensor(zeros: y.shape), relu: true) }
-            for oc in 0..<24 {
-                XCTAssertTrue(y[0, oc, 5, 7].isNaN, "channel \(oc), vector \(vector), Winograd \(winograd): \(y[0, oc, 5, 7])")
-                XCTAssertTrue(r[0, oc, 5, 7].isNaN, "with a residual, channel \(oc), vector \(vector), Winograd \(winograd)")
-            }
+            KernelConfiguration.withCurrent(changing: {
+                $0.kernelSet = vector ? .avx512 : .portable; $0.winograd = winograd
+            }) {
+                let folded = FoldedConv2d(conv, batchNorm: bn)
+                let y = withNoGrad { folded(x, relu: true) }
+                let r = withNoGrad { folded(x, adding: Tensor(zeros: y.shape), relu: true) }
+                for oc in 0..<24 {
+                    XCTAssertTrue(y[0, oc, 5, 7].isNaN, "channel \(oc), vector \(vector), Winograd \(winograd): \(y[0, oc, 5, 7])")
+                    XCTAssertTrue(r[0, oc, 5, 7].isNaN, "with a residual, channel \(oc), vector \(vector), Winograd \(winograd)")
+                }
             }
         }
     }
@@ -110,8 +115,9 @@ final class FoldedConv2dTests: XCTestCase {
         conv.weight.value.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= -2 } }
         assertClose(withNoGrad { folded(x) }, before, "unchanged by in-place writes to the filters")
         assertClose(withNoGrad { unfolded(x) }, convBefore, "unchanged by in-place writes to the filters, no batch norm")
-        assertClose(folded.weight.detached, conv.foldingBatchNorm(bn).weight.value * -0.5,
-                    "the folded filters are those of the snapshot")
+        assertClose(
+            folded.weight.detached, conv.foldingBatchNorm(bn).weight.value * -0.5,
+            "the folded filters are those of the snapshot")
     }
 
     func testWithoutBatchNormIsTheConvolution() {
@@ -135,8 +141,9 @@ final class FoldedConv2dTests: XCTestCase {
         (folded(x, adding: r, relu: true) * gOut).sum().backward()
         let x2 = x.detached.requiringGrad(), r2 = r.detached.requiringGrad()
         var rm = bn.runningMean.value, rv = bn.runningVar.value
-        let y = batchNorm2d(conv(x2), weight: bn.weight.value, bias: bn.bias.value, runningMean: &rm, runningVar: &rv,
-                            training: false, eps: bn.eps)
+        let y = batchNorm2d(
+            conv(x2), weight: bn.weight.value, bias: bn.bias.value, runningMean: &rm, runningVar: &rv,
+            training: false, eps: bn.eps)
         ((y + r2).relu() * gOut).sum().backward()
         assertClose(x.grad, x2.grad!, "input gradient")
         assertClose(r.grad, r2.grad!, "residual gradient")

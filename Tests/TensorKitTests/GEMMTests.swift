@@ -25,9 +25,11 @@ final class GEMMTests: XCTestCase {
     /// `beta == 0`, C starts as NaN: BLAS semantics say it must not be read.
     /// With `packed`, A goes through `BLAS.pack` once and the product through the pre-packed
     /// GEMM (alpha must then be 1).
-    private func check(_ ta: BLAS.Transpose, _ tb: BLAS.Transpose, m: Int, n: Int, k: Int,
-                       alpha: Float, beta: Float, parallel: Bool, seed: UInt64, packed: Bool = false,
-                       file: StaticString = #filePath, line: UInt = #line) {
+    private func check(
+        _ ta: BLAS.Transpose, _ tb: BLAS.Transpose, m: Int, n: Int, k: Int,
+        alpha: Float, beta: Float, parallel: Bool, seed: UInt64, packed: Bool = false,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         var g = RandomGenerator(seed: seed)
         let lda = (ta == .none ? k : m) + 3, ldb = (tb == .none ? n : k) + 5, ldc = n + 2
         let a = (0..<((ta == .none ? m : k) * lda)).map { _ in g.nextUnitFloat() - 0.5 }
@@ -43,11 +45,13 @@ final class GEMMTests: XCTestCase {
                         guard let pa = BLAS.pack(ta, m: m, k: k, a: ap.baseAddress!, lda: lda) else {
                             return XCTFail("BLAS.pack returned nil with TensorKit's kernel selected", file: file, line: line)
                         }
-                        BLAS.gemm(pa, tb, n: n, b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
-                                  parallel: parallel)
+                        BLAS.gemm(
+                            pa, tb, n: n, b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc,
+                            parallel: parallel)
                     } else {
-                        BLAS.gemm(ta, tb, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
-                                  b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc, parallel: parallel)
+                        BLAS.gemm(
+                            ta, tb, m: m, n: n, k: k, alpha: alpha, a: ap.baseAddress!, lda: lda,
+                            b: bp.baseAddress!, ldb: ldb, beta: beta, c: cp.baseAddress!, ldc: ldc, parallel: parallel)
                     }
                 }
             }
@@ -72,37 +76,38 @@ final class GEMMTests: XCTestCase {
                 return
             }
         }
-        XCTAssertLessThanOrEqual(worst, tolerance,
-                                 "\(ta)/\(tb) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta): worst error at \(worstAt)",
-                                 file: file, line: line)
+        XCTAssertLessThanOrEqual(
+            worst, tolerance,
+            "\(ta)/\(tb) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta): worst error at \(worstAt)",
+            file: file, line: line)
     }
 
     /// Edge sizes around the 8 × 48 register tile and the 256-deep K slices, all transposes,
     /// beta 0 / 1 / other, alpha 1 / other.
     private func checkShapes(_ kernel: BLAS.Kernel) throws {
         try using(kernel) {
-        let sizes = [1, 7, 8, 9, 13, 31, 33, 47, 48, 49, 97]
-        var seed: UInt64 = 1
-        for ta in [BLAS.Transpose.none, .transposed] {
-            for tb in [BLAS.Transpose.none, .transposed] {
-                for (im, m) in sizes.enumerated() {
-                    for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 || m == 1 || n == 1 {
-                        for k in [1, 13, 33, 97] {
-                            let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
-                            let alpha: Float = (im + k) % 4 == 0 ? 0.75 : 1
-                            check(ta, tb, m: m, n: n, k: k, alpha: alpha, beta: beta, parallel: false, seed: seed)
-                            seed += 1
+            let sizes = [1, 7, 8, 9, 13, 31, 33, 47, 48, 49, 97]
+            var seed: UInt64 = 1
+            for ta in [BLAS.Transpose.none, .transposed] {
+                for tb in [BLAS.Transpose.none, .transposed] {
+                    for (im, m) in sizes.enumerated() {
+                        for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 || m == 1 || n == 1 {
+                            for k in [1, 13, 33, 97] {
+                                let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
+                                let alpha: Float = (im + k) % 4 == 0 ? 0.75 : 1
+                                check(ta, tb, m: m, n: n, k: k, alpha: alpha, beta: beta, parallel: false, seed: seed)
+                                seed += 1
+                            }
                         }
                     }
+                    // Several K slices, several column blocks, and a worker split on and off tiles.
+                    check(ta, tb, m: 100, n: 700, k: 600, alpha: 1, beta: 1, parallel: false, seed: seed)
+                    check(ta, tb, m: 64, n: 1250, k: 300, alpha: 1, beta: 0, parallel: true, seed: seed + 1)
+                    check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed + 2)
+                    check(ta, tb, m: 33, n: 97, k: 257, alpha: 1, beta: 0.5, parallel: true, seed: seed + 3)
+                    seed += 4
                 }
-                // Several K slices, several column blocks, and a worker split on and off tiles.
-                check(ta, tb, m: 100, n: 700, k: 600, alpha: 1, beta: 1, parallel: false, seed: seed)
-                check(ta, tb, m: 64, n: 1250, k: 300, alpha: 1, beta: 0, parallel: true, seed: seed + 1)
-                check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed + 2)
-                check(ta, tb, m: 33, n: 97, k: 257, alpha: 1, beta: 0.5, parallel: true, seed: seed + 3)
-                seed += 4
             }
-        }
         }
     }
 
@@ -114,26 +119,27 @@ final class GEMMTests: XCTestCase {
     /// 3 and 18 equal slices, k = 520 a shorter last one) and row / column splits between workers.
     func testPrepackedAAgainstFloat64() throws {
         try using(.tensorKit) {
-        let sizes = [1, 7, 8, 9, 31, 48, 49, 97]
-        var seed: UInt64 = 5000
-        for ta in [BLAS.Transpose.none, .transposed] {
-            for tb in [BLAS.Transpose.none, .transposed] {
-                for (im, m) in sizes.enumerated() {
-                    for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 {
-                        for k in [1, 13, 97, 600] {
-                            let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
-                            check(ta, tb, m: m, n: n, k: k, alpha: 1, beta: beta, parallel: (im + k) % 2 == 0,
-                                  seed: seed, packed: true)
-                            seed += 1
+            let sizes = [1, 7, 8, 9, 31, 48, 49, 97]
+            var seed: UInt64 = 5000
+            for ta in [BLAS.Transpose.none, .transposed] {
+                for tb in [BLAS.Transpose.none, .transposed] {
+                    for (im, m) in sizes.enumerated() {
+                        for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 {
+                            for k in [1, 13, 97, 600] {
+                                let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
+                                check(
+                                    ta, tb, m: m, n: n, k: k, alpha: 1, beta: beta, parallel: (im + k) % 2 == 0,
+                                    seed: seed, packed: true)
+                                seed += 1
+                            }
                         }
                     }
+                    check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
+                    check(ta, tb, m: 36, n: 700, k: 300, alpha: 1, beta: 1, parallel: true, seed: seed + 1, packed: true)
+                    seed += 2
                 }
-                check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
-                check(ta, tb, m: 36, n: 700, k: 300, alpha: 1, beta: 1, parallel: true, seed: seed + 1, packed: true)
-                seed += 2
             }
-        }
-        check(.none, .none, m: 64, n: 14, k: 4608, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
+            check(.none, .none, m: 64, n: 14, k: 4608, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
         }
     }
 
@@ -159,8 +165,9 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(BLAS.kernel(m: 512, n: 512, k: 512, configuration), .openBLAS, "portable kernels")
         configuration.kernelSet = .avx512
         XCTAssertEqual(BLAS.kernel(m: 16, n: 50, k: 2, configuration), .openBLAS, "tiny products stay on OpenBLAS")
-        XCTAssertEqual(BLAS.kernel(m: 64, n: 864, k: 64, configuration),
-                       KernelConfiguration.isAVX512Available ? .tensorKit : .openBLAS)
+        XCTAssertEqual(
+            BLAS.kernel(m: 64, n: 864, k: 64, configuration),
+            KernelConfiguration.isAVX512Available ? .tensorKit : .openBLAS)
     }
 
     /// The PyTorch convolution fixtures (forward, dx, dw; Winograd and im2col) through each kernel.
@@ -168,22 +175,24 @@ final class GEMMTests: XCTestCase {
         for kernel in [BLAS.Kernel.tensorKit, .openBLAS] {
             if kernel == .tensorKit, !KernelConfiguration.isAVX512Available { continue }
             try using(kernel) {
-            for winograd in [true, false] {
-                try KernelConfiguration.withCurrent(changing: { $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0 }) {
-                for c in ConvolutionTests.cases {
-                    let meta = try fixture(c, "meta").scalars.map(Int.init)
-                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                    let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
-                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                    let what = "\(c) (\(kernel), Winograd \(winograd))"
-                    assertClose(y, try fixture(c, "y"), "\(what) forward")
-                    y.backward(gradient: try fixture(c, "gy"))
-                    assertClose(x.grad, try fixture(c, "dx"), "\(what) dx")
-                    assertClose(w.grad, try fixture(c, "dw"), "\(what) dw")
-                    if let b { assertClose(b.grad, try fixture(c, "db"), "\(what) db") }
+                for winograd in [true, false] {
+                    try KernelConfiguration.withCurrent(changing: {
+                        $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0
+                    }) {
+                        for c in ConvolutionTests.cases {
+                            let meta = try fixture(c, "meta").scalars.map(Int.init)
+                            let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                            let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
+                            let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                            let what = "\(c) (\(kernel), Winograd \(winograd))"
+                            assertClose(y, try fixture(c, "y"), "\(what) forward")
+                            y.backward(gradient: try fixture(c, "gy"))
+                            assertClose(x.grad, try fixture(c, "dx"), "\(what) dx")
+                            assertClose(w.grad, try fixture(c, "dw"), "\(what) dw")
+                            if let b { assertClose(b.grad, try fixture(c, "db"), "\(what) db") }
+                        }
+                    }
                 }
-                }
-            }
             }
         }
     }

@@ -24,8 +24,10 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertFalse(set.usesVectorWinograd)
         XCTAssertEqual(set.description.split(separator: " ").first, "kernels=portable")
         // Values that do not parse leave the defaults (and warn on standard error).
-        let bad = KernelConfiguration(environment: ["TENSORKIT_KERNELS": "neon", "TENSORKIT_NUM_THREADS": "-2",
-                                                    "TENSORKIT_CONV_COLUMNS": "many"])
+        let bad = KernelConfiguration(environment: [
+            "TENSORKIT_KERNELS": "neon", "TENSORKIT_NUM_THREADS": "-2",
+            "TENSORKIT_CONV_COLUMNS": "many",
+        ])
         XCTAssertEqual(bad, defaults)
     }
 
@@ -43,7 +45,9 @@ final class KernelConfigurationTests: XCTestCase {
         let before = KernelConfiguration.current
         let parts = max(2, Parallel.workers)
         let seen = Locked<[KernelConfiguration.KernelSet]>([])
-        KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable; $0.convolutionColumns = 7 }) {
+        KernelConfiguration.withCurrent(changing: {
+            $0.kernelSet = .portable; $0.convolutionColumns = 7
+        }) {
             XCTAssertEqual(KernelConfiguration.current.convolutionColumns, 7)
             Parallel.forRange(parts, grain: 1) { lo, hi in
                 for _ in lo..<hi {
@@ -64,8 +68,12 @@ final class KernelConfigurationTests: XCTestCase {
         let c = "conv_3x3_large_b2"
         let x = try fixture(c, "x"), w = try fixture(c, "w"), b = try fixture(c, "b"), expected = try fixture(c, "y")
         let configurations: [KernelConfiguration] = [
-            { var k = KernelConfiguration(); k.winogradMinimumTilesPerWorker = 0; return k }(),
-            { var k = KernelConfiguration(); k.kernelSet = .portable; k.winograd = false; return k }(),
+            {
+                var k = KernelConfiguration(); k.winogradMinimumTilesPerWorker = 0; return k
+            }(),
+            {
+                var k = KernelConfiguration(); k.kernelSet = .portable; k.winograd = false; return k
+            }(),
         ]
         let failures = Locked<[String]>([])
         DispatchQueue.concurrentPerform(iterations: configurations.count) { i in

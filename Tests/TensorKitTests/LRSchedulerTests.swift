@@ -49,9 +49,10 @@ final class LRSchedulerTests: XCTestCase {
     func testOneCycleThreePhaseLinearWithSGDMomentum() throws {
         let file = try fixture()
         let optimizer = try SGD(parameters(), learningRate: 0.1, momentum: 0.9)
-        let scheduler = try OneCycleLR(optimizer: optimizer, maxLearningRate: 0.4, totalSteps: 37, pctStart: 0.25,
-                                       annealStrategy: .linear, baseMomentum: 0.8, maxMomentum: 0.9,
-                                       divFactor: 10, finalDivFactor: 100, threePhase: true)
+        let scheduler = try OneCycleLR(
+            optimizer: optimizer, maxLearningRate: 0.4, totalSteps: 37, pctStart: 0.25,
+            annealStrategy: .linear, baseMomentum: 0.8, maxMomentum: 0.9,
+            divFactor: 10, finalDivFactor: 100, threePhase: true)
         let (lrs, momenta) = try run(optimizer, scheduler, steps: 37)
         assertSequence(lrs, try file.doubles("onecycle_sgd_linear_3phase.lr"), "lr")
         assertSequence(momenta, try file.doubles("onecycle_sgd_linear_3phase.momentum"), "momentum")

@@ -10,8 +10,9 @@ final class ModuleTests: XCTestCase {
         let pool = AdaptiveAvgPool2d(), fc: Linear
         init() {
             var g = RandomGenerator(seed: 0)
-            conv1 = Sequential(Conv2d(1, 4, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &g),
-                               BatchNorm2d(4), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
+            conv1 = Sequential(
+                Conv2d(1, 4, kernelSize: 7, stride: 2, padding: 3, bias: false, generator: &g),
+                BatchNorm2d(4), ReLU(), MaxPool2d(kernelSize: 3, stride: 2, padding: 1))
             conv2 = Conv2d(4, 8, kernelSize: 3, stride: 2, padding: 1, bias: false, generator: &g)
             bn2 = BatchNorm2d(8)
             shortcut = Sequential(Conv2d(4, 8, kernelSize: 1, stride: 2, bias: false, generator: &g), BatchNorm2d(8))

@@ -66,7 +66,8 @@ final class OpsTests: XCTestCase {
             let z = try fixture(c, "logits").requiringGrad()
             let labels = try fixture(c, "labels").scalars.map { Int($0) }
             let loss = crossEntropy(z, labels: labels, labelSmoothing: try fixture(c, "eps").scalar)
-            XCTAssertEqual(Double(loss.scalar), Double(try fixture(c, "loss").scalar), accuracy: 1e-5 * Double(abs(try fixture(c, "loss").scalar)), c)
+            XCTAssertEqual(
+                Double(loss.scalar), Double(try fixture(c, "loss").scalar), accuracy: 1e-5 * Double(abs(try fixture(c, "loss").scalar)), c)
             loss.backward()
             assertClose(z.grad, try fixture(c, "dlogits"), "\(c) dlogits")
         }
@@ -129,7 +130,7 @@ final class MaxPoolFastPathTests: XCTestCase {
         for (shape, padding) in [([2, 3, 9, 37], 1), ([1, 2, 8, 40], 0), ([2, 1, 5, 17], 1)] {
             var x = randomTensor(shape, seed: 40)
             x.withUnsafeMutableBufferPointer { p in
-                for i in stride(from: 0, to: p.count, by: 7) { p[i] = 0.5 }                 // ties
+                for i in stride(from: 0, to: p.count, by: 7) { p[i] = 0.5 }  // ties
                 for i in stride(from: 3, to: p.count, by: 53) { p[i] = -.infinity }
             }
             var withNaN = x
@@ -151,8 +152,9 @@ final class MaxPoolFastPathTests: XCTestCase {
                 // Without gradient recording the fast path computes values only (no positions).
                 let valuesOnly = withNoGrad { maxPool2d(input, kernelSize: 3, stride: 2, padding: padding) }.scalars
                 for i in b.indices {
-                    XCTAssertTrue(valuesOnly[i] == b[i] || (valuesOnly[i].isNaN && b[i].isNaN),
-                                  "\(shape) output \(i) without gradients: \(valuesOnly[i]) vs \(b[i])")
+                    XCTAssertTrue(
+                        valuesOnly[i] == b[i] || (valuesOnly[i].isNaN && b[i].isNaN),
+                        "\(shape) output \(i) without gradients: \(valuesOnly[i]) vs \(b[i])")
                 }
             }
         }

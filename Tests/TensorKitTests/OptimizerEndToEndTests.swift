@@ -21,15 +21,17 @@ final class OptimizerEndToEndTests: XCTestCase {
         for t in 0..<Int(file.metadata["steps"]!)! {
             optimizer.zeroGrad()
             var h = conv2d(x, weight: parameters["conv.weight"]!.tensor, bias: parameters["conv.bias"]!.tensor, padding: 1)
-            h = batchNorm2d(h, weight: parameters["bn.weight"]!.tensor, bias: parameters["bn.bias"]!.tensor,
-                            runningMean: &runningMean, runningVar: &runningVar, training: true, fusedReLU: true)
+            h = batchNorm2d(
+                h, weight: parameters["bn.weight"]!.tensor, bias: parameters["bn.bias"]!.tensor,
+                runningMean: &runningMean, runningVar: &runningVar, training: true, fusedReLU: true)
             h = adaptiveAvgPool2d(h).flattened()
             let logits = linear(h, weight: parameters["fc.weight"]!.tensor, bias: parameters["fc.bias"]!.tensor)
             crossEntropy(logits, labels: y).backward()
             for name in names {
                 // The gradients themselves, then the update built on them.
-                OptimizerTests.assertClose(parameters[name]!.grad!, try file.tensor("grad.\(t).\(name)"), "grad step \(t) \(name)",
-                                           rtol: 1e-4, atol: 1e-7)
+                OptimizerTests.assertClose(
+                    parameters[name]!.grad!, try file.tensor("grad.\(t).\(name)"), "grad step \(t) \(name)",
+                    rtol: 1e-4, atol: 1e-7)
             }
             try optimizer.step()
             try scheduler.step()
@@ -38,8 +40,9 @@ final class OptimizerEndToEndTests: XCTestCase {
             // into full-size steps of arbitrary sign. It is compared through its gradient above
             // (within the absolute tolerance) and left out here; it does not affect the output.
             for name in names where name != "conv.bias" {
-                OptimizerTests.assertClose(parameters[name]!.value, try file.tensor("param.\(t).\(name)"), "step \(t) \(name)",
-                                           rtol: 1e-4, atol: 1e-6)
+                OptimizerTests.assertClose(
+                    parameters[name]!.value, try file.tensor("param.\(t).\(name)"), "step \(t) \(name)",
+                    rtol: 1e-4, atol: 1e-6)
             }
         }
     }

@@ -36,8 +36,10 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
-    static func assertClose(_ ours: Tensor, _ torch: Tensor, _ what: String, rtol: Float = rtol, atol: Float = atol,
-                            file: StaticString = #filePath, line: UInt = #line) {
+    static func assertClose(
+        _ ours: Tensor, _ torch: Tensor, _ what: String, rtol: Float = rtol, atol: Float = atol,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(ours.shape, torch.shape, what, file: file, line: line)
         var worst: Float = 0
         var worstIndex = 0
@@ -45,8 +47,9 @@ final class OptimizerTests: XCTestCase {
             let excess = abs(a - b) - (rtol * abs(b) + atol)
             if excess > worst || a.isNaN { worst = a.isNaN ? .infinity : excess; worstIndex = i }
         }
-        XCTAssertEqual(worst, 0, "\(what): element \(worstIndex) is \(ours.scalars[worstIndex]), torch \(torch.scalars[worstIndex])",
-                       file: file, line: line)
+        XCTAssertEqual(
+            worst, 0, "\(what): element \(worstIndex) is \(ours.scalars[worstIndex]), torch \(torch.scalars[worstIndex])",
+            file: file, line: line)
     }
 
     /// Runs the whole trajectory and checks parameters, learning rate and momentum every step.
@@ -114,13 +117,15 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testAdamWUnderOneCycleLR() throws {
-        try replay("adamw_onecycle", make: { try AdamW($0, learningRate: 1e-3, weightDecay: 1e-2) },
-                   schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.01, totalSteps: 10) })
+        try replay(
+            "adamw_onecycle", make: { try AdamW($0, learningRate: 1e-3, weightDecay: 1e-2) },
+            schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.01, totalSteps: 10) })
     }
 
     func testSGDNesterovUnderOneCycleLRCyclesMomentum() throws {
-        try replay("sgd_onecycle", make: { try SGD($0, learningRate: 1e-3, momentum: 0.9, nesterov: true) },
-                   schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.1, totalSteps: 10) })
+        try replay(
+            "sgd_onecycle", make: { try SGD($0, learningRate: 1e-3, momentum: 0.9, nesterov: true) },
+            schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.1, totalSteps: 10) })
     }
 
     /// A parameter large enough for the update to be split over threads.
@@ -193,11 +198,13 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testAdamWOneCycleStateRoundTripContinuesIdentically() throws {
-        try checkContinuation("adamw_onecycle", split: 4, make: { try AdamW($0, learningRate: 1e-3, weightDecay: 1e-2) },
-                              schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.01, totalSteps: 10) })
-        try checkContinuation("adamw_onecycle", split: 7, restoreSchedulerFirst: true,
-                              make: { try AdamW($0, learningRate: 1e-3, weightDecay: 1e-2) },
-                              schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.01, totalSteps: 10) })
+        try checkContinuation(
+            "adamw_onecycle", split: 4, make: { try AdamW($0, learningRate: 1e-3, weightDecay: 1e-2) },
+            schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.01, totalSteps: 10) })
+        try checkContinuation(
+            "adamw_onecycle", split: 7, restoreSchedulerFirst: true,
+            make: { try AdamW($0, learningRate: 1e-3, weightDecay: 1e-2) },
+            schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.01, totalSteps: 10) })
     }
 
     func testAdamStateWithSkippedParameterContinuesIdentically() throws {
@@ -210,8 +217,9 @@ final class OptimizerTests: XCTestCase {
 
     func testSGDStateContinuesIdentically() throws {
         try checkContinuation("sgd_momentum_wd", split: 5) { try SGD($0, learningRate: 0.05, momentum: 0.9, weightDecay: 1e-3) }
-        try checkContinuation("sgd_onecycle", split: 3, make: { try SGD($0, learningRate: 1e-3, momentum: 0.9, nesterov: true) },
-                              schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.1, totalSteps: 10) })
+        try checkContinuation(
+            "sgd_onecycle", split: 3, make: { try SGD($0, learningRate: 1e-3, momentum: 0.9, nesterov: true) },
+            schedule: { try OneCycleLR(optimizer: $0, maxLearningRate: 0.1, totalSteps: 10) })
     }
 
     func testStateSavedByTorchLoads() throws {
@@ -219,9 +227,11 @@ final class OptimizerTests: XCTestCase {
         let trajectory = try Trajectory("adamw")
         var tensors: [String: Tensor] = [:]
         for name in trajectory.file.names where name.hasPrefix("state.") { tensors[name] = try trajectory.file.tensor(name) }
-        let state = OptimizationState(kind: "AdamW", tensors: tensors, scalars: [
-            "lr": 1e-2, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.05, "amsgrad": 0, "maximize": 0,
-        ])
+        let state = OptimizationState(
+            kind: "AdamW", tensors: tensors,
+            scalars: [
+                "lr": 1e-2, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.05, "amsgrad": 0, "maximize": 0,
+            ])
         let optimizer = try AdamW(try trajectory.initialParameters(), learningRate: 1e-2, weightDecay: 0.05)
         try optimizer.loadStateDict(state)
         XCTAssertEqual(optimizer.stateDict().tensors["state.0.step"]?.scalar, 10)
@@ -319,8 +329,9 @@ final class OptimizerTests: XCTestCase {
             XCTAssertTrue(reason.contains("scheduler.kind"), reason)
         }
         // A model tensor read as optimiser state is refused by the optimiser, not misapplied.
-        let state = OptimizationState(kind: "SGD", tensors: ["model.w": Tensor([1])],
-                                      scalars: ["lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": 0, "maximize": 0])
+        let state = OptimizationState(
+            kind: "SGD", tensors: ["model.w": Tensor([1])],
+            scalars: ["lr": 0.1, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": 0, "maximize": 0])
         XCTAssertThrowsError(try SGD([Parameter(Tensor(zeros: [1]))]).loadStateDict(state)) { error in
             guard case OptimizerError.stateMismatch(let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("model.w"), reason)

@@ -9,8 +9,10 @@ import XCTest
 /// serial loop in disguise).
 final class ParallelTests: XCTestCase {
     /// Counts calls per index; fails on any index visited twice or never.
-    private func assertEachIndexOnce(_ count: Int, _ what: String, run: (_ visit: (Int) -> Void) -> Void,
-                                     file: StaticString = #filePath, line: UInt = #line) {
+    private func assertEachIndexOnce(
+        _ count: Int, _ what: String, run: (_ visit: (Int) -> Void) -> Void,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let hits = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: count)
         for i in 0..<count { (hits + i).initialize(to: Atomic(0)) }
         defer { hits.deinitialize(count: count); hits.deallocate() }

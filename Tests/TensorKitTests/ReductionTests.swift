@@ -12,7 +12,7 @@ final class ReductionTests: XCTestCase {
         for count in counts {
             let x = (0..<count).map { _ in generator.nextUnitFloat() * 4 - 1 }
             let g = (0..<count).map { _ in generator.nextUnitFloat() * 2 - 1 }
-            let y = (0..<count).map { _ in generator.nextUnitFloat() - 0.5 }   // about half masked
+            let y = (0..<count).map { _ in generator.nextUnitFloat() - 0.5 }  // about half masked
             let mean: Float = 0.75
             var sum = 0.0, squares = 0.0, dy = 0.0, dot = 0.0, dyMasked = 0.0, dotMasked = 0.0, scale = 0.0
             for i in 0..<count {
@@ -31,8 +31,9 @@ final class ReductionTests: XCTestCase {
                         let g = gp.baseAddress ?? UnsafePointer(bitPattern: 16)!
                         let y = yp.baseAddress ?? UnsafePointer(bitPattern: 16)!
                         XCTAssertEqual(Kernels.sum(x, count: count), sum, accuracy: tolerance, "sum of \(count)")
-                        XCTAssertEqual(Kernels.sumOfSquares(x, centredOn: mean, count: count), squares,
-                                       accuracy: tolerance, "sum of squares of \(count)")
+                        XCTAssertEqual(
+                            Kernels.sumOfSquares(x, centredOn: mean, count: count), squares,
+                            accuracy: tolerance, "sum of squares of \(count)")
                         let plain = Kernels.sumAndCentredDot(g, x, centredOn: mean, mask: nil, count: count)
                         XCTAssertEqual(plain.0, dy, accuracy: tolerance, "sum of g, \(count)")
                         XCTAssertEqual(plain.1, dot, accuracy: tolerance, "sum of g·(x − mean), \(count)")

@@ -10,7 +10,8 @@ final class SafeTensorsCrossCheckTests: XCTestCase {
         let environment = ProcessInfo.processInfo.environment["TENSORKIT_CROSSCHECK_DIR"]
         let directory = URL(fileURLWithPath: environment ?? NSTemporaryDirectory())
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent(environment == nil ? "tk-crosscheck-\(UUID().uuidString).safetensors" : "swift_written.safetensors")
+        let url = directory.appendingPathComponent(
+            environment == nil ? "tk-crosscheck-\(UUID().uuidString).safetensors" : "swift_written.safetensors")
         defer { if environment == nil { try? FileManager.default.removeItem(at: url) } }
 
         // The same exact formula as the script: every value is a double computed exactly, then rounded.

@@ -13,8 +13,10 @@ final class SafeTensorsErrorTests: XCTestCase {
         return bytes + headerBytes + data
     }
 
-    private func assertError(_ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line,
-                             _ check: (SafeTensorsError) -> Bool) {
+    private func assertError(
+        _ bytes: [UInt8], file: StaticString = #filePath, line: UInt = #line,
+        _ check: (SafeTensorsError) -> Bool
+    ) {
         do {
             _ = try SafeTensorsFile(bytes: bytes, source: "test.safetensors")
             XCTFail("expected an error", file: file, line: line)
@@ -30,43 +32,60 @@ final class SafeTensorsErrorTests: XCTestCase {
         let bytes = file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: [0, 0, 128, 63, 0, 0, 0, 64])
         XCTAssertEqual(try SafeTensorsFile(bytes: bytes).floats("a"), [1, 2])
         // Whitespace in the header is fine, and so is no padding at all.
-        let spaced = file(header: "{ \"a\" : {\"shape\": [2] ,\"dtype\":\"F32\", \"data_offsets\":[0, 8]} }\n",
-                          data: [0, 0, 128, 63, 0, 0, 0, 64], pad: false)
+        let spaced = file(
+            header: "{ \"a\" : {\"shape\": [2] ,\"dtype\":\"F32\", \"data_offsets\":[0, 8]} }\n",
+            data: [0, 0, 128, 63, 0, 0, 0, 64], pad: false)
         XCTAssertEqual(try SafeTensorsFile(bytes: spaced).floats("a"), [1, 2])
     }
 
     func testTooShortIsNotSafeTensors() {
-        assertError([1, 2, 3]) { if case .notSafeTensors = $0 { return true }; return false }
+        assertError([1, 2, 3]) {
+            if case .notSafeTensors = $0 { return true }; return false
+        }
     }
 
     func testHeaderTooLarge() {
         var bytes: [UInt8] = []
         withUnsafeBytes(of: UInt64(200_000_000).littleEndian) { bytes += $0 }
-        assertError(bytes + Array("{}".utf8)) { if case .headerTooLarge(_, 200_000_000, _) = $0 { return true }; return false }
+        assertError(bytes + Array("{}".utf8)) {
+            if case .headerTooLarge(_, 200_000_000, _) = $0 { return true }; return false
+        }
     }
 
     func testHeaderLongerThanFileIsTruncated() {
         var bytes: [UInt8] = []
         withUnsafeBytes(of: UInt64(64).littleEndian) { bytes += $0 }
-        assertError(bytes + Array("{}".utf8)) { if case .truncatedHeader(_, 64, 10) = $0 { return true }; return false }
+        assertError(bytes + Array("{}".utf8)) {
+            if case .truncatedHeader(_, 64, 10) = $0 { return true }; return false
+        }
     }
 
     func testHeaderNotStartingWithBraceIsNotSafeTensors() {
         // A NumPy .npy file, for example.
-        assertError(file(header: "[1, 2]")) { if case .notSafeTensors = $0 { return true }; return false }
+        assertError(file(header: "[1, 2]")) {
+            if case .notSafeTensors = $0 { return true }; return false
+        }
     }
 
     func testBadJSONNamesTheOffset() {
         assertError(file(header: #"{"a":{"dtype":"F32",}}"#)) {
             if case .invalidHeaderJSON(_, let offset, _) = $0 { return offset == 20 }; return false
         }
-        assertError(file(header: #"{"a":{"dtype":"F32""#)) { if case .invalidHeaderJSON = $0 { return true }; return false }
-        assertError(file(header: "{\"a\u{1}\":1}")) { if case .invalidHeaderJSON = $0 { return true }; return false }
-        assertError(file(header: #"{"a":1} x"#)) { if case .invalidHeaderJSON = $0 { return true }; return false }
+        assertError(file(header: #"{"a":{"dtype":"F32""#)) {
+            if case .invalidHeaderJSON = $0 { return true }; return false
+        }
+        assertError(file(header: "{\"a\u{1}\":1}")) {
+            if case .invalidHeaderJSON = $0 { return true }; return false
+        }
+        assertError(file(header: #"{"a":1} x"#)) {
+            if case .invalidHeaderJSON = $0 { return true }; return false
+        }
         // Invalid UTF-8 inside a key.
         var bytes = file(header: #"{"ab":1}"#)
         bytes[10] = 0xFF
-        assertError(bytes) { if case .invalidHeaderJSON = $0 { return true }; return false }
+        assertError(bytes) {
+            if case .invalidHeaderJSON = $0 { return true }; return false
+        }
     }
 
     func testDuplicateKeysAreRejected() {
@@ -92,7 +111,9 @@ final class SafeTensorsErrorTests: XCTestCase {
         assertError(file(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#, data: [0, 0, 0, 0])) {
             if case .invalidEntry("a", _) = $0 { return true }; return false
         }
-        assertError(file(header: #"{"a":[1,2]}"#)) { if case .invalidEntry("a", _) = $0 { return true }; return false }
+        assertError(file(header: #"{"a":[1,2]}"#)) {
+            if case .invalidEntry("a", _) = $0 { return true }; return false
+        }
         assertError(file(header: #"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#)) {
             if case .invalidEntry("a", let reason) = $0 { return reason.contains("too large") }; return false
         }
@@ -133,22 +154,32 @@ final class SafeTensorsErrorTests: XCTestCase {
         var writer = SafeTensorsWriter()
         try? writer.add("w", shape: [100], floats: [Float](repeating: 1, count: 100))
         let bytes = writer.serialized()
-        assertError(Array(bytes.dropLast(7))) { if case .truncatedData("w", 400, 393) = $0 { return true }; return false }
+        assertError(Array(bytes.dropLast(7))) {
+            if case .truncatedData("w", 400, 393) = $0 { return true }; return false
+        }
     }
 
     func testTrailingBytes() {
         let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
-        assertError(file(header: header, data: eight)) { if case .trailingBytes(4) = $0 { return true }; return false }
+        assertError(file(header: header, data: eight)) {
+            if case .trailingBytes(4) = $0 { return true }; return false
+        }
     }
 
     func testMetadataMustBeStrings() {
-        assertError(file(header: #"{"__metadata__":{"epoch":3}}"#)) { if case .invalidMetadata = $0 { return true }; return false }
-        assertError(file(header: #"{"__metadata__":"x"}"#)) { if case .invalidMetadata = $0 { return true }; return false }
+        assertError(file(header: #"{"__metadata__":{"epoch":3}}"#)) {
+            if case .invalidMetadata = $0 { return true }; return false
+        }
+        assertError(file(header: #"{"__metadata__":"x"}"#)) {
+            if case .invalidMetadata = $0 { return true }; return false
+        }
     }
 
     func testDeepNestingIsRejectedNotACrash() {
         let deep = String(repeating: "[", count: 10_000)
-        assertError(file(header: "{\"a\":\(deep)")) { if case .invalidHeaderJSON = $0 { return true }; return false }
+        assertError(file(header: "{\"a\":\(deep)")) {
+            if case .invalidHeaderJSON = $0 { return true }; return false
+        }
     }
 
     func testMissingAndNonRegularFiles() {

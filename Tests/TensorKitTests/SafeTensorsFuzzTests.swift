@@ -16,7 +16,10 @@ final class SafeTensorsFuzzTests: XCTestCase {
         try a.add("empty", shape: [0, 5], floats: [])
         var b = SafeTensorsWriter()
         try b.add("x", shape: [1], floats: [42])
-        return [a.serialized(), b.serialized(), [UInt8](try Data(contentsOf: Fixtures.url("ResNetAudio", "small_eval.safetensors")).prefix(4_096))]
+        return [
+            a.serialized(), b.serialized(),
+            [UInt8](try Data(contentsOf: Fixtures.url("ResNetAudio", "small_eval.safetensors")).prefix(4_096)),
+        ]
     }
 
     func testSeededMutantsOpenAndReadOrGiveASafeTensorsError() throws {

@@ -20,8 +20,9 @@ private final class Holder: Module {
 private final class Net: Module {
     var isTraining = true
     let conv = Holder(params: [("weight", [8, 1, 3, 3]), ("bias", [8])])
-    let bn = Holder(params: [("weight", [8]), ("bias", [8])],
-                    buffers: [("running_mean", [8], .float32), ("running_var", [8], .float32), ("num_batches_tracked", [], .int64)])
+    let bn = Holder(
+        params: [("weight", [8]), ("bias", [8])],
+        buffers: [("running_mean", [8], .float32), ("running_var", [8], .float32), ("num_batches_tracked", [], .int64)])
     let fc = Holder(params: [("weight", [5, 8]), ("bias", [5])])
     var namedChildren: [(name: String, module: any Module)] { [("conv", conv), ("bn", bn), ("fc", fc)] }
 }

@@ -52,7 +52,8 @@ final class SafeTensorsWriterTests: XCTestCase {
         let headerLength = Int(bytes[0..<8].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
         XCTAssertEqual(headerLength % 8, 0)
         let header = String(decoding: bytes[8..<8 + headerLength], as: UTF8.self)
-        let expected = #"{"__metadata__":{"format":"pt"},"c":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"#
+        let expected =
+            #"{"__metadata__":{"format":"pt"},"c":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},"#
             + #""a":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},"d":{"dtype":"F32","shape":[1],"data_offsets":[12,16]},"#
             + #""b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]}}"#
         XCTAssertEqual(header.trimmingCharacters(in: .whitespaces), expected)
@@ -97,13 +98,13 @@ final class SafeTensorsWriterTests: XCTestCase {
                 XCTAssertEqual(name, expectedName, line: line)
             }
         }
-        rejects({ try $0.add("a", shape: [1], floats: [1]) }, "a")                        // duplicate
+        rejects({ try $0.add("a", shape: [1], floats: [1]) }, "a")  // duplicate
         rejects({ try $0.add("__metadata__", shape: [1], floats: [1]) }, "__metadata__")  // reserved
-        rejects({ try $0.add("b", shape: [3], floats: [1, 2]) }, "b")                     // count
-        rejects({ try $0.add("c", shape: [-1], floats: []) }, "c")                        // negative
-        rejects({ try $0.add("d", shape: [1], floats: [1], as: .i32) }, "d")              // not a float type
-        rejects({ try $0.add("e", dtype: .f32, shape: [2], bytes: [0, 0, 0]) }, "e")      // byte count
-        rejects({ try $0.add("f", tensor: Tensor([1.5]), as: .i64) }, "f")                // non-integral I64
+        rejects({ try $0.add("b", shape: [3], floats: [1, 2]) }, "b")  // count
+        rejects({ try $0.add("c", shape: [-1], floats: []) }, "c")  // negative
+        rejects({ try $0.add("d", shape: [1], floats: [1], as: .i32) }, "d")  // not a float type
+        rejects({ try $0.add("e", dtype: .f32, shape: [2], bytes: [0, 0, 0]) }, "e")  // byte count
+        rejects({ try $0.add("f", tensor: Tensor([1.5]), as: .i64) }, "f")  // non-integral I64
         XCTAssertEqual(writer.names, ["a"])
     }
 
@@ -162,7 +163,8 @@ final class SafeTensorsWriterTests: XCTestCase {
         for _ in 0..<200_000 {
             // Random bit patterns around the half range, where all the rounding cases are.
             let exponent = UInt32.random(in: 100...145, using: &generator)
-            let bits = UInt32.random(in: 0...1, using: &generator) << 31 | exponent << 23 | UInt32.random(in: 0..<(1 << 23), using: &generator)
+            let bits =
+                UInt32.random(in: 0...1, using: &generator) << 31 | exponent << 23 | UInt32.random(in: 0..<(1 << 23), using: &generator)
             samples.append(Float(bitPattern: bits))
         }
         for value in samples {

@@ -15,8 +15,10 @@ func fixtureExists(_ testCase: String, _ name: String) -> Bool {
 }
 
 /// Asserts equal shapes and `max |a − e| <= rtol · max |e|` (see `assertAllClose`).
-func assertClose(_ actual: Tensor?, _ expected: Tensor, rtol: Double = 1e-4, _ what: String,
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ actual: Tensor?, _ expected: Tensor, rtol: Double = 1e-4, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
     guard let actual else { return XCTFail("\(what): no tensor", file: file, line: line) }
     XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
     guard actual.shape == expected.shape else { return }
@@ -32,9 +34,11 @@ func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, shift: Float =
 
 /// Central finite-difference check of `f`'s gradients with respect to each input, on the
 /// scalar `Σ f(x) · G` for a fixed random `G`, accumulated in Double.
-func gradCheck(_ inputs: [Tensor], h: Float = 1e-2, tol: Double = 1e-2, samples: Int = 16,
-               _ what: String, file: StaticString = #filePath, line: UInt = #line,
-               _ f: ([Tensor]) -> Tensor) {
+func gradCheck(
+    _ inputs: [Tensor], h: Float = 1e-2, tol: Double = 1e-2, samples: Int = 16,
+    _ what: String, file: StaticString = #filePath, line: UInt = #line,
+    _ f: ([Tensor]) -> Tensor
+) {
     let leaves = inputs.map { $0.requiringGrad() }
     let out = f(leaves)
     let gOut = randomTensor(out.shape, seed: 99)
@@ -59,8 +63,9 @@ func gradCheck(_ inputs: [Tensor], h: Float = 1e-2, tol: Double = 1e-2, samples:
             minus[k].withUnsafeMutableBufferPointer { $0[i] -= h }
             let fd = (objective(plus) - objective(minus)) / (2 * Double(h))
             let err = abs(fd - Double(an[i])) / scale
-            XCTAssertLessThanOrEqual(err, tol, "\(what): input \(k) element \(i): finite difference \(fd), autograd \(an[i])",
-                                     file: file, line: line)
+            XCTAssertLessThanOrEqual(
+                err, tol, "\(what): input \(k) element \(i): finite difference \(fd), autograd \(an[i])",
+                file: file, line: line)
         }
     }
 }

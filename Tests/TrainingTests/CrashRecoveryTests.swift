@@ -12,8 +12,9 @@ final class CrashRecoveryTests: XCTestCase {
     private let epochs = 3
 
     private func trainer(_ out: URL) throws -> Trainer {
-        try Trainer(configuration: TinyData.configuration(epochs: epochs), model: .small(classes: 6),
-                    data: TinyData.data(), outputDirectory: out)
+        try Trainer(
+            configuration: TinyData.configuration(epochs: epochs), model: .small(classes: 6),
+            data: TinyData.data(), outputDirectory: out)
     }
 
     private func assertSameFloats(_ a: URL, _ b: URL, file: StaticString = #filePath, line: UInt = #line) throws {

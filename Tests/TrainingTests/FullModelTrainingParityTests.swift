@@ -36,14 +36,17 @@ final class FullModelTrainingParityTests: XCTestCase {
         // 1e-3 (measured worst 1.3e-3, a BN bias of 64 values), single values more loosely.
         for (name, parameter) in named {
             let values = parameter.value.scalars
-            XCTAssertEqual(Self.norm(values), Double(try file.tensor("norm.\(name)").scalar),
-                           accuracy: 5e-3 * Self.norm(values), "norm of \(name) after the step")
-            assertAllClose(Array(values.prefix(8)), try file.tensor("head.\(name)").scalars, rtol: 5e-2,
-                           "first values of \(name) after the step")
+            XCTAssertEqual(
+                Self.norm(values), Double(try file.tensor("norm.\(name)").scalar),
+                accuracy: 5e-3 * Self.norm(values), "norm of \(name) after the step")
+            assertAllClose(
+                Array(values.prefix(8)), try file.tensor("head.\(name)").scalars, rtol: 5e-2,
+                "first values of \(name) after the step")
         }
         for (name, buffer) in model.namedBuffers() where !name.hasSuffix("num_batches_tracked") {
-            assertAllClose(buffer.value.scalars, try file.tensor("buffer.\(name)").scalars, rtol: 1e-4,
-                           "running statistic \(name)")
+            assertAllClose(
+                buffer.value.scalars, try file.tensor("buffer.\(name)").scalars, rtol: 1e-4,
+                "running statistic \(name)")
         }
         model.eval()
         let logits = withNoGrad { model(input) }
@@ -65,7 +68,8 @@ final class FullModelTrainingParityTests: XCTestCase {
     /// 4.1e-2); a wrong gradient is off by O(1).
     func testFirstStepGradientsAreAsAccurateAsPyTorchFloat32() throws {
         let exact = try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_step_gradients_float64.safetensors"))
-        let (model, _, _) = try Self.firstStep(try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_train_steps.safetensors")).metadata)
+        let (model, _, _) = try Self.firstStep(
+            try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_train_steps.safetensors")).metadata)
         let named = model.namedParameters()
         XCTAssertEqual(named.map(\.name).joined(separator: ","), exact.metadata["parameter_order"])
         let head = try XCTUnwrap(Int(XCTUnwrap(exact.metadata["head"])))
@@ -96,8 +100,9 @@ final class FullModelTrainingParityTests: XCTestCase {
             XCTAssertLessThan(error, 0.1, "relative error of the gradient of \(name): \(error), PyTorch float32 \(torchError)")
         }
         let meanRatio = exp(logRatios / Double(named.count))
-        print("Gradient error against float64, ours / PyTorch float32, geometric mean \(meanRatio)x:\n  "
-              + report.joined(separator: "\n  "))
+        print(
+            "Gradient error against float64, ours / PyTorch float32, geometric mean \(meanRatio)x:\n  "
+                + report.joined(separator: "\n  "))
         XCTAssertLessThanOrEqual(meanRatio, 2, "gradient rounding error relative to PyTorch float32's")
     }
 
@@ -110,8 +115,9 @@ final class FullModelTrainingParityTests: XCTestCase {
         try model.loadStateDict(Synthetic.state(for: model))
         XCTAssertEqual(model.namedParameters().map(\.name).joined(separator: ","), meta["parameter_order"])
         model.train()
-        let input = try Tensor(shape: [batch, 1, 128, 431],
-                               scalars: Synthetic.values("train_input.0", count: batch * 128 * 431, scale: 30).map { $0 - 40 })
+        let input = try Tensor(
+            shape: [batch, 1, 128, 431],
+            scalars: Synthetic.values("train_input.0", count: batch * 128 * 431, scale: 30).map { $0 - 40 })
         let labels = (0..<batch).map { (7 * $0) % 10 }
         let loss = crossEntropy(model(input), labels: labels, labelSmoothing: 0.1)
         loss.backward()

@@ -21,15 +21,16 @@ enum TinyData {
     }()
 
     static func data() throws -> TrainingData {
-        try TrainingData.esc50(directory: directory.appendingPathComponent("data"), validationFold: 3,
-                               melConfig: mel, clipDuration: 1)
+        try TrainingData.esc50(
+            directory: directory.appendingPathComponent("data"), validationFold: 3,
+            melConfig: mel, clipDuration: 1)
     }
 
     static func configuration(epochs: Int) -> TrainingConfiguration {
         var c = TrainingConfiguration()
         c.epochs = epochs
         c.batchSize = 8
-        c.frequencyMask = 8       // the reference's 30 and 80 would blank most of a 40 x 63 input
+        c.frequencyMask = 8  // the reference's 30 and 80 would blank most of a 40 x 63 input
         c.timeMask = 12
         c.seed = 3
         return c

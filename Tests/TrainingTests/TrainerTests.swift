@@ -15,9 +15,10 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(data.train.count, 48)
         XCTAssertEqual(data.validation.count, 24)
         let out = TinyData.freshDirectory("learn")
-        let trainer = try Trainer(configuration: TinyData.configuration(epochs: 10), model: .small(classes: 6),
-                                  data: data, outputDirectory: out.appendingPathComponent("ckpt"),
-                                  logDirectory: out.appendingPathComponent("runs"))
+        let trainer = try Trainer(
+            configuration: TinyData.configuration(epochs: 10), model: .small(classes: 6),
+            data: data, outputDirectory: out.appendingPathComponent("ckpt"),
+            logDirectory: out.appendingPathComponent("runs"))
         let summary = try trainer.run()
         let losses = summary.history.map(\.trainLoss)
         XCTAssertEqual(summary.history.count, 10)
@@ -87,22 +88,39 @@ final class TrainerTests: XCTestCase {
     func testResumeAndOverwriteErrorsNameTheProblem() throws {
         let data = try TinyData.data()
         let out = TinyData.freshDirectory("errors")
-        XCTAssertThrowsError(try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6),
-                                         data: data, outputDirectory: out).run(resume: true)) { error in
+        XCTAssertThrowsError(
+            try Trainer(
+                configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6),
+                data: data, outputDirectory: out
+            ).run(resume: true)
+        ) { error in
             XCTAssertTrue("\(error)".contains("holds no last.train-state.safetensors"), "\(error)")
         }
-        try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6), data: data,
-                    outputDirectory: out).run(stopAfterEpoch: 1)
-        XCTAssertThrowsError(try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6),
-                                         data: data, outputDirectory: out).run()) { error in
+        try Trainer(
+            configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6), data: data,
+            outputDirectory: out
+        ).run(stopAfterEpoch: 1)
+        XCTAssertThrowsError(
+            try Trainer(
+                configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6),
+                data: data, outputDirectory: out
+            ).run()
+        ) { error in
             XCTAssertTrue("\(error)".contains("--resume"), "\(error)")
         }
-        XCTAssertThrowsError(try Trainer(configuration: TinyData.configuration(epochs: 5), model: .small(classes: 6),
-                                         data: data, outputDirectory: out).run(resume: true)) { error in
+        XCTAssertThrowsError(
+            try Trainer(
+                configuration: TinyData.configuration(epochs: 5), model: .small(classes: 6),
+                data: data, outputDirectory: out
+            ).run(resume: true)
+        ) { error in
             XCTAssertTrue("\(error)".contains("resume with the same options"), "\(error)")
         }
-        XCTAssertThrowsError(try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 5),
-                                         data: data, outputDirectory: out)) { error in
+        XCTAssertThrowsError(
+            try Trainer(
+                configuration: TinyData.configuration(epochs: 2), model: .small(classes: 5),
+                data: data, outputDirectory: out)
+        ) { error in
             XCTAssertTrue("\(error)".contains("5 outputs but the data has 6 classes"), "\(error)")
         }
         var bad = TinyData.configuration(epochs: 2)
@@ -110,8 +128,11 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try Trainer(configuration: bad, model: .small(classes: 6), data: data, outputDirectory: out)) { error in
             XCTAssertTrue("\(error)".contains("label smoothing is 1.5"), "\(error)")
         }
-        XCTAssertThrowsError(try TrainingData.esc50(directory: TinyData.directory.appendingPathComponent("data"),
-                                                    validationFold: 9, melConfig: TinyData.mel)) { error in
+        XCTAssertThrowsError(
+            try TrainingData.esc50(
+                directory: TinyData.directory.appendingPathComponent("data"),
+                validationFold: 9, melConfig: TinyData.mel)
+        ) { error in
             XCTAssertTrue("\(error)".contains("validation fold 9 is not in"), "\(error)")
         }
     }

@@ -20,7 +20,8 @@ public enum Fixtures {
     /// `ESC50_DIR` in the environment overrides the location.
     public static var esc50Directory: URL? {
         let env = ProcessInfo.processInfo.environment["ESC50_DIR"]
-        let url = env.map { URL(fileURLWithPath: $0) }
+        let url =
+            env.map { URL(fileURLWithPath: $0) }
             ?? repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/esc50")
         let csv = url.appendingPathComponent("meta/esc50.csv")
         return FileManager.default.fileExists(atPath: csv.path) ? url : nil

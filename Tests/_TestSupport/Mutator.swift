@@ -18,8 +18,10 @@ public struct Mutator {
     public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
     /// Little-endian integers that break length and offset arithmetic.
-    static let interesting32: [UInt32] = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x1_0000,
-                                          0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, 0xFFFF_FFFF]
+    static let interesting32: [UInt32] = [
+        0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x1_0000,
+        0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, 0xFFFF_FFFF,
+    ]
     static let interesting8: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF, 0x20, 0x22, 0x2C, 0x0A, 0x0D, 0x5B, 0x7B]
 
     /// One mutant of a randomly chosen seed (seeds must not all be empty).

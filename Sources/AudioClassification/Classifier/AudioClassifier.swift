@@ -57,16 +57,19 @@ public final class AudioClassifier: @unchecked Sendable {
                 throw .checkpoint("\(url.path): mel_config is not a valid MelConfig: \(error)")
             }
         }
-        try self.init(model: loaded.model, classes: loaded.metadata.classes, melConfig: config,
-                      maximumDuration: maximumDuration)
+        try self.init(
+            model: loaded.model, classes: loaded.metadata.classes, melConfig: config,
+            maximumDuration: maximumDuration)
     }
 
     /// Wraps a model already in memory; puts it in evaluation mode.
     ///
     /// - Throws: ``InferenceError/checkpoint(_:)`` when `classes` does not match the model's
     ///   output count or `melConfig` is invalid.
-    public init(model: AudioCNN, classes: [String], melConfig: MelConfig = MelConfig(),
-                maximumDuration: Double = 60) throws(InferenceError) {
+    public init(
+        model: AudioCNN, classes: [String], melConfig: MelConfig = MelConfig(),
+        maximumDuration: Double = 60
+    ) throws(InferenceError) {
         guard classes.count == model.config.numClasses else {
             throw .checkpoint("\(classes.count) class names for a model with \(model.config.numClasses) outputs")
         }
@@ -94,13 +97,16 @@ public final class AudioClassifier: @unchecked Sendable {
     ///
     /// The duration and channel limits are checked against the header before decoding, so a
     /// small compressed upload cannot expand to gigabytes of samples.
-    func prepare(_ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil,
-                 maximumChannels: Int? = nil) throws(InferenceError) -> Prepared {
+    func prepare(
+        _ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil,
+        maximumChannels: Int? = nil
+    ) throws(InferenceError) -> Prepared {
         let maximumDuration = min(limit ?? self.maximumDuration, self.maximumDuration)
         let clip: AudioFile
         do throws(AudioFileError) {
-            clip = try AudioFile(data: data, name: name,
-                                 limits: AudioDecodingLimits(maximumDuration: maximumDuration, maximumChannels: maximumChannels))
+            clip = try AudioFile(
+                data: data, name: name,
+                limits: AudioDecodingLimits(maximumDuration: maximumDuration, maximumChannels: maximumChannels))
         } catch .tooLong(_, let seconds, let limit) {
             throw .audioTooLong(seconds: seconds, limit: limit)
         } catch .tooManyChannels(_, let channels, let limit) {
@@ -204,11 +210,14 @@ public final class AudioClassifier: @unchecked Sendable {
     ///   - maximumChannels: the most channels accepted, or `nil` for no limit.
     /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, have
     ///   too many channels or non-finite samples.
-    public func analyze(_ data: Data, name: String = "audio data", top: Int = 3,
-                        maximumDuration: Double? = nil, maximumChannels: Int? = nil) throws(InferenceError) -> Analysis {
+    public func analyze(
+        _ data: Data, name: String = "audio data", top: Int = 3,
+        maximumDuration: Double? = nil, maximumChannels: Int? = nil
+    ) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
-        return analysis(of: try prepare(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels),
-                        top: top)
+        return analysis(
+            of: try prepare(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels),
+            top: top)
     }
 
     /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of the audio file at `url`.
@@ -235,8 +244,9 @@ public final class AudioClassifier: @unchecked Sendable {
             predictions: topPredictions(logits, top: top),
             featureMaps: maps.entries.map { FeatureMapPlane(name: $0.name, plane: channelMean($0.tensor)) },
             inputSpectrogram: Plane(height: spec.rowCount, width: spec.frameCount, values: finite(spec.values)),
-            waveform: WaveformSummary(values: thinned(prepared.samples), sampleRate: melConfig.sampleRate,
-                                      duration: Double(prepared.samples.count) / Double(melConfig.sampleRate)))
+            waveform: WaveformSummary(
+                values: thinned(prepared.samples), sampleRate: melConfig.sampleRate,
+                duration: Double(prepared.samples.count) / Double(melConfig.sampleRate)))
     }
 
     private func inputTensor(_ spec: Spectrogram) -> Tensor {

@@ -33,9 +33,11 @@ public struct SpecAugment: Sendable, Equatable, Codable {
     ///   - frequencyMaskCount: frequency masks per call (default 1).
     ///   - timeMaskCount: time masks per call (default 1).
     ///   - maskValue: `.constant(0)` (default) or `.mean`.
-    public init(frequencyMaskParameter: Int = 30, timeMaskParameter: Int = 80,
-                frequencyMaskCount: Int = 1, timeMaskCount: Int = 1,
-                maskValue: MaskValue = .constant(0)) {
+    public init(
+        frequencyMaskParameter: Int = 30, timeMaskParameter: Int = 80,
+        frequencyMaskCount: Int = 1, timeMaskCount: Int = 1,
+        maskValue: MaskValue = .constant(0)
+    ) {
         self.frequencyMaskParameter = frequencyMaskParameter
         self.timeMaskParameter = timeMaskParameter
         self.frequencyMaskCount = frequencyMaskCount
@@ -47,8 +49,10 @@ public struct SpecAugment: Sendable, Equatable, Codable {
     public typealias Mask = Range<Int>
 
     /// Draws one mask over an axis of `size` entries, exactly as torchaudio's `mask_along_axis`.
-    public static func drawMask<G: RandomNumberGenerator>(parameter: Int, size: Int,
-                                                          using generator: inout G) -> Mask {
+    public static func drawMask<G: RandomNumberGenerator>(
+        parameter: Int, size: Int,
+        using generator: inout G
+    ) -> Mask {
         let width = Double.random(in: 0..<1, using: &generator) * Double(parameter)
         let start = Double.random(in: 0..<1, using: &generator) * (Double(size) - width)
         // torch's `.long()` truncates toward zero; the end is start + trunc(width), not trunc(s + w).
@@ -61,9 +65,12 @@ public struct SpecAugment: Sendable, Equatable, Codable {
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` for a negative parameter or
     ///   count.
     @discardableResult
-    public func apply<G: RandomNumberGenerator>(to spectrogram: inout Spectrogram,
-                                                using generator: inout G) throws(DSPError)
-        -> (frequency: [Mask], time: [Mask]) {
+    public func apply<G: RandomNumberGenerator>(
+        to spectrogram: inout Spectrogram,
+        using generator: inout G
+    ) throws(DSPError)
+        -> (frequency: [Mask], time: [Mask])
+    {
         let rows = spectrogram.rowCount, frames = spectrogram.frameCount
         return try spectrogram.values.withUnsafeMutableBufferPointer { values throws(DSPError) in
             try apply(to: values, rowCount: rows, frameCount: frames, using: &generator)
@@ -77,19 +84,25 @@ public struct SpecAugment: Sendable, Equatable, Codable {
     ///   `rowCount * frameCount`; ``DSPError/invalidParameter(name:value:expected:)`` for a
     ///   negative parameter or count.
     @discardableResult
-    public func apply<G: RandomNumberGenerator>(to values: UnsafeMutableBufferPointer<Float>, rowCount: Int,
-                                                frameCount: Int, using generator: inout G) throws(DSPError)
-        -> (frequency: [Mask], time: [Mask]) {
-        for (name, value) in [("frequencyMaskParameter", frequencyMaskParameter),
-                              ("timeMaskParameter", timeMaskParameter),
-                              ("frequencyMaskCount", frequencyMaskCount),
-                              ("timeMaskCount", timeMaskCount)] where value < 0 {
+    public func apply<G: RandomNumberGenerator>(
+        to values: UnsafeMutableBufferPointer<Float>, rowCount: Int,
+        frameCount: Int, using generator: inout G
+    ) throws(DSPError)
+        -> (frequency: [Mask], time: [Mask])
+    {
+        for (name, value) in [
+            ("frequencyMaskParameter", frequencyMaskParameter),
+            ("timeMaskParameter", timeMaskParameter),
+            ("frequencyMaskCount", frequencyMaskCount),
+            ("timeMaskCount", timeMaskCount),
+        ] where value < 0 {
             throw .invalidParameter(name: name, value: "\(value)", expected: ">= 0")
         }
         let rows = rowCount, frames = frameCount
         guard rows >= 0, frames >= 0, values.count == rows * frames else {
-            throw .shapeMismatch(expected: "\(rowCount) x \(frameCount) = \(rowCount * frameCount) values",
-                                 got: "\(values.count) values")
+            throw .shapeMismatch(
+                expected: "\(rowCount) x \(frameCount) = \(rowCount * frameCount) values",
+                got: "\(values.count) values")
         }
         let fill: Float
         switch maskValue {

@@ -10,8 +10,10 @@ enum SndFileDecoder {
     /// they decode, so a header promising 2^36 frames over a few bytes allocates nothing big.
     static let maximumReservedFrames = 1 << 22
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, name: String,
-                       limits: AudioDecodingLimits = .none) throws(AudioFileError) -> AudioFile {
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, name: String,
+        limits: AudioDecodingLimits = .none
+    ) throws(AudioFileError) -> AudioFile {
         let stream = MemoryStream(bytes)
         var io = SF_VIRTUAL_IO(
             get_filelen: { user in MemoryStream.from(user).length },
@@ -116,9 +118,11 @@ enum SndFileDecoder {
         for line in text.split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasPrefix("data :") || trimmed.hasPrefix("SSND :"),
-                  let should = trimmed.range(of: "(should be ") else { continue }
-            let declared = Double(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<should.lowerBound]
-                .trimmingCharacters(in: .whitespaces))
+                let should = trimmed.range(of: "(should be ")
+            else { continue }
+            let declared = Double(
+                trimmed[trimmed.index(trimmed.startIndex, offsetBy: 6)..<should.lowerBound]
+                    .trimmingCharacters(in: .whitespaces))
             let actual = Double(trimmed[should.upperBound...].prefix { $0.isNumber })
             // AIFF's SSND chunk starts with 8 bytes (offset, block size) before the samples.
             let preamble = trimmed.hasPrefix("SSND") ? 8.0 : 0

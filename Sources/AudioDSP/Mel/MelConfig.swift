@@ -32,9 +32,11 @@ public struct MelConfig: Codable, Sendable, Hashable {
     public init() {}
 
     /// A configuration; omitted arguments take the defaults above.
-    public init(sampleRate: Int = 44_100, nFFT: Int = 1024, hopLength: Int = 512, melCount: Int = 128,
-                fMin: Double = 0, fMax: Double? = nil, melScale: MelScale = .htk, norm: MelNorm = .none,
-                topDB: Double? = nil) {
+    public init(
+        sampleRate: Int = 44_100, nFFT: Int = 1024, hopLength: Int = 512, melCount: Int = 128,
+        fMin: Double = 0, fMax: Double? = nil, melScale: MelScale = .htk, norm: MelNorm = .none,
+        topDB: Double? = nil
+    ) {
         self.sampleRate = sampleRate
         self.nFFT = nFFT
         self.hopLength = hopLength
@@ -58,8 +60,9 @@ public struct MelConfig: Codable, Sendable, Hashable {
     public func validate() throws(DSPError) {
         let rates = AudioFile.supportedSampleRates
         guard rates.contains(sampleRate) else {
-            throw .invalidParameter(name: "sampleRate", value: "\(sampleRate)",
-                                    expected: "\(rates.lowerBound)...\(rates.upperBound) Hz")
+            throw .invalidParameter(
+                name: "sampleRate", value: "\(sampleRate)",
+                expected: "\(rates.lowerBound)...\(rates.upperBound) Hz")
         }
         guard nFFT >= 16, nFFT <= 65_536 else {
             throw .invalidParameter(name: "nFFT", value: "\(nFFT)", expected: "16...65536 samples")

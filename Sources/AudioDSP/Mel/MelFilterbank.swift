@@ -31,8 +31,10 @@ public struct MelFilterbank: Sendable, Equatable {
     ///   - scale: the Hz-to-Mel formula (`.htk`, torchaudio's default, or `.slaney`).
     ///   - norm: band normalisation (`.none`, or `.slaney` for equal area).
     /// - Throws: ``DSPError/invalidParameter(name:value:expected:)`` naming the bad argument.
-    public init(binCount: Int, sampleRate: Int, melCount: Int, fMin: Double, fMax: Double,
-                scale: MelScale = .htk, norm: MelNorm = .none) throws(DSPError) {
+    public init(
+        binCount: Int, sampleRate: Int, melCount: Int, fMin: Double, fMax: Double,
+        scale: MelScale = .htk, norm: MelNorm = .none
+    ) throws(DSPError) {
         guard binCount >= 2 else {
             throw .invalidParameter(name: "binCount", value: "\(binCount)", expected: ">= 2")
         }
@@ -98,8 +100,10 @@ public struct MelFilterbank: Sendable, Equatable {
         try firstBin.withUnsafeBufferPointer { first in
             try offset.withUnsafeBufferPointer { offset in
                 try weights.withUnsafeBufferPointer { weights in
-                    try body(Kernel(melCount: melCount, firstBin: first.baseAddress!,
-                                    offset: offset.baseAddress!, weights: weights.baseAddress ?? UnsafePointer(bitPattern: 16)!))
+                    try body(
+                        Kernel(
+                            melCount: melCount, firstBin: first.baseAddress!,
+                            offset: offset.baseAddress!, weights: weights.baseAddress ?? UnsafePointer(bitPattern: 16)!))
                 }
             }
         }

@@ -30,9 +30,10 @@ public struct MelSpectrogram: Sendable {
         try config.validate()
         self.config = config
         stft = try STFT(nFFT: config.nFFT, hopLength: config.hopLength, center: true)
-        filterbank = try MelFilterbank(binCount: config.nFFT / 2 + 1, sampleRate: config.sampleRate,
-                                       melCount: config.melCount, fMin: config.fMin,
-                                       fMax: config.resolvedFMax, scale: config.melScale, norm: config.norm)
+        filterbank = try MelFilterbank(
+            binCount: config.nFFT / 2 + 1, sampleRate: config.sampleRate,
+            melCount: config.melCount, fMin: config.fMin,
+            fMax: config.resolvedFMax, scale: config.melScale, norm: config.norm)
         toDB = AmplitudeToDB(topDB: config.topDB.map(Float.init))
     }
 
@@ -74,8 +75,9 @@ public struct MelSpectrogram: Sendable {
     ///   too short (checked before any work starts).
     public func logMel(batch clips: [[Float]]) throws(DSPError) -> [Spectrogram] {
         for (i, clip) in clips.enumerated() where clip.count < stft.minimumSampleCount {
-            throw .signalTooShort(samples: clip.count, minimum: stft.minimumSampleCount,
-                                  reason: "clip \(i) of the batch")
+            throw .signalTooShort(
+                samples: clip.count, minimum: stft.minimumSampleCount,
+                reason: "clip \(i) of the batch")
         }
         let results = UnsafeMutableBufferPointer<Spectrogram>.allocate(capacity: clips.count)
         defer { results.deallocate() }
@@ -116,8 +118,9 @@ public struct MelSpectrogram: Sendable {
         let frames = stft.frameCount(forSampleCount: length)
         let perClip = config.melCount * frames
         guard output.count == clips.count * perClip else {
-            throw .shapeMismatch(expected: "\(clips.count) x \(config.melCount) x \(frames) = \(clips.count * perClip) floats",
-                                 got: "\(output.count) floats")
+            throw .shapeMismatch(
+                expected: "\(clips.count) x \(config.melCount) x \(frames) = \(clips.count * perClip) floats",
+                got: "\(output.count) floats")
         }
         let shared = UnsafeSendable(output)
         DispatchQueue.concurrentPerform(iterations: clips.count) { i in
@@ -156,8 +159,10 @@ public struct MelSpectrogram: Sendable {
     }
 
     /// Mel power of `signal` into `out`, `[melCount, frames]` row-major.
-    func compute(_ signal: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, frames: Int,
-                 workspace: Workspace) {
+    func compute(
+        _ signal: UnsafeBufferPointer<Float>, into out: UnsafeMutablePointer<Float>, frames: Int,
+        workspace: Workspace
+    ) {
         let block = Self.frameBlock
         let power = UnsafeMutableRawPointer(workspace.power).assumingMemoryBound(to: Float.self)
         filterbank.withKernel { kernel in

@@ -47,9 +47,11 @@ public struct Resampler: Sendable, Equatable {
             throw .invalidParameter(name: "outputRate", value: "\(outputRate)", expected: "> 0 Hz")
         }
         guard Double(outputRate) <= Double(inputRate) * Self.maximumRatio,
-              Double(inputRate) <= Double(outputRate) * Self.maximumRatio else {
-            throw .invalidParameter(name: "outputRate", value: "\(outputRate)",
-                                    expected: "within a factor of \(Int(Self.maximumRatio)) of inputRate \(inputRate) Hz")
+            Double(inputRate) <= Double(outputRate) * Self.maximumRatio
+        else {
+            throw .invalidParameter(
+                name: "outputRate", value: "\(outputRate)",
+                expected: "within a factor of \(Int(Self.maximumRatio)) of inputRate \(inputRate) Hz")
         }
         self.inputRate = inputRate
         self.outputRate = outputRate
@@ -72,10 +74,11 @@ public struct Resampler: Sendable, Equatable {
         var qualitySpec = soxr_quality_spec(quality.recipe, 0)
         let error: soxr_error_t? = samples.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
-                soxr_oneshot(Double(inputRate), Double(outputRate), 1,
-                             input.baseAddress, input.count, nil,
-                             out.baseAddress, out.count, nil,
-                             &ioSpec, &qualitySpec, nil)
+                soxr_oneshot(
+                    Double(inputRate), Double(outputRate), 1,
+                    input.baseAddress, input.count, nil,
+                    out.baseAddress, out.count, nil,
+                    &ioSpec, &qualitySpec, nil)
             }
         }
         if let error {

@@ -93,8 +93,9 @@ public struct STFT: Sendable {
         guard count >= minimumSampleCount else {
             throw .signalTooShort(
                 samples: count, minimum: minimumSampleCount,
-                reason: center ? "reflect padding by nFFT/2 = \(nFFT / 2) needs more samples than that"
-                               : "one frame of nFFT = \(nFFT) samples")
+                reason: center
+                    ? "reflect padding by nFFT/2 = \(nFFT / 2) needs more samples than that"
+                    : "one frame of nFFT = \(nFFT) samples")
         }
     }
 
@@ -102,8 +103,10 @@ public struct STFT: Sendable {
     /// interior frame written with stride 1, where no caller needs it).
     /// `signal` must hold at least ``minimumSampleCount`` samples.
     @inline(__always)
-    func windowFrame(_ t: Int, signal: UnsafeBufferPointer<Float>, into destination: UnsafeMutablePointer<Float>,
-                     stride: Int) -> Float {
+    func windowFrame(
+        _ t: Int, signal: UnsafeBufferPointer<Float>, into destination: UnsafeMutablePointer<Float>,
+        stride: Int
+    ) -> Float {
         let n = signal.count
         let start = center ? t * hopLength - nFFT / 2 : t * hopLength
         var energy: Float = 0
@@ -151,8 +154,10 @@ public struct STFT: Sendable {
 
     /// Writes frame `t`'s power spectrum (`binCount` values) to `power[k * stride]`.
     @inline(__always)
-    func powerFrame(_ t: Int, signal: UnsafeBufferPointer<Float>, workspace: FFTWorkspace,
-                    power: UnsafeMutablePointer<Float>, stride: Int = 1) {
+    func powerFrame(
+        _ t: Int, signal: UnsafeBufferPointer<Float>, workspace: FFTWorkspace,
+        power: UnsafeMutablePointer<Float>, stride: Int = 1
+    ) {
         _ = windowFrame(t, signal: signal, into: workspace.input, stride: 1)
         workspace.execute()
         let spectrum = workspace.output
@@ -173,8 +178,10 @@ public struct STFT: Sendable {
     /// and are separated with `A[k] = (Z[k] + Z*[N-k]) / 2`, `B[k] = (Z[k] - Z*[N-k]) / 2i`:
     /// FFTW's complex transform of size N runs ~1.9x faster than two real ones here.
     @inline(__always)
-    func powerFramePair(_ t: Int, signal: UnsafeBufferPointer<Float>, workspace: FFTWorkspace,
-                        power: UnsafeMutablePointer<Float>, stride: Int) {
+    func powerFramePair(
+        _ t: Int, signal: UnsafeBufferPointer<Float>, workspace: FFTWorkspace,
+        power: UnsafeMutablePointer<Float>, stride: Int
+    ) {
         let (ea, eb) = windowPair(t, signal: signal, into: workspace.pairInput)
         if ea > Self.pairEnergyRatio * eb || eb > Self.pairEnergyRatio * ea {
             powerFrame(t, signal: signal, workspace: workspace, power: power, stride: stride)
@@ -216,13 +223,17 @@ public struct STFT: Sendable {
     /// Writes frames `t` and `t + 1`, windowed, interleaved into `destination` (as the real and
     /// imaginary parts of one complex signal) and returns their energies.
     @inline(__always)
-    func windowPair(_ t: Int, signal: UnsafeBufferPointer<Float>,
-                    into destination: UnsafeMutablePointer<Float>) -> (Float, Float) {
+    func windowPair(
+        _ t: Int, signal: UnsafeBufferPointer<Float>,
+        into destination: UnsafeMutablePointer<Float>
+    ) -> (Float, Float) {
         let n = signal.count
         let start = center ? t * hopLength - nFFT / 2 : t * hopLength
         guard start >= 0, start + hopLength + nFFT <= n, nFFT % 4 == 0 else {
-            return (windowFrame(t, signal: signal, into: destination, stride: 2),
-                    windowFrame(t + 1, signal: signal, into: destination + 1, stride: 2))
+            return (
+                windowFrame(t, signal: signal, into: destination, stride: 2),
+                windowFrame(t + 1, signal: signal, into: destination + 1, stride: 2)
+            )
         }
         let x = signal.baseAddress!
         // Start loading the samples two pairs ahead (see windowFrame).

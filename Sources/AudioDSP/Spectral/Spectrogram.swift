@@ -15,8 +15,9 @@ public struct Spectrogram: Sendable, Equatable {
     /// - Throws: ``DSPError/shapeMismatch(expected:got:)`` if `values.count != rowCount * frameCount`.
     public init(rowCount: Int, frameCount: Int, values: [Float]) throws(DSPError) {
         guard rowCount >= 0, frameCount >= 0, values.count == rowCount * frameCount else {
-            throw .shapeMismatch(expected: "\(rowCount) x \(frameCount) = \(rowCount * frameCount) values",
-                                 got: "\(values.count) values")
+            throw .shapeMismatch(
+                expected: "\(rowCount) x \(frameCount) = \(rowCount * frameCount) values",
+                got: "\(values.count) values")
         }
         self.rowCount = rowCount
         self.frameCount = frameCount

@@ -22,7 +22,8 @@ public enum DownloadError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .destinationExists(let url):
-            return "\(url.path) exists but holds no completed download (no .esc50-complete marker); move it away or choose another destination"
+            return
+                "\(url.path) exists but holds no completed download (no .esc50-complete marker); move it away or choose another destination"
         case .httpStatus(let status, let url):
             return "\(url.absoluteString): HTTP status \(status), expected 200 or 206"
         case .transferFailed(let url, let attempts, let reason):

@@ -37,9 +37,11 @@ public struct ESC50Downloader: Sendable {
     public var verifyClip: @Sendable (URL) throws -> Void
 
     /// A downloader for `archiveURL` (by default the official ESC-50 archive).
-    public init(archiveURL: URL = officialArchive, maxAttempts: Int = 5, retryDelay: Double = 1,
-                timeout: TimeInterval = 60,
-                verifyClip: @escaping @Sendable (URL) throws -> Void = ClipLoader.checkDecodes) {
+    public init(
+        archiveURL: URL = officialArchive, maxAttempts: Int = 5, retryDelay: Double = 1,
+        timeout: TimeInterval = 60,
+        verifyClip: @escaping @Sendable (URL) throws -> Void = ClipLoader.checkDecodes
+    ) {
         self.archiveURL = archiveURL
         // Out-of-range settings are clamped rather than trapped on: a delay cannot be negative,
         // and a download needs at least one attempt and some patience.
@@ -64,7 +66,8 @@ public struct ESC50Downloader: Sendable {
     ///   the clip and CSV line at fault) or ``DownloadError/fileSystem(_:reason:)``.
     @discardableResult
     public func download(to destination: URL, progress: (@Sendable (Int64, Int64?) -> Void)? = nil)
-        async throws(DownloadError) -> ESC50Dataset {
+        async throws(DownloadError) -> ESC50Dataset
+    {
         let fileManager = FileManager.default
         let destination = destination.standardizedFileURL
         if fileManager.fileExists(atPath: destination.path) {
@@ -86,7 +89,8 @@ public struct ESC50Downloader: Sendable {
         let dataset = try verify(root)
 
         let marker = root.appendingPathComponent(Self.completionMarker)
-        let note = "source: \(archiveURL.absoluteString)\nclips: \(dataset.clips.count)\nverified: \(ISO8601DateFormatter().string(from: Date()))\n"
+        let note =
+            "source: \(archiveURL.absoluteString)\nclips: \(dataset.clips.count)\nverified: \(ISO8601DateFormatter().string(from: Date()))\n"
         try fs(marker) { try Data(note.utf8).write(to: marker) }
         try fs(destination) { try fileManager.moveItem(at: root, to: destination) }
         try? fileManager.removeItem(at: staging)
@@ -125,9 +129,10 @@ public struct ESC50Downloader: Sendable {
             // The state is written before the body's first byte, so even a killed process leaves
             // partial bytes that a later call can resume.
             let source = archiveURL.absoluteString
-            let result = await HTTPFileTransfer.run(url: archiveURL, file: partial, offset: offset,
-                                                    ifRange: saved?.validator, timeout: timeout, progress: progress,
-                                                    onBody: { PartialState(url: source, validator: $0).write(to: state) })
+            let result = await HTTPFileTransfer.run(
+                url: archiveURL, file: partial, offset: offset,
+                ifRange: saved?.validator, timeout: timeout, progress: progress,
+                onBody: { PartialState(url: source, validator: $0).write(to: state) })
             switch result {
             case .success(.complete(let total, _)):
                 let size = Self.size(of: partial)
@@ -214,7 +219,8 @@ extension ESC50Dataset {
     /// reads it from there if a previous call completed; see ``ESC50Downloader``.
     /// - Throws: ``DownloadError``.
     public static func download(to destination: URL, progress: (@Sendable (Int64, Int64?) -> Void)? = nil)
-        async throws(DownloadError) -> ESC50Dataset {
+        async throws(DownloadError) -> ESC50Dataset
+    {
         try await ESC50Downloader().download(to: destination, progress: progress)
     }
 }

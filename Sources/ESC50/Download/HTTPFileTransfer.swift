@@ -44,9 +44,11 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
     /// Fetches `url` into `file`, resuming after `offset` bytes already there.
     /// `ifRange` is a strong ETag or Last-Modified value the partial bytes came from; `onBody`
     /// is told the validator of the body about to be written, before its first byte lands.
-    static func run(url: URL, file: URL, offset: Int64, ifRange: String?, timeout: TimeInterval,
-                    progress: (@Sendable (Int64, Int64?) -> Void)?,
-                    onBody: (@Sendable (String?) -> Void)? = nil) async -> Result<Outcome, Failure> {
+    static func run(
+        url: URL, file: URL, offset: Int64, ifRange: String?, timeout: TimeInterval,
+        progress: (@Sendable (Int64, Int64?) -> Void)?,
+        onBody: (@Sendable (String?) -> Void)? = nil
+    ) async -> Result<Outcome, Failure> {
         let transfer = HTTPFileTransfer(file: file, progress: progress, onBody: onBody)
         transfer.received = offset
         let configuration = URLSessionConfiguration.ephemeral
@@ -73,8 +75,10 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         }
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
+    ) {
         guard let http = response as? HTTPURLResponse else {
             failure = Failure(message: "not an HTTP response", retryable: false)
             completionHandler(.cancel)
@@ -152,8 +156,10 @@ final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @unchecked Senda
         } else if let error {
             result = .failure(Failure(message: error.localizedDescription, retryable: true, validator: validator))
         } else if let expectedEnd, received != expectedEnd {
-            result = .failure(Failure(message: "the body ended at byte \(received), expected \(expectedEnd)",
-                                      retryable: true, validator: validator))
+            result = .failure(
+                Failure(
+                    message: "the body ended at byte \(received), expected \(expectedEnd)",
+                    retryable: true, validator: validator))
         } else {
             result = .success(.complete(total: total ?? received, validator: validator))
         }

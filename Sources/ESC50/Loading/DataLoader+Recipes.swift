@@ -12,8 +12,9 @@ extension DataLoader.Configuration {
     public static func referenceTraining(seed: UInt64, batchSize: Int = 32, workers: Int = 1) -> Self {
         // Beta(0.2, 0.2) and p = 0.3 are valid parameters; the initialiser cannot throw here.
         let mixUp = try? MixUp(probability: 0.3, alpha: 0.2)
-        return Self(batchSize: batchSize, shuffle: true, dropLast: false, seed: seed, workers: workers,
-                    augmentations: [SpecAugment(frequencyMaskParameter: 30, timeMaskParameter: 80)], mixUp: mixUp)
+        return Self(
+            batchSize: batchSize, shuffle: true, dropLast: false, seed: seed, workers: workers,
+            augmentations: [SpecAugment(frequencyMaskParameter: 30, timeMaskParameter: 80)], mixUp: mixUp)
     }
 
     /// An evaluation loader: every item once, in order, without augmentation.

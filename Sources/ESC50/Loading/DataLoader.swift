@@ -37,9 +37,11 @@ public final class DataLoader: Sendable {
         public var mixUp: MixUp?
 
         /// A configuration; the defaults suit evaluation (no shuffling or augmentation).
-        public init(batchSize: Int = 32, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = 0,
-                    prefetch: Int = 4, workers: Int = 1,
-                    augmentations: [any ExampleAugmentation] = [], mixUp: MixUp? = nil) {
+        public init(
+            batchSize: Int = 32, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = 0,
+            prefetch: Int = 4, workers: Int = 1,
+            augmentations: [any ExampleAugmentation] = [], mixUp: MixUp? = nil
+        ) {
             self.batchSize = batchSize
             self.shuffle = shuffle
             self.dropLast = dropLast
@@ -148,14 +150,16 @@ public final class DataLoader: Sendable {
         let labels = members.map { items[$0].label }
         var mix: Batch.Mix? = nil
         if let mixUp = configuration.mixUp {
-            var generator = SeededGenerator(seed: configuration.seed, stream: [Stream.mixUp, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
+            var generator = SeededGenerator(
+                seed: configuration.seed, stream: [Stream.mixUp, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
             if let plan = mixUp.plan(count: members.count, using: &generator) {
                 plan.apply(to: &features, stride: stride)
                 mix = Batch.Mix(partnerLabels: plan.partner.map { labels[$0] }, lambda: plan.lambda)
             }
         }
-        return Batch(features: features, shape: [members.count, 1, shape.mels, shape.frames],
-                     labels: labels, itemIndices: members, mix: mix)
+        return Batch(
+            features: features, shape: [members.count, 1, shape.mels, shape.frames],
+            labels: labels, itemIndices: members, mix: mix)
     }
 
     /// Separate random streams, so that e.g. turning MixUp on does not change the shuffle.

@@ -8,7 +8,8 @@ extension ESC50Dataset {
     ///   a full decode with AudioDSP.
     /// - Throws: ``ESC50Error/unreadableClip(_:line:clip:reason:)`` naming the clip and its CSV line.
     public func verifyClips(using check: @escaping @Sendable (URL) throws -> Void = ClipLoader.checkDecodes)
-        throws(ESC50Error) {
+        throws(ESC50Error)
+    {
         let failures = FirstFailure()
         let clips = self.clips
         DispatchQueue.concurrentPerform(iterations: clips.count) { index in
@@ -16,8 +17,11 @@ extension ESC50Dataset {
             do {
                 try check(url)
             } catch {
-                failures.record(index: index, .unreadableClip(metadataURL, line: clips[index].csvLine,
-                                                              clip: url, reason: String(describing: error)))
+                failures.record(
+                    index: index,
+                    .unreadableClip(
+                        metadataURL, line: clips[index].csvLine,
+                        clip: url, reason: String(describing: error)))
             }
         }
         if let error = failures.first { throw error }

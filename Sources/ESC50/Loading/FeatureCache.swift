@@ -36,11 +36,12 @@ public struct FeatureCache: Sendable {
     /// The cached features at `url` if present and of `shape`, else `nil`.
     func load(_ url: URL, shape: FeatureShape) -> [Float]? {
         guard let data = try? Data(contentsOf: url),
-              data.count == Self.headerSize + shape.count * 4 else { return nil }
+            data.count == Self.headerSize + shape.count * 4
+        else { return nil }
         return data.withUnsafeBytes { raw -> [Float]? in
             guard Array(raw[0..<8]) == Self.magic,
-                  raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian == UInt32(shape.mels),
-                  raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian == UInt32(shape.frames)
+                raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian == UInt32(shape.mels),
+                raw.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian == UInt32(shape.frames)
             else { return nil }
             return [Float](unsafeUninitializedCapacity: shape.count) { out, initialized in
                 for i in 0..<shape.count {

@@ -23,8 +23,10 @@ public struct LogMelFeatures: FeatureSource {
     ///     for 5 s; the filters then span the whole 0-22.05 kHz band on a warped Mel scale).
     ///   - quality: the resampling quality.
     /// - Throws: ``ClipLoaderError/invalidParameter(_:)`` for an invalid configuration or duration.
-    public init(config: MelConfig = MelConfig(), duration: Double = 5, clipSampleRate: Int? = nil,
-                quality: Resampler.Quality = .high) throws(ClipLoaderError) {
+    public init(
+        config: MelConfig = MelConfig(), duration: Double = 5, clipSampleRate: Int? = nil,
+        quality: Resampler.Quality = .high
+    ) throws(ClipLoaderError) {
         clips = try ClipLoader(sampleRate: clipSampleRate ?? config.sampleRate, duration: duration, quality: quality)
         do {
             spectrogram = try MelSpectrogram(config)
@@ -35,8 +37,9 @@ public struct LogMelFeatures: FeatureSource {
 
     /// `[melCount, frames]` for clips of ``ClipLoader/sampleCount`` samples.
     public var shape: FeatureShape {
-        FeatureShape(mels: spectrogram.config.melCount,
-                     frames: spectrogram.config.frameCount(forSampleCount: clips.sampleCount))
+        FeatureShape(
+            mels: spectrogram.config.melCount,
+            frames: spectrogram.config.frameCount(forSampleCount: clips.sampleCount))
     }
 
     /// Everything that shapes these features, for ``CachedFeatureSource``: the Mel configuration,
@@ -44,7 +47,8 @@ public struct LogMelFeatures: FeatureSource {
     public var cacheIdentity: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let mel = (try? encoder.encode(spectrogram.config)).map { String(decoding: $0, as: UTF8.self) }
+        let mel =
+            (try? encoder.encode(spectrogram.config)).map { String(decoding: $0, as: UTF8.self) }
             ?? String(describing: spectrogram.config)
         return "LogMelFeatures/1 mel=\(mel) samples=\(clips.sampleCount)@\(clips.sampleRate) quality=\(clips.quality.rawValue)"
     }

@@ -23,8 +23,10 @@ public struct ClipRecord: Sendable, Hashable {
     public var csvLine: Int
 
     /// Creates a record; `csvLine` is 0 for records that do not come from a file.
-    public init(filename: String, fold: Int, target: Int, category: String, isESC10: Bool = false,
-                sourceFile: String = "", take: String = "", csvLine: Int = 0) {
+    public init(
+        filename: String, fold: Int, target: Int, category: String, isESC10: Bool = false,
+        sourceFile: String = "", take: String = "", csvLine: Int = 0
+    ) {
         self.filename = filename
         self.fold = fold
         self.target = target

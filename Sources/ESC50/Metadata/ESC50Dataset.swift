@@ -66,7 +66,8 @@ public struct ESC50Dataset: Sendable {
                 let clip = audio.appendingPathComponent(record.filename)
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: clip.path, isDirectory: &isDirectory),
-                      !isDirectory.boolValue else {
+                    !isDirectory.boolValue
+                else {
                     throw .missingClip(csvURL, line: record.csvLine, clip: clip)
                 }
             }
@@ -119,7 +120,9 @@ public struct ESC50Dataset: Sendable {
         let present = Set(self.folds)
         let unknown = wanted.subtracting(present).sorted()
         guard unknown.isEmpty else {
-            throw .invalidSelection("fold \(unknown.map(String.init).joined(separator: ", ")) is not in \(metadataURL.path) (folds present: \(self.folds.map(String.init).joined(separator: ", ")))")
+            throw .invalidSelection(
+                "fold \(unknown.map(String.init).joined(separator: ", ")) is not in \(metadataURL.path) (folds present: \(self.folds.map(String.init).joined(separator: ", ")))"
+            )
         }
         return clips.filter { wanted.contains($0.fold) }
     }
@@ -145,7 +148,8 @@ public struct ESC50Dataset: Sendable {
         let esc10Column = table.column("esc10")
         let sourceColumn = table.column("src_file")
         let takeColumn = table.column("take")
-        let needed = [filenameColumn, foldColumn, targetColumn, categoryColumn, esc10Column, sourceColumn, takeColumn]
+        let needed =
+            [filenameColumn, foldColumn, targetColumn, categoryColumn, esc10Column, sourceColumn, takeColumn]
             .compactMap { $0 }.max()! + 1
 
         var records: [ClipRecord] = []
@@ -164,8 +168,9 @@ public struct ESC50Dataset: Sendable {
             let filename = field(filenameColumn)
             let components = filename.split(separator: "/", omittingEmptySubsequences: false)
             guard !filename.isEmpty, !filename.hasPrefix("/"), !components.contains(".."), !components.contains("") else {
-                throw .invalidValue(file, line: line, column: "filename", value: filename,
-                                    expected: "a file name relative to audio/ (no '..', no leading '/')")
+                throw .invalidValue(
+                    file, line: line, column: "filename", value: filename,
+                    expected: "a file name relative to audio/ (no '..', no leading '/')")
             }
             let foldText = field(foldColumn)
             guard let fold = Int(foldText), fold >= 1 else {
@@ -185,8 +190,9 @@ public struct ESC50Dataset: Sendable {
                 case "true", "1": isESC10 = true
                 case "false", "0", "": isESC10 = false
                 default:
-                    throw .invalidValue(file, line: line, column: "esc10", value: field(esc10Column),
-                                        expected: "True or False")
+                    throw .invalidValue(
+                        file, line: line, column: "esc10", value: field(esc10Column),
+                        expected: "True or False")
                 }
             }
             if let first = firstLineOfFile[filename] {
@@ -194,19 +200,22 @@ public struct ESC50Dataset: Sendable {
             }
             firstLineOfFile[filename] = line
             if let known = targetOfCategory[category], known.target != target {
-                throw .mislabelled(file, line: line, filename: filename,
-                                   detail: "category '\(category)' has target \(target) here but \(known.target) on line \(known.line)")
+                throw .mislabelled(
+                    file, line: line, filename: filename,
+                    detail: "category '\(category)' has target \(target) here but \(known.target) on line \(known.line)")
             }
             if let known = categoryOfTarget[target], known.category != category {
-                throw .mislabelled(file, line: line, filename: filename,
-                                   detail: "target \(target) is '\(category)' here but '\(known.category)' on line \(known.line)")
+                throw .mislabelled(
+                    file, line: line, filename: filename,
+                    detail: "target \(target) is '\(category)' here but '\(known.category)' on line \(known.line)")
             }
             targetOfCategory[category] = targetOfCategory[category] ?? (target, line)
             categoryOfTarget[target] = categoryOfTarget[target] ?? (category, line)
 
-            records.append(ClipRecord(
-                filename: filename, fold: fold, target: target, category: category, isESC10: isESC10,
-                sourceFile: sourceColumn.map(field) ?? "", take: takeColumn.map(field) ?? "", csvLine: line))
+            records.append(
+                ClipRecord(
+                    filename: filename, fold: fold, target: target, category: category, isESC10: isESC10,
+                    sourceFile: sourceColumn.map(field) ?? "", take: takeColumn.map(field) ?? "", csvLine: line))
         }
         guard !records.isEmpty else { throw .noClips("\(file.path) has a header but no rows") }
         return records
@@ -223,10 +232,14 @@ extension ESC50Dataset {
         items.reserveCapacity(clips.count)
         for clip in clips {
             guard let label = classIndex(of: clip.category) else {
-                throw .invalidSelection("\(metadataURL.path):\(clip.csvLine): category '\(clip.category)' is not one of this data set's \(classes.count) classes")
+                throw .invalidSelection(
+                    "\(metadataURL.path):\(clip.csvLine): category '\(clip.category)' is not one of this data set's \(classes.count) classes"
+                )
             }
-            items.append(LoaderItem(url: audioURL(for: clip), label: label,
-                                    origin: "\(metadataURL.lastPathComponent):\(clip.csvLine)"))
+            items.append(
+                LoaderItem(
+                    url: audioURL(for: clip), label: label,
+                    origin: "\(metadataURL.lastPathComponent):\(clip.csvLine)"))
         }
         return items
     }

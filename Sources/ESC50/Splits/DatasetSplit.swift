@@ -53,7 +53,8 @@ extension ESC50Dataset {
     /// - Throws: ``ESC50Error/invalidSelection(_:)`` when the fraction is not in (0, 1);
     ///   ``ESC50Error/noClips(_:)`` when either side would be empty.
     public func sourceSplit(_ clips: [ClipRecord], validationFraction: Double, seed: UInt64)
-        throws(ESC50Error) -> DatasetSplit {
+        throws(ESC50Error) -> DatasetSplit
+    {
         guard validationFraction > 0, validationFraction < 1 else {
             throw .invalidSelection("validationFraction is \(validationFraction), expected a value in (0, 1)")
         }

@@ -16,8 +16,9 @@ extension InferenceService {
     }
 
     static func json(_ bytes: [UInt8]) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}` (every limit of

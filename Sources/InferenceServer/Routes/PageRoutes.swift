@@ -5,9 +5,10 @@ extension InferenceService {
     func addPageRoutes(to router: Router<ServerRequestContext>) {
         for (path, asset) in assets.files {
             router.get(RouterPath(path)) { _, _ in
-                Response(status: .ok,
-                         headers: [.contentType: asset.contentType, .cacheControl: "no-cache"],
-                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+                Response(
+                    status: .ok,
+                    headers: [.contentType: asset.contentType, .cacheControl: "no-cache"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: asset.bytes)))
             }
         }
     }

@@ -10,8 +10,9 @@ extension InferenceService {
         let maximumChannels = configuration.maximumChannels
         router.post("/") { request, context -> Response in
             try PredictRequest.checkContentType(request.headers[.contentType])
-            let tooLarge = APIError(.contentTooLarge, "body_too_large",
-                                    "the request body is larger than this server's limit of \(limit) bytes")
+            let tooLarge = APIError(
+                .contentTooLarge, "body_too_large",
+                "the request body is larger than this server's limit of \(limit) bytes")
             // A declared length over the limit is refused before a byte of the body is read.
             if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
             let body: ByteBuffer
@@ -22,7 +23,9 @@ extension InferenceService {
             }
             let audio = try PredictRequest.audioBytes(from: body)
             let job: @Sendable () async throws -> [UInt8] = {
-                try await pool.run { try classifier.analyze(audio, maximumDuration: maximumSeconds, maximumChannels: maximumChannels).jsonBytes() }
+                try await pool.run {
+                    try classifier.analyze(audio, maximumDuration: maximumSeconds, maximumChannels: maximumChannels).jsonBytes()
+                }
             }
             // A client that hangs up while its request waits for the model gives up its place in
             // the queue: nobody would read the answer.
@@ -33,15 +36,18 @@ extension InferenceService {
             } catch let error as InferenceError {
                 throw APIError(error)
             } catch InferencePool.PoolError.busy(let waiting) {
-                throw APIError(.serviceUnavailable, "busy", "\(waiting) requests are already waiting for the model; retry shortly",
-                               retryAfterSeconds: 1)
+                throw APIError(
+                    .serviceUnavailable, "busy", "\(waiting) requests are already waiting for the model; retry shortly",
+                    retryAfterSeconds: 1)
             } catch is CancellationError {
                 // Nginx's "client closed request"; nobody reads it, the connection is closed after it.
-                throw APIError(HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), "client_closed_request",
-                               "the client closed the connection before the answer was ready")
+                throw APIError(
+                    HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request"), "client_closed_request",
+                    "the client closed the connection before the answer was ready")
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
         }
     }
 }

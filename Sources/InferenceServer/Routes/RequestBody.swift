@@ -23,8 +23,9 @@ struct PredictRequest: Decodable {
         let type = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         guard type == "application/json" || (type.hasPrefix("application/") && type.hasSuffix("+json")) else {
             let shown = value.count > 100 ? String(value.prefix(100)) + "…" : value
-            throw APIError(.unsupportedMediaType, "unsupported_media_type",
-                           "Content-Type is \"\(shown)\"; expected application/json with a body {\"audio_data\": \"<base64 of an audio file>\"}")
+            throw APIError(
+                .unsupportedMediaType, "unsupported_media_type",
+                "Content-Type is \"\(shown)\"; expected application/json with a body {\"audio_data\": \"<base64 of an audio file>\"}")
         }
     }
 
@@ -36,7 +37,9 @@ struct PredictRequest: Decodable {
         do {
             request = try body.withUnsafeReadableBytes { try JSONDecoder().decode(PredictRequest.self, from: Data($0)) }
         } catch DecodingError.keyNotFound {
-            throw APIError(.unprocessableContent, "missing_field", "the JSON body has no \"audio_data\" field; expected {\"audio_data\": \"<base64 of an audio file>\"}")
+            throw APIError(
+                .unprocessableContent, "missing_field",
+                "the JSON body has no \"audio_data\" field; expected {\"audio_data\": \"<base64 of an audio file>\"}")
         } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
             throw APIError(.unprocessableContent, "invalid_field", "\"audio_data\" must be a string holding the base64 of an audio file")
         } catch {
@@ -51,7 +54,8 @@ struct PredictRequest: Decodable {
             throw APIError(.unprocessableContent, "empty_audio", "\"audio_data\" is empty; expected the base64 of an audio file")
         }
         guard let data = Data(base64Encoded: String(text)) else {
-            throw APIError(.unprocessableContent, "invalid_base64", "\"audio_data\" is not valid base64 (RFC 4648, standard alphabet with padding)")
+            throw APIError(
+                .unprocessableContent, "invalid_base64", "\"audio_data\" is not valid base64 (RFC 4648, standard alphabet with padding)")
         }
         guard !data.isEmpty else {
             throw APIError(.unprocessableContent, "empty_audio", "\"audio_data\" decodes to 0 bytes; expected an audio file")

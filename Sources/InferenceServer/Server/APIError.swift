@@ -38,7 +38,8 @@ struct APIError: HTTPResponseError, CustomStringConvertible {
         w.byte(UInt8(ascii: "}"))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-        return Response(status: status, headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        return Response(
+            status: status, headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
     }
 }

@@ -42,6 +42,10 @@ final class ClientConnection: Sendable {
         if id == nil { task.cancel() }
         // A keep-alive connection carries many requests: forget this one's action when it ends.
         defer { if let id { _ = state.withLock { $0.onGone.removeValue(forKey: id) } } }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 }

@@ -24,9 +24,11 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var requestTimeout: Double = 30
 
     /// The defaults above, with any argument overriding its field.
-    public init(host: String = "127.0.0.1", port: Int = 8000, maximumBodyBytes: Int = 32 * 1024 * 1024,
-                maximumAudioSeconds: Double = 60, concurrency: Int = 1, queueLimit: Int = 32,
-                allowedOrigin: String = "*", maximumChannels: Int = 32, requestTimeout: Double = 30) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8000, maximumBodyBytes: Int = 32 * 1024 * 1024,
+        maximumAudioSeconds: Double = 60, concurrency: Int = 1, queueLimit: Int = 32,
+        allowedOrigin: String = "*", maximumChannels: Int = 32, requestTimeout: Double = 30
+    ) {
         self.host = host
         self.port = port
         self.maximumBodyBytes = maximumBodyBytes

@@ -17,7 +17,8 @@ struct WebAssets: Sendable {
         let bundle = Self.bundle
         func read(_ name: String, _ ext: String, _ subdirectory: String?) throws(ServerError) -> [UInt8] {
             guard let url = bundle.url(forResource: name, withExtension: ext, subdirectory: subdirectory),
-                  let data = try? Data(contentsOf: url) else {
+                let data = try? Data(contentsOf: url)
+            else {
                 throw .missingResource("\(subdirectory.map { $0 + "/" } ?? "")\(name).\(ext) in \(bundle.bundlePath)")
             }
             return [UInt8](data)

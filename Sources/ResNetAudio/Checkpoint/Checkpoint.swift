@@ -18,8 +18,10 @@ public struct CheckpointMetadata: Equatable, Sendable {
     public var extra: [String: String]
 
     /// Metadata for a model of `modelConfig` predicting `classes`.
-    public init(classes: [String], modelConfig: AudioCNNConfig, melConfigJSON: String? = nil,
-                epoch: Int = 0, validationAccuracy: Double? = nil, extra: [String: String] = [:]) {
+    public init(
+        classes: [String], modelConfig: AudioCNNConfig, melConfigJSON: String? = nil,
+        epoch: Int = 0, validationAccuracy: Double? = nil, extra: [String: String] = [:]
+    ) {
         self.classes = classes
         self.modelConfig = modelConfig
         self.melConfigJSON = melConfigJSON
@@ -73,7 +75,8 @@ public enum Checkpoint {
     ///   match the model, ``CheckpointError/file(path:underlying:)`` when writing fails.
     public static func save(_ model: AudioCNN, metadata: CheckpointMetadata, to url: URL) throws(CheckpointError) {
         guard metadata.classes.count == model.config.numClasses else {
-            throw .invalidMetadata(path: url.path, reason: "\(metadata.classes.count) class names for a model with \(model.config.numClasses) outputs")
+            throw .invalidMetadata(
+                path: url.path, reason: "\(metadata.classes.count) class names for a model with \(model.config.numClasses) outputs")
         }
         var entries: [String: String] = metadata.extra
         entries["format"] = format
@@ -116,7 +119,8 @@ public enum Checkpoint {
         let limit = 2 * stored + (1 << 20)
         guard let needed = metadata.modelConfig.stateValueCount, needed <= limit else {
             let size = metadata.modelConfig.stateValueCount.map(String.init) ?? "more than \(Int.max)"
-            throw .invalidMetadata(path: url.path, reason: "model_config describes a model of \(size) values but the file holds only \(stored)")
+            throw .invalidMetadata(
+                path: url.path, reason: "model_config describes a model of \(size) values but the file holds only \(stored)")
         }
         do {
             model = try AudioCNN(config: metadata.modelConfig)
@@ -145,8 +149,10 @@ public enum Checkpoint {
     private static func metadata(of file: SafeTensorsFile, path: String) throws(CheckpointError) -> CheckpointMetadata {
         let meta = file.metadata
         guard meta["format"] == format else {
-            throw .notACheckpoint(path: path, reason: meta["format"].map { "its format is \"\($0)\"" }
-                                  ?? "it has no \"format\" metadata (a bare state dict? see Scripts/export_pytorch_checkpoint.py)")
+            throw .notACheckpoint(
+                path: path,
+                reason: meta["format"].map { "its format is \"\($0)\"" }
+                    ?? "it has no \"format\" metadata (a bare state dict? see Scripts/export_pytorch_checkpoint.py)")
         }
         guard let versionText = meta["format_version"], let version = Int(versionText) else {
             throw .notACheckpoint(path: path, reason: "no valid \"format_version\" metadata")
@@ -162,9 +168,10 @@ public enum Checkpoint {
         }
         let accuracy = meta["val_accuracy"].flatMap(Double.init).flatMap { $0.isNaN ? nil : $0 }
         let known: Set<String> = ["format", "format_version", "classes", "model_config", "mel_config", "epoch", "val_accuracy"]
-        return CheckpointMetadata(classes: classes, modelConfig: config, melConfigJSON: meta["mel_config"],
-                                  epoch: epoch, validationAccuracy: accuracy,
-                                  extra: meta.filter { !known.contains($0.key) })
+        return CheckpointMetadata(
+            classes: classes, modelConfig: config, melConfigJSON: meta["mel_config"],
+            epoch: epoch, validationAccuracy: accuracy,
+            extra: meta.filter { !known.contains($0.key) })
     }
 
     private static func decode<T: Decodable>(_ text: String?, key: String, path: String) throws(CheckpointError) -> T {

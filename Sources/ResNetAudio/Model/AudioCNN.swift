@@ -102,7 +102,8 @@ public final class AudioCNN: Module {
     /// rebuilt first if weights or statistics changed since they were folded; otherwise `nil`,
     /// and in training mode the cached plan is dropped so it does not hold memory.
     func currentInferencePlan() -> InferencePlan? {
-        let eligible = usesFoldedInference && !GradMode.isEnabled && !isTraining
+        let eligible =
+            usesFoldedInference && !GradMode.isEnabled && !isTraining
             && InferencePlan.batchNorms(of: self).allSatisfy { !$0.isTraining }
         return inferencePlanCache.withLock { plan -> InferencePlan? in
             guard eligible else {
@@ -131,8 +132,10 @@ public final class AudioCNN: Module {
     }
 
     /// The stages and the head from the stem's output `x`; the same loop for plain and folded blocks.
-    private func forward<Block: ResidualForward>(_ stemOutput: Tensor, stages: [[Block]],
-                                                 capture maps: inout FeatureMaps?) -> Tensor {
+    private func forward<Block: ResidualForward>(
+        _ stemOutput: Tensor, stages: [[Block]],
+        capture maps: inout FeatureMaps?
+    ) -> Tensor {
         var x = stemOutput
         maps?.append("conv1", x)
         for (n, stage) in stages.enumerated() {

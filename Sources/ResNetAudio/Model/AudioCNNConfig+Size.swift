@@ -10,7 +10,8 @@ extension AudioCNNConfig {
         func batchNorm(_ c: Int) -> Int? { mul(4, c).flatMap { add($0, 1) } }
         func block(_ input: Int, _ output: Int, projection: Bool) -> Int? {
             guard let conv1 = mul(9, input, output), let conv2 = mul(9, output, output), let bn = batchNorm(output),
-                  var total = add(conv1, conv2, bn, bn) else { return nil }
+                var total = add(conv1, conv2, bn, bn)
+            else { return nil }
             if projection {
                 guard let shortcut = mul(input, output), let withShortcut = add(total, shortcut, bn) else { return nil }
                 total = withShortcut
@@ -18,13 +19,15 @@ extension AudioCNNConfig {
             return total
         }
         guard let stemConv = mul(49, stemChannels), let stemBN = batchNorm(stemChannels),
-              var total = add(stemConv, stemBN) else { return nil }
+            var total = add(stemConv, stemBN)
+        else { return nil }
         var channels = stemChannels
         for (n, (depth, width)) in zip(depths, widths).enumerated() where depth > 0 {
             // The first block of a stage may project; the other depth - 1 are identical.
             guard let first = block(channels, width, projection: n > 0 || channels != width),
-                  let rest = block(width, width, projection: false).flatMap({ mul($0, depth - 1) }),
-                  let sum = add(total, first, rest) else { return nil }
+                let rest = block(width, width, projection: false).flatMap({ mul($0, depth - 1) }),
+                let sum = add(total, first, rest)
+            else { return nil }
             total = sum
             channels = width
         }

@@ -16,8 +16,10 @@ public struct AudioCNNConfig: Codable, Equatable, Hashable, Sendable {
     public var dropout: Float
 
     /// A configuration; see ``validate()`` for what must hold.
-    public init(numClasses: Int, depths: [Int] = [3, 4, 6, 3], widths: [Int] = [64, 128, 256, 512],
-                stemChannels: Int? = nil, dropout: Float = 0.5) {
+    public init(
+        numClasses: Int, depths: [Int] = [3, 4, 6, 3], widths: [Int] = [64, 128, 256, 512],
+        stemChannels: Int? = nil, dropout: Float = 0.5
+    ) {
         self.numClasses = numClasses
         self.depths = depths
         self.widths = widths

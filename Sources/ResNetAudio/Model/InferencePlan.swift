@@ -38,8 +38,9 @@ final class InferencePlan: Sendable {
         stem = FoldedConv2d(model.stemConv, batchNorm: model.stemNorm)
         stages = model.stages.map { stage in
             stage.blocks.map { b in
-                Block(conv1: FoldedConv2d(b.conv1, batchNorm: b.bn1), conv2: FoldedConv2d(b.conv2, batchNorm: b.bn2),
-                      shortcut: b.shortcutConvAndNorm.map { FoldedConv2d($0.conv, batchNorm: $0.bn) })
+                Block(
+                    conv1: FoldedConv2d(b.conv1, batchNorm: b.bn1), conv2: FoldedConv2d(b.conv2, batchNorm: b.bn2),
+                    shortcut: b.shortcutConvAndNorm.map { FoldedConv2d($0.conv, batchNorm: $0.bn) })
             }
         }
         versions = Self.versions(of: model)

@@ -11,8 +11,8 @@ enum PNGEncoder {
             pixels.withUnsafeBufferPointer { src in
                 for y in 0..<height {
                     // Byte 0 of each scanline is the filter type, 0 = none.
-                    let row = UnsafeMutableBufferPointer(rebasing: dst[y * (rowBytes + 1) + 1 ..< (y + 1) * (rowBytes + 1)])
-                    _ = row.initialize(from: UnsafeBufferPointer(rebasing: src[y * rowBytes ..< (y + 1) * rowBytes]))
+                    let row = UnsafeMutableBufferPointer(rebasing: dst[y * (rowBytes + 1) + 1..<(y + 1) * (rowBytes + 1)])
+                    _ = row.initialize(from: UnsafeBufferPointer(rebasing: src[y * rowBytes..<(y + 1) * rowBytes]))
                 }
             }
         }

@@ -29,7 +29,10 @@ public struct SummaryImage: Sendable, Equatable {
             throw .invalidImage(reason: "size \(width) x \(height) (expected 1...65535 in each dimension)")
         }
         guard pixels.count == width * height * channels.rawValue else {
-            throw .invalidImage(reason: "\(pixels.count) bytes for \(width) x \(height) x \(channels.rawValue) (expected \(width * height * channels.rawValue))")
+            throw .invalidImage(
+                reason:
+                    "\(pixels.count) bytes for \(width) x \(height) x \(channels.rawValue) (expected \(width * height * channels.rawValue))"
+            )
         }
         self.width = width
         self.height = height

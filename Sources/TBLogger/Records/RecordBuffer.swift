@@ -27,8 +27,9 @@ final class RecordBuffer {
         let payload = header + 12
         pack(payload.assumingMemoryBound(to: UInt8.self))
         TFRecord.writeHeader(length: payloadSize, at: header)
-        TFRecord.writeFooter(payload: UnsafeRawBufferPointer(start: payload, count: payloadSize),
-                             at: payload + payloadSize)
+        TFRecord.writeFooter(
+            payload: UnsafeRawBufferPointer(start: payload, count: payloadSize),
+            at: payload + payloadSize)
         count += payloadSize + TFRecord.overhead
     }
 

@@ -41,8 +41,10 @@ public struct TFRecordReader: Sendable {
         let start = offset
         guard bytes.count - start >= 12 else { return nil }
         let (length, lengthCRC) = bytes.withUnsafeBytes { raw in
-            (UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)),
-             UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self)))
+            (
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)),
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 8, as: UInt32.self))
+            )
         }
         let expectedLengthCRC = bytes.withUnsafeBytes {
             CRC32C.maskedChecksum(UnsafeRawBufferPointer(rebasing: $0[start..<start + 8]))
@@ -51,11 +53,14 @@ public struct TFRecordReader: Sendable {
             throw .corruptLength(offset: start, stored: lengthCRC, computed: expectedLengthCRC)
         }
         guard length <= UInt64(bytes.count - start - 12),
-              bytes.count - start - 12 - Int(length) >= 4 else { return nil }
-        let payloadRange = start + 12 ..< start + 12 + Int(length)
+            bytes.count - start - 12 - Int(length) >= 4
+        else { return nil }
+        let payloadRange = start + 12..<start + 12 + Int(length)
         let (stored, computed) = bytes.withUnsafeBytes { raw in
-            (UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: payloadRange.upperBound, as: UInt32.self)),
-             CRC32C.maskedChecksum(UnsafeRawBufferPointer(rebasing: raw[payloadRange])))
+            (
+                UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: payloadRange.upperBound, as: UInt32.self)),
+                CRC32C.maskedChecksum(UnsafeRawBufferPointer(rebasing: raw[payloadRange]))
+            )
         }
         guard stored == computed else {
             throw .corruptPayload(offset: start, stored: stored, computed: computed)

@@ -48,8 +48,10 @@ enum EventEncoder {
     }
 
     /// The hot path: no arena, every message on the stack.
-    private static func appendScalar(tag: String, value: Float, wallTime: Double, step: Int64,
-                                     to buffer: RecordBuffer) {
+    private static func appendScalar(
+        tag: String, value: Float, wallTime: Double, step: Int64,
+        to buffer: RecordBuffer
+    ) {
         var summaryValue = Tensorboard__Summary__Value()
         tensorboard__summary__value__init(&summaryValue)
         summaryValue.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE
@@ -77,8 +79,10 @@ enum EventEncoder {
         }
     }
 
-    private static func appendSummary(_ value: UnsafeMutablePointer<Tensorboard__Summary__Value>,
-                                      wallTime: Double, step: Int64, to buffer: RecordBuffer, arena: CArena) {
+    private static func appendSummary(
+        _ value: UnsafeMutablePointer<Tensorboard__Summary__Value>,
+        wallTime: Double, step: Int64, to buffer: RecordBuffer, arena: CArena
+    ) {
         var summary = Tensorboard__Summary()
         tensorboard__summary__init(&summary)
         summary.n_value = 1
@@ -99,8 +103,10 @@ enum EventEncoder {
         }
     }
 
-    private static func fill(_ value: inout Tensorboard__Summary__Value, from payload: PendingEvent.Payload,
-                             arena: CArena) {
+    private static func fill(
+        _ value: inout Tensorboard__Summary__Value, from payload: PendingEvent.Payload,
+        arena: CArena
+    ) {
         switch payload {
         case .fileVersion, .sessionStart, .scalar:
             preconditionFailure("encoded on their own paths")
@@ -146,11 +152,12 @@ enum EventEncoder {
                 var info = Tensorboard__Hparams__HParamInfo()
                 tensorboard__hparams__hparam_info__init(&info)
                 info.name = arena.string(hparam.name)
-                info.type = switch hparam.value {
-                case .number: TENSORBOARD__HPARAMS__DATA_TYPE__DATA_TYPE_FLOAT64
-                case .string: TENSORBOARD__HPARAMS__DATA_TYPE__DATA_TYPE_STRING
-                case .bool: TENSORBOARD__HPARAMS__DATA_TYPE__DATA_TYPE_BOOL
-                }
+                info.type =
+                    switch hparam.value {
+                    case .number: TENSORBOARD__HPARAMS__DATA_TYPE__DATA_TYPE_FLOAT64
+                    case .string: TENSORBOARD__HPARAMS__DATA_TYPE__DATA_TYPE_STRING
+                    case .bool: TENSORBOARD__HPARAMS__DATA_TYPE__DATA_TYPE_BOOL
+                    }
                 return arena.make(info)
             }
             experiment.n_hparam_infos = infos.count
@@ -213,8 +220,10 @@ enum EventEncoder {
         }
     }
 
-    private static func setHistogram(_ value: inout Tensorboard__Summary__Value, _ histogram: Histogram?,
-                                     arena: CArena) {
+    private static func setHistogram(
+        _ value: inout Tensorboard__Summary__Value, _ histogram: Histogram?,
+        arena: CArena
+    ) {
         // The caller validated the values, so a histogram always exists here.
         guard let histogram else { preconditionFailure("histogram values were validated") }
         var proto = Tensorboard__HistogramProto()
@@ -234,8 +243,10 @@ enum EventEncoder {
 
     /// An HParams summary carries its data in the metadata only (no value), as TensorBoard's and
     /// PyTorch's writers do.
-    private static func setHParams(_ value: inout Tensorboard__Summary__Value, tag: String,
-                                   data: inout Tensorboard__Hparams__HParamsPluginData, arena: CArena) {
+    private static func setHParams(
+        _ value: inout Tensorboard__Summary__Value, tag: String,
+        data: inout Tensorboard__Hparams__HParamsPluginData, arena: CArena
+    ) {
         data.version = 0
         var content = [UInt8](repeating: 0, count: tensorboard__hparams__hparams_plugin_data__get_packed_size(&data))
         content.withUnsafeMutableBufferPointer { out in

@@ -51,7 +51,8 @@ struct Histogram: Equatable {
             }
         }
         guard let firstNonEmpty = counts.firstIndex(where: { $0 > 0 }),
-              let lastNonEmpty = counts.lastIndex(where: { $0 > 0 }) else { return nil }
+            let lastNonEmpty = counts.lastIndex(where: { $0 > 0 })
+        else { return nil }
         // TensorBoard stores right edges only; keep one empty bucket on the left so the leftmost
         // edge of the support survives (torch: counts[start-1:end], limits[start:end+1]).
         let start = firstNonEmpty, end = lastNonEmpty + 1

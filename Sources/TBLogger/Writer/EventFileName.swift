@@ -13,7 +13,9 @@ enum EventFileName {
         let seconds = Int(date.timeIntervalSince1970)
         let host = ProcessInfo.processInfo.hostName
         let pid = ProcessInfo.processInfo.processIdentifier
-        let stamp = String(seconds).count >= 10 ? String(seconds)
+        let stamp =
+            String(seconds).count >= 10
+            ? String(seconds)
             : String(repeating: "0", count: 10 - String(seconds).count) + String(seconds)
         return "events.out.tfevents.\(stamp).\(host).\(pid).\(counter.add(1, ordering: .relaxed).oldValue)\(suffix)"
     }

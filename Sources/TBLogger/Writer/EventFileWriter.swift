@@ -43,8 +43,10 @@ final class EventFileWriter: @unchecked Sendable {
     ///
     /// - Throws: ``SummaryWriterError/cannotCreateDirectory(path:reason:)`` or
     ///   ``SummaryWriterError/cannotCreateFile(path:reason:)``.
-    convenience init(directory: String, flushInterval: Double, filenameSuffix: String = "",
-                     purgeStep: Int? = nil) throws(SummaryWriterError) {
+    convenience init(
+        directory: String, flushInterval: Double, filenameSuffix: String = "",
+        purgeStep: Int? = nil
+    ) throws(SummaryWriterError) {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -132,7 +134,8 @@ final class EventFileWriter: @unchecked Sendable {
         condition.lock()
         while true {
             while pending.count < Self.wakeThreshold, !closing, completedFlush == requestedFlush,
-                  Date() < nextPeriodicFlush {
+                Date() < nextPeriodicFlush
+            {
                 _ = condition.wait(until: nextPeriodicFlush)
             }
             swap(&pending, &spare)
@@ -184,7 +187,8 @@ final class EventFileWriter: @unchecked Sendable {
     private static func reason(_ error: any Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,
-           underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
             return String(cString: strerror(code.rawValue))
         }
         return nsError.localizedDescription

@@ -41,18 +41,23 @@ public final class SummaryWriter: Sendable {
     ///     step once. torch's `SummaryWriter(purge_step:)`; the same applies to ``addScalars(_:_:step:wallTime:)``'s runs.
     /// - Throws: ``SummaryWriterError/cannotCreateDirectory(path:reason:)`` or
     ///   ``SummaryWriterError/cannotCreateFile(path:reason:)`` when `logdir` is not writable.
-    public init(logdir: String, flushInterval: Double = 2, filenameSuffix: String = "",
-                purgeStep: Int? = nil) throws(SummaryWriterError) {
+    public init(
+        logdir: String, flushInterval: Double = 2, filenameSuffix: String = "",
+        purgeStep: Int? = nil
+    ) throws(SummaryWriterError) {
         self.logdir = logdir
         self.flushInterval = max(0.01, flushInterval)
         self.purgeStep = purgeStep
-        main = try EventFileWriter(directory: logdir, flushInterval: self.flushInterval, filenameSuffix: filenameSuffix,
-                                   purgeStep: purgeStep)
+        main = try EventFileWriter(
+            directory: logdir, flushInterval: self.flushInterval, filenameSuffix: filenameSuffix,
+            purgeStep: purgeStep)
     }
 
     /// ``init(logdir:flushInterval:filenameSuffix:purgeStep:)`` with a file URL.
-    public convenience init(logdir: URL, flushInterval: Double = 2, filenameSuffix: String = "",
-                            purgeStep: Int? = nil) throws(SummaryWriterError) {
+    public convenience init(
+        logdir: URL, flushInterval: Double = 2, filenameSuffix: String = "",
+        purgeStep: Int? = nil
+    ) throws(SummaryWriterError) {
         try self.init(logdir: logdir.path, flushInterval: flushInterval, filenameSuffix: filenameSuffix, purgeStep: purgeStep)
     }
 
@@ -76,8 +81,10 @@ public final class SummaryWriter: Sendable {
     ///   or an earlier background write failure.
     public func addScalar(_ tag: String, _ value: Float, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
-        try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
-                                      payload: .scalar(tag: tag, value: value)))
+        try main.enqueue(
+            PendingEvent(
+                wallTime: wallTime ?? Self.now(), step: Int64(step),
+                payload: .scalar(tag: tag, value: value)))
     }
 
     /// ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)`` for a `Double` (rounded to float32, as TensorBoard stores it).
@@ -100,8 +107,10 @@ public final class SummaryWriter: Sendable {
             try Self.validate(tag: name)
             let directory = logdir + "/" + mainTag.replacingOccurrences(of: "/", with: "_") + "_" + name
             let writer = try groupWriter(directory)
-            try writer.enqueue(PendingEvent(wallTime: time, step: Int64(step),
-                                            payload: .scalar(tag: mainTag, value: Float(value))))
+            try writer.enqueue(
+                PendingEvent(
+                    wallTime: time, step: Int64(step),
+                    payload: .scalar(tag: mainTag, value: Float(value))))
         }
     }
 
@@ -116,8 +125,10 @@ public final class SummaryWriter: Sendable {
         try values.withUnsafeBufferPointer { (buffer) throws(SummaryWriterError) in
             try Self.validateHistogram(tag: tag, count: buffer.count) { Double(buffer[$0]) }
         }
-        try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
-                                      payload: .histogramFloat(tag: tag, values: values)))
+        try main.enqueue(
+            PendingEvent(
+                wallTime: wallTime ?? Self.now(), step: Int64(step),
+                payload: .histogramFloat(tag: tag, values: values)))
     }
 
     /// ``addHistogram(_:_:step:wallTime:)-(_,[Float],_,_)`` for `Double` values.
@@ -127,8 +138,10 @@ public final class SummaryWriter: Sendable {
         try values.withUnsafeBufferPointer { (buffer) throws(SummaryWriterError) in
             try Self.validateHistogram(tag: tag, count: buffer.count) { buffer[$0] }
         }
-        try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
-                                      payload: .histogram(tag: tag, values: values)))
+        try main.enqueue(
+            PendingEvent(
+                wallTime: wallTime ?? Self.now(), step: Int64(step),
+                payload: .histogram(tag: tag, values: values)))
     }
 
     /// Logs an image (PNG-encoded on the writer thread).
@@ -136,8 +149,10 @@ public final class SummaryWriter: Sendable {
     /// - Throws: as ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)``.
     public func addImage(_ tag: String, _ image: SummaryImage, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
-        try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
-                                      payload: .image(tag: tag, image: image)))
+        try main.enqueue(
+            PendingEvent(
+                wallTime: wallTime ?? Self.now(), step: Int64(step),
+                payload: .image(tag: tag, image: image)))
     }
 
     /// Logs a text (Markdown) for TensorBoard's Text dashboard, under `tag` as given (PyTorch's
@@ -146,8 +161,10 @@ public final class SummaryWriter: Sendable {
     /// - Throws: as ``addScalar(_:_:step:wallTime:)-(_,Float,_,_)``.
     public func addText(_ tag: String, _ text: String, step: Int, wallTime: Double? = nil) throws(SummaryWriterError) {
         try Self.validate(tag: tag)
-        try main.enqueue(PendingEvent(wallTime: wallTime ?? Self.now(), step: Int64(step),
-                                      payload: .text(tag: tag, text: text)))
+        try main.enqueue(
+            PendingEvent(
+                wallTime: wallTime ?? Self.now(), step: Int64(step),
+                payload: .text(tag: tag, text: text)))
     }
 
     /// Records one training session's hyper-parameters and final metrics for the HParams
@@ -162,8 +179,10 @@ public final class SummaryWriter: Sendable {
     ///   - step: the step of the metric scalars.
     /// - Throws: ``SummaryWriterError/invalidTag(_:reason:)`` for a bad name, and the errors of
     ///   creating and writing the run's event file.
-    public func addHParams(_ hparams: [String: HParamValue], metrics: [String: Double],
-                           runName: String? = nil, step: Int = 0) throws(SummaryWriterError) {
+    public func addHParams(
+        _ hparams: [String: HParamValue], metrics: [String: Double],
+        runName: String? = nil, step: Int = 0
+    ) throws(SummaryWriterError) {
         for name in hparams.keys { try Self.validate(tag: name) }
         for name in metrics.keys { try Self.validate(tag: name) }
         let run = runName ?? String(Self.now())

@@ -71,8 +71,9 @@ extension Tensor {
     /// `total += g`, allocating `total` on first use; adds in place when the buffer is unshared.
     static func accumulate(_ total: inout Tensor?, _ g: Tensor) {
         guard var t = total else { total = g; return }
-        precondition(t.shape == g.shape,
-                     "TensorKit: gradient of shape \(g.shape) accumulated into one of shape \(t.shape)")
+        precondition(
+            t.shape == g.shape,
+            "TensorKit: gradient of shape \(g.shape) accumulated into one of shape \(t.shape)")
         total = nil
         t.makeUnique()
         Kernels.addInPlace(t.pointer, g.pointer, count: t.count)
@@ -108,8 +109,9 @@ extension Tensor {
     /// ``backward(gradient:)`` that reports a graph freed by an earlier pass as an error.
     /// Nothing is accumulated when it throws.
     func runBackward(gradient: Tensor) throws(AutogradError) {
-        precondition(gradient.shape == shape,
-                     "TensorKit: backward gradient of shape \(gradient.shape) for a tensor of shape \(shape)")
+        precondition(
+            gradient.shape == shape,
+            "TensorKit: backward gradient of shape \(gradient.shape) for a tensor of shape \(shape)")
         guard let root = node else {
             preconditionFailure("TensorKit: backward() on a tensor that does not require a gradient")
         }

@@ -74,12 +74,14 @@ extension KernelBenchmark {
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     for _ in 0..<calls {
                         if splitOverWorkers {
-                            BLAS.gemm(ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
-                                      c: c[0].pointer, ldc: n, parallel: true)
+                            BLAS.gemm(
+                                ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
+                                c: c[0].pointer, ldc: n, parallel: true)
                         } else {
                             Parallel.blocks(Parallel.workers, blocks: Parallel.workers) { t, _, _ in
-                                BLAS.gemm(ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
-                                          c: outputs.value[t], ldc: n)
+                                BLAS.gemm(
+                                    ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
+                                    c: outputs.value[t], ldc: n)
                             }
                         }
                     }

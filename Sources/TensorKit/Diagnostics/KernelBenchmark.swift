@@ -32,15 +32,17 @@ public enum KernelBenchmark {
 
         /// GFLOP/s of the best of `repetitions` (plus one warm-up) calls on `threads` OpenBLAS threads.
         public func measure(threads: Int, repetitions: Int = 1) -> Double {
-            precondition(threads > 0 && repetitions > 0, "SGEMMProbe.measure: threads \(threads) and repetitions \(repetitions) must be positive")
+            precondition(
+                threads > 0 && repetitions > 0, "SGEMMProbe.measure: threads \(threads) and repetitions \(repetitions) must be positive")
             _ = BLAS.coreName  // TensorKit's OpenBLAS configuration first
             openblas_set_num_threads(Int32(threads))
             defer { openblas_set_num_threads(1) }
             var best = Double.infinity
             for _ in 0..<(repetitions + 1) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-                            a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                    a.pointer, Int32(k), b.pointer, Int32(n), 0, c.pointer, Int32(n))
                 best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
             return 2 * Double(m) * Double(n) * Double(k) / best / 1e9

@@ -93,7 +93,8 @@ enum SafeTensorsConversion {
             }
         case .f64:
             for i in 0..<count {
-                destination[i] = Float(Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+                destination[i] = Float(
+                    Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
             }
         case .bool, .u8:
             for i in 0..<count { destination[i] = Float(source.load(fromByteOffset: i, as: UInt8.self)) }
@@ -102,15 +103,21 @@ enum SafeTensorsConversion {
         case .i16:
             for i in 0..<count { destination[i] = Float(Int16(littleEndian: source.loadUnaligned(fromByteOffset: i * 2, as: Int16.self))) }
         case .u16:
-            for i in 0..<count { destination[i] = Float(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
+            for i in 0..<count {
+                destination[i] = Float(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+            }
         case .i32:
             for i in 0..<count { destination[i] = Float(Int32(littleEndian: source.loadUnaligned(fromByteOffset: i * 4, as: Int32.self))) }
         case .u32:
-            for i in 0..<count { destination[i] = Float(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+            for i in 0..<count {
+                destination[i] = Float(UInt32(littleEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            }
         case .i64:
             for i in 0..<count { destination[i] = Float(Int64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))) }
         case .u64:
-            for i in 0..<count { destination[i] = Float(UInt64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) }
+            for i in 0..<count {
+                destination[i] = Float(UInt64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+            }
         }
     }
 
@@ -128,9 +135,13 @@ enum SafeTensorsConversion {
         case .f16:
             for i in 0..<count { destination.storeBytes(of: halfBits(from: source[i]).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
         case .bf16:
-            for i in 0..<count { destination.storeBytes(of: bfloat16Bits(from: source[i]).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
+            for i in 0..<count {
+                destination.storeBytes(of: bfloat16Bits(from: source[i]).littleEndian, toByteOffset: i * 2, as: UInt16.self)
+            }
         case .f64:
-            for i in 0..<count { destination.storeBytes(of: Double(source[i]).bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self) }
+            for i in 0..<count {
+                destination.storeBytes(of: Double(source[i]).bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+            }
         default:
             preconditionFailure("convertFromFloat called with integer dtype \(dtype.rawValue)")
         }

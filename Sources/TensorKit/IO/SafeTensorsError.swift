@@ -41,7 +41,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
         case let .notSafeTensors(source, reason):
             return "\(source) is not a safetensors file: \(reason)"
         case let .headerTooLarge(source, length, limit):
-            return "\(source): header length \(length) bytes exceeds the safetensors limit of \(limit) bytes (corrupt or not a safetensors file)"
+            return
+                "\(source): header length \(length) bytes exceeds the safetensors limit of \(limit) bytes (corrupt or not a safetensors file)"
         case let .truncatedHeader(source, length, size):
             return "\(source): header claims \(length) bytes but the file holds only \(size) bytes (truncated file?)"
         case let .invalidHeaderJSON(source, offset, reason):
@@ -58,9 +59,11 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
         case let .overlappingOffsets(tensor, other):
             return "tensor \"\(tensor)\" overlaps the bytes of tensor \"\(other)\""
         case let .gapInOffsets(tensor, expected, actual):
-            return "tensor \"\(tensor)\" begins at data byte \(actual) but the previous tensor ends at \(expected): tensors must be contiguous"
+            return
+                "tensor \"\(tensor)\" begins at data byte \(actual) but the previous tensor ends at \(expected): tensors must be contiguous"
         case let .truncatedData(tensor, end, length):
-            return "tensor \"\(tensor)\" ends at data byte \(end) but the file holds only \(length) data bytes (truncated file or out-of-range data_offsets)"
+            return
+                "tensor \"\(tensor)\" ends at data byte \(end) but the file holds only \(length) data bytes (truncated file or out-of-range data_offsets)"
         case let .trailingBytes(count):
             return "\(count) bytes after the last tensor belong to no tensor"
         case let .tensorNotFound(name, available):

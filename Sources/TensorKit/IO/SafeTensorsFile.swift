@@ -200,8 +200,10 @@ public final class SafeTensorsFile: Sendable {
     public func withUnsafeBytes<R>(of name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         let entry = try entry(name)
         return try withExtendedLifetime(storage) {
-            try body(UnsafeRawBufferPointer(start: storage.base + dataStart + entry.dataOffsets.lowerBound,
-                                            count: entry.dataOffsets.count))
+            try body(
+                UnsafeRawBufferPointer(
+                    start: storage.base + dataStart + entry.dataOffsets.lowerBound,
+                    count: entry.dataOffsets.count))
         }
     }
 
@@ -213,12 +215,15 @@ public final class SafeTensorsFile: Sendable {
     public func copyFloats(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(SafeTensorsError) {
         let entry = try entry(name)
         guard destination.count == entry.elementCount else {
-            throw .invalidTensor(name: name, reason: "destination holds \(destination.count) floats, the tensor has \(entry.elementCount) (shape \(entry.shape))")
+            throw .invalidTensor(
+                name: name,
+                reason: "destination holds \(destination.count) floats, the tensor has \(entry.elementCount) (shape \(entry.shape))")
         }
         guard let target = destination.baseAddress else { return }
         withExtendedLifetime(storage) {
-            SafeTensorsConversion.convertToFloat(storage.base + dataStart + entry.dataOffsets.lowerBound,
-                                                 dtype: entry.dtype, count: entry.elementCount, into: target)
+            SafeTensorsConversion.convertToFloat(
+                storage.base + dataStart + entry.dataOffsets.lowerBound,
+                dtype: entry.dtype, count: entry.elementCount, into: target)
         }
     }
 
@@ -250,7 +255,9 @@ public final class SafeTensorsFile: Sendable {
         return withExtendedLifetime(storage) {
             switch entry.dtype {
             case .f64:
-                return (0..<n).map { Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+                return (0..<n).map {
+                    Double(bitPattern: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)))
+                }
             case .i64:
                 return (0..<n).map { Double(Int64(littleEndian: source.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
             case .u64:
@@ -293,7 +300,8 @@ public final class SafeTensorsFile: Sendable {
                 var values: [Int64] = []
                 values.reserveCapacity(n)
                 for i in 0..<n {
-                    guard let value = Int64(exactly: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))) else { return nil }
+                    guard let value = Int64(exactly: UInt64(littleEndian: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                    else { return nil }
                     values.append(value)
                 }
                 return values

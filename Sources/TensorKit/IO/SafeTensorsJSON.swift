@@ -38,7 +38,6 @@ enum SafeTensorsJSON: Sendable {
         return value
     }
 
-
     /// Serialises compactly (no spaces), keys in the given order, as the Rust crate writes headers.
     func serialized(into out: inout [UInt8]) {
         switch self {
@@ -91,7 +90,6 @@ private struct Parser {
 
     init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    
     func fail(_ message: String) -> SafeTensorsJSONParseError { SafeTensorsJSONParseError(offset: position, message: message) }
 
     var current: UInt8? { position < bytes.count ? bytes[position] : nil }
@@ -251,7 +249,9 @@ private struct Parser {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isInteger {
-            guard let value = Int(text) else { throw SafeTensorsJSONParseError(offset: start, message: "integer \(text) does not fit in 64 bits") }
+            guard let value = Int(text) else {
+                throw SafeTensorsJSONParseError(offset: start, message: "integer \(text) does not fit in 64 bits")
+            }
             return .integer(value)
         }
         guard let value = Double(text) else { throw SafeTensorsJSONParseError(offset: start, message: "invalid number \(text)") }

@@ -29,7 +29,8 @@ final class SafeTensorsStorage: @unchecked Sendable {
             throw .notSafeTensors(source: path, reason: "the file is \(size) bytes, shorter than the 8-byte header length")
         }
         guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
-              pointer != UnsafeMutableRawPointer(bitPattern: -1) else {
+            pointer != UnsafeMutableRawPointer(bitPattern: -1)
+        else {
             throw SafeTensorsStorage.ioError(path, "mmap")
         }
         base = UnsafeRawPointer(pointer)

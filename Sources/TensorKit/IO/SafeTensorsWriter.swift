@@ -76,7 +76,9 @@ public struct SafeTensorsWriter: Sendable {
     }
 
     /// Calls `body` with the stored bytes of `pending`, in order, in one or more chunks.
-    private static func forEachChunk(of pending: Pending, _ body: (UnsafeRawBufferPointer) throws(SafeTensorsError) -> Void) throws(SafeTensorsError) {
+    private static func forEachChunk(of pending: Pending, _ body: (UnsafeRawBufferPointer) throws(SafeTensorsError) -> Void)
+        throws(SafeTensorsError)
+    {
         switch pending.payload {
         case .bytes(let bytes):
             var failure: SafeTensorsError?
@@ -116,7 +118,9 @@ public struct SafeTensorsWriter: Sendable {
     /// ``SafeTensorsDType/bf16`` or ``SafeTensorsDType/f64``); narrower types round to nearest even.
     /// - Throws: ``SafeTensorsError/invalidTensor(name:reason:)`` when `dtype` is not a
     ///   floating-point type or `values.count` is not the product of `shape`, and as ``add(_:dtype:shape:bytes:)``.
-    public mutating func add(_ name: String, shape: [Int], floats values: [Float], as dtype: SafeTensorsDType = .f32) throws(SafeTensorsError) {
+    public mutating func add(_ name: String, shape: [Int], floats values: [Float], as dtype: SafeTensorsDType = .f32)
+        throws(SafeTensorsError)
+    {
         guard dtype.isFloatingPoint else {
             throw .invalidTensor(name: name, reason: "cannot store floats as \(dtype.rawValue); use F32, F16, BF16 or F64")
         }
@@ -131,7 +135,9 @@ public struct SafeTensorsWriter: Sendable {
 
     /// Adds `Float` values from a buffer (e.g. a tensor's storage), stored as `dtype` as in
     /// ``add(_:shape:floats:as:)``.
-    public mutating func add(_ name: String, shape: [Int], floats values: UnsafeBufferPointer<Float>, as dtype: SafeTensorsDType = .f32) throws(SafeTensorsError) {
+    public mutating func add(_ name: String, shape: [Int], floats values: UnsafeBufferPointer<Float>, as dtype: SafeTensorsDType = .f32)
+        throws(SafeTensorsError)
+    {
         guard dtype.isFloatingPoint else {
             throw .invalidTensor(name: name, reason: "cannot store floats as \(dtype.rawValue); use F32, F16, BF16 or F64")
         }
@@ -161,7 +167,8 @@ public struct SafeTensorsWriter: Sendable {
             return (product, partial.1 || o)
         }
         guard !overflow, elements == count else {
-            throw .invalidTensor(name: name, reason: "shape \(shape) holds \(overflow ? "too many" : String(elements)) elements, got \(count) values")
+            throw .invalidTensor(
+                name: name, reason: "shape \(shape) holds \(overflow ? "too many" : String(elements)) elements, got \(count) values")
         }
         let bytes = [UInt8](unsafeUninitializedCapacity: count * dtype.byteCount) { buffer, initialized in
             if let base = buffer.baseAddress { fill(UnsafeMutableRawPointer(base)) }
@@ -187,11 +194,15 @@ public struct SafeTensorsWriter: Sendable {
         var offset = 0
         for name in order {
             let tensor = tensors[name]!
-            members.append((key: name, value: .object([
-                (key: "dtype", value: .string(tensor.dtype.rawValue)),
-                (key: "shape", value: .array(tensor.shape.map { .integer($0) })),
-                (key: "data_offsets", value: .array([.integer(offset), .integer(offset + tensor.byteCount)])),
-            ])))
+            members.append(
+                (
+                    key: name,
+                    value: .object([
+                        (key: "dtype", value: .string(tensor.dtype.rawValue)),
+                        (key: "shape", value: .array(tensor.shape.map { .integer($0) })),
+                        (key: "data_offsets", value: .array([.integer(offset), .integer(offset + tensor.byteCount)])),
+                    ])
+                ))
             offset += tensor.byteCount
         }
         var bytes: [UInt8] = []

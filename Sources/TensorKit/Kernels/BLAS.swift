@@ -46,7 +46,8 @@ enum BLAS {
     private static func selectKernelsIfRequested() {
         guard let target = KernelConfiguration.openBLASCoreType else { return }
         guard let quit = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_quit"),
-              let initialise = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init") else { return }
+            let initialise = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init")
+        else { return }
         typealias VoidFunction = @convention(c) () -> Void
         let previous = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
         setenv("OPENBLAS_CORETYPE", target, 1)
@@ -95,7 +96,8 @@ enum BLAS {
                     let r0 = lo * unit, r1 = min(m, hi * unit)
                     // Rows r0..<r1 of op(A): for a transposed A those are columns of the stored A.
                     let aSub = ta == .none ? a + r0 * lda : a + r0
-                    raw(ta, tb, m: r1 - r0, n: n, k: k, alpha: alpha, a: aSub, lda: lda, b: b, ldb: ldb,
+                    raw(
+                        ta, tb, m: r1 - r0, n: n, k: k, alpha: alpha, a: aSub, lda: lda, b: b, ldb: ldb,
                         beta: beta, c: c + r0 * ldc, ldc: ldc, configuration)
                 }
             } else {
@@ -103,12 +105,14 @@ enum BLAS {
                 Parallel.forRange((n + unit - 1) / unit, grain: 1) { lo, hi in
                     let j0 = lo * unit, j1 = min(n, hi * unit)
                     let bSub = tb == .none ? b + j0 : b + j0 * ldb
-                    raw(ta, tb, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda, b: bSub, ldb: ldb,
+                    raw(
+                        ta, tb, m: m, n: j1 - j0, k: k, alpha: alpha, a: a, lda: lda, b: bSub, ldb: ldb,
                         beta: beta, c: c + j0, ldc: ldc, configuration)
                 }
             }
         } else {
-            raw(ta, tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+            raw(
+                ta, tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
                 configuration)
         }
     }
@@ -180,10 +184,12 @@ enum BLAS {
         // A non-zero status means TensorKit's kernel could not get its scratch memory and left C
         // untouched: OpenBLAS (which manages its own buffers) computes the product instead.
         if kernel(m: m, n: n, k: k, configuration) == .tensorKit,
-           tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
+            tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0
+        {
             return
         }
-        cblas_sgemm(CblasRowMajor, ta == .none ? CblasNoTrans : CblasTrans, tb == .none ? CblasNoTrans : CblasTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, ta == .none ? CblasNoTrans : CblasTrans, tb == .none ? CblasNoTrans : CblasTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }

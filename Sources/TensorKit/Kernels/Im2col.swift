@@ -31,8 +31,10 @@ enum Im2col {
 
     /// Unfolds channels `c0..<c1` of one image `x` (`[C, H, W]`) into rows of `col`
     /// (row `(c·kh + ki)·kw + kj`, `plane` columns, row stride `ld`), zero where padded.
-    static func unfold(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>,
-                       ld: Int, channels c0: Int, _ c1: Int) {
+    static func unfold(
+        _ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>,
+        ld: Int, channels c0: Int, _ c1: Int
+    ) {
         let h = g.height, w = g.width, ho = g.outHeight, wo = g.outWidth
         let sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
         for c in c0..<c1 {
@@ -65,8 +67,10 @@ enum Im2col {
 
     /// Folds rows of `col` back, *adding* into channels `c0..<c1` of `dx` (`[C, H, W]`):
     /// the adjoint of ``unfold(_:_:into:ld:channels:_:)``.
-    static func fold(_ col: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>,
-                     channels c0: Int, _ c1: Int) {
+    static func fold(
+        _ col: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry, into dx: UnsafeMutablePointer<Float>,
+        channels c0: Int, _ c1: Int
+    ) {
         let h = g.height, w = g.width, ho = g.outHeight, wo = g.outWidth
         let sh = g.strideH, sw = g.strideW, ph = g.padH, pw = g.padW
         for c in c0..<c1 {

@@ -36,7 +36,8 @@ extension KernelConfiguration {
     /// or `nil` (also for `keep`) to leave OpenBLAS's own choice; process-wide, read once.
     static let openBLASCoreType: String? = {
         guard let name = ProcessInfo.processInfo.environment["TENSORKIT_OPENBLAS_CORETYPE"], !name.isEmpty,
-              name.lowercased() != "keep" else { return nil }
+            name.lowercased() != "keep"
+        else { return nil }
         return name
     }()
 

@@ -121,8 +121,10 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The `async` form of `withCurrent(_:_:)`.
-    public static func withCurrent<R>(_ configuration: KernelConfiguration,
-                                      _ body: () async throws -> R) async rethrows -> R {
+    public static func withCurrent<R>(
+        _ configuration: KernelConfiguration,
+        _ body: () async throws -> R
+    ) async rethrows -> R {
         try await $scoped.withValue(configuration, operation: body)
     }
 
@@ -139,8 +141,10 @@ extension KernelConfiguration {
     /// ```swift
     /// let y = KernelConfiguration.withCurrent(changing: { $0.winograd = false }) { conv2d(x, weight: w) }
     /// ```
-    public static func withCurrent<R>(changing change: (inout KernelConfiguration) -> Void,
-                                      _ body: () throws -> R) rethrows -> R {
+    public static func withCurrent<R>(
+        changing change: (inout KernelConfiguration) -> Void,
+        _ body: () throws -> R
+    ) rethrows -> R {
         var configuration = current
         change(&configuration)
         return try withCurrent(configuration, body)

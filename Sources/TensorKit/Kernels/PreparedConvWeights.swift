@@ -24,8 +24,9 @@ final class PreparedConvWeights: @unchecked Sendable {
 
     init(_ weight: Tensor, outputScale: [Float]?) {
         precondition(weight.rank == 4, "PreparedConvWeights: filters must be [O, C, kH, kW], got \(weight.shape)")
-        precondition(outputScale.map { $0.count == weight.shape[0] } ?? true,
-                     "PreparedConvWeights: \(outputScale?.count ?? 0) scale factors for \(weight.shape[0]) output channels")
+        precondition(
+            outputScale.map { $0.count == weight.shape[0] } ?? true,
+            "PreparedConvWeights: \(outputScale?.count ?? 0) scale factors for \(weight.shape[0]) output channels")
         source = weight
         self.outputScale = outputScale
     }
@@ -49,8 +50,9 @@ final class PreparedConvWeights: @unchecked Sendable {
             if let cached, cached.isPacked == packs { return cached }
             cached = nil  // free a form of the other kind first
             // The transform is linear in each filter, so the scale is applied to its rows.
-            let u = Winograd.Filters.prepared(source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
-                                              rowScale: outputScale)
+            let u = Winograd.Filters.prepared(
+                source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
+                rowScale: outputScale)
             cached = u
             return u
         }

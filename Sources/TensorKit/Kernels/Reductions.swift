@@ -7,7 +7,11 @@
 extension Kernels {
     /// `Σ x[i]`.
     static func sum(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        blockedSums(count: count) { i in (load(x, i), SIMD16()) } tail: { i in (x[i], 0) }.0
+        blockedSums(count: count) { i in
+            (load(x, i), SIMD16())
+        } tail: { i in
+            (x[i], 0)
+        }.0
     }
 
     /// `Σ (x[i] − mean)²`.
@@ -24,8 +28,10 @@ extension Kernels {
 
     /// `(Σ g[i], Σ g[i]·(x[i] − mean))`, with `g[i]` taken as 0 where `mask[i] ≤ 0` when a mask
     /// (a ReLU's output) is given: the two sums of batch norm's backward pass.
-    static func sumAndCentredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, centredOn mean: Float,
-                                 mask: UnsafePointer<Float>?, count: Int) -> (Double, Double) {
+    static func sumAndCentredDot(
+        _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, centredOn mean: Float,
+        mask: UnsafePointer<Float>?, count: Int
+    ) -> (Double, Double) {
         let m = SIMD16<Float>(repeating: mean)
         if let mask {
             return blockedSums(count: count) { i in
@@ -39,7 +45,9 @@ extension Kernels {
         return blockedSums(count: count) { i in
             let d = load(g, i)
             return (d, d * (load(x, i) - m))
-        } tail: { i in (g[i], g[i] * (x[i] - mean)) }
+        } tail: { i in
+            (g[i], g[i] * (x[i] - mean))
+        }
     }
 
     @inline(__always)
@@ -50,8 +58,10 @@ extension Kernels {
     /// Two sums at once: `vector(i)` gives the terms of values `i..<i+16`, `scalar(i)` those of
     /// value `i` for the last `count % 16`.
     @inline(__always)
-    private static func blockedSums(count: Int, _ vector: (Int) -> (SIMD16<Float>, SIMD16<Float>),
-                                    tail scalar: (Int) -> (Float, Float)) -> (Double, Double) {
+    private static func blockedSums(
+        count: Int, _ vector: (Int) -> (SIMD16<Float>, SIMD16<Float>),
+        tail scalar: (Int) -> (Float, Float)
+    ) -> (Double, Double) {
         var total0 = 0.0, total1 = 0.0
         let vectorEnd = count & ~15
         var i = 0

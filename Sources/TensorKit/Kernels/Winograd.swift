@@ -29,8 +29,10 @@ enum Winograd {
 
     /// Whether a convolution of geometry `g` runs here; `weightsPrepared` when its filters'
     /// transform is cached rather than redone on this call.
-    static func applies(_ g: ConvGeometry, weightsPrepared: Bool = false,
-                        _ configuration: KernelConfiguration = .current) -> Bool {
+    static func applies(
+        _ g: ConvGeometry, weightsPrepared: Bool = false,
+        _ configuration: KernelConfiguration = .current
+    ) -> Bool {
         guard configuration.winograd, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1 else {
             return false
         }
@@ -45,8 +47,10 @@ enum Winograd {
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
     /// convolution rows are output channels and cols input channels; with `forInputGradient`
     /// rows are input channels and each filter is flipped (`w[o][c][2−i][2−j]`).
-    static func transformWeights(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
-                                 forInputGradient: Bool) -> TensorStorage {
+    static func transformWeights(
+        _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+        forInputGradient: Bool
+    ) -> TensorStorage {
         let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
         let u = TensorStorage(capacity: 16 * rows * cols)
         let up = u.pointer, plane = rows * cols
@@ -130,9 +134,11 @@ enum Winograd {
 
     /// `y[N, O, H, W] = conv3×3(x[N, C, H, W], padding 1) + bias` with filters already
     /// transformed by ``transformWeights(_:outChannels:inChannels:forInputGradient:)``.
-    static func convolve(_ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
-                         u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
-                         into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()) {
+    static func convolve(
+        _ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
+        u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
+        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()
+    ) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
@@ -149,8 +155,9 @@ enum Winograd {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = m.pointer
                 forEach(c, parallel: inner) { c0, c1 in
-                    transformInputs(x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                                    into: vp, ldT: tiles)
+                    transformInputs(
+                        x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                        into: vp, ldT: tiles)
                 }
                 forEach(16, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
@@ -161,14 +168,16 @@ enum Winograd {
                     for j in 0..<count {
                         let image = (i + j) * o * h * w
                         if usesVectorTransforms {
-                            tkwino_output_transform(mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
-                                                    epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
-                                                    epilogue.relu ? 1 : 0)
+                            tkwino_output_transform(
+                                mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
+                                epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
+                                epilogue.relu ? 1 : 0)
                             continue
                         }
-                        outputTransform(mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
-                                        channelStride: o * tiles, height: h, width: w, bias: bias,
-                                        into: y + image)
+                        outputTransform(
+                            mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
+                            channelStride: o * tiles, height: h, width: w, bias: bias,
+                            into: y + image)
                         if !epilogue.isEmpty {
                             epilogue.apply(y, offset: image + o0 * h * w, count: (o1 - o0) * h * w)
                         }
@@ -182,8 +191,10 @@ enum Winograd {
     /// `dw[O, C, 3, 3] = ∂L/∂w` of ``convolve(_:batch:inChannels:height:width:u:outChannels:bias:into:)``
     /// from its input `x[N, C, H, W]` and output gradient `gy[N, O, H, W]`, in the Winograd
     /// domain: `dU_ξ = Σ dM_ξ · V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dw = Gᵀ dU G`.
-    static func weightGradient(x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
-                               outChannels o: Int, height h: Int, width w: Int, into dw: UnsafeMutablePointer<Float>) {
+    static func weightGradient(
+        x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
+        outChannels o: Int, height h: Int, width w: Int, into dw: UnsafeMutablePointer<Float>
+    ) {
         let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
@@ -205,25 +216,29 @@ enum Winograd {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = dm.pointer
                 forEach(c, parallel: inner) { c0, c1 in
-                    transformInputs(x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                                    into: vp, ldT: tiles)
+                    transformInputs(
+                        x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                        into: vp, ldT: tiles)
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
                         if usesVectorTransforms {
-                            tkwino_output_gradient_transform(gy + (i + j) * o * h * w, o0, o1, h, w, mp, tiles,
-                                                             j * tilesPerImage, o * tiles)
+                            tkwino_output_gradient_transform(
+                                gy + (i + j) * o * h * w, o0, o1, h, w, mp, tiles,
+                                j * tilesPerImage, o * tiles)
                         } else {
-                            outputGradientTransform(gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
-                                                    into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
+                            outputGradientTransform(
+                                gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
+                                into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
                         }
                     }
                 }
                 let beta: Float = first ? 0 : 1
                 forEach(16, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
-                        BLAS.gemm(.none, .transposed, m: o, n: c, k: tiles, a: mp + xi * o * tiles, lda: tiles,
-                                  b: vp + xi * c * tiles, ldb: tiles, beta: beta, c: du + xi * o * c, ldc: c)
+                        BLAS.gemm(
+                            .none, .transposed, m: o, n: c, k: tiles, a: mp + xi * o * tiles, lda: tiles,
+                            b: vp + xi * c * tiles, ldb: tiles, beta: beta, c: du + xi * o * c, ldc: c)
                     }
                 }
                 first = false
@@ -237,8 +252,9 @@ enum Winograd {
         Parallel.forRange(plane, grain: 1, cost: 64) { lo, hi in
             for at in lo..<hi {
                 @inline(__always) func u(_ i: Int) -> SIMD4<Float> {
-                    SIMD4(total[(4 * i) * plane + at], total[(4 * i + 1) * plane + at],
-                          total[(4 * i + 2) * plane + at], total[(4 * i + 3) * plane + at])
+                    SIMD4(
+                        total[(4 * i) * plane + at], total[(4 * i + 1) * plane + at],
+                        total[(4 * i + 2) * plane + at], total[(4 * i + 3) * plane + at])
                 }
                 let u0 = u(0), u1 = u(1), u2 = u(2), u3 = u(3)
                 let z0 = u0 + 0.5 * (u1 + u2), z1 = 0.5 * (u1 - u2), z2 = 0.5 * (u1 + u2) + u3
@@ -254,9 +270,11 @@ enum Winograd {
 
     /// `dM[ξ][o][t] = (A dY Aᵀ)[ξ]` for the 2×2 output-gradient tiles of channels `o0..<o1` of
     /// one image (zero beyond the map), four tiles per SIMD step.
-    private static func outputGradientTransform(_ gy: UnsafePointer<Float>, channels o0: Int, _ o1: Int,
-                                                height h: Int, width w: Int, into m: UnsafeMutablePointer<Float>,
-                                                ldT: Int, tileOffset: Int, channelStride: Int) {
+    private static func outputGradientTransform(
+        _ gy: UnsafePointer<Float>, channels o0: Int, _ o1: Int,
+        height h: Int, width w: Int, into m: UnsafeMutablePointer<Float>,
+        ldT: Int, tileOffset: Int, channelStride: Int
+    ) {
         let th = (h + 1) / 2, tw = (w + 1) / 2
         let twp = (tw + 3) / 4 * 4
         let hp = 2 * th, wp = 2 * twp + 8
@@ -312,22 +330,26 @@ enum Winograd {
     /// ``inputTransform(_:channels:_:height:width:into:ldT:tileOffset:channelStride:)`` of
     /// channels `c0..<c1` of `images` (of `x[N, C, H, W]`), side by side in `v` (`ldT` tiles
     /// per channel row, `C · ldT` per ξ) from tile 0.
-    private static func transformInputs(_ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
-                                        channels c0: Int, _ c1: Int, height h: Int, width w: Int,
-                                        into v: UnsafeMutablePointer<Float>, ldT: Int) {
+    private static func transformInputs(
+        _ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
+        channels c0: Int, _ c1: Int, height h: Int, width w: Int,
+        into v: UnsafeMutablePointer<Float>, ldT: Int
+    ) {
         let tilesPerImage = ((h + 1) / 2) * ((w + 1) / 2), channelStride = c * ldT
         if usesVectorTransforms {
             let scratch = TensorStorage(capacity: tkwino_input_scratch(h, w))
             defer { withExtendedLifetime(scratch) {} }
             for (j, image) in images.enumerated() {
-                tkwino_input_transform(x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, channelStride,
-                                       scratch.pointer)
+                tkwino_input_transform(
+                    x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, channelStride,
+                    scratch.pointer)
             }
             return
         }
         for (j, image) in images.enumerated() {
-            inputTransform(x + image * c * h * w, channels: c0, c1, height: h, width: w,
-                           into: v, ldT: ldT, tileOffset: j * tilesPerImage, channelStride: channelStride)
+            inputTransform(
+                x + image * c * h * w, channels: c0, c1, height: h, width: w,
+                into: v, ldT: ldT, tileOffset: j * tilesPerImage, channelStride: channelStride)
         }
     }
 
@@ -336,8 +358,10 @@ enum Winograd {
     /// Four horizontally adjacent tiles are transformed at once, one per SIMD lane: their
     /// columns are the even and odd lanes of two 8-wide loads from a zero-padded copy of the
     /// channel (so no tile needs bounds checks).
-    private static func inputTransform(_ x: UnsafePointer<Float>, channels c0: Int, _ c1: Int, height h: Int, width w: Int,
-                                       into v: UnsafeMutablePointer<Float>, ldT: Int, tileOffset: Int, channelStride: Int) {
+    private static func inputTransform(
+        _ x: UnsafePointer<Float>, channels c0: Int, _ c1: Int, height h: Int, width w: Int,
+        into v: UnsafeMutablePointer<Float>, ldT: Int, tileOffset: Int, channelStride: Int
+    ) {
         let th = (h + 1) / 2, tw = (w + 1) / 2
         let twp = (tw + 3) / 4 * 4
         let hp = 2 * th + 2, wp = 2 * twp + 8
@@ -392,9 +416,11 @@ enum Winograd {
     }
 
     /// `y[o] = Aᵀ M A + bias` for output channels `o0..<o1` of one image, four tiles at a time.
-    private static func outputTransform(_ m: UnsafePointer<Float>, outChannels o0: Int, _ o1: Int, ldT: Int,
-                                        tileOffset: Int, channelStride: Int, height h: Int, width w: Int,
-                                        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+    private static func outputTransform(
+        _ m: UnsafePointer<Float>, outChannels o0: Int, _ o1: Int, ldT: Int,
+        tileOffset: Int, channelStride: Int, height h: Int, width w: Int,
+        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
+    ) {
         let th = (h + 1) / 2, tw = (w + 1) / 2
         for oc in o0..<o1 {
             let b = SIMD4<Float>(repeating: bias?[oc] ?? 0)

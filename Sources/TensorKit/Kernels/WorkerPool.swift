@@ -20,7 +20,8 @@ final class WorkerPool: @unchecked Sendable {
     static let shared: WorkerPool? = {
         let workers = KernelConfiguration.environment.threads
         guard workers > 1, workers <= ProcessInfo.processInfo.activeProcessorCount,
-              KernelConfiguration.workerPoolEnabled else { return nil }
+            KernelConfiguration.workerPoolEnabled
+        else { return nil }
         return WorkerPool(helpers: workers - 1)
     }()
 

@@ -25,8 +25,9 @@ public final class BatchNorm2d: Layer {
     /// Batch norm over `features` channels.
     /// - Precondition: `features > 0`, `eps > 0`, `momentum` in `[0, 1]`.
     public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
-        precondition(features > 0 && eps > 0 && momentum >= 0 && momentum <= 1,
-                     "TensorKit.BatchNorm2d: features \(features) must be positive, eps \(eps) > 0, momentum \(momentum) in [0, 1]")
+        precondition(
+            features > 0 && eps > 0 && momentum >= 0 && momentum <= 1,
+            "TensorKit.BatchNorm2d: features \(features) must be positive, eps \(eps) > 0, momentum \(momentum) in [0, 1]")
         weight = Parameter(Tensor(repeating: 1, shape: [features]))
         bias = Parameter(Tensor(zeros: [features]))
         runningMean = Buffer(Tensor(zeros: [features]))
@@ -48,10 +49,11 @@ public final class BatchNorm2d: Layer {
     /// true, all in one pass: equal to `relu(self(input) + residual)` with fewer passes over
     /// memory (the end of a residual block).
     public func forward(_ input: Tensor, adding residual: Tensor? = nil, fusedReLU: Bool) -> Tensor {
-        let out = batchNorm2d(input, weight: weight.tensor, bias: bias.tensor,
-                              runningMean: &runningMean.value, runningVar: &runningVar.value,
-                              training: isTraining, momentum: momentum, eps: eps,
-                              residual: residual, fusedReLU: fusedReLU)
+        let out = batchNorm2d(
+            input, weight: weight.tensor, bias: bias.tensor,
+            runningMean: &runningMean.value, runningVar: &runningVar.value,
+            training: isTraining, momentum: momentum, eps: eps,
+            residual: residual, fusedReLU: fusedReLU)
         if isTraining {
             numBatchesTracked.value = Tensor(repeating: numBatchesTracked.value.scalar + 1, shape: numBatchesTracked.value.shape)
         }

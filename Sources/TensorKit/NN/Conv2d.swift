@@ -15,13 +15,18 @@ public final class Conv2d: Layer {
 
     /// A convolution from `inChannels` to `outChannels` with a `kernelSize`² window.
     /// - Precondition: positive channel counts, kernel size and stride; padding >= 0.
-    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                bias: Bool = true, generator: inout RandomGenerator) {
-        precondition(inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
-                     "TensorKit.Conv2d: channels \(inChannels)->\(outChannels), kernel \(kernelSize), stride \(stride) must be positive, padding \(padding) >= 0")
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true, generator: inout RandomGenerator
+    ) {
+        precondition(
+            inChannels > 0 && outChannels > 0 && kernelSize > 0 && stride > 0 && padding >= 0,
+            "TensorKit.Conv2d: channels \(inChannels)->\(outChannels), kernel \(kernelSize), stride \(stride) must be positive, padding \(padding) >= 0"
+        )
         let shape = [outChannels, inChannels, kernelSize, kernelSize]
         weight = Parameter(Initialization.kaimingUniformDefault(shape, generator: &generator))
-        self.bias = bias
+        self.bias =
+            bias
             ? Parameter(Initialization.defaultBias(count: outChannels, fanIn: inChannels * kernelSize * kernelSize, generator: &generator))
             : nil
         self.stride = stride
@@ -29,8 +34,10 @@ public final class Conv2d: Layer {
     }
 
     /// ``init(_:_:kernelSize:stride:padding:bias:generator:)`` with a generator seeded from the system.
-    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-                            bias: Bool = true) {
+    public convenience init(
+        _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+        bias: Bool = true
+    ) {
         var g = RandomGenerator()
         self.init(inChannels, outChannels, kernelSize: kernelSize, stride: stride, padding: padding, bias: bias, generator: &g)
     }

@@ -74,13 +74,16 @@ public final class FoldedConv2d: @unchecked Sendable {
             if let residual { y = y + residual }
             return relu ? (y.relu(), keepSum ? y : nil) : (y, keepSum ? y : nil)
         }
-        precondition(input.rank == 4 && input.shape[1] == shape[1],
-                     "FoldedConv2d: input must be [N, \(shape[1]), H, W], got shape \(input.shape)")
-        let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
-                             outChannels: shape[0], kernelH: shape[2], kernelW: shape[3],
-                             strideH: stride, strideW: stride, padH: padding, padW: padding)
-        precondition(g.height + 2 * padding >= g.kernelH && g.width + 2 * padding >= g.kernelW,
-                     "FoldedConv2d: padded input \(input.shape) is smaller than the kernel \(shape)")
+        precondition(
+            input.rank == 4 && input.shape[1] == shape[1],
+            "FoldedConv2d: input must be [N, \(shape[1]), H, W], got shape \(input.shape)")
+        let g = ConvGeometry(
+            batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+            outChannels: shape[0], kernelH: shape[2], kernelW: shape[3],
+            strideH: stride, strideW: stride, padH: padding, padW: padding)
+        precondition(
+            g.height + 2 * padding >= g.kernelH && g.width + 2 * padding >= g.kernelW,
+            "FoldedConv2d: padded input \(input.shape) is smaller than the kernel \(shape)")
         let shape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
         if let residual {
             precondition(residual.shape == shape, "FoldedConv2d: residual shape \(residual.shape) differs from output shape \(shape)")
@@ -94,7 +97,8 @@ public final class FoldedConv2d: @unchecked Sendable {
         if OpProfiler.isEnabled {
             // By geometry: at batch 1 where the time goes depends on the map size.
             let fused = relu ? (residual == nil ? "+relu" : "+add+relu") : ""
-            OpProfiler.forward("foldedConv\(fused) \(g.kernelH)x\(g.kernelW)/\(stride) \(g.inChannels)->\(g.outChannels) \(g.outHeight)x\(g.outWidth)")
+            OpProfiler.forward(
+                "foldedConv\(fused) \(g.kernelH)x\(g.kernelW)/\(stride) \(g.inChannels)->\(g.outChannels) \(g.outHeight)x\(g.outWidth)")
         }
         return (y, sum)
     }

@@ -12,8 +12,9 @@ public final class Linear: Layer {
     /// A map from `inFeatures` to `outFeatures`.
     /// - Precondition: both are positive.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, generator: inout RandomGenerator) {
-        precondition(inFeatures > 0 && outFeatures > 0,
-                     "TensorKit.Linear: features \(inFeatures)->\(outFeatures) must be positive")
+        precondition(
+            inFeatures > 0 && outFeatures > 0,
+            "TensorKit.Linear: features \(inFeatures)->\(outFeatures) must be positive")
         weight = Parameter(Initialization.kaimingUniformDefault([outFeatures, inFeatures], generator: &generator))
         self.bias = bias ? Parameter(Initialization.defaultBias(count: outFeatures, fanIn: inFeatures, generator: &generator)) : nil
     }

@@ -117,7 +117,8 @@ extension Module {
             let expected = params[key]?.shape ?? buffers[key]?.value.shape
             guard let expected else { continue }
             // A scalar buffer (num_batches_tracked) may arrive as shape [] or [1].
-            let compatible = expected == value.shape || (expected.reduce(1, *) == 1 && value.count == 1 && expected.count <= 1 && value.rank <= 1)
+            let compatible =
+                expected == value.shape || (expected.reduce(1, *) == 1 && value.count == 1 && expected.count <= 1 && value.rank <= 1)
             guard compatible else {
                 throw TensorError.stateShapeMismatch(key: key, expected: expected, actual: value.shape)
             }

@@ -1,7 +1,8 @@
 extension Tensor {
     private static func checkSameShape(_ op: String, _ a: Tensor, _ b: Tensor) {
-        precondition(a.shape == b.shape,
-                     "TensorKit: `\(op)` needs equal shapes, got \(a.shape) and \(b.shape) (no broadcasting)")
+        precondition(
+            a.shape == b.shape,
+            "TensorKit: `\(op)` needs equal shapes, got \(a.shape) and \(b.shape) (no broadcasting)")
     }
 
     /// Elementwise sum of tensors of equal shape. Differentiable.

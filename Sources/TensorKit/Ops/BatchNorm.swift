@@ -18,24 +18,29 @@
 /// - Returns: a tensor of the input's shape. Differentiable in `input`, `weight`, `bias` and
 ///   `residual`.
 /// - Precondition: shapes agree; in training there is more than one value per channel.
-public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
-                        runningMean: inout Tensor, runningVar: inout Tensor,
-                        training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
-                        residual: Tensor? = nil, fusedReLU: Bool = false) -> Tensor {
+public func batchNorm2d(
+    _ input: Tensor, weight: Tensor?, bias: Tensor?,
+    runningMean: inout Tensor, runningVar: inout Tensor,
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
+    residual: Tensor? = nil, fusedReLU: Bool = false
+) -> Tensor {
     precondition(input.rank == 4, "TensorKit.batchNorm2d: input must be [N, C, H, W], got shape \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
     for (name, t) in [("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVar", runningVar)] {
         if let t {
-            precondition(t.shape == [c], "TensorKit.batchNorm2d: \(name) shape \(t.shape) does not match \(c) channels of input \(input.shape)")
+            precondition(
+                t.shape == [c], "TensorKit.batchNorm2d: \(name) shape \(t.shape) does not match \(c) channels of input \(input.shape)")
         }
     }
     if let residual {
-        precondition(residual.shape == input.shape,
-                     "TensorKit.batchNorm2d: residual shape \(residual.shape) differs from input shape \(input.shape)")
+        precondition(
+            residual.shape == input.shape,
+            "TensorKit.batchNorm2d: residual shape \(residual.shape) differs from input shape \(input.shape)")
     }
     let m = n * hw
-    precondition(!training || m > 1,
-                 "TensorKit.batchNorm2d: training needs more than one value per channel, input shape \(input.shape)")
+    precondition(
+        !training || m > 1,
+        "TensorKit.batchNorm2d: training needs more than one value per channel, input shape \(input.shape)")
     let mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
     let x = input.pointer, mp = mean.pointer, sp = invStd.pointer
     if training {
@@ -101,8 +106,9 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
         // otherwise the kernel masks on the fly and no extra map is allocated (at the stem of a
         // batch-32 step that map is 113 MB, and it would sit in the buffer cache all step).
         let dy = hasResidual ? savedY.map { Tensor.reluBackward(g, output: $0) } ?? g : g
-        let grads = BatchNormKernels.backward(dy: dy, reluOutput: hasResidual ? nil : savedY, x: savedX, weight: savedW,
-                                              mean: mean, invStd: invStd, training: training, needX: needX)
+        let grads = BatchNormKernels.backward(
+            dy: dy, reluOutput: hasResidual ? nil : savedY, x: savedX, weight: savedW,
+            mean: mean, invStd: invStd, training: training, needX: needX)
         var result: [Tensor?] = [grads.dx]
         if hasW { result.append(needW ? grads.dWeight : nil) }
         if hasB { result.append(needB ? grads.dBias : nil) }
@@ -114,8 +120,10 @@ public func batchNorm2d(_ input: Tensor, weight: Tensor?, bias: Tensor?,
 enum BatchNormKernels {
     /// Gradients of batch norm given the output gradient `dy`, masked by `reluOutput > 0`
     /// element by element when `reluOutput` (the fused ReLU's output) is given.
-    static func backward(dy: Tensor, reluOutput: Tensor? = nil, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
-                         training: Bool, needX: Bool) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
+    static func backward(
+        dy: Tensor, reluOutput: Tensor? = nil, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
+        training: Bool, needX: Bool
+    ) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
         let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
         let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
@@ -127,8 +135,9 @@ enum BatchNormKernels {
                 var sumDy = 0.0, sumDyXc = 0.0
                 for b in 0..<n {
                     let plane = (b * c + ch) * hw
-                    let (s1, s2) = Kernels.sumAndCentredDot(g + plane, xp + plane, centredOn: mu,
-                                                            mask: yp.map { $0 + plane }, count: hw)
+                    let (s1, s2) = Kernels.sumAndCentredDot(
+                        g + plane, xp + plane, centredOn: mu,
+                        mask: yp.map { $0 + plane }, count: hw)
                     sumDy += s1; sumDyXc += s2
                 }
                 dbp[ch] = Float(sumDy)

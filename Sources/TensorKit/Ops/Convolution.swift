@@ -19,23 +19,31 @@ public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride:
 }
 
 /// ``conv2d(_:weight:bias:stride:padding:)-(_,_,_,Int,_)`` with separate (height, width) stride and padding.
-public func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil,
-                   stride: (Int, Int), padding: (Int, Int)) -> Tensor {
+public func conv2d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+    stride: (Int, Int), padding: (Int, Int)
+) -> Tensor {
     precondition(input.rank == 4, "TensorKit.conv2d: input must be [N, C, H, W], got shape \(input.shape)")
     precondition(weight.rank == 4, "TensorKit.conv2d: weight must be [O, C, kH, kW], got shape \(weight.shape)")
-    precondition(input.shape[1] == weight.shape[1],
-                 "TensorKit.conv2d: input shape \(input.shape) has \(input.shape[1]) channels, weight shape \(weight.shape) expects \(weight.shape[1])")
-    precondition(stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
-                 "TensorKit.conv2d: stride \(stride) must be >= 1 and padding \(padding) >= 0")
+    precondition(
+        input.shape[1] == weight.shape[1],
+        "TensorKit.conv2d: input shape \(input.shape) has \(input.shape[1]) channels, weight shape \(weight.shape) expects \(weight.shape[1])"
+    )
+    precondition(
+        stride.0 >= 1 && stride.1 >= 1 && padding.0 >= 0 && padding.1 >= 0,
+        "TensorKit.conv2d: stride \(stride) must be >= 1 and padding \(padding) >= 0")
     if let bias {
-        precondition(bias.shape == [weight.shape[0]],
-                     "TensorKit.conv2d: bias shape \(bias.shape) does not match \(weight.shape[0]) output channels")
+        precondition(
+            bias.shape == [weight.shape[0]],
+            "TensorKit.conv2d: bias shape \(bias.shape) does not match \(weight.shape[0]) output channels")
     }
-    let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
-                         outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
-                         strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
-    precondition(input.shape[2] + 2 * padding.0 >= weight.shape[2] && input.shape[3] + 2 * padding.1 >= weight.shape[3],
-                 "TensorKit.conv2d: padded input \(input.shape) is smaller than the kernel \(weight.shape)")
+    let g = ConvGeometry(
+        batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+        outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+        strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1)
+    precondition(
+        input.shape[2] + 2 * padding.0 >= weight.shape[2] && input.shape[3] + 2 * padding.1 >= weight.shape[3],
+        "TensorKit.conv2d: padded input \(input.shape) is smaller than the kernel \(weight.shape)")
     let y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
     ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias?.pointer, g, y: y.pointer)
     let x = input.detached, w = weight.detached
@@ -71,27 +79,35 @@ enum ConvKernels {
     }
 
     /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry.
-    static func forward(x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()) {
+    static func forward(
+        x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()
+    ) {
         forward(x: x, plain: w, prepared: nil, bias: bias, g, y: y, epilogue: epilogue)
     }
 
     /// The same with frozen filters held by `prepared` in the forms made once (Winograd
     /// transform, packed GEMM operand) instead of on every call; the plain filters are asked
     /// for only where no prepared form applies.
-    static func forward(x: UnsafePointer<Float>, prepared: PreparedConvWeights, bias: UnsafePointer<Float>?,
-                        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue) {
+    static func forward(
+        x: UnsafePointer<Float>, prepared: PreparedConvWeights, bias: UnsafePointer<Float>?,
+        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue
+    ) {
         forward(x: x, plain: nil, prepared: prepared, bias: bias, g, y: y, epilogue: epilogue)
     }
 
-    private static func forward(x: UnsafePointer<Float>, plain: UnsafePointer<Float>?, prepared: PreparedConvWeights?,
-                                bias: UnsafePointer<Float>?, _ g: ConvGeometry, y: UnsafeMutablePointer<Float>,
-                                epilogue: ConvEpilogue) {
+    private static func forward(
+        x: UnsafePointer<Float>, plain: UnsafePointer<Float>?, prepared: PreparedConvWeights?,
+        bias: UnsafePointer<Float>?, _ g: ConvGeometry, y: UnsafeMutablePointer<Float>,
+        epilogue: ConvEpilogue
+    ) {
         if Winograd.applies(g, weightsPrepared: prepared != nil) {
-            let u = prepared?.winogradFilters()
+            let u =
+                prepared?.winogradFilters()
                 ?? .plain(Winograd.transformWeights(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false))
-            Winograd.convolve(x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
-                              u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
+            Winograd.convolve(
+                x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
+                u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
             return
         }
         let packed = prepared?.packedFilters()
@@ -106,19 +122,24 @@ enum ConvKernels {
 
     /// `C = W · B` for the filters as a GEMM operand `W[O × k]`, packed or not (one of the two given).
     @inline(__always)
-    private static func multiplyFilters(_ w: UnsafePointer<Float>?, packed: BLAS.PackedMatrix?, _ g: ConvGeometry, n: Int,
-                                        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, parallel: Bool) {
+    private static func multiplyFilters(
+        _ w: UnsafePointer<Float>?, packed: BLAS.PackedMatrix?, _ g: ConvGeometry, n: Int,
+        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, parallel: Bool
+    ) {
         if let packed {
             BLAS.gemm(packed, .none, n: n, b: b, ldb: n, c: c, ldc: n, parallel: parallel)
         } else {
-            BLAS.gemm(.none, .none, m: g.outChannels, n: n, k: g.patch, a: w!, lda: g.patch, b: b, ldb: n, c: c, ldc: n,
-                      parallel: parallel)
+            BLAS.gemm(
+                .none, .none, m: g.outChannels, n: n, k: g.patch, a: w!, lda: g.patch, b: b, ldb: n, c: c, ldc: n,
+                parallel: parallel)
         }
     }
 
-    private static func forwardImages(_ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>?,
-                                      packed: BLAS.PackedMatrix?, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
-                                      y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallelInside inner: Bool) {
+    private static func forwardImages(
+        _ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>?,
+        packed: BLAS.PackedMatrix?, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+        y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallelInside inner: Bool
+    ) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
         let imageIn = c * g.height * g.width, imageOut = o * p
         let gs = groupSize(g, imagesPerWorker: hi - lo)
@@ -176,19 +197,23 @@ enum ConvKernels {
 
     /// Gradients of the input (`dx`, `[N, C, H, W]`) and weight (`dw`, `[O, C, kH, kW]`) from
     /// the output gradient `gy`; either may be `nil` when not needed. Both are overwritten.
-    static func backward(gy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                         _ g: ConvGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?) {
+    static func backward(
+        gy: UnsafePointer<Float>, x: UnsafePointer<Float>, w: UnsafePointer<Float>,
+        _ g: ConvGeometry, dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?
+    ) {
         if Winograd.applies(g) {
             if let dx {
                 // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy`
                 // with flipped, transposed filters.
                 let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
-                Winograd.convolve(gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
-                                  u: .plain(u), outChannels: g.inChannels, bias: nil, into: dx)
+                Winograd.convolve(
+                    gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
+                    u: .plain(u), outChannels: g.inChannels, bias: nil, into: dx)
             }
             if let dw {
-                Winograd.weightGradient(x: x, gy: gy, batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels,
-                                        height: g.height, width: g.width, into: dw)
+                Winograd.weightGradient(
+                    x: x, gy: gy, batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels,
+                    height: g.height, width: g.width, into: dw)
             }
             return
         }
@@ -208,10 +233,12 @@ enum ConvKernels {
         }
     }
 
-    private static func backwardImages(_ lo: Int, _ hi: Int, gy: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                                       w: UnsafePointer<Float>, _ g: ConvGeometry,
-                                       dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
-                                       parallelInside inner: Bool) {
+    private static func backwardImages(
+        _ lo: Int, _ hi: Int, gy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+        w: UnsafePointer<Float>, _ g: ConvGeometry,
+        dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+        parallelInside inner: Bool
+    ) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
         let imageIn = c * g.height * g.width, imageOut = o * p
         let gs = groupSize(g, imagesPerWorker: hi - lo)
@@ -256,17 +283,20 @@ enum ConvKernels {
                 } else {
                     xs = x + i * imageIn
                 }
-                BLAS.gemm(.none, .transposed, m: o, n: k, k: ld, a: dy, lda: ld, b: xs, ldb: ld,
-                          beta: first ? 0 : 1, c: dw, ldc: k, parallel: inner)
+                BLAS.gemm(
+                    .none, .transposed, m: o, n: k, k: ld, a: dy, lda: ld, b: xs, ldb: ld,
+                    beta: first ? 0 : 1, c: dw, ldc: k, parallel: inner)
             }
             if let dx {
                 if direct {
-                    BLAS.gemm(.transposed, .none, m: k, n: p, k: o, a: w, lda: k, b: dy, ldb: p,
-                              c: dx + i * imageIn, ldc: p, parallel: inner)
+                    BLAS.gemm(
+                        .transposed, .none, m: k, n: p, k: o, a: w, lda: k, b: dy, ldb: p,
+                        c: dx + i * imageIn, ldc: p, parallel: inner)
                 } else {
                     let dc = dcol!.pointer
-                    BLAS.gemm(.transposed, .none, m: k, n: ld, k: o, a: w, lda: k, b: dy, ldb: ld,
-                              c: dc, ldc: ld, parallel: inner)
+                    BLAS.gemm(
+                        .transposed, .none, m: k, n: ld, k: o, a: w, lda: k, b: dy, ldb: ld,
+                        c: dc, ldc: ld, parallel: inner)
                     for j in 0..<n {
                         let dxi = dx + (i + j) * imageIn
                         if g.isPointwise {
@@ -294,8 +324,10 @@ enum ConvKernels {
         }
     }
 
-    private static func unfold(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>,
-                               ld: Int, parallel: Bool) {
+    private static func unfold(
+        _ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>,
+        ld: Int, parallel: Bool
+    ) {
         if parallel {
             Parallel.forRange(g.inChannels, grain: 1) { lo, hi in
                 Im2col.unfold(x, g, into: col, ld: ld, channels: lo, hi)
@@ -306,8 +338,10 @@ enum ConvKernels {
     }
 
     /// Zeroes `dx` (one image) and folds `col` into it.
-    private static func fold(_ col: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry,
-                             into dx: UnsafeMutablePointer<Float>, parallel: Bool) {
+    private static func fold(
+        _ col: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry,
+        into dx: UnsafeMutablePointer<Float>, parallel: Bool
+    ) {
         let hw = g.height * g.width
         if parallel {
             Parallel.forRange(g.inChannels, grain: 1) { lo, hi in
@@ -321,8 +355,10 @@ enum ConvKernels {
     }
 
     /// Adds the bias to, and runs the epilogue on, output image `image` of `y`.
-    private static func finish(_ y: UnsafeMutablePointer<Float>, image: Int, bias: UnsafePointer<Float>?,
-                               channels: Int, plane: Int, epilogue: ConvEpilogue, parallel: Bool) {
+    private static func finish(
+        _ y: UnsafeMutablePointer<Float>, image: Int, bias: UnsafePointer<Float>?,
+        channels: Int, plane: Int, epilogue: ConvEpilogue, parallel: Bool
+    ) {
         let base = image * channels * plane
         let body = { (lo: Int, hi: Int) in
             for oc in lo..<hi {

@@ -10,8 +10,9 @@ import Foundation
 /// - Returns: a rank-0 tensor, differentiable in `logits`.
 /// - Precondition: shapes agree and every label is in range.
 public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float = 0) -> Tensor {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
-                 "TensorKit.crossEntropy: logits shape \(logits.shape) needs [batch, classes] with batch = \(labels.count) labels")
+    precondition(
+        logits.rank == 2 && logits.shape[0] == labels.count,
+        "TensorKit.crossEntropy: logits shape \(logits.shape) needs [batch, classes] with batch = \(labels.count) labels")
     let classes = logits.shape[1]
     if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
         preconditionFailure("TensorKit.crossEntropy: label \(bad) is outside 0..<\(classes)")
@@ -37,8 +38,9 @@ public func crossEntropy(_ logits: Tensor, labels: [Int], labelSmoothing: Float 
 ///   - labelSmoothing: ε in `[0, 1]` (default 0).
 /// - Returns: a rank-0 tensor, differentiable in `logits`.
 public func crossEntropy(_ logits: Tensor, targets: Tensor, labelSmoothing: Float = 0) -> Tensor {
-    precondition(logits.rank == 2 && targets.shape == logits.shape,
-                 "TensorKit.crossEntropy: logits shape \(logits.shape) and targets shape \(targets.shape) must both be [batch, classes]")
+    precondition(
+        logits.rank == 2 && targets.shape == logits.shape,
+        "TensorKit.crossEntropy: logits shape \(logits.shape) and targets shape \(targets.shape) must both be [batch, classes]")
     let classes = logits.shape[1]
     var q = targets.detached
     if labelSmoothing != 0 {

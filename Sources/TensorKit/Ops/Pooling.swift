@@ -11,13 +11,16 @@
 public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0) -> Tensor {
     let s = stride ?? kernelSize
     precondition(input.rank == 4, "TensorKit.maxPool2d: input must be [N, C, H, W], got shape \(input.shape)")
-    precondition(kernelSize >= 1 && s >= 1 && padding >= 0 && 2 * padding <= kernelSize,
-                 "TensorKit.maxPool2d: kernelSize \(kernelSize), stride \(s), padding \(padding): need kernel, stride >= 1 and padding <= kernel/2")
-    let g = ConvGeometry(batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
-                         outChannels: input.shape[1], kernelH: kernelSize, kernelW: kernelSize,
-                         strideH: s, strideW: s, padH: padding, padW: padding)
-    precondition(g.outHeight >= 1 && g.outWidth >= 1,
-                 "TensorKit.maxPool2d: input \(input.shape) is smaller than the window \(kernelSize)")
+    precondition(
+        kernelSize >= 1 && s >= 1 && padding >= 0 && 2 * padding <= kernelSize,
+        "TensorKit.maxPool2d: kernelSize \(kernelSize), stride \(s), padding \(padding): need kernel, stride >= 1 and padding <= kernel/2")
+    let g = ConvGeometry(
+        batch: input.shape[0], inChannels: input.shape[1], height: input.shape[2], width: input.shape[3],
+        outChannels: input.shape[1], kernelH: kernelSize, kernelW: kernelSize,
+        strideH: s, strideW: s, padH: padding, padW: padding)
+    precondition(
+        g.outHeight >= 1 && g.outWidth >= 1,
+        "TensorKit.maxPool2d: input \(input.shape) is smaller than the window \(kernelSize)")
     let planes = g.batch * g.inChannels, hw = g.height * g.width, ohw = g.plane
     let out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
     let needGrad = GradMode.isEnabled && input.requiresGrad
@@ -80,8 +83,9 @@ public func adaptiveAvgPool2d(_ input: Tensor, outputSize: (Int, Int) = (1, 1)) 
     precondition(input.rank == 4, "TensorKit.adaptiveAvgPool2d: input must be [N, C, H, W], got shape \(input.shape)")
     let (oh, ow) = outputSize
     let h = input.shape[2], w = input.shape[3]
-    precondition(oh >= 1 && ow >= 1 && h >= 1 && w >= 1,
-                 "TensorKit.adaptiveAvgPool2d: output size \(outputSize) and input \(input.shape) must be non-empty")
+    precondition(
+        oh >= 1 && ow >= 1 && h >= 1 && w >= 1,
+        "TensorKit.adaptiveAvgPool2d: output size \(outputSize) and input \(input.shape) must be non-empty")
     let planes = input.shape[0] * input.shape[1], hw = h * w, ohw = oh * ow
     let out = Tensor(uninitializedShape: [input.shape[0], input.shape[1], oh, ow])
     let x = input.pointer, y = out.pointer
@@ -131,8 +135,10 @@ enum MaxPoolKernels {
     /// window columns of eight adjacent outputs are the even and odd lanes of two 16-wide loads
     /// from a −∞-padded copy of each row triple. Ties keep the first maximum in row-major
     /// window order and NaN propagates, as in PyTorch.
-    static func forward3x3Stride2(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into y: UnsafeMutablePointer<Float>,
-                                  argmax: UnsafeMutablePointer<Int32>?) {
+    static func forward3x3Stride2(
+        _ x: UnsafePointer<Float>, _ g: ConvGeometry, into y: UnsafeMutablePointer<Float>,
+        argmax: UnsafeMutablePointer<Int32>?
+    ) {
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, p = g.padH
         let planes = g.batch * g.inChannels
         let owp = (ow + 7) / 8 * 8

@@ -16,7 +16,8 @@ extension Tensor {
             let rest = newShape.enumerated().filter { $0.offset != inferred }.map(\.element)
             let known = rest.reduce(1, *)
             guard rest.allSatisfy({ $0 >= 0 }), newShape.filter({ $0 == -1 }).count == 1,
-                  known > 0, count % known == 0 else {
+                known > 0, count % known == 0
+            else {
                 throw TensorError.reshapeMismatch(from: shape, to: newShape)
             }
             target[inferred] = count / known
@@ -34,8 +35,9 @@ extension Tensor {
     /// Flattens dimensions `startDim...` into one (PyTorch's `torch.flatten(x, 1)` by default),
     /// e.g. `[N, C, 1, 1]` to `[N, C]`. Differentiable.
     public func flattened(startDim: Int = 1) -> Tensor {
-        precondition(startDim >= 0 && startDim < max(rank, 1),
-                     "TensorKit: flattened(startDim: \(startDim)) on a tensor of shape \(shape)")
+        precondition(
+            startDim >= 0 && startDim < max(rank, 1),
+            "TensorKit: flattened(startDim: \(startDim)) on a tensor of shape \(shape)")
         guard rank > 0 else { return reshaped(to: [1]) }
         return reshaped(to: Array(shape[..<startDim]) + [shape[startDim...].reduce(1, *)])
     }

@@ -7,8 +7,9 @@ extension Tensor {
             throw TensorError.invalidShape([0], reason: "cannot stack an empty list of tensors")
         }
         if let bad = tensors.firstIndex(where: { $0.shape != first.shape }) {
-            throw TensorError.invalidShape(tensors[bad].shape,
-                                           reason: "tensor \(bad) differs from tensor 0's shape \(first.shape) in a stack")
+            throw TensorError.invalidShape(
+                tensors[bad].shape,
+                reason: "tensor \(bad) differs from tensor 0's shape \(first.shape) in a stack")
         }
         self.init(uninitializedShape: [tensors.count] + first.shape)
         let n = first.count

@@ -60,8 +60,9 @@ public class Adam: Optimizer {
         _ parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
         eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false, maximize: Bool = false
     ) throws(OptimizerError) {
-        try self.init(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
-                      weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, decoupled: false)
+        try self.init(
+            parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+            weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, decoupled: false)
     }
 
     init(
@@ -93,9 +94,11 @@ public class Adam: Optimizer {
         try validateGradients()
         for (index, parameter) in parameters.enumerated() {
             guard let grad = parameter.grad else { continue }
-            var state = states[index] ?? ParameterState(
-                step: 0, expAvg: Tensor(zeros: parameter.shape), expAvgSq: Tensor(zeros: parameter.shape),
-                maxExpAvgSq: amsgrad ? Tensor(zeros: parameter.shape) : nil)
+            var state =
+                states[index]
+                ?? ParameterState(
+                    step: 0, expAvg: Tensor(zeros: parameter.shape), expAvgSq: Tensor(zeros: parameter.shape),
+                    maxExpAvgSq: amsgrad ? Tensor(zeros: parameter.shape) : nil)
             states[index] = nil  // keep the state tensors uniquely referenced: updated in place
             state.step += 1
             // As PyTorch: the bias corrections and step size in double precision, then rounded
@@ -115,8 +118,9 @@ public class Adam: Optimizer {
             let vMax = state.maxExpAvgSq?.mutableElements()
             grad.withUnsafeBufferPointer { g in
                 guard let gradient = g.baseAddress else { return }  // an empty parameter
-                OptimizerKernels.adam(parameter: p, gradient: gradient, expAvg: m, expAvgSq: v,
-                                      maxExpAvgSq: vMax, count: count, scalars)
+                OptimizerKernels.adam(
+                    parameter: p, gradient: gradient, expAvg: m, expAvgSq: v,
+                    maxExpAvgSq: vMax, count: count, scalars)
             }
             states[index] = state
         }
@@ -135,10 +139,12 @@ public class Adam: Optimizer {
             tensors["state.\(index).exp_avg_sq"] = state.expAvgSq
             if let maxExpAvgSq = state.maxExpAvgSq { tensors["state.\(index).max_exp_avg_sq"] = maxExpAvgSq }
         }
-        return OptimizationState(kind: kind, tensors: tensors, scalars: [
-            "lr": learningRate, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weightDecay,
-            "amsgrad": amsgrad ? 1 : 0, "maximize": maximize ? 1 : 0,
-        ])
+        return OptimizationState(
+            kind: kind, tensors: tensors,
+            scalars: [
+                "lr": learningRate, "beta1": beta1, "beta2": beta2, "eps": eps, "weight_decay": weightDecay,
+                "amsgrad": amsgrad ? 1 : 0, "maximize": maximize ? 1 : 0,
+            ])
     }
 
     /// Restores the learning rate, beta1 and per-parameter state. The fixed hyperparameters
@@ -146,8 +152,10 @@ public class Adam: Optimizer {
     public func loadStateDict(_ state: OptimizationState) throws(OptimizerError) {
         try state.requireKind(kind)
         try state.checkIndices(count: parameters.count)
-        let fixed: [(String, Double)] = [("beta2", beta2), ("eps", eps), ("weight_decay", weightDecay),
-                                         ("amsgrad", amsgrad ? 1 : 0), ("maximize", maximize ? 1 : 0)]
+        let fixed: [(String, Double)] = [
+            ("beta2", beta2), ("eps", eps), ("weight_decay", weightDecay),
+            ("amsgrad", amsgrad ? 1 : 0), ("maximize", maximize ? 1 : 0),
+        ]
         for (key, value) in fixed where try state.scalar(key) != value {
             throw .stateMismatch("\(key) was \(try state.scalar(key)) when saved, this optimiser has \(value)")
         }
@@ -164,7 +172,8 @@ public class Adam: Optimizer {
                 continue
             }
             guard let expAvg = try state.tensor(prefix + "exp_avg", shape: parameter.shape),
-                  let expAvgSq = try state.tensor(prefix + "exp_avg_sq", shape: parameter.shape) else {
+                let expAvgSq = try state.tensor(prefix + "exp_avg_sq", shape: parameter.shape)
+            else {
                 throw .stateMismatch("parameter \(index) has a step count but no exp_avg / exp_avg_sq")
             }
             let maxExpAvgSq = try state.tensor(prefix + "max_exp_avg_sq", shape: parameter.shape)
@@ -172,7 +181,8 @@ public class Adam: Optimizer {
                 throw .stateMismatch("parameter \(index): max_exp_avg_sq is \(amsgrad ? "missing" : "present") but amsgrad is \(amsgrad)")
             }
             let known: Set<String> = ["step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"]
-            if let stray = state.tensors.keys.first(where: { $0.hasPrefix(prefix) && !known.contains(String($0.dropFirst(prefix.count))) }) {
+            if let stray = state.tensors.keys.first(where: { $0.hasPrefix(prefix) && !known.contains(String($0.dropFirst(prefix.count))) })
+            {
                 throw .stateMismatch("unexpected tensor \"\(stray)\" for \(kind)")
             }
             restored.append(ParameterState(step: Double(step.scalar), expAvg: expAvg, expAvgSq: expAvgSq, maxExpAvgSq: maxExpAvgSq))
@@ -193,7 +203,8 @@ public final class AdamW: Adam {
         _ parameters: [Parameter], learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
         eps: Double = 1e-8, weightDecay: Double = 1e-2, amsgrad: Bool = false, maximize: Bool = false
     ) throws(OptimizerError) {
-        try super.init(parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
-                       weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, decoupled: true)
+        try super.init(
+            parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+            weightDecay: weightDecay, amsgrad: amsgrad, maximize: maximize, decoupled: true)
     }
 }

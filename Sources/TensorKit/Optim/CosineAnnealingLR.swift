@@ -34,24 +34,29 @@ public final class CosineAnnealingLR: LRScheduler {
         if (lastEpoch - 1 - tMax) % (2 * tMax) == 0 {
             optimizer.learningRate = lr + (baseLearningRate - etaMin) * (1 - cos(Double.pi / period)) / 2
         } else {
-            optimizer.learningRate = (1 + cos(Double.pi * t / period)) / (1 + cos(Double.pi * (t - 1) / period))
+            optimizer.learningRate =
+                (1 + cos(Double.pi * t / period)) / (1 + cos(Double.pi * (t - 1) / period))
                 * (lr - etaMin) + etaMin
         }
     }
 
     /// Kind `CosineAnnealingLR`; scalars `last_epoch`, `lr` (the rate it set), `T_max`, `eta_min`, `base_lr`.
     public func stateDict() -> OptimizationState {
-        OptimizationState(kind: "CosineAnnealingLR", scalars: [
-            "last_epoch": Double(lastEpoch), "lr": optimizer.learningRate, "T_max": Double(tMax),
-            "eta_min": etaMin, "base_lr": baseLearningRate,
-        ])
+        OptimizationState(
+            kind: "CosineAnnealingLR",
+            scalars: [
+                "last_epoch": Double(lastEpoch), "lr": optimizer.learningRate, "T_max": Double(tMax),
+                "eta_min": etaMin, "base_lr": baseLearningRate,
+            ])
     }
 
     /// Restores the position and the learning rate; `T_max`, `eta_min` and the base rate must match.
     public func loadStateDict(_ state: OptimizationState) throws(LRSchedulerError) {
-        try state.checkScheduler(kind: "CosineAnnealingLR", fixed: [
-            ("T_max", Double(tMax)), ("eta_min", etaMin), ("base_lr", baseLearningRate),
-        ])
+        try state.checkScheduler(
+            kind: "CosineAnnealingLR",
+            fixed: [
+                ("T_max", Double(tMax)), ("eta_min", etaMin), ("base_lr", baseLearningRate),
+            ])
         let epoch = try state.lastEpoch()
         let lr = try state.schedulerScalar("lr")
         lastEpoch = epoch

@@ -80,8 +80,9 @@ public final class OneCycleLR: LRScheduler {
             throw .invalidArgument(name: "maxLearningRate", value: maxLearningRate, expected: "a finite number >= 0")
         }
         guard divFactor > 0 && finalDivFactor > 0 else {
-            throw .invalidArgument(name: divFactor > 0 ? "finalDivFactor" : "divFactor",
-                                   value: divFactor > 0 ? finalDivFactor : divFactor, expected: "> 0")
+            throw .invalidArgument(
+                name: divFactor > 0 ? "finalDivFactor" : "divFactor",
+                value: divFactor > 0 ? finalDivFactor : divFactor, expected: "> 0")
         }
         self.optimizer = optimizer
         self.totalSteps = totalSteps
@@ -99,7 +100,8 @@ public final class OneCycleLR: LRScheduler {
         if threePhase {
             phases = [
                 Phase(endStep: pctStart * total - 1, startLR: initial, endLR: peak, startMomentum: maxMomentum, endMomentum: baseMomentum),
-                Phase(endStep: 2 * pctStart * total - 2, startLR: peak, endLR: initial, startMomentum: baseMomentum, endMomentum: maxMomentum),
+                Phase(
+                    endStep: 2 * pctStart * total - 2, startLR: peak, endLR: initial, startMomentum: baseMomentum, endMomentum: maxMomentum),
                 Phase(endStep: total - 1, startLR: initial, endLR: low, startMomentum: maxMomentum, endMomentum: maxMomentum),
             ]
         } else {
@@ -114,8 +116,9 @@ public final class OneCycleLR: LRScheduler {
             let (learningRate, momentum) = values(at: step)
             return !learningRate.isFinite || !momentum.isFinite
         }) {
-            throw .invalidArgument(name: "pctStart", value: pctStart,
-                                   expected: "a value that gives every phase a non-zero length (step \(bad) of \(totalSteps) falls in an empty phase)")
+            throw .invalidArgument(
+                name: "pctStart", value: pctStart,
+                expected: "a value that gives every phase a non-zero length (step \(bad) of \(totalSteps) falls in an empty phase)")
         }
         apply(values(at: 0))
     }
@@ -135,10 +138,13 @@ public final class OneCycleLR: LRScheduler {
             throw .invalidArgument(name: "stepsPerEpoch", value: Double(stepsPerEpoch), expected: "a positive integer")
         }
         let (total, overflow) = epochs.multipliedReportingOverflow(by: stepsPerEpoch)
-        guard !overflow else { throw .invalidArgument(name: "epochs", value: Double(epochs), expected: "epochs * stepsPerEpoch to fit in Int") }
-        try self.init(optimizer: optimizer, maxLearningRate: maxLearningRate, totalSteps: total, pctStart: pctStart,
-                      annealStrategy: annealStrategy, cycleMomentum: cycleMomentum, baseMomentum: baseMomentum,
-                      maxMomentum: maxMomentum, divFactor: divFactor, finalDivFactor: finalDivFactor, threePhase: threePhase)
+        guard !overflow else {
+            throw .invalidArgument(name: "epochs", value: Double(epochs), expected: "epochs * stepsPerEpoch to fit in Int")
+        }
+        try self.init(
+            optimizer: optimizer, maxLearningRate: maxLearningRate, totalSteps: total, pctStart: pctStart,
+            annealStrategy: annealStrategy, cycleMomentum: cycleMomentum, baseMomentum: baseMomentum,
+            maxMomentum: maxMomentum, divFactor: divFactor, finalDivFactor: finalDivFactor, threePhase: threePhase)
     }
 
     /// The learning rate and momentum at `step` (PyTorch's `get_lr`).
@@ -176,22 +182,26 @@ public final class OneCycleLR: LRScheduler {
 
     /// Kind `OneCycleLR`; scalars `last_epoch` and the schedule's arguments.
     public func stateDict() -> OptimizationState {
-        OptimizationState(kind: "OneCycleLR", scalars: [
-            "last_epoch": Double(lastEpoch), "total_steps": Double(totalSteps), "max_lr": maxLearningRate,
-            "initial_lr": initialLearningRate, "min_lr": minLearningRate, "pct_start": pctStart,
-            "cycle_momentum": cycleMomentum ? 1 : 0, "base_momentum": baseMomentum, "max_momentum": maxMomentum,
-            "three_phase": threePhase ? 1 : 0, "anneal_linear": annealStrategy == .linear ? 1 : 0,
-        ])
+        OptimizationState(
+            kind: "OneCycleLR",
+            scalars: [
+                "last_epoch": Double(lastEpoch), "total_steps": Double(totalSteps), "max_lr": maxLearningRate,
+                "initial_lr": initialLearningRate, "min_lr": minLearningRate, "pct_start": pctStart,
+                "cycle_momentum": cycleMomentum ? 1 : 0, "base_momentum": baseMomentum, "max_momentum": maxMomentum,
+                "three_phase": threePhase ? 1 : 0, "anneal_linear": annealStrategy == .linear ? 1 : 0,
+            ])
     }
 
     /// Restores the position; the schedule's arguments must equal this one's.
     public func loadStateDict(_ state: OptimizationState) throws(LRSchedulerError) {
-        try state.checkScheduler(kind: "OneCycleLR", fixed: [
-            ("total_steps", Double(totalSteps)), ("max_lr", maxLearningRate), ("initial_lr", initialLearningRate),
-            ("min_lr", minLearningRate), ("pct_start", pctStart), ("cycle_momentum", cycleMomentum ? 1 : 0),
-            ("base_momentum", baseMomentum), ("max_momentum", maxMomentum), ("three_phase", threePhase ? 1 : 0),
-            ("anneal_linear", annealStrategy == .linear ? 1 : 0),
-        ])
+        try state.checkScheduler(
+            kind: "OneCycleLR",
+            fixed: [
+                ("total_steps", Double(totalSteps)), ("max_lr", maxLearningRate), ("initial_lr", initialLearningRate),
+                ("min_lr", minLearningRate), ("pct_start", pctStart), ("cycle_momentum", cycleMomentum ? 1 : 0),
+                ("base_momentum", baseMomentum), ("max_momentum", maxMomentum), ("three_phase", threePhase ? 1 : 0),
+                ("anneal_linear", annealStrategy == .linear ? 1 : 0),
+            ])
         let epoch = try state.lastEpoch()
         guard epoch <= totalSteps else { throw .stateMismatch("last_epoch \(epoch) is past total_steps \(totalSteps)") }
         lastEpoch = epoch

@@ -37,7 +37,8 @@ public struct OptimizationState: Sendable {
     ///   scalar is not a number.
     public init(from file: SafeTensorsFile, prefix: String = "") throws(SafeTensorsError) {
         guard let kind = file.metadata[prefix + "kind"] else {
-            throw .invalidMetadata(reason: "no \"\(prefix)kind\" entry: the file holds no optimiser or scheduler state under prefix \"\(prefix)\"")
+            throw .invalidMetadata(
+                reason: "no \"\(prefix)kind\" entry: the file holds no optimiser or scheduler state under prefix \"\(prefix)\"")
         }
         var scalars: [String: Double] = [:]
         let scalarPrefix = prefix + "scalar."

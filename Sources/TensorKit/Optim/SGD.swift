@@ -70,12 +70,14 @@ public final class SGD: Optimizer {
                     let initialize = momentumBuffers[index] == nil
                     var buffer = momentumBuffers[index] ?? Tensor(uninitializedShape: parameter.shape)
                     momentumBuffers[index] = nil  // keep the buffer uniquely referenced: no copy
-                    OptimizerKernels.sgd(parameter: p, gradient: gradient, buffer: buffer.mutableElements(),
-                                         initializeBuffer: initialize, count: count, scalars)
+                    OptimizerKernels.sgd(
+                        parameter: p, gradient: gradient, buffer: buffer.mutableElements(),
+                        initializeBuffer: initialize, count: count, scalars)
                     momentumBuffers[index] = buffer
                 } else {
-                    OptimizerKernels.sgd(parameter: p, gradient: gradient, buffer: nil,
-                                         initializeBuffer: false, count: count, scalars)
+                    OptimizerKernels.sgd(
+                        parameter: p, gradient: gradient, buffer: nil,
+                        initializeBuffer: false, count: count, scalars)
                 }
             }
         }
@@ -88,10 +90,12 @@ public final class SGD: Optimizer {
         for (index, buffer) in momentumBuffers.enumerated() {
             if let buffer { tensors["state.\(index).momentum_buffer"] = buffer }
         }
-        return OptimizationState(kind: "SGD", tensors: tensors, scalars: [
-            "lr": learningRate, "momentum": momentum, "dampening": dampening, "weight_decay": weightDecay,
-            "nesterov": nesterov ? 1 : 0, "maximize": maximize ? 1 : 0,
-        ])
+        return OptimizationState(
+            kind: "SGD", tensors: tensors,
+            scalars: [
+                "lr": learningRate, "momentum": momentum, "dampening": dampening, "weight_decay": weightDecay,
+                "nesterov": nesterov ? 1 : 0, "maximize": maximize ? 1 : 0,
+            ])
     }
 
     /// Restores the learning rate, momentum and momentum buffers. The fixed hyperparameters
@@ -99,8 +103,10 @@ public final class SGD: Optimizer {
     public func loadStateDict(_ state: OptimizationState) throws(OptimizerError) {
         try state.requireKind("SGD")
         try state.checkIndices(count: parameters.count)
-        let fixed: [(String, Double)] = [("dampening", dampening), ("weight_decay", weightDecay),
-                                         ("nesterov", nesterov ? 1 : 0), ("maximize", maximize ? 1 : 0)]
+        let fixed: [(String, Double)] = [
+            ("dampening", dampening), ("weight_decay", weightDecay),
+            ("nesterov", nesterov ? 1 : 0), ("maximize", maximize ? 1 : 0),
+        ]
         for (key, value) in fixed where try state.scalar(key) != value {
             throw .stateMismatch("\(key) was \(try state.scalar(key)) when saved, this optimiser has \(value)")
         }

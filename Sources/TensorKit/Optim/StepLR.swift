@@ -29,9 +29,11 @@ public final class StepLR: LRScheduler {
 
     /// Kind `StepLR`; scalars `last_epoch`, `lr` (the rate it set), `step_size`, `gamma`.
     public func stateDict() -> OptimizationState {
-        OptimizationState(kind: "StepLR", scalars: [
-            "last_epoch": Double(lastEpoch), "lr": optimizer.learningRate, "step_size": Double(stepSize), "gamma": gamma,
-        ])
+        OptimizationState(
+            kind: "StepLR",
+            scalars: [
+                "last_epoch": Double(lastEpoch), "lr": optimizer.learningRate, "step_size": Double(stepSize), "gamma": gamma,
+            ])
     }
 
     /// Restores the position and the learning rate; `step_size` and `gamma` must match.

@@ -116,12 +116,14 @@ public struct Tensor: @unchecked Sendable {
     }
 
     private func flatIndex(_ indices: [Int]) -> Int {
-        precondition(indices.count == shape.count,
-                     "TensorKit: \(indices.count) indices for a tensor of shape \(shape)")
+        precondition(
+            indices.count == shape.count,
+            "TensorKit: \(indices.count) indices for a tensor of shape \(shape)")
         var flat = 0
         for (i, (index, extent)) in zip(indices, shape).enumerated() {
-            precondition(index >= 0 && index < extent,
-                         "TensorKit: index \(index) out of range 0..<\(extent) in dimension \(i) of shape \(shape)")
+            precondition(
+                index >= 0 && index < extent,
+                "TensorKit: index \(index) out of range 0..<\(extent) in dimension \(i) of shape \(shape)")
             flat = flat * extent + index
         }
         return flat

@@ -50,14 +50,18 @@ struct BenchConvCommand: ParsableCommand {
         }
         let torch = noPytorch ? nil : try PyTorchServer(python: python, batch: batch, threads: KernelBenchmark.workerThreads)
         defer { torch?.close() }
-        struct Case { var stage: Stage; var x, w, gy: Tensor; var probe: KernelBenchmark.SGEMMProbe; var fwd = Double.infinity, bwd = Double.infinity, pt = Double.infinity, ceiling = 0.0 }
+        struct Case {
+            var stage: Stage; var x, w, gy: Tensor; var probe: KernelBenchmark.SGEMMProbe;
+            var fwd = Double.infinity, bwd = Double.infinity, pt = Double.infinity, ceiling = 0.0
+        }
         var cases: [Case] = Self.stages.map { s in
             var g = RandomGenerator(seed: 7)
-            return Case(stage: s,
-                        x: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g).requiringGrad(),
-                        w: Initialization.kaimingUniformDefault([s.channels, s.channels, 3, 3], generator: &g).requiringGrad(),
-                        gy: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g),
-                        probe: KernelBenchmark.SGEMMProbe(m: s.channels, n: batch * s.height * s.width, k: s.channels * 9))
+            return Case(
+                stage: s,
+                x: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g).requiringGrad(),
+                w: Initialization.kaimingUniformDefault([s.channels, s.channels, 3, 3], generator: &g).requiringGrad(),
+                gy: Initialization.uniform([batch, s.channels, s.height, s.width], bound: 1, generator: &g),
+                probe: KernelBenchmark.SGEMMProbe(m: s.channels, n: batch * s.height * s.width, k: s.channels * 9))
         }
         // Rounds interleave TensorKit, PyTorch and the sgemm ceiling shape by shape, and each
         // keeps its best time: the machine is shared, so load bursts hit all three alike.
@@ -86,30 +90,41 @@ struct BenchConvCommand: ParsableCommand {
             let s = c.stage, f = c.fwd, b = c.bwd
             let flops = 3 * 2 * Double(batch) * Double(s.channels) * Double(s.height * s.width) * Double(s.channels * 9)
             let pt: Double? = torch == nil ? nil : c.pt
-            rows.append(Row(stage: s.name, shape: [batch, s.channels, s.height, s.width], forward_ms: f, backward_ms: b,
-                            total_ms: f + b, gflops: flops / ((f + b) / 1e3) / 1e9, sgemm_ceiling_gflops: c.ceiling,
-                            pytorch_total_ms: pt, speedup_vs_pytorch: pt.map { $0 / (f + b) }))
+            rows.append(
+                Row(
+                    stage: s.name, shape: [batch, s.channels, s.height, s.width], forward_ms: f, backward_ms: b,
+                    total_ms: f + b, gflops: flops / ((f + b) / 1e3) / 1e9, sgemm_ceiling_gflops: c.ceiling,
+                    pytorch_total_ms: pt, speedup_vs_pytorch: pt.map { $0 / (f + b) }))
         }
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
-        print("conv2d 3x3 pad 1, forward + backward (dx, dw), batch \(batch), \(KernelBenchmark.workerThreads) threads, OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)")
+        print(
+            "conv2d 3x3 pad 1, forward + backward (dx, dw), batch \(batch), \(KernelBenchmark.workerThreads) threads, OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)"
+        )
         print("stage   shape             fwd ms   bwd ms  total ms  GFLOP/s  sgemm ceil  PyTorch ms  speed-up")
         for r in rows {
             let shape = r.shape.map(String.init).joined(separator: "x")
             let pt = r.pytorch_total_ms.map { String(format: "%10.1f", $0) } ?? "         -"
             let sp = r.speedup_vs_pytorch.map { String(format: "%8.2fx", $0) } ?? "        -"
             let head = r.stage + "  " + shape.padding(toLength: 16, withPad: " ", startingAt: 0)
-            print(head + String(format: " %7.1f  %7.1f  %8.1f  %7.1f  %10.1f", r.forward_ms,
-                                r.backward_ms, r.total_ms, r.gflops, r.sgemm_ceiling_gflops) + "  \(pt)  \(sp)")
+            print(
+                head
+                    + String(
+                        format: " %7.1f  %7.1f  %8.1f  %7.1f  %10.1f", r.forward_ms,
+                        r.backward_ms, r.total_ms, r.gflops, r.sgemm_ceiling_gflops) + "  \(pt)  \(sp)")
         }
         let total = rows.reduce(0) { $0 + $1.total_ms }
         let ptTotal = rows.compactMap(\.pytorch_total_ms).reduce(0, +)
         if torch != nil { print(String(format: "all stages: %.1f ms, PyTorch %.1f ms, speed-up %.2fx", total, ptTotal, ptTotal / total)) }
         if json {
-            struct Summary: Codable { var batch: Int; var threads: Int; var blas_kernels: String; var load_average: String; var stages: [Row]; var total_ms: Double; var pytorch_total_ms: Double?; var speedup_vs_pytorch: Double? }
-            let summary = Summary(batch: batch, threads: KernelBenchmark.workerThreads, blas_kernels: KernelBenchmark.blasKernels,
-                                  load_average: load, stages: rows, total_ms: total,
-                                  pytorch_total_ms: torch == nil ? nil : ptTotal,
-                                  speedup_vs_pytorch: torch == nil ? nil : ptTotal / total)
+            struct Summary: Codable {
+                var batch: Int; var threads: Int; var blas_kernels: String; var load_average: String; var stages: [Row];
+                var total_ms: Double; var pytorch_total_ms: Double?; var speedup_vs_pytorch: Double?
+            }
+            let summary = Summary(
+                batch: batch, threads: KernelBenchmark.workerThreads, blas_kernels: KernelBenchmark.blasKernels,
+                load_average: load, stages: rows, total_ms: total,
+                pytorch_total_ms: torch == nil ? nil : ptTotal,
+                speedup_vs_pytorch: torch == nil ? nil : ptTotal / total)
             let data = try JSONEncoder().encode(summary)
             print(String(decoding: data, as: UTF8.self))
         }

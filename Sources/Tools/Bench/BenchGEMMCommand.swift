@@ -9,12 +9,12 @@ struct BenchGEMMCommand: ParsableCommand {
         commandName: "gemm",
         abstract: "Time TensorKit's SGEMM kernel against OpenBLAS on AudioCNN's convolution GEMM shapes.",
         discussion: """
-        Each row times one product on all of TensorKit's workers, interleaving the kernels round by \
-        round and keeping each one's best. "per worker": every worker runs its own product at once \
-        (training, where workers own images); "split": one product split over the workers \
-        (batch-1 inference). OpenBLAS runs the kernel family it reports (this machine pins \
-        Haswell); set TENSORKIT_OPENBLAS_CORETYPE=SKYLAKEX to compare with its AVX-512 kernels.
-        """
+            Each row times one product on all of TensorKit's workers, interleaving the kernels round by \
+            round and keeping each one's best. "per worker": every worker runs its own product at once \
+            (training, where workers own images); "split": one product split over the workers \
+            (batch-1 inference). OpenBLAS runs the kernel family it reports (this machine pins \
+            Haswell); set TENSORKIT_OPENBLAS_CORETYPE=SKYLAKEX to compare with its AVX-512 kernels.
+            """
     )
 
     @Option(help: "Timed rounds per shape (the best is reported).") var repetitions = 7
@@ -86,26 +86,32 @@ struct BenchGEMMCommand: ParsableCommand {
         }
         let rows = Self.shapes.indices.map { i -> Row in
             let s = Self.shapes[i]
-            return Row(shape: s.name, op: (s.ta ? "T" : "N") + (s.tb ? "T" : "N"), m: s.m, n: s.n, k: s.k,
-                       mode: s.split ? "split" : "per worker", tensorkit_gflops: ours[i], openblas_gflops: theirs[i],
-                       ratio: ours[i].map { $0 / theirs[i] }, fraction_of_ceiling: ours[i].map { $0 / ceiling })
+            return Row(
+                shape: s.name, op: (s.ta ? "T" : "N") + (s.tb ? "T" : "N"), m: s.m, n: s.n, k: s.k,
+                mode: s.split ? "split" : "per worker", tensorkit_gflops: ours[i], openblas_gflops: theirs[i],
+                ratio: ours[i].map { $0 / theirs[i] }, fraction_of_ceiling: ours[i].map { $0 / ceiling })
         }
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
-        print("SGEMM on \(KernelBenchmark.workerThreads) workers, OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)")
+        print(
+            "SGEMM on \(KernelBenchmark.workerThreads) workers, OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)"
+        )
         print("shape            op      m      n      k  mode        TensorKit  OpenBLAS  ratio  of \(Int(ceiling)) GFLOP/s")
         for r in rows {
             let tk = r.tensorkit_gflops.map { String(format: "%9.1f", $0) } ?? "        -"
             let ratio = r.ratio.map { String(format: "%5.2fx", $0) } ?? "     -"
             let frac = r.fraction_of_ceiling.map { String(format: "%5.0f%%", 100 * $0) } ?? "     -"
-            print(r.shape.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + r.op
-                  + String(format: " %6d %6d %6d  ", r.m, r.n, r.k) + r.mode.padding(toLength: 10, withPad: " ", startingAt: 0)
-                  + "  " + tk + String(format: " %9.1f ", r.openblas_gflops) + ratio + "  " + frac)
+            print(
+                r.shape.padding(toLength: 16, withPad: " ", startingAt: 0) + " " + r.op
+                    + String(format: " %6d %6d %6d  ", r.m, r.n, r.k) + r.mode.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + "  " + tk + String(format: " %9.1f ", r.openblas_gflops) + ratio + "  " + frac)
         }
         if json {
             struct Summary: Codable { var threads: Int; var blas_kernels: String; var load_average: String; var rows: [Row] }
-            let data = try JSONEncoder().encode(Summary(threads: KernelBenchmark.workerThreads,
-                                                        blas_kernels: KernelBenchmark.blasKernels,
-                                                        load_average: load, rows: rows))
+            let data = try JSONEncoder().encode(
+                Summary(
+                    threads: KernelBenchmark.workerThreads,
+                    blas_kernels: KernelBenchmark.blasKernels,
+                    load_average: load, rows: rows))
             print(String(decoding: data, as: UTF8.self))
         }
     }

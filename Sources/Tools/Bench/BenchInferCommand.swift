@@ -36,15 +36,19 @@ struct BenchInferCommand: ParsableCommand {
                 print("profile of one forward pass (\(String(format: "%.1f", total)) ms):")
                 print("  op" + String(repeating: " ", count: 44) + "calls  forward ms   share")
                 for e in entries {
-                    print("  " + e.op.padding(toLength: 44, withPad: " ", startingAt: 0)
-                          + String(format: "%7d %11.2f %6.1f%%", e.calls, e.forwardMilliseconds, e.forwardMilliseconds / total * 100))
+                    print(
+                        "  " + e.op.padding(toLength: 44, withPad: " ", startingAt: 0)
+                            + String(format: "%7d %11.2f %6.1f%%", e.calls, e.forwardMilliseconds, e.forwardMilliseconds / total * 100))
                 }
             }
         }
         times.sort()
         let median = times[times.count / 2]
-        printResult([("clips_per_s", Double(options.batch) / median), ("latency_ms", median * 1e3),
-                     ("peak_rss_mb", peakRSSMiB())],
-                    labels: [("kernels", KernelConfiguration.current.kernelSet.rawValue)], json: options.json)
+        printResult(
+            [
+                ("clips_per_s", Double(options.batch) / median), ("latency_ms", median * 1e3),
+                ("peak_rss_mb", peakRSSMiB()),
+            ],
+            labels: [("kernels", KernelConfiguration.current.kernelSet.rawValue)], json: options.json)
     }
 }

@@ -49,7 +49,8 @@ struct BenchLoaderCommand: ParsableCommand {
     }
 
     func run() throws {
-        let root = data.map { URL(fileURLWithPath: $0) }
+        let root =
+            data.map { URL(fileURLWithPath: $0) }
             ?? Self.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/esc50")
         let dataset = try ESC50Dataset(directory: root)
         let chosen = Array(dataset.clips.prefix(clips))
@@ -59,8 +60,9 @@ struct BenchLoaderCommand: ParsableCommand {
         let single = try best {
             for item in items { _ = try features.features(of: item) }
         }
-        let loader = try DataLoader(items: items, source: features,
-                                    configuration: .init(batchSize: 32, shuffle: true, seed: 1, workers: workers))
+        let loader = try DataLoader(
+            items: items, source: features,
+            configuration: .init(batchSize: 32, shuffle: true, seed: 1, workers: workers))
         var epoch = 0
         let loaded = try best {
             let batches = loader.epoch(epoch)
@@ -69,10 +71,12 @@ struct BenchLoaderCommand: ParsableCommand {
         }
         let cacheFolder = FileManager.default.temporaryDirectory.appendingPathComponent("esc50-bench-cache-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: cacheFolder) }
-        let cached = CachedFeatureSource(base: features, identity: features.cacheIdentity,
-                                         cache: try FeatureCache(directory: cacheFolder))
-        let cachedLoader = try DataLoader(items: items, source: cached,
-                                          configuration: .init(batchSize: 32, shuffle: true, seed: 1, workers: workers))
+        let cached = CachedFeatureSource(
+            base: features, identity: features.cacheIdentity,
+            cache: try FeatureCache(directory: cacheFolder))
+        let cachedLoader = try DataLoader(
+            items: items, source: cached,
+            configuration: .init(batchSize: 32, shuffle: true, seed: 1, workers: workers))
         let warm = cachedLoader.epoch(0)
         while try warm.next() != nil {}
         let fromCache = try best {
@@ -81,8 +85,10 @@ struct BenchLoaderCommand: ParsableCommand {
             while try batches.next() != nil {}
         }
 
-        let rates = ["swift_single": Double(items.count) / single, "swift_loader": Double(items.count) / loaded,
-                     "swift_cached": Double(items.count) / fromCache]
+        let rates = [
+            "swift_single": Double(items.count) / single, "swift_loader": Double(items.count) / loaded,
+            "swift_cached": Double(items.count) / fromCache,
+        ]
         let torch = noTorch ? nil : runTorch(items.map(\.url.path))
         if json {
             var object: [String: Any] = ["benchmark": "loader", "clips": items.count, "workers": workers]
@@ -97,13 +103,19 @@ struct BenchLoaderCommand: ParsableCommand {
         print(String(format: "  Swift  DataLoader, %d workers   %7.1f", workers, rates["swift_loader"]!))
         print(String(format: "  Swift  DataLoader, cached      %7.1f", rates["swift_cached"]!))
         if let torch {
-            print(String(format: "  torch  single thread           %7.1f   (Swift %.2fx)", torch["torch_single"] ?? 0,
-                         rates["swift_single"]! / (torch["torch_single"] ?? .nan)))
-            print(String(format: "  librosa single thread          %7.1f   (Swift %.2fx)", torch["librosa_single"] ?? 0,
-                         rates["swift_single"]! / (torch["librosa_single"] ?? .nan)))
+            print(
+                String(
+                    format: "  torch  single thread           %7.1f   (Swift %.2fx)", torch["torch_single"] ?? 0,
+                    rates["swift_single"]! / (torch["torch_single"] ?? .nan)))
+            print(
+                String(
+                    format: "  librosa single thread          %7.1f   (Swift %.2fx)", torch["librosa_single"] ?? 0,
+                    rates["swift_single"]! / (torch["librosa_single"] ?? .nan)))
             if let torchLoader = torch["torch_loader"] {
-                print(String(format: "  torch  DataLoader, 2 processes %7.1f   (Swift %.2fx)", torchLoader,
-                             rates["swift_loader"]! / torchLoader))
+                print(
+                    String(
+                        format: "  torch  DataLoader, 2 processes %7.1f   (Swift %.2fx)", torchLoader,
+                        rates["swift_loader"]! / torchLoader))
             }
         }
     }
@@ -139,8 +151,10 @@ struct BenchLoaderCommand: ParsableCommand {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            FileHandle.standardError.write(Data("bench loader: \(script.path) failed (are torch and librosa installed?); no PyTorch comparison\n".utf8))
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else {
+            FileHandle.standardError.write(
+                Data("bench loader: \(script.path) failed (are torch and librosa installed?); no PyTorch comparison\n".utf8))
             return nil
         }
         return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }.filter { $0.key != "clips" }

@@ -58,14 +58,18 @@ struct BenchMelCommand: AsyncParsableCommand {
             cpuPerClip = min(cpuPerClip, (Self.threadCPUTime() - start) / Double(clips))
         }
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        print(String(format: "log-Mel of %d x %.1f s clips (%d x %d each) on %d cores:",
-                     clips, seconds, config.melCount, frames, cores))
+        print(
+            String(
+                format: "log-Mel of %d x %.1f s clips (%d x %d each) on %d cores:",
+                clips, seconds, config.melCount, frames, cores))
         print(String(format: "  logMel(batch:into:) one [%d, %d, %d] buffer: %8.1f clips/s", clips, config.melCount, frames, batchRate))
         print(String(format: "  logMel(batch:) one array per clip:            %8.1f clips/s", arrayRate))
         print(String(format: "  logMel(_:) serially, CPU time of one core:    %8.3f ms per clip", cpuPerClip * 1e3))
         if json {
-            print(String(format: "{\"clips_per_s\": %.1f, \"array_api_clips_per_s\": %.1f, \"cpu_ms_per_clip\": %.4f}",
-                         batchRate, arrayRate, cpuPerClip * 1e3))
+            print(
+                String(
+                    format: "{\"clips_per_s\": %.1f, \"array_api_clips_per_s\": %.1f, \"cpu_ms_per_clip\": %.4f}",
+                    batchRate, arrayRate, cpuPerClip * 1e3))
         }
     }
 

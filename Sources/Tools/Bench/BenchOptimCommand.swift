@@ -56,7 +56,8 @@ struct BenchOptimCommand: ParsableCommand {
         let shapes = BenchOptimCommand.resnet34Shapes()
         let parameters = try shapes.map { shape -> Parameter in
             let n = shape.reduce(1, *)
-            let parameter = Parameter(try Tensor(shape: shape, scalars: (0..<n).map { _ in Float.random(in: -0.1...0.1, using: &generator) }))
+            let parameter = Parameter(
+                try Tensor(shape: shape, scalars: (0..<n).map { _ in Float.random(in: -0.1...0.1, using: &generator) }))
             parameter.grad = try Tensor(shape: shape, scalars: (0..<n).map { _ in Float.random(in: -1e-3...1e-3, using: &generator) })
             return parameter
         }
@@ -93,22 +94,30 @@ struct BenchOptimCommand: ParsableCommand {
         if !noTorch && torch.isEmpty { print("PyTorch comparison failed; Swift figures only.") }
 
         print("Optimiser step over ResNet-34 shapes: \(count) parameters in \(shapes.count) tensors, best of \(steps)")
-        if let version = torch["torch"] { print("PyTorch \(version), \(torch["threads"] ?? "?") threads, best of two runs around the Swift timings") }
+        if let version = torch["torch"] {
+            print("PyTorch \(version), \(torch["threads"] ?? "?") threads, best of two runs around the Swift timings")
+        }
         print("optimiser                        Swift ms   torch ms (default / fused)   torch/Swift (default / fused)")
         for ((name, _), time) in zip(cases, ours) {
             let reference = torch[name] as? [String: Double]
             let fused = reference?["fused"]
-            let torchText = reference.map { String(format: "%8.1f / %@", $0["default"]!, fused.map { String(format: "%.1f", $0) } ?? "-") } ?? "-"
-            let ratio = reference.map { r in
-                String(format: "%.1fx / %@", r["default"]! / time, fused.map { String(format: "%.2fx", $0 / time) } ?? "-")
-            } ?? "-"
-            print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.1f", time) + "   "
-                  + torchText.padding(toLength: 27, withPad: " ", startingAt: 0) + "  " + ratio)
+            let torchText =
+                reference.map { String(format: "%8.1f / %@", $0["default"]!, fused.map { String(format: "%.1f", $0) } ?? "-") } ?? "-"
+            let ratio =
+                reference.map { r in
+                    String(format: "%.1fx / %@", r["default"]! / time, fused.map { String(format: "%.2fx", $0 / time) } ?? "-")
+                } ?? "-"
+            print(
+                name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.1f", time) + "   "
+                    + torchText.padding(toLength: 27, withPad: " ", startingAt: 0) + "  " + ratio)
         }
         let megabytes = Double(count * 4) / 1e6
-        print(String(format: "safetensors %.0f MB checkpoint: save (with fsync) %.1f ms (torch save_file, no fsync: %@), load + read all %.1f ms (torch %@)",
-                     megabytes, save, (torch["save_ms"] as? Double).map { String(format: "%.1f ms, %.2fx", $0, $0 / save) } ?? "-",
-                     load, (torch["load_ms"] as? Double).map { String(format: "%.1f ms, %.2fx", $0, $0 / load) } ?? "-"))
+        print(
+            String(
+                format:
+                    "safetensors %.0f MB checkpoint: save (with fsync) %.1f ms (torch save_file, no fsync: %@), load + read all %.1f ms (torch %@)",
+                megabytes, save, (torch["save_ms"] as? Double).map { String(format: "%.1f ms, %.2fx", $0, $0 / save) } ?? "-",
+                load, (torch["load_ms"] as? Double).map { String(format: "%.1f ms, %.2fx", $0, $0 / load) } ?? "-"))
         if checksum.isNaN { print("(checksum NaN)") }
     }
 
@@ -123,7 +132,8 @@ struct BenchOptimCommand: ParsableCommand {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last else { return nil }
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last
+        else { return nil }
         return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
     }
 

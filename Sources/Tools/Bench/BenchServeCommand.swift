@@ -24,7 +24,9 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "The PyTorch reference handler script.") var torchScript = "Scripts/bench/bench_serve_torch.py"
 
     func validate() throws {
-        guard requests > 1, clients > 0, perClient > 0 else { throw ValidationError("--requests (>1), --clients and --per-client must be positive") }
+        guard requests > 1, clients > 0, perClient > 0 else {
+            throw ValidationError("--requests (>1), --clients and --per-client must be positive")
+        }
         guard ["resnet34", "small"].contains(model) else { throw ValidationError("--model must be resnet34 or small, not \(model)") }
     }
 
@@ -58,7 +60,9 @@ struct BenchServeCommand: AsyncParsableCommand {
         let mirror = ResponseMirror(analysis)
         let encoder = JSONEncoder()
         let foundationEncode = median(repeats: 5) { _ = try? encoder.encode(mirror) }
-        let numbers = analysis.featureMaps.reduce(analysis.inputSpectrogram.values.count + analysis.waveform.values.count) { $0 + $1.plane.values.count }
+        let numbers = analysis.featureMaps.reduce(analysis.inputSpectrogram.values.count + analysis.waveform.values.count) {
+            $0 + $1.plane.values.count
+        }
         let responseBytes = analysis.jsonBytes().count
 
         // Over loopback.
@@ -90,26 +94,31 @@ struct BenchServeCommand: AsyncParsableCommand {
 
         let torch = noTorch || checkpoint != nil || model != "resnet34" ? [:] : try torchReference(wav)
         if let version = torch["torch"] as? String {
-            print("PyTorch \(version) reference handler stages (no HTTP; handler = their sum), same clip, same run: "
-                  + ["decode_ms", "mel_ms", "forward_ms", "forward_feature_maps_ms", "json_ms", "handler_ms"]
-                  .map { "\($0) \(String(format: "%.1f", torch[$0] as? Double ?? .nan))" }.joined(separator: ", "))
+            print(
+                "PyTorch \(version) reference handler stages (no HTTP; handler = their sum), same clip, same run: "
+                    + ["decode_ms", "mel_ms", "forward_ms", "forward_feature_maps_ms", "json_ms", "handler_ms"]
+                    .map { "\($0) \(String(format: "%.1f", torch[$0] as? Double ?? .nan))" }.joined(separator: ", "))
         }
         let overhead = (p50 - forwardMaps) / forwardMaps
         var torchFields: [(String, Double)] = []
         if let handler = torch["handler_ms"] as? Double, let forwardTorch = torch["forward_ms"] as? Double,
-           let jsonTorch = torch["json_ms"] as? Double {
-            torchFields = [("torch_handler_ms", handler), ("torch_forward_ms", forwardTorch), ("torch_json_ms", jsonTorch),
-                           ("torch_handler_over_our_p50", handler / (p50 * 1e3)),
-                           ("torch_json_over_ours", jsonTorch / (encode * 1e3))]
+            let jsonTorch = torch["json_ms"] as? Double
+        {
+            torchFields = [
+                ("torch_handler_ms", handler), ("torch_forward_ms", forwardTorch), ("torch_json_ms", jsonTorch),
+                ("torch_handler_over_our_p50", handler / (p50 * 1e3)),
+                ("torch_json_over_ours", jsonTorch / (encode * 1e3)),
+            ]
         }
-        printResult([
-            ("forward_ms", forward * 1e3), ("forward_feature_maps_ms", forwardMaps * 1e3),
-            ("analyze_ms", analyze * 1e3), ("parse_base64_ms", parse * 1e3),
-            ("json_ms", encode * 1e3), ("jsonencoder_ms", foundationEncode * 1e3),
-            ("json_numbers", Double(numbers)), ("response_kb", Double(responseBytes) / 1024),
-            ("p50_ms", p50 * 1e3), ("p99_ms", p99 * 1e3), ("requests_per_s_\(clients)_clients", throughput),
-            ("overhead_pct_of_forward", overhead * 100), ("peak_rss_mb", peakRSSMiB()),
-        ] + torchFields, json: json)
+        printResult(
+            [
+                ("forward_ms", forward * 1e3), ("forward_feature_maps_ms", forwardMaps * 1e3),
+                ("analyze_ms", analyze * 1e3), ("parse_base64_ms", parse * 1e3),
+                ("json_ms", encode * 1e3), ("jsonencoder_ms", foundationEncode * 1e3),
+                ("json_numbers", Double(numbers)), ("response_kb", Double(responseBytes) / 1024),
+                ("p50_ms", p50 * 1e3), ("p99_ms", p99 * 1e3), ("requests_per_s_\(clients)_clients", throughput),
+                ("overhead_pct_of_forward", overhead * 100), ("peak_rss_mb", peakRSSMiB()),
+            ] + torchFields, json: json)
     }
 
     /// Runs the PyTorch reference handler on the same clip; empty when it fails.
@@ -126,7 +135,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else {
             print("PyTorch comparison failed (exit \(process.terminationStatus)); Swift figures only.")
             return [:]
         }
@@ -159,7 +169,6 @@ struct BenchServeCommand: AsyncParsableCommand {
         return Double(clients * perClient) / seconds
     }
 }
-
 
 private final class FailureBox: @unchecked Sendable {
     private let lock = NSLock()

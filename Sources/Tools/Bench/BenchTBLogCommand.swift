@@ -69,7 +69,9 @@ struct BenchTBLogCommand: ParsableCommand {
             print("TBLogger, \(count) scalars (median of \(repeats)): caller \(ms(swiftCaller)), total with flush \(ms(swiftTotal))")
             if let torch {
                 print("PyTorch SummaryWriter, same scalars:        caller \(ms(torch.caller)), total with flush \(ms(torch.total))")
-                print(String(format: "speed-up over PyTorch: %.1fx total, %.1fx caller", torch.total / swiftTotal, torch.caller / swiftCaller))
+                print(
+                    String(format: "speed-up over PyTorch: %.1fx total, %.1fx caller", torch.total / swiftTotal, torch.caller / swiftCaller)
+                )
             }
         }
     }
@@ -99,8 +101,8 @@ struct BenchTBLogCommand: ParsableCommand {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let caller = object["caller_seconds"] as? Double, let total = object["total_seconds"] as? Double
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let caller = object["caller_seconds"] as? Double, let total = object["total_seconds"] as? Double
         else {
             FileHandle.standardError.write(Data("bench tblog: \(script.path) failed (is torch installed?); no PyTorch comparison\n".utf8))
             return nil

@@ -29,10 +29,13 @@ struct BenchTrainCommand: ParsableCommand {
         for _ in 0..<options.iterations { try step() }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(options.iterations)
         if profile { try profileStep(model: model, input: x, labels: labels, optimizer: optimizer) }
-        printResult([("clips_per_s", Double(options.batch) / seconds), ("step_ms", seconds * 1e3),
-                     ("peak_rss_mb", peakRSSMiB()), ("peak_tensor_mb", Double(TensorMemory.peakLiveBytes) / 1_048_576),
-                     ("idle_cache_mb", Double(TensorMemory.cachedBytes) / 1_048_576)],
-                    labels: [("kernels", KernelConfiguration.current.kernelSet.rawValue)], json: options.json)
+        printResult(
+            [
+                ("clips_per_s", Double(options.batch) / seconds), ("step_ms", seconds * 1e3),
+                ("peak_rss_mb", peakRSSMiB()), ("peak_tensor_mb", Double(TensorMemory.peakLiveBytes) / 1_048_576),
+                ("idle_cache_mb", Double(TensorMemory.cachedBytes) / 1_048_576),
+            ],
+            labels: [("kernels", KernelConfiguration.current.kernelSet.rawValue)], json: options.json)
     }
 
     /// One step under ``OpProfiler``: where the time of a training step goes.
@@ -53,10 +56,12 @@ struct BenchTrainCommand: ParsableCommand {
         print("  op                          calls  forward ms  backward ms   share")
         for e in entries {
             let share = (e.forwardMilliseconds + e.backwardMilliseconds) / total * 100
-            print("  " + e.op.padding(toLength: 26, withPad: " ", startingAt: 0)
-                  + String(format: "%7d %11.1f %12.1f %6.1f%%", e.calls, e.forwardMilliseconds, e.backwardMilliseconds, share))
+            print(
+                "  " + e.op.padding(toLength: 26, withPad: " ", startingAt: 0)
+                    + String(format: "%7d %11.1f %12.1f %6.1f%%", e.calls, e.forwardMilliseconds, e.backwardMilliseconds, share))
         }
-        print("  " + "AdamW step".padding(toLength: 26, withPad: " ", startingAt: 0)
-              + String(format: "%7d %11.1f %12s %6.1f%%", 1, optimiser, "", optimiser / total * 100))
+        print(
+            "  " + "AdamW step".padding(toLength: 26, withPad: " ", startingAt: 0)
+                + String(format: "%7d %11.1f %12s %6.1f%%", 1, optimiser, "", optimiser / total * 100))
     }
 }

@@ -39,7 +39,9 @@ struct DownloadCommand: AsyncParsableCommand {
             reporter.report(received, total)
         }
         reporter.finish()
-        print("\(dataset.root.path): \(dataset.clips.count) clips, \(dataset.classes.count) classes, folds \(dataset.folds.map(String.init).joined(separator: ","))")
+        print(
+            "\(dataset.root.path): \(dataset.clips.count) clips, \(dataset.classes.count) classes, folds \(dataset.folds.map(String.init).joined(separator: ","))"
+        )
     }
 }
 
@@ -61,7 +63,8 @@ private final class ProgressReporter: @unchecked Sendable {
                     let now = Date().timeIntervalSince1970
                     guard percent != lastShown || now - lastTime > 0.5 else { return }
                     lastTime = now
-                    FileHandle.standardError.write(Data(String(format: "\rdownloading: %3d%% (%.1f of %.1f MiB)", percent, mib, Double(total) / 1_048_576).utf8))
+                    FileHandle.standardError.write(
+                        Data(String(format: "\rdownloading: %3d%% (%.1f of %.1f MiB)", percent, mib, Double(total) / 1_048_576).utf8))
                 } else if percent / 10 != lastShown / 10 {
                     FileHandle.standardError.write(Data(String(format: "downloading: %d%% (%.1f MiB)\n", percent, mib).utf8))
                 }

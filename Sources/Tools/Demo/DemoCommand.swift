@@ -10,11 +10,11 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Train a small AudioCNN end to end in a few minutes (on a synthetic data set unless --data is given).",
         discussion: """
-        Without --data it writes a small SYNTHETIC data set in the ESC-50 layout (tones, chirps, \
-        noise bursts, click trains, AM and FM tones; 5 s WAV at 44.1 kHz), trains the small model \
-        with the full recipe, writes TensorBoard logs and checkpoints under --out, reports the \
-        validation accuracy and a prediction for one clip.
-        """)
+            Without --data it writes a small SYNTHETIC data set in the ESC-50 layout (tones, chirps, \
+            noise bursts, click trains, AM and FM tones; 5 s WAV at 44.1 kHz), trains the small model \
+            with the full recipe, writes TensorBoard logs and checkpoints under --out, reports the \
+            validation accuracy and a prediction for one clip.
+            """)
 
     @Option(help: "A data set in the ESC-50 layout (e.g. ESC-50 itself) instead of the synthetic one.")
     var data: String?
@@ -44,7 +44,9 @@ struct DemoCommand: AsyncParsableCommand {
             synthetic.seed = seed
             synthetic.clipsPerClassPerFold = quick ? 2 : 4
             if !FileManager.default.fileExists(atPath: dataURL.appendingPathComponent("meta/esc50.csv").path) {
-                say("Writing a SYNTHETIC data set (\(SyntheticDataset.classes.count) classes: \(SyntheticDataset.classes.joined(separator: ", "))) to \(dataURL.path) ...")
+                say(
+                    "Writing a SYNTHETIC data set (\(SyntheticDataset.classes.count) classes: \(SyntheticDataset.classes.joined(separator: ", "))) to \(dataURL.path) ..."
+                )
                 try synthetic.write(to: dataURL)
             }
             say("NOTE: these sounds are synthetic; the accuracy below shows the pipeline learns, not how it does on real sounds.")
@@ -61,8 +63,10 @@ struct DemoCommand: AsyncParsableCommand {
 
         let chance = 1.0 / Double(trainingData.classes.count)
         let final = summary.history.last?.validationAccuracy ?? 0
-        say(String(format: "\nValidation accuracy: %.1f%% after %d epochs (best %.1f%%, chance %.1f%%).",
-                     final * 100, summary.history.count, summary.bestAccuracy * 100, chance * 100))
+        say(
+            String(
+                format: "\nValidation accuracy: %.1f%% after %d epochs (best %.1f%%, chance %.1f%%).",
+                final * 100, summary.history.count, summary.bestAccuracy * 100, chance * 100))
         say(summary.lastConfusion.text)
 
         let (model, metadata) = try Checkpoint.load(from: summary.bestCheckpoint)
@@ -75,15 +79,17 @@ struct DemoCommand: AsyncParsableCommand {
             say("  " + name.padding(toLength: max(14, name.count), withPad: " ", startingAt: 0) + String(format: " %5.1f%%", p * 100))
         }
 
-        say("""
+        say(
+            """
 
-        Checkpoint:  \(summary.bestCheckpoint.path)
-        Curves:      tensorboard --logdir \(root.appendingPathComponent("runs").path)
-        Evaluate:    .build/release/audiocnn evaluate --checkpoint \(summary.bestCheckpoint.path) --data \(dataURL.path) --fold \(validationFold)
-        Serve:       .build/release/audiocnn serve --checkpoint \(summary.bestCheckpoint.path)
-        """)
-        say(String(format: "Demo finished in %.0f s", Date().timeIntervalSince(started))
-              + (data == nil ? " (synthetic data)." : "."))
+            Checkpoint:  \(summary.bestCheckpoint.path)
+            Curves:      tensorboard --logdir \(root.appendingPathComponent("runs").path)
+            Evaluate:    .build/release/audiocnn evaluate --checkpoint \(summary.bestCheckpoint.path) --data \(dataURL.path) --fold \(validationFold)
+            Serve:       .build/release/audiocnn serve --checkpoint \(summary.bestCheckpoint.path)
+            """)
+        say(
+            String(format: "Demo finished in %.0f s", Date().timeIntervalSince(started))
+                + (data == nil ? " (synthetic data)." : "."))
     }
 
     /// Softmax probabilities of `model` for one clip.

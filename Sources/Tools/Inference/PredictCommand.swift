@@ -43,7 +43,8 @@ struct PredictCommand: AsyncParsableCommand {
         let k = min(top, classifier.classes.count)
         var failures = 0
         for file in files {
-            switch Result(catching: { () throws(InferenceError) in try classifier.predict(contentsOf: URL(fileURLWithPath: file), top: k) }) {
+            switch Result(catching: { () throws(InferenceError) in try classifier.predict(contentsOf: URL(fileURLWithPath: file), top: k) })
+            {
             case .success(let predictions):
                 if json {
                     print(predictionJSONLine(file: file, predictions: predictions))

@@ -56,20 +56,24 @@ struct ServeCommand: AsyncParsableCommand {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         guard queueLimit >= 0 else { throw ValidationError("--queue-limit must not be negative, got \(queueLimit)") }
         guard maxChannels >= 1 else { throw ValidationError("--max-channels must be at least 1, got \(maxChannels)") }
-        guard requestTimeout > 0, requestTimeout.isFinite else { throw ValidationError("--request-timeout must be positive, got \(requestTimeout)") }
+        guard requestTimeout > 0, requestTimeout.isFinite else {
+            throw ValidationError("--request-timeout must be positive, got \(requestTimeout)")
+        }
     }
 
     func run() async throws {
         let classifier = try AudioClassifier(checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds)
-        let config = ServerConfiguration(host: host, port: port, maximumBodyBytes: Int(maxBodyMB * 1_048_576),
-                                         maximumAudioSeconds: maxSeconds, concurrency: concurrency,
-                                         queueLimit: queueLimit, allowedOrigin: allowOrigin,
-                                         maximumChannels: maxChannels, requestTimeout: requestTimeout)
+        let config = ServerConfiguration(
+            host: host, port: port, maximumBodyBytes: Int(maxBodyMB * 1_048_576),
+            maximumAudioSeconds: maxSeconds, concurrency: concurrency,
+            queueLimit: queueLimit, allowedOrigin: allowOrigin,
+            maximumChannels: maxChannels, requestTimeout: requestTimeout)
         let service = try InferenceService(classifier: classifier, configuration: config)
         let host = self.host, classes = classifier.classes.count
         let app = service.application { port in
             // Unbuffered, so scripts that start the server can read the port at once.
-            FileHandle.standardOutput.write(Data("audiocnn serve: \(classes) classes, listening on http://\(host):\(port.map(String.init) ?? "?")/\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("audiocnn serve: \(classes) classes, listening on http://\(host):\(port.map(String.init) ?? "?")/\n".utf8))
         }
         try await app.runService()
     }

@@ -15,8 +15,10 @@ enum NPYWriter {
         data.append(contentsOf: header.utf8)
         values.withUnsafeBufferPointer { buffer in
             // Every supported platform is little-endian, like '<f4'.
-            data.append(UnsafeBufferPointer(start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
-                                            count: buffer.count * 4))
+            data.append(
+                UnsafeBufferPointer(
+                    start: UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: UInt8.self),
+                    count: buffer.count * 4))
         }
         return data
     }

@@ -47,7 +47,8 @@ struct SpectrogramCommand: AsyncParsableCommand {
         let spec = try mel.logMel(clip)
 
         try write(NPYWriter.encode(spec.values, shape: spec.shape), to: output)
-        var summary = "\(input): \(clip.sourceChannelCount) ch, \(clip.sampleRate) Hz, "
+        var summary =
+            "\(input): \(clip.sourceChannelCount) ch, \(clip.sampleRate) Hz, "
             + String(format: "%.2f s", clip.duration)
             + " -> \(spec.rowCount) x \(spec.frameCount) log-Mel -> \(output)"
         if let png {

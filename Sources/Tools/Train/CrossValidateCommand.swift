@@ -8,7 +8,9 @@ struct CrossValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cross-validate",
         abstract: "K-fold cross-validation (ESC-50's protocol): train once per fold with that fold held out; mean and std of accuracy.",
-        discussion: "Reports each fold's final-epoch accuracy (no choice made on the held-out fold) and its best, with the mean and the sample standard deviation over folds.")
+        discussion:
+            "Reports each fold's final-epoch accuracy (no choice made on the held-out fold) and its best, with the mean and the sample standard deviation over folds."
+    )
 
     @Option(help: "Data set folder (meta/esc50.csv and audio/).")
     var data: String
@@ -34,10 +36,11 @@ struct CrossValidateCommand: AsyncParsableCommand {
         for fold in chosen {
             let data = try TrainingData.esc50(directory: root, validationFold: fold, esc10: esc10, cacheDirectory: cacheURL)
             let out = URL(fileURLWithPath: self.out).appendingPathComponent("fold-\(fold)")
-            let summary = try TrainCommand.train(data: data, recipe: recipe, out: out,
-                                                 logdir: URL(fileURLWithPath: logdir).appendingPathComponent("fold-\(fold)"),
-                                                 resume: resume && FileManager.default.fileExists(atPath: out.appendingPathComponent("last.safetensors").path),
-                                                 prefix: "[fold \(fold)] ")
+            let summary = try TrainCommand.train(
+                data: data, recipe: recipe, out: out,
+                logdir: URL(fileURLWithPath: logdir).appendingPathComponent("fold-\(fold)"),
+                resume: resume && FileManager.default.fileExists(atPath: out.appendingPathComponent("last.safetensors").path),
+                prefix: "[fold \(fold)] ")
             let final = summary.history.last?.validationAccuracy ?? 0
             finals.append(final)
             bests.append(summary.bestAccuracy)
@@ -45,8 +48,11 @@ struct CrossValidateCommand: AsyncParsableCommand {
         }
         let final = CrossValidationSummary(accuracies: finals), best = CrossValidationSummary(accuracies: bests)
         let (mean, std, bestMean, bestStd) = (final.mean, final.standardDeviation, best.mean, best.standardDeviation)
-        print(String(format: "cross-validation over %d folds: final accuracy %.2f%% ± %.2f%% (mean ± sample std); best-epoch accuracy %.2f%% ± %.2f%%",
-                     finals.count, mean * 100, std * 100, bestMean * 100, bestStd * 100))
+        print(
+            String(
+                format:
+                    "cross-validation over %d folds: final accuracy %.2f%% ± %.2f%% (mean ± sample std); best-epoch accuracy %.2f%% ± %.2f%%",
+                finals.count, mean * 100, std * 100, bestMean * 100, bestStd * 100))
     }
 
     private func foldList(_ root: URL) throws -> [Int] {

@@ -25,10 +25,12 @@ struct EvaluateCommand: AsyncParsableCommand {
     func run() async throws {
         let url = URL(fileURLWithPath: checkpoint)
         let (model, metadata) = try Checkpoint.load(from: url)
-        let report = try Self.evaluate(model: model, metadata: metadata, data: URL(fileURLWithPath: data),
-                                       fold: fold, batch: batch)
+        let report = try Self.evaluate(
+            model: model, metadata: metadata, data: URL(fileURLWithPath: data),
+            fold: fold, batch: batch)
         print(report.text)
-        let pngURL = png.map { URL(fileURLWithPath: $0) }
+        let pngURL =
+            png.map { URL(fileURLWithPath: $0) }
             ?? url.deletingLastPathComponent().appendingPathComponent("confusion.png")
         let image = try report.result.confusion.image()
         do {
@@ -59,16 +61,22 @@ struct EvaluateCommand: AsyncParsableCommand {
         var skipped = 0
         for clip in clips {
             guard let label = metadata.classes.firstIndex(of: clip.category) else { skipped += 1; continue }
-            items.append(LoaderItem(url: dataset.audioURL(for: clip), label: label,
-                                    origin: "\(dataset.metadataURL.lastPathComponent):\(clip.csvLine)"))
+            items.append(
+                LoaderItem(
+                    url: dataset.audioURL(for: clip), label: label,
+                    origin: "\(dataset.metadataURL.lastPathComponent):\(clip.csvLine)"))
         }
         guard !items.isEmpty else {
-            throw ValidationError("no clip of \(data.path)\(fold.map { " fold \($0)" } ?? "") belongs to the checkpoint's classes (\(metadata.classes.joined(separator: ", ")))")
+            throw ValidationError(
+                "no clip of \(data.path)\(fold.map { " fold \($0)" } ?? "") belongs to the checkpoint's classes (\(metadata.classes.joined(separator: ", ")))"
+            )
         }
         let source = try TrainingData.featureSource(melConfig: mel, cacheDirectory: nil)
         let loader = try DataLoader(items: items, source: source, configuration: .init(batchSize: batch, workers: 2))
         let result = try Evaluator.evaluate(model, on: loader, classes: metadata.classes)
-        var lines = [String(format: "accuracy %.2f%% (%d of %d clips)", result.accuracy * 100, result.confusion.correct, result.confusion.total)]
+        var lines = [
+            String(format: "accuracy %.2f%% (%d of %d clips)", result.accuracy * 100, result.confusion.correct, result.confusion.total)
+        ]
         if skipped > 0 { lines.append("skipped \(skipped) clips of classes the checkpoint does not predict") }
         lines.append("")
         lines.append(result.confusion.text)

@@ -8,10 +8,10 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train an AudioCNN on a data set in the ESC-50 layout with the reference recipe.",
         discussion: """
-        AdamW + OneCycleLR (stepped per batch over the whole run), label smoothing, SpecAugment and \
-        MixUp. Writes best.safetensors, last.safetensors and last.train-state.safetensors to --out \
-        and TensorBoard logs to --logdir. --resume continues an interrupted run exactly.
-        """)
+            AdamW + OneCycleLR (stepped per batch over the whole run), label smoothing, SpecAugment and \
+            MixUp. Writes best.safetensors, last.safetensors and last.train-state.safetensors to --out \
+            and TensorBoard logs to --logdir. --resume continues an interrupted run exactly.
+            """)
 
     @Option(help: "Data set folder (meta/esc50.csv and audio/).")
     var data: String
@@ -32,29 +32,38 @@ struct TrainCommand: AsyncParsableCommand {
     var stopAfter: Int?
 
     func run() async throws {
-        let data = try TrainingData.esc50(directory: URL(fileURLWithPath: self.data), validationFold: valFold,
-                                          esc10: esc10, cacheDirectory: cache.map { URL(fileURLWithPath: $0) })
-        let summary = try Self.train(data: data, recipe: recipe, out: URL(fileURLWithPath: out),
-                                     logdir: URL(fileURLWithPath: logdir), resume: resume, stopAfter: stopAfter)
-        print(String(format: "best validation accuracy %.2f%%", summary.bestAccuracy * 100)
-              + " at epoch \(summary.bestEpoch); checkpoints: \(summary.bestCheckpoint.path) and \(summary.lastCheckpoint.path)")
+        let data = try TrainingData.esc50(
+            directory: URL(fileURLWithPath: self.data), validationFold: valFold,
+            esc10: esc10, cacheDirectory: cache.map { URL(fileURLWithPath: $0) })
+        let summary = try Self.train(
+            data: data, recipe: recipe, out: URL(fileURLWithPath: out),
+            logdir: URL(fileURLWithPath: logdir), resume: resume, stopAfter: stopAfter)
+        print(
+            String(format: "best validation accuracy %.2f%%", summary.bestAccuracy * 100)
+                + " at epoch \(summary.bestEpoch); checkpoints: \(summary.bestCheckpoint.path) and \(summary.lastCheckpoint.path)")
     }
 
     /// Trains with progress on standard error; shared with `cross-validate` and `demo`.
-    static func train(data: TrainingData, recipe: RecipeOptions, out: URL, logdir: URL?, resume: Bool,
-                      stopAfter: Int? = nil, prefix: String = "") throws -> TrainingSummary {
+    static func train(
+        data: TrainingData, recipe: RecipeOptions, out: URL, logdir: URL?, resume: Bool,
+        stopAfter: Int? = nil, prefix: String = ""
+    ) throws -> TrainingSummary {
         // Under a file-size limit (`ulimit -f`) SIGXFSZ's default action kills the process
         // mid-write; ignored, the write fails with EFBIG and the trainer reports which file could
         // not be written, with the previous checkpoints intact. (Today the writes happen on a
         // Dispatch worker thread, which blocks the signal anyway; this does not rely on that.)
         signal(SIGXFSZ, SIG_IGN)
         let model = recipe.model.config(classes: data.classes.count)
-        let trainer = try Trainer(configuration: recipe.configuration, model: model, data: data,
-                                  outputDirectory: out, logDirectory: logdir)
+        let trainer = try Trainer(
+            configuration: recipe.configuration, model: model, data: data,
+            outputDirectory: out, logDirectory: logdir)
         let progress = TrainingProgressView(prefix: prefix)
         trainer.onBatch = { progress.batch($0) }
         trainer.onEpoch = { progress.epoch($0, isBest: $1, epochs: recipe.epochs) }
-        FileHandle.standardError.write(Data("\(prefix)training \(recipe.model.rawValue) on \(data.train.count) clips, validating on \(data.validation.count), \(data.classes.count) classes\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "\(prefix)training \(recipe.model.rawValue) on \(data.train.count) clips, validating on \(data.validation.count), \(data.classes.count) classes\n"
+                    .utf8))
         return try trainer.run(resume: resume, stopAfterEpoch: stopAfter)
     }
 }

@@ -21,7 +21,8 @@ final class TrainingProgressView {
             guard now.timeIntervalSince(lastDraw) > 60, p.batch < p.batches else { return }
             if lastDraw == .distantPast { lastDraw = now; return }
             lastDraw = now
-            let line = "\(prefix)epoch \(p.epoch)/\(p.epochs) batch \(p.batch)/\(p.batches)  "
+            let line =
+                "\(prefix)epoch \(p.epoch)/\(p.epochs) batch \(p.batch)/\(p.batches)  "
                 + String(format: "%.2f clips/s  loss %.4f", Double(p.clips) / max(p.seconds, 1e-9), p.meanLoss) + "\n"
             FileHandle.standardError.write(Data(line.utf8))
             return
@@ -33,13 +34,15 @@ final class TrainingProgressView {
         let rate = Double(p.clips) / max(p.seconds, 1e-9)
         let eta = p.batch == 0 ? 0 : p.seconds / Double(p.batch) * Double(p.batches - p.batch)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = "\(prefix)epoch \(p.epoch)/\(p.epochs) \(bar) \(p.batch)/\(p.batches)  "
+        let line =
+            "\(prefix)epoch \(p.epoch)/\(p.epochs) \(bar) \(p.batch)/\(p.batches)  "
             + String(format: "%.1f clips/s  loss %.4f", rate, p.meanLoss) + "  ETA \(Self.clock(eta))"
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
     }
 
     func epoch(_ r: EpochReport, isBest: Bool, epochs: Int) {
-        let line = "\(prefix)epoch \(r.epoch)/\(epochs)  "
+        let line =
+            "\(prefix)epoch \(r.epoch)/\(epochs)  "
             + String(format: "train loss %.4f  val loss %.4f  val acc %.2f%%", r.trainLoss, r.validationLoss, r.validationAccuracy * 100)
             + (isBest ? " (best)" : "") + String(format: "  lr %.2e  %.1f clips/s  ", r.learningRate, r.clipsPerSecond)
             + Self.clock(r.seconds)

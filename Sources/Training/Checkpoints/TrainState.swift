@@ -73,9 +73,10 @@ struct TrainState {
             throw .cannotResume("\(url.path) is not a training-state file (format \"\(meta["format"] ?? "none")\", expected \"\(format)\")")
         }
         guard let epochs = meta["epochs_completed"].flatMap(Int.init),
-              let best = meta["best_accuracy"].flatMap(Double.init),
-              let bestEpoch = meta["best_epoch"].flatMap(Int.init),
-              let config = meta["training_config"], let model = meta["model_config"] else {
+            let best = meta["best_accuracy"].flatMap(Double.init),
+            let bestEpoch = meta["best_epoch"].flatMap(Int.init),
+            let config = meta["training_config"], let model = meta["model_config"]
+        else {
             throw .cannotResume("\(url.path): the epoch, best accuracy or configuration entries are missing or not numbers")
         }
         let history = (try? JSONDecoder().decode([EpochReport].self, from: Data((meta["history"] ?? "[]").utf8))) ?? []
@@ -85,11 +86,12 @@ struct TrainState {
             for name in file.names where name.hasPrefix(modelPrefix) {
                 weights[String(name.dropFirst(modelPrefix.count))] = try file.tensor(name)
             }
-            return TrainState(epochsCompleted: epochs, bestAccuracy: best, bestEpoch: bestEpoch,
-                              configurationJSON: config, modelConfigJSON: model, history: history,
-                              weights: weights.isEmpty ? nil : weights, classes: classes,
-                              optimizer: try OptimizationState(from: file, prefix: "optimizer."),
-                              scheduler: try OptimizationState(from: file, prefix: "scheduler."))
+            return TrainState(
+                epochsCompleted: epochs, bestAccuracy: best, bestEpoch: bestEpoch,
+                configurationJSON: config, modelConfigJSON: model, history: history,
+                weights: weights.isEmpty ? nil : weights, classes: classes,
+                optimizer: try OptimizationState(from: file, prefix: "optimizer."),
+                scheduler: try OptimizationState(from: file, prefix: "scheduler."))
         } catch {
             throw .cannotResume("\(url.path): \(error)")
         }

@@ -20,10 +20,14 @@ extension Trainer {
         removeStaleTemporaryFiles()
         let hasRun = fm.fileExists(atPath: lastCheckpointURL.path) || fm.fileExists(atPath: stateURL.path)
         if resume, !fm.fileExists(atPath: stateURL.path) {
-            throw .cannotResume("\(outputDirectory.path) holds no last.train-state.safetensors (no epoch of a run finished there); run without --resume to start")
+            throw .cannotResume(
+                "\(outputDirectory.path) holds no last.train-state.safetensors (no epoch of a run finished there); run without --resume to start"
+            )
         }
         if !resume, hasRun {
-            throw .io(path: outputDirectory.path, reason: "already holds a training run (last.safetensors); pass --resume to continue it, or choose another output directory")
+            throw .io(
+                path: outputDirectory.path,
+                reason: "already holds a training run (last.safetensors); pass --resume to continue it, or choose another output directory")
         }
     }
 
@@ -32,7 +36,9 @@ extension Trainer {
     func restore(model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR) throws(TrainingError) -> TrainState {
         let state = try TrainState.read(from: stateURL)
         guard state.configurationJSON == configuration.json else {
-            throw .cannotResume("the run in \(outputDirectory.path) was trained with \(state.configurationJSON), not \(configuration.json): resume with the same options")
+            throw .cannotResume(
+                "the run in \(outputDirectory.path) was trained with \(state.configurationJSON), not \(configuration.json): resume with the same options"
+            )
         }
         guard state.modelConfigJSON == Self.json(modelConfig) else {
             throw .cannotResume("the run in \(outputDirectory.path) trains model \(state.modelConfigJSON), not \(Self.json(modelConfig))")
@@ -48,7 +54,9 @@ extension Trainer {
                 throw .cannotResume("\(error)")
             }
             guard loaded.metadata.epoch == state.epochsCompleted else {
-                throw .cannotResume("\(lastCheckpointURL.path) is from epoch \(loaded.metadata.epoch) but \(stateURL.path) from epoch \(state.epochsCompleted) (interrupted while saving?)")
+                throw .cannotResume(
+                    "\(lastCheckpointURL.path) is from epoch \(loaded.metadata.epoch) but \(stateURL.path) from epoch \(state.epochsCompleted) (interrupted while saving?)"
+                )
             }
             (weights, classes) = (loaded.model.stateDict(), loaded.metadata.classes)
         }

@@ -19,8 +19,10 @@ public struct TrainingData: Sendable {
     /// Data from explicit items (e.g. your own folders of sounds).
     /// - Throws: ``TrainingError/invalidData(_:)`` when either side is empty or a label is not
     ///   in `0..<classes.count`.
-    public init(classes: [String], train: [LoaderItem], validation: [LoaderItem],
-                features: any FeatureSource, melConfig: MelConfig) throws(TrainingError) {
+    public init(
+        classes: [String], train: [LoaderItem], validation: [LoaderItem],
+        features: any FeatureSource, melConfig: MelConfig
+    ) throws(TrainingError) {
         guard classes.count >= 2 else { throw .invalidData("\(classes.count) class(es); a classifier needs at least 2") }
         guard !train.isEmpty else { throw .invalidData("no training clips") }
         guard !validation.isEmpty else { throw .invalidData("no validation clips") }
@@ -47,20 +49,25 @@ public struct TrainingData: Sendable {
     ///   - clipDuration: clips are padded or cut to this many seconds (ESC-50's 5 by default).
     /// - Throws: ``TrainingError/invalidData(_:)`` naming the CSV problem, the missing fold or
     ///   the unusable cache directory.
-    public static func esc50(directory: URL, validationFold: Int, esc10: Bool = false,
-                             cacheDirectory: URL? = nil, melConfig: MelConfig = MelConfig(),
-                             clipDuration: Double = 5) throws(TrainingError) -> TrainingData {
+    public static func esc50(
+        directory: URL, validationFold: Int, esc10: Bool = false,
+        cacheDirectory: URL? = nil, melConfig: MelConfig = MelConfig(),
+        clipDuration: Double = 5
+    ) throws(TrainingError) -> TrainingData {
         do {
             var dataset = try ESC50Dataset(directory: directory)
             if esc10 { dataset = try dataset.esc10Subset() }
             guard dataset.folds.contains(validationFold) else {
-                throw TrainingError.invalidData("validation fold \(validationFold) is not in \(dataset.metadataURL.path) (folds present: \(dataset.folds.map(String.init).joined(separator: ", ")))")
+                throw TrainingError.invalidData(
+                    "validation fold \(validationFold) is not in \(dataset.metadataURL.path) (folds present: \(dataset.folds.map(String.init).joined(separator: ", ")))"
+                )
             }
             let split = try dataset.split(validationFolds: [validationFold])
             let features = try featureSource(melConfig: melConfig, cacheDirectory: cacheDirectory, clipDuration: clipDuration)
-            return try TrainingData(classes: dataset.classes, train: dataset.loaderItems(split.train),
-                                    validation: dataset.loaderItems(split.validation),
-                                    features: features, melConfig: melConfig)
+            return try TrainingData(
+                classes: dataset.classes, train: dataset.loaderItems(split.train),
+                validation: dataset.loaderItems(split.validation),
+                features: features, melConfig: melConfig)
         } catch let error as TrainingError {
             throw error
         } catch {
@@ -71,13 +78,16 @@ public struct TrainingData: Sendable {
     /// The reference log-Mel features for `melConfig` over clips padded or cut to `clipDuration`
     /// seconds, cached on disk in `cacheDirectory` or in memory when it is `nil`.
     /// - Throws: ``TrainingError/invalidData(_:)`` for an invalid Mel configuration or cache folder.
-    public static func featureSource(melConfig: MelConfig, cacheDirectory: URL?,
-                                     clipDuration: Double = 5) throws(TrainingError) -> any FeatureSource {
+    public static func featureSource(
+        melConfig: MelConfig, cacheDirectory: URL?,
+        clipDuration: Double = 5
+    ) throws(TrainingError) -> any FeatureSource {
         do {
             let logMel = try LogMelFeatures(config: melConfig, duration: clipDuration)
             if let cacheDirectory {
-                return CachedFeatureSource(base: logMel, identity: logMel.cacheIdentity,
-                                           cache: try FeatureCache(directory: cacheDirectory))
+                return CachedFeatureSource(
+                    base: logMel, identity: logMel.cacheIdentity,
+                    cache: try FeatureCache(directory: cacheDirectory))
             }
             return MemoryCachedFeatures(base: logMel)
         } catch {

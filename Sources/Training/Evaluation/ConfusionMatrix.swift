@@ -43,14 +43,17 @@ public struct ConfusionMatrix: Sendable, Equatable {
         let nameWidth = min(24, classes.map(\.count).max() ?? 0)
         let cell = max(3, String(counts.flatMap { $0 }.max() ?? 0).count + 1)
         func pad(_ s: String, _ n: Int, left: Bool = true) -> String {
-            s.count >= n ? String(s.prefix(n)) : (left ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
+            s.count >= n
+                ? String(s.prefix(n))
+                : (left ? String(repeating: " ", count: n - s.count) + s : s + String(repeating: " ", count: n - s.count))
         }
         let header = "    " + pad("true \\ predicted", max(nameWidth, 16), left: false)
         var lines = [header + counts.indices.map { pad(String($0), cell) }.joined() + "    acc"]
         for (t, row) in counts.enumerated() {
             let accuracy = perClassAccuracy[t].map { String(format: "%5.1f%%", $0 * 100) } ?? "    - "
-            lines.append(pad(String(t), 3) + " " + pad(classes[t], max(nameWidth, 16), left: false)
-                         + row.map { pad(String($0), cell) }.joined() + " " + accuracy)
+            lines.append(
+                pad(String(t), 3) + " " + pad(classes[t], max(nameWidth, 16), left: false)
+                    + row.map { pad(String($0), cell) }.joined() + " " + accuracy)
         }
         return lines.joined(separator: "\n")
     }

@@ -24,8 +24,10 @@ public enum Evaluator {
     /// restored to the mode it had afterwards.
     /// - Throws: ``TrainingError/batchFailed(_:)`` when a batch cannot be loaded or its labels
     ///   do not fit the model.
-    public static func evaluate(_ model: AudioCNN, on loader: DataLoader, classes: [String],
-                                labelSmoothing: Float = 0) throws(TrainingError) -> EvaluationResult {
+    public static func evaluate(
+        _ model: AudioCNN, on loader: DataLoader, classes: [String],
+        labelSmoothing: Float = 0
+    ) throws(TrainingError) -> EvaluationResult {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
@@ -55,8 +57,9 @@ public enum Evaluator {
         } catch {
             throw .batchFailed("\(error)")
         }
-        return EvaluationResult(loss: batchCount == 0 ? 0 : totalLoss / Double(batchCount),
-                                confusion: confusion, predictions: predictions)
+        return EvaluationResult(
+            loss: batchCount == 0 ? 0 : totalLoss / Double(batchCount),
+            confusion: confusion, predictions: predictions)
     }
 
     /// The index of the largest logit of each row of `[batch, classes]` logits (first on ties).

@@ -47,8 +47,10 @@ public final class Trainer {
     /// A trainer; nothing is read or written until ``run(resume:stopAfterEpoch:)``.
     /// - Throws: ``TrainingError/invalidConfiguration(_:)`` for a bad hyper-parameter or a model
     ///   whose class count differs from the data's.
-    public init(configuration: TrainingConfiguration, model modelConfig: AudioCNNConfig, data: TrainingData,
-                outputDirectory: URL, logDirectory: URL? = nil) throws(TrainingError) {
+    public init(
+        configuration: TrainingConfiguration, model modelConfig: AudioCNNConfig, data: TrainingData,
+        outputDirectory: URL, logDirectory: URL? = nil
+    ) throws(TrainingError) {
         try configuration.validate()
         do { try modelConfig.validate() } catch { throw .invalidConfiguration("model: \(error)") }
         guard modelConfig.numClasses == data.classes.count else {
@@ -87,11 +89,13 @@ public final class Trainer {
         let optimizer: AdamW
         let scheduler: OneCycleLR
         do {
-            optimizer = try AdamW(model.parameters(), learningRate: configuration.learningRate,
-                                  weightDecay: configuration.weightDecay)
-            scheduler = try OneCycleLR(optimizer: optimizer, maxLearningRate: configuration.maxLearningRate,
-                                       totalSteps: configuration.epochs * stepsPerEpoch,
-                                       pctStart: configuration.warmupFraction)
+            optimizer = try AdamW(
+                model.parameters(), learningRate: configuration.learningRate,
+                weightDecay: configuration.weightDecay)
+            scheduler = try OneCycleLR(
+                optimizer: optimizer, maxLearningRate: configuration.maxLearningRate,
+                totalSteps: configuration.epochs * stepsPerEpoch,
+                pctStart: configuration.warmupFraction)
         } catch {
             throw .invalidConfiguration("optimiser: \(error)")
         }
@@ -117,16 +121,19 @@ public final class Trainer {
             let started = Date()
             model.train()
             model.dropout.generator = RandomGenerator(seed: Self.mix(configuration.seed, UInt64(epoch)))
-            let trainLoss = try trainEpoch(epoch, model: model, optimizer: optimizer, scheduler: scheduler,
-                                           loader: trainLoader, logger: logger, started: started)
+            let trainLoss = try trainEpoch(
+                epoch, model: model, optimizer: optimizer, scheduler: scheduler,
+                loader: trainLoader, logger: logger, started: started)
             let trainSeconds = Date().timeIntervalSince(started)
-            let validation = try Evaluator.evaluate(model, on: validationLoader, classes: data.classes,
-                                                    labelSmoothing: configuration.labelSmoothing)
+            let validation = try Evaluator.evaluate(
+                model, on: validationLoader, classes: data.classes,
+                labelSmoothing: configuration.labelSmoothing)
             lastConfusion = validation.confusion
-            let report = EpochReport(epoch: epoch + 1, trainLoss: trainLoss, validationLoss: validation.loss,
-                                     validationAccuracy: validation.accuracy, learningRate: optimizer.learningRate,
-                                     seconds: Date().timeIntervalSince(started),
-                                     clipsPerSecond: Double(data.train.count) / max(trainSeconds, 1e-9))
+            let report = EpochReport(
+                epoch: epoch + 1, trainLoss: trainLoss, validationLoss: validation.loss,
+                validationAccuracy: validation.accuracy, learningRate: optimizer.learningRate,
+                seconds: Date().timeIntervalSince(started),
+                clipsPerSecond: Double(data.train.count) / max(trainSeconds, 1e-9))
             history.append(report)
             let isBest = validation.accuracy > best.accuracy
             if isBest { best = (validation.accuracy, epoch + 1) }
@@ -136,32 +143,39 @@ public final class Trainer {
             logger?.logEpoch(report, confusion: validation.confusion, step: epoch)
             // The state file is the commit point (see TrainState); best and last follow it, and
             // a resume rewrites them if a kill came first.
-            try TrainState(epochsCompleted: epoch + 1, bestAccuracy: best.accuracy, bestEpoch: best.epoch,
-                           configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
-                           history: history, weights: model.stateDict(), classes: data.classes,
-                           optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict())
-                .write(to: stateURL)
+            try TrainState(
+                epochsCompleted: epoch + 1, bestAccuracy: best.accuracy, bestEpoch: best.epoch,
+                configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
+                history: history, weights: model.stateDict(), classes: data.classes,
+                optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict()
+            )
+            .write(to: stateURL)
             if isBest { try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy) }
             try save(model, to: lastCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy)
             onEpoch?(report, isBest)
         }
         let finished = endEpoch == configuration.epochs
         if finished, let logger {
-            logger.logHyperParameters(hyperParameters(), metrics: [
-                "hparam/best_accuracy": max(best.accuracy, 0),
-                "hparam/final_accuracy": history.last?.validationAccuracy ?? 0,
-            ])
+            logger.logHyperParameters(
+                hyperParameters(),
+                metrics: [
+                    "hparam/best_accuracy": max(best.accuracy, 0),
+                    "hparam/final_accuracy": history.last?.validationAccuracy ?? 0,
+                ])
         }
         try logger?.close()
-        return TrainingSummary(history: history, bestAccuracy: max(best.accuracy, 0), bestEpoch: best.epoch,
-                               lastConfusion: lastConfusion, bestCheckpoint: bestCheckpointURL,
-                               lastCheckpoint: lastCheckpointURL, finished: finished)
+        return TrainingSummary(
+            history: history, bestAccuracy: max(best.accuracy, 0), bestEpoch: best.epoch,
+            lastConfusion: lastConfusion, bestCheckpoint: bestCheckpointURL,
+            lastCheckpoint: lastCheckpointURL, finished: finished)
     }
 
     // MARK: - One epoch
 
-    private func trainEpoch(_ epoch: Int, model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR,
-                            loader: DataLoader, logger: RunLogger?, started: Date) throws(TrainingError) -> Double {
+    private func trainEpoch(
+        _ epoch: Int, model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR,
+        loader: DataLoader, logger: RunLogger?, started: Date
+    ) throws(TrainingError) -> Double {
         let classCount = data.classes.count
         let batches = loader.epoch(epoch)
         defer { batches.cancel() }
@@ -173,13 +187,15 @@ public final class Trainer {
                 let input = try Tensor(shape: batch.shape, scalars: batch.features)
                 // Mixed one-hot targets: CE is linear in its target, so CE against
                 // λ·onehot(a) + (1-λ)·onehot(b), smoothed, is λ·CE(y_a) + (1-λ)·CE(y_b).
-                let targets = try Tensor(shape: [batch.count, classCount],
-                                         scalars: batch.targets(classCount: classCount))
+                let targets = try Tensor(
+                    shape: [batch.count, classCount],
+                    scalars: batch.targets(classCount: classCount))
                 optimizer.zeroGrad()
                 let loss = crossEntropy(model(input), targets: targets, labelSmoothing: configuration.labelSmoothing)
                 let value = Double(loss.scalar)
                 guard value.isFinite else {
-                    throw TrainingError.batchFailed("the loss of epoch \(epoch + 1), batch \(batchIndex + 1) is \(value); lower the learning rate")
+                    throw TrainingError.batchFailed(
+                        "the loss of epoch \(epoch + 1), batch \(batchIndex + 1) is \(value); lower the learning rate")
                 }
                 loss.backward()
                 try optimizer.step()
@@ -187,10 +203,12 @@ public final class Trainer {
                 totalLoss += value
                 batchIndex += 1
                 clips += batch.count
-                onBatch?(BatchProgress(epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex,
-                                       batches: loader.batchesPerEpoch, clips: clips,
-                                       meanLoss: totalLoss / Double(batchIndex),
-                                       seconds: Date().timeIntervalSince(started)))
+                onBatch?(
+                    BatchProgress(
+                        epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex,
+                        batches: loader.batchesPerEpoch, clips: clips,
+                        meanLoss: totalLoss / Double(batchIndex),
+                        seconds: Date().timeIntervalSince(started)))
             }
         } catch let error as TrainingError {
             throw error
@@ -203,14 +221,18 @@ public final class Trainer {
     // MARK: - Set-up
 
     private func makeLoader(items: [LoaderItem], training: Bool) throws(TrainingError) -> DataLoader {
-        var config = DataLoader.Configuration(batchSize: configuration.batchSize, shuffle: training,
-                                              seed: configuration.seed, prefetch: 4, workers: 2)
+        var config = DataLoader.Configuration(
+            batchSize: configuration.batchSize, shuffle: training,
+            seed: configuration.seed, prefetch: 4, workers: 2)
         if training {
             if configuration.frequencyMask > 0 || configuration.timeMask > 0 {
-                config.augmentations = [SpecAugment(frequencyMaskParameter: configuration.frequencyMask,
-                                                    timeMaskParameter: configuration.timeMask,
-                                                    frequencyMaskCount: configuration.frequencyMask > 0 ? 1 : 0,
-                                                    timeMaskCount: configuration.timeMask > 0 ? 1 : 0)]
+                config.augmentations = [
+                    SpecAugment(
+                        frequencyMaskParameter: configuration.frequencyMask,
+                        timeMaskParameter: configuration.timeMask,
+                        frequencyMaskCount: configuration.frequencyMask > 0 ? 1 : 0,
+                        timeMaskCount: configuration.timeMask > 0 ? 1 : 0)
+                ]
             }
             if configuration.mixUpProbability > 0 {
                 do {
@@ -228,10 +250,11 @@ public final class Trainer {
     }
 
     func save(_ model: AudioCNN, to url: URL, epoch: Int, accuracy: Double) throws(TrainingError) {
-        let metadata = CheckpointMetadata(classes: data.classes, modelConfig: modelConfig,
-                                          melConfigJSON: Self.json(data.melConfig), epoch: epoch,
-                                          validationAccuracy: accuracy,
-                                          extra: ["training_config": configuration.json, "seed": String(configuration.seed)])
+        let metadata = CheckpointMetadata(
+            classes: data.classes, modelConfig: modelConfig,
+            melConfigJSON: Self.json(data.melConfig), epoch: epoch,
+            validationAccuracy: accuracy,
+            extra: ["training_config": configuration.json, "seed": String(configuration.seed)])
         do {
             try Checkpoint.save(model, metadata: metadata, to: url)
         } catch {
@@ -241,11 +264,13 @@ public final class Trainer {
 
     private func hyperParameters() -> [String: HParamValue] {
         let c = configuration
-        return ["epochs": .number(Double(c.epochs)), "batch_size": .number(Double(c.batchSize)),
-                "lr": .number(c.learningRate), "max_lr": .number(c.maxLearningRate),
-                "weight_decay": .number(c.weightDecay), "label_smoothing": .number(Double(c.labelSmoothing)),
-                "mixup": .number(c.mixUpProbability), "seed": .number(Double(c.seed)),
-                "model": .string(Self.json(modelConfig)), "classes": .number(Double(data.classes.count))]
+        return [
+            "epochs": .number(Double(c.epochs)), "batch_size": .number(Double(c.batchSize)),
+            "lr": .number(c.learningRate), "max_lr": .number(c.maxLearningRate),
+            "weight_decay": .number(c.weightDecay), "label_smoothing": .number(Double(c.labelSmoothing)),
+            "mixup": .number(c.mixUpProbability), "seed": .number(Double(c.seed)),
+            "model": .string(Self.json(modelConfig)), "classes": .number(Double(data.classes.count)),
+        ]
     }
 
     private func configurationText() -> String {

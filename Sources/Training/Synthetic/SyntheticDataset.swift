@@ -33,7 +33,9 @@ public struct SyntheticDataset: Sendable {
     @discardableResult
     public func write(to directory: URL) throws(TrainingError) -> URL {
         guard sampleRate >= 8000, duration > 0, folds > 0, clipsPerClassPerFold > 0 else {
-            throw .invalidConfiguration("synthetic data set: sample rate \(sampleRate) (>= 8000), duration \(duration), folds \(folds) and clips per class per fold \(clipsPerClassPerFold) must be positive")
+            throw .invalidConfiguration(
+                "synthetic data set: sample rate \(sampleRate) (>= 8000), duration \(duration), folds \(folds) and clips per class per fold \(clipsPerClassPerFold) must be positive"
+            )
         }
         let audio = directory.appendingPathComponent("audio"), meta = directory.appendingPathComponent("meta")
         do {
@@ -107,7 +109,7 @@ public struct SyntheticDataset: Sendable {
                 v = k < Int(0.002 * sr) ? (1 - Double(k) / (0.002 * sr)) * (k % 2 == 0 ? 1 : -1) : 0
             case "am_tone":
                 v = (0.5 + 0.5 * sin(2 * .pi * modRate * t)) * sin(2 * .pi * f0 * t)
-            default: // fm_tone
+            default:  // fm_tone
                 phase += 2 * .pi * f0 * (1 + 0.3 * sin(2 * .pi * modRate * t)) / sr
                 v = sin(phase)
             }

@@ -116,7 +116,10 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         }
         if request.path == "/redirect" {
             // As GitHub's archive URL redirects to codeload.github.com.
-            send(client, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(port)/archive.zip\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body: Data())
+            send(
+                client,
+                "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:\(port)/archive.zip\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                body: Data())
             return
         }
         guard request.path == "/archive.zip" else {
@@ -127,9 +130,13 @@ final class LoopbackHTTPServer: @unchecked Sendable {
         var status = "200 OK"
         var extra = ""
         if honoursRanges, let range = request.range, range.hasPrefix("bytes="), range.hasSuffix("-"),
-           let from = Int(range.dropFirst(6).dropLast()), request.ifRange == nil || request.ifRange == etag {
+            let from = Int(range.dropFirst(6).dropLast()), request.ifRange == nil || request.ifRange == etag
+        {
             if from >= body.count {
-                send(client, "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */\(body.count)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body: Data())
+                send(
+                    client,
+                    "HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */\(body.count)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    body: Data())
                 return
             }
             start = from
@@ -137,7 +144,8 @@ final class LoopbackHTTPServer: @unchecked Sendable {
             extra = "Content-Range: bytes \(from)-\(body.count - 1)/\(body.count)\r\n"
         }
         let payload = body.subdata(in: start..<body.count)
-        let head = "HTTP/1.1 \(status)\r\nContent-Type: application/zip\r\nContent-Length: \(payload.count)\r\nETag: \(etag)\r\n"
+        let head =
+            "HTTP/1.1 \(status)\r\nContent-Type: application/zip\r\nContent-Length: \(payload.count)\r\nETag: \(etag)\r\n"
             + (honoursRanges ? "Accept-Ranges: bytes\r\n" : "") + extra + "Connection: close\r\n\r\n"
         send(client, head, body: cut.map { payload.prefix($0) } ?? payload)
     }

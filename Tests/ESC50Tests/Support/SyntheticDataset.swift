@@ -31,8 +31,10 @@ struct SyntheticDataset {
 
     /// `classes` with ESC-50-like targets (deliberately not in name order), `folds` folds,
     /// `perClassPerFold` clips each; every other class is marked esc10.
-    static func rows(classes: [String] = ["dog", "rain", "chainsaw", "airplane"], folds: Int = 3,
-                     perClassPerFold: Int = 2) -> [Row] {
+    static func rows(
+        classes: [String] = ["dog", "rain", "chainsaw", "airplane"], folds: Int = 3,
+        perClassPerFold: Int = 2
+    ) -> [Row] {
         var rows: [Row] = []
         for fold in 1...folds {
             for (target, category) in classes.enumerated() {
@@ -40,8 +42,11 @@ struct SyntheticDataset {
                     // Two takes per recording, so split-by-source is exercised.
                     let source = "\(1000 + target * 100 + fold * 10 + k / 2)"
                     let take = ["A", "B"][k % 2]
-                    rows.append(("\(fold)-\(source)-\(take)-\(target).wav", fold, target, category,
-                                 target % 2 == 0, source, take))
+                    rows.append(
+                        (
+                            "\(fold)-\(source)-\(take)-\(target).wav", fold, target, category,
+                            target % 2 == 0, source, take
+                        ))
                 }
             }
         }
@@ -57,16 +62,19 @@ struct SyntheticDataset {
     }
 
     /// Writes `rows` (clips of `samples` samples at `sampleRate`) and `csvText` (default: `csv(rows)`).
-    static func make(rows: [Row] = rows(), csvText: String? = nil, samples: Int = 800, sampleRate: Int = 8000,
-                     in parent: URL? = nil) throws -> SyntheticDataset {
+    static func make(
+        rows: [Row] = rows(), csvText: String? = nil, samples: Int = 800, sampleRate: Int = 8000,
+        in parent: URL? = nil
+    ) throws -> SyntheticDataset {
         let root = (parent ?? FileManager.default.temporaryDirectory)
             .appendingPathComponent("esc50-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("meta"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("audio"), withIntermediateDirectories: true)
         for (index, row) in rows.enumerated() {
-            try TestWAV.write(root.appendingPathComponent("audio/\(row.filename)"),
-                              channels: [TestWAV.tone(seed: index, count: samples, sampleRate: sampleRate)],
-                              sampleRate: sampleRate)
+            try TestWAV.write(
+                root.appendingPathComponent("audio/\(row.filename)"),
+                channels: [TestWAV.tone(seed: index, count: samples, sampleRate: sampleRate)],
+                sampleRate: sampleRate)
         }
         try Data((csvText ?? csv(rows)).utf8).write(to: root.appendingPathComponent("meta/esc50.csv"))
         return SyntheticDataset(root: root)

@@ -43,7 +43,8 @@ do {
         let line = Line(file: path, predictions: all.prefix(3).map { .init(class: $0.className, confidence: $0.confidence) })
         print(String(decoding: try JSONEncoder().encode(line), as: UTF8.self))
     }
-    FileHandle.standardError.write(Data("ClassifyConsumer: \(reference.clips.count) clips, largest difference from PyTorch's probabilities \(worst)\n".utf8))
+    FileHandle.standardError.write(
+        Data("ClassifyConsumer: \(reference.clips.count) clips, largest difference from PyTorch's probabilities \(worst)\n".utf8))
     exit(worst <= 2e-3 ? 0 : 1)
 } catch {
     FileHandle.standardError.write(Data("ClassifyConsumer: \(error)\n".utf8))

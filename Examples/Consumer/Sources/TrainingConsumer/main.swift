@@ -20,12 +20,14 @@ do {
     var configuration = TrainingConfiguration()
     configuration.epochs = 1
     configuration.batchSize = 8
-    let trainer = try Trainer(configuration: configuration, model: .small(classes: data.classes.count), data: data,
-                              outputDirectory: work.appendingPathComponent("checkpoints"))
+    let trainer = try Trainer(
+        configuration: configuration, model: .small(classes: data.classes.count), data: data,
+        outputDirectory: work.appendingPathComponent("checkpoints"))
     let summary = try trainer.run()
     let exists = FileManager.default.fileExists(atPath: summary.lastCheckpoint.path)
-    print("1 epoch on \(data.classes.count) synthetic classes: validation accuracy \(summary.bestAccuracy * 100)%, "
-          + "checkpoint \(summary.lastCheckpoint.lastPathComponent) written: \(exists)")
+    print(
+        "1 epoch on \(data.classes.count) synthetic classes: validation accuracy \(summary.bestAccuracy * 100)%, "
+            + "checkpoint \(summary.lastCheckpoint.lastPathComponent) written: \(exists)")
     exit(exists ? 0 : 1)
 } catch {
     FileHandle.standardError.write(Data("TrainingConsumer: \(error)\n".utf8))
