@@ -69,3 +69,29 @@ done
 
 echo "shims cross-compile: ${#FILES[@]} files x ${#TARGETS[@]} targets (${TARGETS[*]}), $((n - failed)) ok, $failed failed"
 [ "$failed" -eq 0 ]
+
+# The portable branches also run, on an x86-64 host with AVX-512: each is built with
+# __x86_64__ undefined (Scripts/shims/portable_*.c), its symbols renamed p_*, and
+# Scripts/shims/portable_vs_avx512.c checks it against the AVX-512 branch (GEMM within 1e-4 on
+# every transpose and edge shape, packing and the Winograd transforms bit for bit).
+if [ "$host" = x86_64 ] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  G=Sources/Shims/_TensorKitGEMM W=Sources/Shims/_TensorKitWinograd
+  "$CLANG" -O2 -c -I$G/include -I$G Scripts/shims/portable_gemm.c -o "$tmp/pg.o"
+  "$CLANG" -O2 -c -I$W/include -I$W Scripts/shims/portable_winograd.c -o "$tmp/pw.o"
+  for o in pg pw; do
+    nm --defined-only "$tmp/$o.o" | awk '$2 ~ /[TD]/ && $3 ~ /^tk/ {print $3 " p_" $3}' > "$tmp/$o.map"
+    objcopy --redefine-syms="$tmp/$o.map" "$tmp/$o.o"
+  done
+  "$CLANG" -O2 -c -I$G/include $G/gemm.c -o "$tmp/g.o"
+  "$CLANG" -O2 -c -I$W/include $W/winograd.c -o "$tmp/w.o"
+  "$CLANG" -O2 -I$G/include -I$W/include Scripts/shims/portable_vs_avx512.c "$tmp/g.o" "$tmp/w.o" "$tmp/pg.o" \
+    "$tmp/pw.o" -lm -lpthread -o "$tmp/portable_vs_avx512"
+  if ! result=$("$tmp/portable_vs_avx512"); then
+    echo "portable C kernels against the AVX-512 ones FAILED:" >&2
+    echo "$result" >&2
+    exit 1
+  fi
+  echo "portable C kernels against the AVX-512 ones: $result"
+else
+  echo "skipped running the portable C kernels against the AVX-512 ones: this host has no AVX-512"
+fi

@@ -253,6 +253,34 @@ static void scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ld
     }
 }
 
+// Rows row0 ..< row0 + m of C = alpha * (A packed by tkgemm_pack_a for m_total rows) * op(B)
+// + beta * C, one dot product at a time straight from the packed panels (beta == 0: C not read).
+// The whole product on CPUs without the vector kernels, and the x86-64 driver's fallback when it
+// cannot allocate scratch for packing B.
+static void packed_a_product_scalar(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
+                                    ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
+                                    float beta, float *c, ptrdiff_t ldc) {
+    ptrdiff_t kc_max;
+    k_slicing(k, &kc_max);
+    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        ptrdiff_t row = row0 + i;
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            float sum = 0.0f;
+            for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+                ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+                const float *panel = packed_a + pc * m_pad + (row / MR * MR) * kc + row % MR;
+                for (ptrdiff_t p = 0; p < kc; ++p) {
+                    float bv = trans_b ? b[j * ldb + pc + p] : b[(pc + p) * ldb + j];
+                    sum += panel[p * MR] * bv;
+                }
+            }
+            float *cij = c + i * ldc + j;
+            *cij = alpha * sum + (beta != 0.0f ? beta * *cij : 0.0f);
+        }
+    }
+}
+
 #if defined(__x86_64__)
 // Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels, panel jr at dst + jr * kc (zero columns
 // past nc in the last one).
@@ -364,27 +392,13 @@ TK_AVX512 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_
     ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
     ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
     Scratch *s = scratch_get(MR, (size_t)(kc_max * nc_max));
-    if (beta != 0.0f && beta != 1.0f) scale_c(m, n, beta, c, ldc);
     if (!s) {
         // No scratch for packing B (out of memory): the same product straight from the packed
         // panels, slowly, since there is no unpacked A to hand to another SGEMM.
-        for (ptrdiff_t i = 0; i < m; ++i) {
-            for (ptrdiff_t j = 0; j < n; ++j) {
-                float sum = 0.0f;
-                for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-                    ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-                    ptrdiff_t row = row0 + i;
-                    const float *panel = packed_a + pc * m_pad + (row / MR * MR) * kc + row % MR;
-                    for (ptrdiff_t p = 0; p < kc; ++p) {
-                        float bv = trans_b ? b[j * ldb + pc + p] : b[(pc + p) * ldb + j];
-                        sum += panel[p * MR] * bv;
-                    }
-                }
-                c[i * ldc + j] = alpha * sum + (beta != 0.0f ? c[i * ldc + j] : 0.0f);
-            }
-        }
+        packed_a_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
         return;
     }
+    if (beta != 0.0f && beta != 1.0f) scale_c(m, n, beta, c, ldc);
     int first_accumulates = beta != 0.0f;
 
     for (ptrdiff_t jc = 0; jc < n; jc += nc_block) {
@@ -469,24 +483,6 @@ void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int t
         if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
         return;
     }
-    ptrdiff_t kc_max;
-    k_slicing(k, &kc_max);
-    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
-    for (ptrdiff_t i = 0; i < m; ++i) {
-        ptrdiff_t row = row0 + i;
-        for (ptrdiff_t j = 0; j < n; ++j) {
-            float sum = 0.0f;
-            for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-                ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-                const float *panel = packed_a + pc * m_pad + (row / MR * MR) * kc + row % MR;
-                for (ptrdiff_t p = 0; p < kc; ++p) {
-                    float bv = trans_b ? b[j * ldb + pc + p] : b[(pc + p) * ldb + j];
-                    sum += panel[p * MR] * bv;
-                }
-            }
-            float *cij = c + i * ldc + j;
-            *cij = alpha * sum + (beta != 0.0f ? beta * *cij : 0.0f);  // beta == 0: C not read
-        }
-    }
+    packed_a_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
 }
 #endif

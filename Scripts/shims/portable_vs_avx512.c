@@ -1,0 +1,135 @@
+// Portable (p_) vs AVX-512 definitions of the TensorKit shims, on an x86-64 host with AVX-512.
+// Built and run by Scripts/check-shims-cross.sh (portable_gemm.c / portable_winograd.c with their
+// symbols renamed p_*); prints "N checks, 0 failures" and exits 0, or names each failure and exits 1.
+#include "_TensorKitGEMM.h"
+#include "_TensorKitWinograd.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int p_tkgemm_available(void);
+int p_tkgemm_sgemm(int, int, ptrdiff_t, ptrdiff_t, ptrdiff_t, float, const float *, ptrdiff_t, const float *, ptrdiff_t, float, float *, ptrdiff_t);
+size_t p_tkgemm_packed_a_size(ptrdiff_t, ptrdiff_t);
+void p_tkgemm_pack_a(int, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *);
+void p_tkgemm_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
+int p_tkwino_available(void);
+void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
+void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
+
+static int fails = 0, checks = 0;
+static float rnd(void) { return (float)((double)rand() / RAND_MAX * 2.0 - 1.0); }
+static float *randv(size_t n) { float *p = aligned_alloc(64, (n * 4 + 63) / 64 * 64); for (size_t i = 0; i < n; ++i) p[i] = rnd(); return p; }
+static float *fillv(size_t n, float v) { float *p = aligned_alloc(64, (n * 4 + 63) / 64 * 64); for (size_t i = 0; i < n; ++i) p[i] = v; return p; }
+static void near(const char *what, const float *x, const float *y, size_t n, float tol) {
+    ++checks;
+    for (size_t i = 0; i < n; ++i) {
+        int bothnan = isnan(x[i]) && isnan(y[i]);
+        if (!bothnan && (isnan(x[i]) || isnan(y[i]) || fabsf(x[i] - y[i]) > tol * (1 + fabsf(y[i])))) {
+            printf("FAIL %s at %zu: %g vs %g\n", what, i, x[i], y[i]); ++fails; return;
+        }
+    }
+}
+static void exact(const char *what, const float *x, const float *y, size_t n) {
+    ++checks;
+    if (memcmp(x, y, n * 4)) { for (size_t i = 0; i < n; ++i) if (memcmp(x + i, y + i, 4)) { printf("FAIL(exact) %s at %zu: %g vs %g\n", what, i, x[i], y[i]); break; } ++fails; }
+}
+
+static void gemm_case(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, float beta, int nan_c) {
+    ptrdiff_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 7;
+    float *a = randv((size_t)((ta ? k : m) * lda)), *b = randv((size_t)((tb ? n : k) * ldb));
+    size_t cn = (size_t)(m * ldc);
+    float *c0 = randv(cn);
+    if (nan_c) for (size_t i = 0; i < cn; ++i) c0[i] = NAN;
+    float *c1 = fillv(cn, 0), *c2 = fillv(cn, 0);
+    memcpy(c1, c0, cn * 4); memcpy(c2, c0, cn * 4);
+    char what[160]; snprintf(what, sizeof what, "sgemm ta=%d tb=%d m=%td n=%td k=%td a=%g b=%g nanC=%d", ta, tb, m, n, k, alpha, beta, nan_c);
+    int r1 = tkgemm_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc);
+    int r2 = p_tkgemm_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+    if (r1 != r2) { printf("FAIL rc %s\n", what); ++fails; }
+    near(what, c2, c1, cn, 1e-4f);
+    if (nan_c && beta == 0.0f) for (ptrdiff_t i = 0; i < m; ++i) for (ptrdiff_t j = 0; j < n; ++j) if (isnan(c2[i * ldc + j])) { printf("FAIL NaN propagated %s\n", what); ++fails; i = m; break; }
+    // pre-packed A: identical packing, then row blocks as the worker pool splits them
+    size_t ps = tkgemm_packed_a_size(m, k);
+    if (ps != p_tkgemm_packed_a_size(m, k)) { printf("FAIL packed size\n"); ++fails; }
+    if (ps) {
+        float *pa1 = fillv(ps, 7), *pa2 = fillv(ps, 7);
+        tkgemm_pack_a(ta, m, k, a, lda, pa1);
+        p_tkgemm_pack_a(ta, m, k, a, lda, pa2);
+        snprintf(what, sizeof what, "pack_a ta=%d m=%td k=%td", ta, m, k);
+        exact(what, pa2, pa1, ps);
+        memcpy(c1, c0, cn * 4); memcpy(c2, c0, cn * 4);
+        for (ptrdiff_t r0 = 0; r0 < m; r0 += 16) {
+            ptrdiff_t rows = m - r0 < 16 ? m - r0 : 16;
+            tkgemm_sgemm_packed_a(m, r0, rows, tb, n, k, alpha, pa1, b, ldb, beta, c1 + r0 * ldc, ldc);
+            p_tkgemm_sgemm_packed_a(m, r0, rows, tb, n, k, alpha, pa2, b, ldb, beta, c2 + r0 * ldc, ldc);
+        }
+        snprintf(what, sizeof what, "sgemm_packed_a tb=%d m=%td n=%td k=%td a=%g b=%g", tb, m, n, k, alpha, beta);
+        near(what, c2, c1, cn, 1e-4f);
+        free(pa1); free(pa2);
+    }
+    free(a); free(b); free(c0); free(c1); free(c2);
+}
+
+static void wino_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2, tiles = th * tw;
+    ptrdiff_t ld_t = tiles + 3, tile_offset = 2, chans = C > O ? C : O, channel_stride = chans * ld_t + 1;
+    size_t vn = (size_t)(16 * channel_stride);
+    char what[128];
+    // input transform (channels 1 ..< C)
+    float *x = randv((size_t)(C * h * w));
+    float *v1 = fillv(vn, 9), *v2 = fillv(vn, 9);
+    float *s1 = fillv(tkwino_input_scratch(h, w), 3), *s2 = fillv(p_tkwino_input_scratch(h, w), 3);
+    tkwino_input_transform(x, 1, C, h, w, v1, ld_t, tile_offset, channel_stride, s1);
+    p_tkwino_input_transform(x, 1, C, h, w, v2, ld_t, tile_offset, channel_stride, s2);
+    snprintf(what, sizeof what, "input C=%td h=%td w=%td", C, h, w); exact(what, v2, v1, vn);
+    // output transform, every combination of bias/residual/pre/relu, with NaNs and -0 in M
+    float *mm = randv(vn);
+    mm[tile_offset] = NAN; mm[tile_offset + 1] = -0.0f;
+    float *bias = randv((size_t)O), *res = randv((size_t)(O * h * w));
+    size_t yn = (size_t)(O * h * w);
+    for (int mode = 0; mode < 16; ++mode) {
+        float *y1 = fillv(yn, 5), *y2 = fillv(yn, 5), *p1 = fillv(yn, 6), *p2 = fillv(yn, 6);
+        int hb = mode & 1, hr = mode & 2, hp = mode & 4, relu = (mode & 8) != 0;
+        tkwino_output_transform(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y1, hr ? res : NULL, hp ? p1 : NULL, relu);
+        p_tkwino_output_transform(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y2, hr ? res : NULL, hp ? p2 : NULL, relu);
+        snprintf(what, sizeof what, "output O=%td h=%td w=%td mode=%d", O, h, w, mode); exact(what, y2, y1, yn); exact(what, p2, p1, yn);
+        free(y1); free(y2); free(p1); free(p2);
+    }
+    // filter transform, both directions, a middle row range
+    float *wt = randv((size_t)(O * C * 9));
+    for (int g = 0; g < 2; ++g) {
+        ptrdiff_t rows = g ? C : O;
+        size_t un = (size_t)(16 * O * C);
+        float *u1 = fillv(un, 4), *u2 = fillv(un, 4);
+        tkwino_filter_transform(wt, O, C, g, rows / 3, rows, u1);
+        p_tkwino_filter_transform(wt, O, C, g, rows / 3, rows, u2);
+        snprintf(what, sizeof what, "filter O=%td C=%td grad=%d", O, C, g); exact(what, u2, u1, un);
+        free(u1); free(u2);
+    }
+    // output-gradient transform
+    float *gy = randv(yn), *m1 = fillv(vn, 8), *m2 = fillv(vn, 8);
+    tkwino_output_gradient_transform(gy, 1, O, h, w, m1, ld_t, tile_offset, channel_stride);
+    p_tkwino_output_gradient_transform(gy, 1, O, h, w, m2, ld_t, tile_offset, channel_stride);
+    snprintf(what, sizeof what, "outgrad O=%td h=%td w=%td", O, h, w); exact(what, m2, m1, vn);
+    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt); free(gy); free(m1); free(m2);
+}
+
+int main(void) {
+    if (!tkgemm_available() || !tkwino_available()) { printf("host lacks AVX-512\n"); return 2; }
+    if (p_tkgemm_available() || p_tkwino_available()) { printf("FAIL portable available != 0\n"); return 1; }
+    srand(1);
+    ptrdiff_t ms[] = {1, 7, 8, 9, 33, 70}, ns[] = {1, 15, 48, 50, 130, 600}, ks[] = {0, 1, 5, 64, 300, 520};
+    float ab[][2] = {{1, 0}, {1, 1}, {0.5f, -2}, {0, 0.5f}, {-1.5f, 0}};
+    for (int ta = 0; ta < 2; ++ta) for (int tb = 0; tb < 2; ++tb)
+        for (int i = 0; i < 6; ++i) for (int j = 0; j < 6; ++j) for (int l = 0; l < 6; ++l) {
+            int q = (i + j + l + ta + tb) % 5;
+            gemm_case(ta, tb, ms[i], ns[j], ks[l], ab[q][0], ab[q][1], (i + l) % 3 == 0 && ab[q][1] == 0);
+        }
+    ptrdiff_t hw[][2] = {{1, 1}, {2, 2}, {3, 5}, {7, 33}, {32, 32}, {31, 65}, {16, 100}};
+    for (int i = 0; i < 7; ++i) { wino_case(3, 5, hw[i][0], hw[i][1]); wino_case(20, 17, hw[i][0], hw[i][1]); }
+    printf("%d checks, %d failures\n", checks, fails);
+    return fails != 0;
+}

@@ -1,0 +1,10 @@
+// Test-only (Scripts/check-shims-cross.sh): the portable branch of _TensorKitWinograd/winograd.c built on an
+// x86-64 host, so portable_vs_avx512.c can run it beside the AVX-512 branch. The system headers
+// come first, with the host's architecture, then the file without __x86_64__.
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#undef __x86_64__
+#include "winograd.c"
