@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "AudioClassification", "AudioDSP", "_Locking", .product(name: "Hummingbird", package: "hummingbird"),
+                "AudioClassification", "AudioDSP", "TensorKit", "_Locking", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(
             name: "AudioClassificationTests",
-            dependencies: ["AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport"]),
+            dependencies: ["AudioClassification", "AudioDSP", "ResNetAudio", "TensorKit", "_TestSupport", "_Locking"]),
         .testTarget(
             name: "InferenceServerTests",
             dependencies: [

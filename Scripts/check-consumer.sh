@@ -26,7 +26,10 @@ bin=$root/.build-consumer/debug
 "$bin/ModelConsumer" "$checkpoint"
 "$bin/TrainingConsumer" "$work/train"
 
-if nm "$bin/ClassifyConsumer" | grep -qE 'NIO|Hummingbird'; then
+# (nm to a file first: under pipefail, grep -q closing the pipe early would make nm fail.)
+nm "$bin/ClassifyConsumer" > "$work/symbols.txt"
+[ -s "$work/symbols.txt" ]
+if grep -qE 'NIO|Hummingbird' "$work/symbols.txt"; then
   echo "ClassifyConsumer links NIO or Hummingbird symbols: AudioClassification must not depend on the server" >&2
   exit 1
 fi

@@ -33,8 +33,8 @@ checkpoint=Tests/Fixtures/ResNetAudio/small_exported.safetensors
 mapfile -t clips < <(ls "$esc50"/audio/*.flac | head -n 12)
 work=$(mktemp -d "${TMPDIR:-/tmp}/audiocnn-kernels.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-"$audiocnn" predict "${clips[@]}" --checkpoint "$checkpoint" --top 10 --json > "$work/default.jsonl"
-TENSORKIT_KERNELS=portable "$audiocnn" predict "${clips[@]}" --checkpoint "$checkpoint" --top 10 --json > "$work/portable.jsonl"
+"$audiocnn" predict "${clips[@]}" --checkpoint "$checkpoint" --top 50 --json > "$work/default.jsonl"
+TENSORKIT_KERNELS=portable "$audiocnn" predict "${clips[@]}" --checkpoint "$checkpoint" --top 50 --json > "$work/portable.jsonl"
 python3 - "$work/default.jsonl" "$work/portable.jsonl" <<'PY'
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1])]

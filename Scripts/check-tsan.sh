@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the concurrent code: a debug build with -sanitize=thread (its own
 # .build-tsan folder), then the tests that run TensorKit's worker pool, scoped kernel
-# configurations on several threads at once, the parallel kernels, the classifier and the
+# configurations on several threads at once, the parallel kernels, ResNetAudio's folded
+# inference plan, the classifier (one instance on several threads) and the
 # server's bounded pool. Any data race TSan reports fails the run.
 # Usage: bash Scripts/check-tsan.sh [extra --filter regex]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-filter=${1:-'ParallelTests|KernelConfigurationTests|GEMMTests|ConvolutionTests|FoldedConv2dTests|BatchNormTests|AudioClassificationTests|ConcurrencyTests|InferencePoolCancellationTests'}
+filter=${1:-'ParallelTests|KernelConfigurationTests|GEMMTests|ConvolutionTests|FoldedConv2dTests|BatchNormTests|FoldedInferenceTests|AudioClassificationTests|ConcurrencyTests|InferencePoolCancellationTests'}
 echo "== ThreadSanitizer build (.build-tsan)"
 swift build --sanitize=thread --build-tests --scratch-path .build-tsan
 echo "== ThreadSanitizer tests: $filter"

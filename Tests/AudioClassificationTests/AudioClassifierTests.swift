@@ -1,7 +1,9 @@
 import AudioDSP
+import Dispatch
 import Foundation
 import TensorKit
 import XCTest
+import _Locking
 import _TestSupport
 @testable import AudioClassification
 
@@ -81,6 +83,32 @@ final class AudioClassifierTests: XCTestCase {
         let half = try Resampler(from: clip.sampleRate, to: 22_050)(clip.samples)
         let resampled = try classifier.predict(samples: half, sampleRate: 22_050, top: 1)
         XCTAssertEqual(resampled.first?.className, fromFile.first?.className, "22.05 kHz input is resampled to 44.1 kHz")
+    }
+
+    /// One classifier called from several threads at once gives each the answer a lone call
+    /// gives (the model is only read); ThreadSanitizer runs this in CI (Scripts/check-tsan.sh).
+    func testConcurrentCallersGetTheSameAnswers() throws {
+        let reference = try reference(), audio = try esc50Audio()
+        let classifier = try classifier(reference)
+        let urls = reference.clips.prefix(4).map { audio.appendingPathComponent($0.file) }
+        let alone = try urls.map { try classifier.predict(contentsOf: $0, top: 3) }
+        let results = Locked([[Prediction]?](repeating: nil, count: urls.count))
+        DispatchQueue.concurrentPerform(iterations: urls.count) { i in
+            let answer = try? classifier.predict(contentsOf: urls[i], top: 3)
+            results.withLock { $0[i] = answer }
+        }
+        XCTAssertEqual(results.withLock { $0 }, alone)
+    }
+
+    /// A symbolic link to a clip classifies like the clip.
+    func testSymbolicLinkIsFollowed() throws {
+        let reference = try reference(), audio = try esc50Audio()
+        let classifier = try classifier(reference)
+        let clip = audio.appendingPathComponent(reference.clips[0].file)
+        let link = FileManager.default.temporaryDirectory.appendingPathComponent("link-\(UUID().uuidString).flac")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: clip)
+        defer { try? FileManager.default.removeItem(at: link) }
+        XCTAssertEqual(try classifier.predict(contentsOf: link), try classifier.predict(contentsOf: clip))
     }
 
     /// Paths and inputs that are not classifiable audio get errors that say why.

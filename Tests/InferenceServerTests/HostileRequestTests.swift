@@ -7,11 +7,6 @@ import _CSndFile
 @testable import AudioClassification
 @testable import InferenceServer
 
-/// A RIFF/WAVE file written field by field, so headers can say things no encoder would write.
-func rawWAV(formatTag: Int = 1, channels: Int, sampleRate: Int, bitsPerSample: Int, payload: [UInt8]) -> Data {
-    WAV.file(formatTag: formatTag, channels: channels, sampleRate: sampleRate, bitsPerSample: bitsPerSample, payload: payload)
-}
-
 func requestBody(_ audio: Data) -> ByteBuffer { jsonBody(["audio_data": audio.base64EncodedString()]) }
 
 /// The hostile-request table of Docs/Reliability.md, in process: each request gets its 4xx with
@@ -69,25 +64,25 @@ final class HostileRequestTests: XCTestCase {
                 name: "10 minutes of audio", body: requestBody(flac), status: .contentTooLarge, code: "audio_too_long",
                 detailMentions: "lasts 600 s"),
             Case(
-                name: "1-sample audio", body: requestBody(rawWAV(channels: 1, sampleRate: 16_000, bitsPerSample: 16, payload: [0, 1])),
+                name: "1-sample audio", body: requestBody(WAV.file(channels: 1, sampleRate: 16_000, bitsPerSample: 16, payload: [0, 1])),
                 status: .unprocessableContent, code: "audio_too_short", detailMentions: "at least"),
             Case(
                 name: "NaN/Inf float WAV",
                 body: requestBody(
-                    rawWAV(
+                    WAV.file(
                         formatTag: 3, channels: 1, sampleRate: 16_000, bitsPerSample: 32,
                         payload: nanFloats.withUnsafeBytes { [UInt8]($0) })),
                 status: .unprocessableContent, code: "non_finite_audio", detailMentions: "2 NaN or infinite"),
             Case(
-                name: "0 Hz", body: requestBody(rawWAV(channels: 1, sampleRate: 0, bitsPerSample: 16, payload: pcm)),
+                name: "0 Hz", body: requestBody(WAV.file(channels: 1, sampleRate: 0, bitsPerSample: 16, payload: pcm)),
                 status: .unprocessableContent, code: "invalid_audio", detailMentions: "sample rate 0 Hz"),
             Case(
-                name: "10 MHz", body: requestBody(rawWAV(channels: 1, sampleRate: 10_000_000, bitsPerSample: 16, payload: pcm)),
+                name: "10 MHz", body: requestBody(WAV.file(channels: 1, sampleRate: 10_000_000, bitsPerSample: 16, payload: pcm)),
                 status: .unprocessableContent, code: "invalid_audio", detailMentions: "sample rate 10000000 Hz"),
             Case(
                 name: "200 channels",
                 body: requestBody(
-                    rawWAV(
+                    WAV.file(
                         channels: 200, sampleRate: 16_000, bitsPerSample: 16,
                         payload: [UInt8](repeating: 0, count: 200 * 2 * 600))),
                 status: .unprocessableContent, code: "too_many_channels", detailMentions: "200 channels"),

@@ -149,7 +149,9 @@ public final class AudioClassifier: @unchecked Sendable {
         guard !isDirectory.boolValue else {
             throw .invalidAudio(.unreadableFile(path: url.path, reason: "it is a directory, not an audio file"))
         }
-        let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+        // Of the file itself: attributesOfItem does not follow a symbolic link.
+        let target = url.resolvingSymlinksInPath().path
+        let type = (try? FileManager.default.attributesOfItem(atPath: target))?[.type] as? FileAttributeType
         guard type == nil || type == .typeRegular else {
             throw .invalidAudio(.unreadableFile(path: url.path, reason: "it is a special file (device, pipe or socket), not an audio file"))
         }

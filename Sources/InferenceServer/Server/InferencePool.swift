@@ -1,6 +1,8 @@
 import Dispatch
+import TensorKit
 
-/// Runs CPU-heavy jobs off Swift's cooperative threads, at most `width` at a time, with at most
+/// Runs CPU-heavy jobs off Swift's cooperative threads (with the caller's TensorKit
+/// `KernelConfiguration`), at most `width` at a time, with at most
 /// `queueLimit` more waiting; beyond that, ``run(_:)`` fails at once with ``PoolError/busy``.
 ///
 /// Each job (decode, front-end, forward pass, JSON) holds a few tens of MB while it runs, so
@@ -63,9 +65,11 @@ public actor InferencePool {
             throw CancellationError()
         }
         defer { completed += 1 }
+        // The job runs on a Dispatch thread, outside the caller's task: carry its kernel choice.
+        let kernels = KernelConfiguration.current
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Result { try job() })
+                continuation.resume(with: Result { try KernelConfiguration.withCurrent(kernels, job) })
             }
         }
     }

@@ -1,4 +1,3 @@
-import Synchronization
 import TensorKit
 
 /// An ``AudioCNN``'s layers as evaluation-mode inference runs them: every batch norm folded

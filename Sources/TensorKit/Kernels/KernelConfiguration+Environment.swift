@@ -21,8 +21,16 @@ extension KernelConfiguration {
             if !Self.isAVX512Available { Self.warn("TENSORKIT_KERNELS=avx512: this CPU has no AVX-512; using the portable kernels") }
         case let other?: Self.warn("TENSORKIT_KERNELS=\(other) is not one of auto, avx512, portable; ignored")
         }
-        if environment["TENSORKIT_GEMM"]?.lowercased() == "openblas" { gemm = .openBLAS }
-        if environment["TENSORKIT_WINOGRAD"] == "0" { winograd = false }
+        switch environment["TENSORKIT_GEMM"]?.lowercased() {
+        case nil, "", "tensorkit": break
+        case "openblas": gemm = .openBLAS
+        case let other?: Self.warn("TENSORKIT_GEMM=\(other) is not one of tensorkit, openblas; ignored")
+        }
+        switch environment["TENSORKIT_WINOGRAD"] {
+        case nil, "", "1": break
+        case "0": winograd = false
+        case let other?: Self.warn("TENSORKIT_WINOGRAD=\(other) is not 0 or 1; ignored")
+        }
         if let n = positive("TENSORKIT_WINOGRAD_MIN_TILES") { winogradMinimumTilesPrepared = n }
         if let n = positive("TENSORKIT_CONV_COLUMNS") { convolutionColumns = n }
         if let n = positive("TENSORKIT_NUM_THREADS") { threads = n }

@@ -69,7 +69,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     public var convolutionColumns: Int
 
     /// Threads a parallel region uses (at least 1). More than ``environment``'s run on
-    /// Dispatch's threads rather than TensorKit's persistent workers.
+    /// Dispatch's threads rather than TensorKit's persistent workers (and more than the cores
+    /// only add per-thread scratch memory).
     public var threads: Int {
         get { storedThreads }
         set { storedThreads = max(1, newValue) }
@@ -88,7 +89,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// Whether 3×3/2 max pooling takes its SIMD path.
     var maxPoolFastPath = true
 
-    /// The defaults on this CPU: the best kernel set available, every core.
+    /// The defaults on this CPU: the best kernel set available, every core. The `TENSORKIT_*`
+    /// variables are not applied: start from ``current`` or ``environment`` to keep them.
     public init() {
         storedKernelSet = Self.isAVX512Available ? .avx512 : .portable
         gemm = .tensorKit

@@ -19,7 +19,8 @@ final class PreparedConvWeights: @unchecked Sendable {
     /// Factor of each output channel's filter, or `nil` for 1.
     private let outputScale: [Float]?
     private let plain = Locked<Tensor?>(nil)
-    private let winograd = Locked<Winograd.Filters?>(nil)
+    /// The Winograd filters packed for TensorKit's GEMM, and plain (for the portable kernels).
+    private let winograd = Locked<(packed: Winograd.Filters?, plain: Winograd.Filters?)>((nil, nil))
     private let packed = Locked<BLAS.PackedMatrix?>(nil)
 
     init(_ weight: Tensor, outputScale: [Float]?) {
@@ -42,18 +43,18 @@ final class PreparedConvWeights: @unchecked Sendable {
     }
 
     /// The forward Winograd filters (the layer must be 3×3).
-    /// They are packed for TensorKit's GEMM when the current ``KernelConfiguration`` uses it;
-    /// a configuration that does not (portable kernels) gets them remade unpacked.
+    /// They are packed for TensorKit's GEMM when the current ``KernelConfiguration`` uses it,
+    /// and plain otherwise (portable kernels); each form is made once, when first asked for, so
+    /// callers with different configurations do not rebuild each other's.
     func winogradFilters() -> Winograd.Filters {
         let packs = KernelConfiguration.current.usesTensorKitGEMM
         return winograd.withLock { cached in
-            if let cached, cached.isPacked == packs { return cached }
-            cached = nil  // free a form of the other kind first
+            if let form = packs ? cached.packed : cached.plain { return form }
             // The transform is linear in each filter, so the scale is applied to its rows.
             let u = Winograd.Filters.prepared(
                 source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
                 rowScale: outputScale)
-            cached = u
+            if packs { cached.packed = u } else { cached.plain = u }
             return u
         }
     }

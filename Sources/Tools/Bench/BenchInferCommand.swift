@@ -49,6 +49,6 @@ struct BenchInferCommand: ParsableCommand {
                 ("clips_per_s", Double(options.batch) / median), ("latency_ms", median * 1e3),
                 ("peak_rss_mb", peakRSSMiB()),
             ],
-            labels: [("kernels", KernelConfiguration.current.kernelSet.rawValue)], json: options.json)
+            labels: kernelLabels(), json: options.json)
     }
 }

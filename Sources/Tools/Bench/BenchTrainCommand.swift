@@ -35,7 +35,7 @@ struct BenchTrainCommand: ParsableCommand {
                 ("peak_rss_mb", peakRSSMiB()), ("peak_tensor_mb", Double(TensorMemory.peakLiveBytes) / 1_048_576),
                 ("idle_cache_mb", Double(TensorMemory.cachedBytes) / 1_048_576),
             ],
-            labels: [("kernels", KernelConfiguration.current.kernelSet.rawValue)], json: options.json)
+            labels: kernelLabels(), json: options.json)
     }
 
     /// One step under ``OpProfiler``: where the time of a training step goes.

@@ -39,12 +39,22 @@ func peakRSSMiB() -> Double {
 }
 
 /// Prints `name value, …` and, with `json`, one JSON object on the last line: the numbers
-/// with 4 decimals, then the `labels` as strings (e.g. `"kernels": "avx512"`).
+/// with 4 decimals, then the `labels` as strings (JSON only, e.g. `"kernels": "avx512"`).
 func printResult(_ fields: [(String, Double)], labels: [(String, String)] = [], json: Bool) {
-    let text = fields.map { "\($0.0) \(String(format: "%.2f", $0.1))" } + labels.map { "\($0.0) \($0.1)" }
-    print(text.joined(separator: ", "))
+    print(fields.map { "\($0.0) \(String(format: "%.2f", $0.1))" }.joined(separator: ", "))
     if json {
         let body = fields.map { "\"\($0.0)\": \(String(format: "%.4f", $0.1))" } + labels.map { "\"\($0.0)\": \"\($0.1)\"" }
         print("{\(body.joined(separator: ", "))}")
     }
+}
+
+/// The kernel choices of the current TensorKit configuration, for the JSON of `bench train` and
+/// `bench infer`: `kernels` (`avx512` or `portable`), `gemm` and `winograd`.
+func kernelLabels() -> [(String, String)] {
+    let configuration = KernelConfiguration.current
+    return [
+        ("kernels", configuration.kernelSet.rawValue),
+        ("gemm", configuration.kernelSet == .portable ? "openBLAS" : configuration.gemm.rawValue),
+        ("winograd", configuration.winograd ? "on" : "off"),
+    ]
 }
