@@ -3,7 +3,7 @@
 // AudioCNN-Swift: ESC-50 audio classification on the CPU, natively in Swift.
 //
 // Library products (each importable on its own):
-//   AudioDSP             decode, resample, STFT, Mel, dB, SpecAugment, WAV out   (_SeededRandom)
+//   AudioDSP             decode, resample, STFT, Mel, dB, SpecAugment, WAV out (_SeededRandom, _Locking)
 //   TensorKit            tensors, autograd, CPU kernels, optimisers, I/O (_SeededRandom, _Locking)
 //   TBLogger             TensorBoard event files                                  (no deps of ours)
 //   ResNetAudio          the residual CNN and its checkpoints                     (TensorKit)
@@ -56,7 +56,7 @@ let package = Package(
     ],
     targets: [
         // MARK: - Libraries
-        .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
+        .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_Locking", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
         .target(name: "TensorKit", dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
         .target(name: "TBLogger", dependencies: ["_Locking", "_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit", "_Locking"]),

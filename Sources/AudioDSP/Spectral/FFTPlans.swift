@@ -1,5 +1,6 @@
 import Foundation
 import _CFFTW
+import _Locking
 
 /// The FFTW plans for one transform size, shared by every thread: a real-to-complex plan, and a
 /// complex plan of the same size that transforms two real frames at once (see
@@ -21,14 +22,20 @@ final class FFTPlans: @unchecked Sendable {
         self.complex = complex
     }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [Int: FFTPlans] = [:]
+    /// Plans by size; FFTW's planner runs only under this lock.
+    private static let cache = Locked<[Int: FFTPlans]>([:])
 
     /// The plans for `size`-point transforms, made on first use.
     static func forSize(_ size: Int) -> FFTPlans {
-        lock.lock()
-        defer { lock.unlock() }
-        if let plans = cache[size] { return plans }
+        cache.withLock { cache in
+            if let plans = cache[size] { return plans }
+            let entry = plan(size)
+            cache[size] = entry
+            return entry
+        }
+    }
+
+    private static func plan(_ size: Int) -> FFTPlans {
         let input = fftwf_alloc_complex(size)!
         let output = fftwf_alloc_complex(size)!
         defer {
@@ -41,8 +48,6 @@ final class FFTPlans: @unchecked Sendable {
         let realInput = UnsafeMutableRawPointer(input).assumingMemoryBound(to: Float.self)
         let real = fftwf_plan_dft_r2c_1d(Int32(size), realInput, output, FFTW_ESTIMATE)!
         let complex = fftwf_plan_dft_1d(Int32(size), input, output, FFTW_FORWARD, FFTW_ESTIMATE)!
-        let entry = FFTPlans(size: size, real: real, complex: complex)
-        cache[size] = entry
-        return entry
+        return FFTPlans(size: size, real: real, complex: complex)
     }
 }
