@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "TensorKit", dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
         .target(name: "TBLogger", dependencies: ["_Locking", "_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit", "_Locking"]),
-        .target(name: "ESC50", dependencies: ["AudioDSP", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "ESC50", dependencies: ["AudioDSP", "_Locking", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // In-process classification: audio file or samples -> log-Mel -> model -> probabilities.
         .target(name: "AudioClassification", dependencies: ["AudioDSP", "TensorKit", "ResNetAudio"]),
         // The HTTP front-end of AudioClassification and its page; internal to `audiocnn` (not a product).

@@ -20,7 +20,7 @@ let (batchSize, labelSmoothing, seed): (Int, Float, UInt64) = (32, 0.1, 0)
 
 do {
     // 1. Data: the ESC-50 layout, the last fold held out for validation.
-    var dataset = try ESC50Dataset(directory: URL(fileURLWithPath: folder))
+    var dataset = try SoundDataset(directory: URL(fileURLWithPath: folder))
     if CommandLine.arguments.contains("--esc10") { dataset = try dataset.esc10Subset() }
     let validationFold = dataset.folds.last!
     let split = try dataset.split(validationFolds: [validationFold])

@@ -15,7 +15,7 @@ final class DatasetMetadataTests: XCTestCase {
         _ expected: (URL) -> ESC50Error, file: StaticString = #filePath, line: UInt = #line
     ) throws {
         let data = try make(rows: rows, csv: csv)
-        XCTAssertThrowsError(try ESC50Dataset(directory: data.root), file: file, line: line) { error in
+        XCTAssertThrowsError(try SoundDataset(directory: data.root), file: file, line: line) { error in
             XCTAssertEqual(error as? ESC50Error, expected(data.csvURL), file: file, line: line)
             XCTAssertTrue("\(error)".contains(data.csvURL.path), "message names the CSV: \(error)", file: file, line: line)
         }
@@ -23,7 +23,7 @@ final class DatasetMetadataTests: XCTestCase {
 
     func testReadsRowsClassesAndFolds() throws {
         let data = try make()
-        let dataset = try ESC50Dataset(directory: data.root)
+        let dataset = try SoundDataset(directory: data.root)
         XCTAssertEqual(dataset.clips.count, 4 * 3 * 2)
         XCTAssertEqual(dataset.classes, ["airplane", "chainsaw", "dog", "rain"])
         XCTAssertEqual(dataset.folds, [1, 2, 3])
@@ -51,7 +51,7 @@ final class DatasetMetadataTests: XCTestCase {
         let rows = names.enumerated().map { (i, name) -> SyntheticDataset.Row in
             ("\(i).wav", 1, i, name, false, "\(i)", "A")
         }
-        let dataset = try ESC50Dataset(directory: try make(rows: rows).root)
+        let dataset = try SoundDataset(directory: try make(rows: rows).root)
         XCTAssertEqual(dataset.classes, ["Dog", "Zebra", "_x", "ant", "do", "dog", "dog_bark", "éclair"])
     }
 
@@ -62,8 +62,8 @@ final class DatasetMetadataTests: XCTestCase {
             csv +=
                 "\(r.take),\"\(r.category)\",\"free text, with \"\"quotes\"\"\",\(r.target),\(r.source),\"\(r.filename)\",\(r.esc10 ? "True" : "False"),\(r.fold)\r\n"
         }
-        let dataset = try ESC50Dataset(directory: try make(rows: rows, csv: csv).root)
-        let plain = try ESC50Dataset(directory: try make(rows: rows).root)
+        let dataset = try SoundDataset(directory: try make(rows: rows, csv: csv).root)
+        let plain = try SoundDataset(directory: try make(rows: rows).root)
         XCTAssertEqual(dataset.clips.map(\.filename), plain.clips.map(\.filename))
         XCTAssertEqual(dataset.clips.map(\.category), plain.clips.map(\.category))
         XCTAssertEqual(dataset.clips.map(\.fold), plain.clips.map(\.fold))
@@ -76,14 +76,14 @@ final class DatasetMetadataTests: XCTestCase {
         let rows = SyntheticDataset.rows(folds: 1, perClassPerFold: 1)
         let csv =
             "filename,fold,target,category\n" + rows.map { "\($0.filename),\($0.fold),\($0.target),\($0.category)" }.joined(separator: "\n")
-        let dataset = try ESC50Dataset(directory: try make(rows: rows, csv: csv).root)
+        let dataset = try SoundDataset(directory: try make(rows: rows, csv: csv).root)
         XCTAssertEqual(dataset.clips.count, rows.count)
         XCTAssertTrue(dataset.clips.allSatisfy { !$0.isESC10 && $0.sourceFile.isEmpty })
         XCTAssertThrowsError(try dataset.esc10Subset()) { XCTAssertTrue("\($0)".contains("esc10")) }
     }
 
     func testESC10SubsetHasItsOwnClassList() throws {
-        let dataset = try ESC50Dataset(directory: try make().root)
+        let dataset = try SoundDataset(directory: try make().root)
         let esc10 = try dataset.esc10Subset()
         XCTAssertEqual(esc10.classes, ["chainsaw", "dog"])
         XCTAssertEqual(esc10.clips.count, 2 * 3 * 2)
@@ -91,7 +91,7 @@ final class DatasetMetadataTests: XCTestCase {
     }
 
     func testFoldSelectionAndErrors() throws {
-        let dataset = try ESC50Dataset(directory: try make().root)
+        let dataset = try SoundDataset(directory: try make().root)
         let split = try dataset.split(validationFolds: [3])
         XCTAssertEqual(Set(split.validation.map(\.fold)), [3])
         XCTAssertEqual(Set(split.train.map(\.fold)), [1, 2])
@@ -108,7 +108,7 @@ final class DatasetMetadataTests: XCTestCase {
 
     func testSourceSplitKeepsRecordingsTogetherAndIsDeterministic() throws {
         let rows = SyntheticDataset.rows(folds: 1, perClassPerFold: 8)
-        let dataset = try ESC50Dataset(directory: try make(rows: rows).root)
+        let dataset = try SoundDataset(directory: try make(rows: rows).root)
         let a = try dataset.sourceSplit(dataset.clips, validationFraction: 0.25, seed: 42)
         let b = try dataset.sourceSplit(dataset.clips, validationFraction: 0.25, seed: 42)
         XCTAssertEqual(a, b)
@@ -132,7 +132,7 @@ final class DatasetMetadataTests: XCTestCase {
 
     func testMissingMetadata() throws {
         let folder = try temporaryFolder(self)
-        XCTAssertThrowsError(try ESC50Dataset(directory: folder)) { error in
+        XCTAssertThrowsError(try SoundDataset(directory: folder, layout: .esc50)) { error in
             XCTAssertEqual(error as? ESC50Error, .metadataNotFound(folder.appendingPathComponent("meta/esc50.csv")))
         }
     }
@@ -203,14 +203,14 @@ final class DatasetMetadataTests: XCTestCase {
         let data = try make(rows: rows)
         rows.append(("9-9999-A-1.wav", 1, 1, "rain", false, "9999", "A"))
         try data.writeCSV(SyntheticDataset.csv(rows))
-        XCTAssertThrowsError(try ESC50Dataset(directory: data.root)) { error in
+        XCTAssertThrowsError(try SoundDataset(directory: data.root)) { error in
             XCTAssertEqual(
                 error as? ESC50Error,
                 .missingClip(data.csvURL, line: rows.count + 1, clip: data.audio.appendingPathComponent("9-9999-A-1.wav")))
             XCTAssertTrue("\(error)".contains("9-9999-A-1.wav"))
         }
         // Without the file check the metadata alone is read.
-        XCTAssertEqual(try ESC50Dataset(directory: data.root, checkFiles: .none).clips.count, rows.count)
+        XCTAssertEqual(try SoundDataset(directory: data.root, checkFiles: .none).clips.count, rows.count)
     }
 
     func testPathTraversalAndEmptyFilenamesAreRejected() throws {
@@ -245,7 +245,7 @@ final class DatasetMetadataTests: XCTestCase {
     func testInvalidUTF8() throws {
         let data = try make()
         try Data([0x66, 0x69, 0xFF, 0xFE, 0x0A]).write(to: data.csvURL)
-        XCTAssertThrowsError(try ESC50Dataset(directory: data.root)) { error in
+        XCTAssertThrowsError(try SoundDataset(directory: data.root)) { error in
             XCTAssertEqual(error as? ESC50Error, .unreadableMetadata(data.csvURL, reason: "not valid UTF-8"))
         }
     }
@@ -253,7 +253,7 @@ final class DatasetMetadataTests: XCTestCase {
     func testVerifyClipsDecodesEveryClipAndNamesTheFirstBadOne() throws {
         let rows = SyntheticDataset.rows()
         let data = try make(rows: rows)
-        let dataset = try ESC50Dataset(directory: data.root)
+        let dataset = try SoundDataset(directory: data.root)
         try dataset.verifyClips()
         for index in [9, 3] {
             try Data("RIFF but not really".utf8).write(to: data.audio.appendingPathComponent(rows[index].filename))

@@ -60,7 +60,7 @@ final class FeatureCacheTests: XCTestCase {
     func testLogMelBatchesFromASyntheticDataSet() throws {
         let data = try SyntheticDataset.make(rows: SyntheticDataset.rows(folds: 2, perClassPerFold: 2), samples: 4000, sampleRate: 8000)
         addTeardownBlock { data.remove() }
-        let dataset = try ESC50Dataset(directory: data.root)
+        let dataset = try SoundDataset(directory: data.root)
         let split = try dataset.split(validationFolds: [2])
         var config = MelConfig()
         config.sampleRate = 16_000

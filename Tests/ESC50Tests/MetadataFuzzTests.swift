@@ -22,18 +22,23 @@ final class MetadataFuzzTests: XCTestCase {
 
     func testSeededMutantsParseOrNameTheFileAndLine() throws {
         for seed in seeds {
-            XCTAssertNoThrow(try ESC50Dataset.parse(csv: String(decoding: seed, as: UTF8.self), file: file))
+            XCTAssertEqual(try SoundDataset.parse(csv: String(decoding: seed, as: UTF8.self), file: file, columns: .esc50).issues.count, 0)
         }
         var mutator = Mutator(seed: 0xE5C5_0C5F)
         var parsed = 0, rejected = 0
         for step in 0..<6_000 {
             let bytes = mutator.mutant(of: seeds)
-            // As ESC50Dataset(directory:) does: invalid UTF-8 is refused before parsing.
+            // As SoundDataset(directory:) does: invalid UTF-8 is refused before parsing.
             guard let text = String(data: Data(bytes), encoding: .utf8) else { continue }
             let lines = text.reduce(1) { $0 + ($1 == "\n" || $1 == "\r\n" || $1 == "\r" ? 1 : 0) }
             do {
-                let records = try ESC50Dataset.parse(csv: text, file: file)
-                XCTAssertFalse(records.isEmpty, "step \(step)")
+                let (records, issues) = try SoundDataset.parse(csv: text, file: file, columns: .esc50)
+                XCTAssertFalse(records.isEmpty && issues.isEmpty, "step \(step)")
+                for issue in issues {
+                    // Rows with errors are listed, each naming the file and a line of it.
+                    XCTAssertTrue(issue.error.description.contains(file.path), "step \(step): \(issue.error)")
+                    XCTAssertTrue((1...lines).contains(issue.problem.line ?? 0), "step \(step): \(issue.problem)")
+                }
                 for record in records {
                     let components = record.filename.split(separator: "/", omittingEmptySubsequences: false)
                     XCTAssertFalse(
@@ -42,7 +47,7 @@ final class MetadataFuzzTests: XCTestCase {
                     XCTAssertGreaterThanOrEqual(record.fold, 1)
                     XCTAssertTrue((1...lines).contains(record.csvLine), "step \(step)")
                 }
-                parsed += 1
+                if issues.isEmpty { parsed += 1 } else { rejected += 1 }
             } catch {
                 XCTAssertTrue(error.description.contains(file.path), "step \(step): \(error)")
                 rejected += 1
@@ -57,7 +62,7 @@ final class MetadataFuzzTests: XCTestCase {
         for text in ["", "\n\r\n\n", "\u{FEFF}"] {
             let data = try SyntheticDataset.make(rows: SyntheticDataset.rows(folds: 1, perClassPerFold: 1), csvText: text, samples: 80)
             defer { data.remove() }
-            XCTAssertThrowsError(try ESC50Dataset(directory: data.root)) { error in
+            XCTAssertThrowsError(try SoundDataset(directory: data.root)) { error in
                 XCTAssertEqual(error as? ESC50Error, .malformedCSV(data.csvURL, line: 1, reason: "the file is empty (no header line)"))
                 XCTAssertTrue("\(error)".hasPrefix(data.csvURL.path + ":1:"), "\(error)")
             }

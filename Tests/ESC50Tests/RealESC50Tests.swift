@@ -13,11 +13,11 @@ final class RealESC50Tests: XCTestCase {
         var esc10PerFold: [String: Int]
     }
 
-    private func dataset() throws -> ESC50Dataset {
+    private func dataset() throws -> SoundDataset {
         guard let root = Fixtures.esc50Directory else {
             throw XCTSkip("the real ESC-50 clips are not at ../shared/esc50 (set ESC50_DIR to point at them)")
         }
-        return try ESC50Dataset(directory: root)
+        return try SoundDataset(directory: root)
     }
 
     private func reference() throws -> Reference {

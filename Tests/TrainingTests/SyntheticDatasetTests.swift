@@ -5,7 +5,7 @@ import Training
 import XCTest
 
 final class SyntheticDatasetTests: XCTestCase {
-    /// The synthetic set is a valid ESC-50-layout data set: ESC50Dataset reads its CSV, and
+    /// The synthetic set is a valid ESC-50-layout data set: SoundDataset reads its CSV, and
     /// libsndfile (through AudioDSP) decodes every WAV at the stated rate and length.
     func testWritesAnESC50LayoutReadableByLibsndfile() throws {
         let url = TinyData.freshDirectory("synthetic")
@@ -15,7 +15,7 @@ final class SyntheticDatasetTests: XCTestCase {
         synthetic.folds = 2
         synthetic.clipsPerClassPerFold = 1
         try synthetic.write(to: url)
-        let dataset = try ESC50Dataset(directory: url)
+        let dataset = try SoundDataset(directory: url)
         XCTAssertEqual(dataset.clips.count, 12)
         XCTAssertEqual(dataset.folds, [1, 2])
         XCTAssertEqual(dataset.classes, SyntheticDataset.classes)

@@ -66,7 +66,7 @@ public struct ESC50Downloader: Sendable {
     ///   the clip and CSV line at fault) or ``DownloadError/fileSystem(_:reason:)``.
     @discardableResult
     public func download(to destination: URL, progress: (@Sendable (Int64, Int64?) -> Void)? = nil)
-        async throws(DownloadError) -> ESC50Dataset
+        async throws(DownloadError) -> SoundDataset
     {
         let fileManager = FileManager.default
         let destination = destination.standardizedFileURL
@@ -75,7 +75,7 @@ public struct ESC50Downloader: Sendable {
                 throw .destinationExists(destination)
             }
             do {
-                return try ESC50Dataset(directory: destination)
+                return try SoundDataset(directory: destination)
             } catch {
                 throw .invalidDataSet(error)
             }
@@ -95,7 +95,7 @@ public struct ESC50Downloader: Sendable {
         try fs(destination) { try fileManager.moveItem(at: root, to: destination) }
         try? fileManager.removeItem(at: staging)
         do {
-            return try ESC50Dataset(directory: destination, checkFiles: .none)
+            return try SoundDataset(directory: destination, checkFiles: .none)
         } catch {
             throw .invalidDataSet(error)
         }
@@ -190,10 +190,10 @@ public struct ESC50Downloader: Sendable {
     }
 
     /// Reads the metadata at `root` and decodes every clip it lists, on all cores.
-    func verify(_ root: URL) throws(DownloadError) -> ESC50Dataset {
-        let dataset: ESC50Dataset
+    func verify(_ root: URL) throws(DownloadError) -> SoundDataset {
+        let dataset: SoundDataset
         do {
-            dataset = try ESC50Dataset(directory: root)
+            dataset = try SoundDataset(directory: root)
         } catch {
             throw .invalidDataSet(error)
         }
@@ -214,12 +214,12 @@ public struct ESC50Downloader: Sendable {
     }
 }
 
-extension ESC50Dataset {
+extension SoundDataset {
     /// Downloads, extracts and verifies the official ESC-50 archive into `destination`, or
     /// reads it from there if a previous call completed; see ``ESC50Downloader``.
     /// - Throws: ``DownloadError``.
     public static func download(to destination: URL, progress: (@Sendable (Int64, Int64?) -> Void)? = nil)
-        async throws(DownloadError) -> ESC50Dataset
+        async throws(DownloadError) -> SoundDataset
     {
         try await ESC50Downloader().download(to: destination, progress: progress)
     }

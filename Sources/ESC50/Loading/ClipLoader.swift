@@ -44,9 +44,21 @@ public struct ClipLoader: Sendable, Hashable {
     }
 
     /// `file`'s samples resampled and padded or cropped to ``sampleCount``.
-    /// - Throws: ``ClipLoaderError/undecodable(_:reason:)`` when resampling fails.
+    ///
+    /// A clip shorter than ``sampleCount`` is padded with silence, but a clip with no samples at
+    /// all, or with a NaN or infinite sample, is refused: it would train (or be classified) as
+    /// something it is not. ``SoundDataset/verify(melConfig:validationFold:progress:)`` lists
+    /// such clips for a whole data set.
+    /// - Throws: ``ClipLoaderError/undecodable(_:reason:)`` when the file is empty or not finite,
+    ///   or resampling fails.
     public func conform(_ file: AudioFile, name: URL) throws(ClipLoaderError) -> [Float] {
         var samples = file.samples
+        guard !samples.isEmpty else {
+            throw .undecodable(name, reason: "the file holds no samples (a valid header and no audio)")
+        }
+        if let bad = samples.firstIndex(where: { !$0.isFinite }) {
+            throw .undecodable(name, reason: "sample \(bad) is \(samples[bad]) (not a finite number)")
+        }
         if file.sampleRate != sampleRate {
             do {
                 samples = try Resampler(from: file.sampleRate, to: sampleRate, quality: quality)(samples)

@@ -7,7 +7,7 @@ public struct ClipRecord: Sendable, Hashable {
     /// The cross-validation fold (1-based, as in the CSV).
     public var fold: Int
     /// The class index the CSV gives (the `target` column). Note that training uses
-    /// ``ESC50Dataset/classIndex(of:)`` (position in the sorted class list), which for ESC-50
+    /// ``SoundDataset/classIndex(of:)`` (position in the sorted class list), which for ESC-50
     /// differs from `target`.
     public var target: Int
     /// The class name (the `category` column).

@@ -1,10 +1,13 @@
 import Foundation
 
-/// What can go wrong while reading a data set in the ESC-50 layout or one of its clips.
+/// What can go wrong while reading a data set (in any ``DatasetLayout``) or one of its clips.
 ///
 /// Every case names the file at fault and, where a CSV row is involved, its 1-based line.
 public enum ESC50Error: Error, Equatable, CustomStringConvertible {
-    /// The data set folder has no `meta/esc50.csv`.
+    /// The folder is not a data set in any ``DatasetLayout`` (or is not a folder).
+    case unknownLayout(URL)
+    /// The data set folder has no metadata file for its layout (`meta/esc50.csv`,
+    /// `metadata/UrbanSound8K.csv`).
     case metadataNotFound(URL)
     /// The metadata file exists but could not be read or decoded as UTF-8.
     case unreadableMetadata(URL, reason: String)
@@ -32,8 +35,11 @@ public enum ESC50Error: Error, Equatable, CustomStringConvertible {
     /// A one-line explanation naming the input at fault and what was expected.
     public var description: String {
         switch self {
+        case .unknownLayout(let url):
+            return
+                "\(url.path): not a data set folder: expected meta/esc50.csv (ESC-50 layout), metadata/UrbanSound8K.csv (UrbanSound8K) or class folders holding audio files"
         case .metadataNotFound(let url):
-            return "\(url.path): not found (a data set in the ESC-50 layout has meta/esc50.csv)"
+            return "\(url.path): not found (the data set's layout needs this metadata file)"
         case .unreadableMetadata(let url, let reason):
             return "\(url.path): cannot be read: \(reason)"
         case .malformedCSV(let url, let line, let reason):

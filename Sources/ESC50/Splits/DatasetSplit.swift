@@ -15,7 +15,7 @@ public struct DatasetSplit: Sendable, Equatable {
     }
 }
 
-extension ESC50Dataset {
+extension SoundDataset {
     /// The standard cross-validation split: validate on `validationFolds`, train on the others
     /// (or only on `trainFolds` when given).
     ///

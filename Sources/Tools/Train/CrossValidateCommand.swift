@@ -12,8 +12,10 @@ struct CrossValidateCommand: AsyncParsableCommand {
             "Reports each fold's final-epoch accuracy (no choice made on the held-out fold) and its best, with the mean and the sample standard deviation over folds."
     )
 
-    @Option(help: "Data set folder (meta/esc50.csv and audio/).")
-    var data: String
+    @OptionGroup var source: DatasetOptions
+    @Flag(
+        name: .customLong("skip-invalid"), help: "Train on the clips without errors, listing the others, instead of refusing the data set.")
+    var skipInvalid = false
     @OptionGroup var recipe: RecipeOptions
     @Flag(help: "Use only the ESC-10 subset (10 classes).")
     var esc10 = false
@@ -29,12 +31,15 @@ struct CrossValidateCommand: AsyncParsableCommand {
     var resume = false
 
     func run() async throws {
-        let root = URL(fileURLWithPath: data)
+        var dataset = try source.read()
+        if esc10 { dataset = try dataset.esc10Subset() }
+        let report = DatasetOptions.verifyForTraining(dataset, validationFold: nil, skipInvalid: skipInvalid)
         let cacheURL = cache.map { URL(fileURLWithPath: $0) }
-        let chosen = try foldList(root)
+        let chosen = try foldList(dataset)
         var finals: [Double] = [], bests: [Double] = []
         for fold in chosen {
-            let data = try TrainingData.esc50(directory: root, validationFold: fold, esc10: esc10, cacheDirectory: cacheURL)
+            let data = try TrainingData.split(
+                of: dataset, validationFold: fold, report: report, skipInvalid: skipInvalid, cacheDirectory: cacheURL)
             let out = URL(fileURLWithPath: self.out).appendingPathComponent("fold-\(fold)")
             let summary = try TrainCommand.train(
                 data: data, recipe: recipe, out: out,
@@ -55,7 +60,7 @@ struct CrossValidateCommand: AsyncParsableCommand {
                 finals.count, mean * 100, std * 100, bestMean * 100, bestStd * 100))
     }
 
-    private func foldList(_ root: URL) throws -> [Int] {
+    private func foldList(_ dataset: SoundDataset) throws -> [Int] {
         if let folds {
             let parsed = folds.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
@@ -63,6 +68,6 @@ struct CrossValidateCommand: AsyncParsableCommand {
             }
             return parsed.map { $0! }
         }
-        return try ESC50Dataset(directory: root).folds
+        return dataset.folds
     }
 }

@@ -9,12 +9,17 @@ import Training
 struct EvaluateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Evaluate a checkpoint on a data set in the ESC-50 layout: accuracy, per-class accuracy, confusion matrix.")
+        abstract:
+            "Evaluate a checkpoint on a data set (ESC-50 or UrbanSound8K layout, or class folders): accuracy, per-class accuracy, confusion matrix.",
+        discussion:
+            "Rows with errors (bad fields, missing files) are listed and left out; a clip that does not decode stops the evaluation with its name."
+    )
 
     @Option(help: "The checkpoint (.safetensors) to evaluate.")
     var checkpoint: String
-    @Option(help: "Data set folder (meta/esc50.csv and audio/).")
-    var data: String
+    @OptionGroup var source: DatasetOptions
+    @Option(name: .customLong("folds"), help: "Same as --split-folds.")
+    var folds: Int?
     @Option(help: "Evaluate only this fold (default: every clip of the checkpoint's classes).")
     var fold: Int?
     @Option(help: "Write the confusion matrix as a PNG here (default: confusion.png beside the checkpoint).")
@@ -26,8 +31,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let url = URL(fileURLWithPath: checkpoint)
         let (model, metadata) = try Checkpoint.load(from: url)
         let report = try Self.evaluate(
-            model: model, metadata: metadata, data: URL(fileURLWithPath: data),
-            fold: fold, batch: batch)
+            model: model, metadata: metadata, dataset: source.read(folds: folds), fold: fold, batch: batch)
         print(report.text)
         let pngURL =
             png.map { URL(fileURLWithPath: $0) }
@@ -48,14 +52,14 @@ struct EvaluateCommand: AsyncParsableCommand {
     }
 
     /// Evaluates `model` on the clips of `data` (one fold or all) whose class it knows.
-    static func evaluate(model: AudioCNN, metadata: CheckpointMetadata, data: URL, fold: Int?, batch: Int) throws -> Report {
+    static func evaluate(model: AudioCNN, metadata: CheckpointMetadata, dataset: SoundDataset, fold: Int?, batch: Int) throws -> Report {
         let mel: MelConfig
         if let json = metadata.melConfigJSON {
             mel = try JSONDecoder().decode(MelConfig.self, from: Data(json.utf8))
         } else {
             mel = MelConfig()
         }
-        let dataset = try ESC50Dataset(directory: data)
+        for problem in dataset.problems { FileHandle.standardError.write(Data("\(problem)\n".utf8)) }
         let clips = try fold.map { try dataset.clips(inFolds: [$0]) } ?? dataset.clips
         var items: [LoaderItem] = []
         var skipped = 0
@@ -63,12 +67,11 @@ struct EvaluateCommand: AsyncParsableCommand {
             guard let label = metadata.classes.firstIndex(of: clip.category) else { skipped += 1; continue }
             items.append(
                 LoaderItem(
-                    url: dataset.audioURL(for: clip), label: label,
-                    origin: "\(dataset.metadataURL.lastPathComponent):\(clip.csvLine)"))
+                    url: dataset.audioURL(for: clip), label: label, origin: dataset.origin(of: clip)))
         }
         guard !items.isEmpty else {
             throw ValidationError(
-                "no clip of \(data.path)\(fold.map { " fold \($0)" } ?? "") belongs to the checkpoint's classes (\(metadata.classes.joined(separator: ", ")))"
+                "no clip of \(dataset.root.path)\(fold.map { " fold \($0)" } ?? "") belongs to the checkpoint's classes (\(metadata.classes.joined(separator: ", ")))"
             )
         }
         let source = try TrainingData.featureSource(melConfig: mel, cacheDirectory: nil)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ESC50
 import Foundation
 import Training
 
@@ -6,15 +7,22 @@ import Training
 struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an AudioCNN on a data set in the ESC-50 layout with the reference recipe.",
+        abstract: "Train an AudioCNN on a data set (ESC-50 or UrbanSound8K layout, or class folders) with the reference recipe.",
         discussion: """
             AdamW + OneCycleLR (stepped per batch over the whole run), label smoothing, SpecAugment and \
             MixUp. Writes best.safetensors, last.safetensors and last.train-state.safetensors to --out \
-            and TensorBoard logs to --logdir. --resume continues an interrupted run exactly.
+            and TensorBoard logs to --logdir. --resume continues an interrupted run exactly. Every clip \
+            is decoded first: a data set with errors (as `audiocnn dataset --verify` lists them) is \
+            refused, or with --skip-invalid trained on without the clips at fault, which are printed \
+            and listed in --out/skipped-clips.txt.
             """)
 
-    @Option(help: "Data set folder (meta/esc50.csv and audio/).")
-    var data: String
+    @OptionGroup var source: DatasetOptions
+    @Option(name: .customLong("folds"), help: "Same as --split-folds.")
+    var folds: Int?
+    @Flag(
+        name: .customLong("skip-invalid"), help: "Train on the clips without errors, listing the others, instead of refusing the data set.")
+    var skipInvalid = false
     @Option(name: .customLong("val-fold"), help: "The fold held out for validation.")
     var valFold: Int = 5
     @OptionGroup var recipe: RecipeOptions
@@ -32,9 +40,12 @@ struct TrainCommand: AsyncParsableCommand {
     var stopAfter: Int?
 
     func run() async throws {
-        let data = try TrainingData.esc50(
-            directory: URL(fileURLWithPath: self.data), validationFold: valFold,
-            esc10: esc10, cacheDirectory: cache.map { URL(fileURLWithPath: $0) })
+        var dataset = try source.read(folds: folds)
+        if esc10 { dataset = try dataset.esc10Subset() }
+        let report = DatasetOptions.verifyForTraining(dataset, validationFold: valFold, skipInvalid: skipInvalid)
+        let data = try TrainingData.split(
+            of: dataset, validationFold: valFold, report: report, skipInvalid: skipInvalid,
+            cacheDirectory: cache.map { URL(fileURLWithPath: $0) })
         let summary = try Self.train(
             data: data, recipe: recipe, out: URL(fileURLWithPath: out),
             logdir: URL(fileURLWithPath: logdir), resume: resume, stopAfter: stopAfter)

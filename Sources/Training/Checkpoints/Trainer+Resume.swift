@@ -31,6 +31,18 @@ extension Trainer {
         }
     }
 
+    /// Writes `skipped-clips.txt` in the output directory, one line per clip the data left out
+    /// for its errors (``TrainingData/skipped``); nothing when none was.
+    func writeSkippedClips() throws(TrainingError) {
+        guard !data.skipped.isEmpty else { return }
+        let url = outputDirectory.appendingPathComponent("skipped-clips.txt")
+        do {
+            try Data((data.skipped.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: url, options: .atomic)
+        } catch {
+            throw .io(path: url.path, reason: "cannot write the list of skipped clips: \(error.localizedDescription)")
+        }
+    }
+
     /// Loads the last train state into `model`, `optimizer` and `scheduler` after checking it
     /// belongs to this configuration, and returns it.
     func restore(model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR) throws(TrainingError) -> TrainState {

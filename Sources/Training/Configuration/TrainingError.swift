@@ -1,3 +1,4 @@
+import ESC50
 import Foundation
 
 /// Why a training or evaluation run could not start or go on. Each case names the input at
@@ -7,6 +8,9 @@ public enum TrainingError: Error, CustomStringConvertible {
     case invalidConfiguration(String)
     /// The data set cannot be used as asked (no such fold, no clips, too few classes…).
     case invalidData(String)
+    /// Verifying the data set found clips with errors (missing, unreadable, empty, too short,
+    /// non-finite, duplicated or mislabelled); the report lists every one.
+    case invalidClips(DatasetReport)
     /// `--resume` found no run to continue, or one that does not match this configuration.
     case cannotResume(String)
     /// Reading or writing a checkpoint, state file or log failed; `path` names the file.
@@ -19,6 +23,8 @@ public enum TrainingError: Error, CustomStringConvertible {
         switch self {
         case .invalidConfiguration(let text): return "invalid training configuration: \(text)"
         case .invalidData(let text): return "unusable data: \(text)"
+        case .invalidClips(let report):
+            return "unusable data: \(report.invalidFiles.count) clip(s) with errors\n\(report.description)"
         case .cannotResume(let text): return "cannot resume: \(text)"
         case .io(let path, let reason): return "\(path): \(reason)"
         case .batchFailed(let text): return "training batch failed: \(text)"

@@ -15,6 +15,9 @@ public struct TrainingData: Sendable {
     public let features: any FeatureSource
     /// The front-end configuration, stored in checkpoints so inference computes the same input.
     public let melConfig: MelConfig
+    /// The clips left out because they have errors (with ``split(of:validationFold:report:skipInvalid:cacheDirectory:melConfig:clipDuration:)``
+    /// and `skipInvalid`); the trainer lists them in `skipped-clips.txt` and the TensorBoard log.
+    public private(set) var skipped: [DatasetProblem] = []
 
     /// Data from explicit items (e.g. your own folders of sounds).
     /// - Throws: ``TrainingError/invalidData(_:)`` when either side is empty or a label is not
@@ -55,23 +58,63 @@ public struct TrainingData: Sendable {
         clipDuration: Double = 5
     ) throws(TrainingError) -> TrainingData {
         do {
-            var dataset = try ESC50Dataset(directory: directory)
+            var dataset = try SoundDataset(directory: directory, layout: .esc50)
             if esc10 { dataset = try dataset.esc10Subset() }
-            guard dataset.folds.contains(validationFold) else {
-                throw TrainingError.invalidData(
-                    "validation fold \(validationFold) is not in \(dataset.metadataURL.path) (folds present: \(dataset.folds.map(String.init).joined(separator: ", ")))"
-                )
-            }
-            let split = try dataset.split(validationFolds: [validationFold])
-            let features = try featureSource(melConfig: melConfig, cacheDirectory: cacheDirectory, clipDuration: clipDuration)
-            return try TrainingData(
-                classes: dataset.classes, train: dataset.loaderItems(split.train),
-                validation: dataset.loaderItems(split.validation),
-                features: features, melConfig: melConfig)
+            return try split(
+                of: dataset, validationFold: validationFold, cacheDirectory: cacheDirectory, melConfig: melConfig,
+                clipDuration: clipDuration)
         } catch let error as TrainingError {
             throw error
         } catch {
             throw .invalidData("\(directory.path): \(error)")
+        }
+    }
+
+    /// The split of `dataset` (any ``DatasetLayout``): `validationFold` held out, every other
+    /// fold for training.
+    ///
+    /// - Parameters:
+    ///   - dataset: the data set, e.g. read with `SoundDataset(directory:invalidRows: .skip)`.
+    ///   - validationFold: the fold held out.
+    ///   - report: the data set's ``DatasetReport`` from `verify`, if it was verified. With errors
+    ///     in it, the split is refused (``TrainingError/invalidClips(_:)``) unless `skipInvalid`.
+    ///   - skipInvalid: train on the clips without errors, listing the others in ``skipped``.
+    ///   - cacheDirectory: where log-Mel spectrograms are cached on disk; `nil` keeps them in
+    ///     memory for the run instead.
+    ///   - melConfig: the front-end; the reference's by default.
+    ///   - clipDuration: clips are padded or cut to this many seconds (ESC-50's 5 by default).
+    /// - Throws: ``TrainingError/invalidClips(_:)`` for a report with errors (without
+    ///   `skipInvalid`); ``TrainingError/invalidData(_:)`` for a missing fold, an empty side or an
+    ///   unusable cache directory.
+    public static func split(
+        of dataset: SoundDataset, validationFold: Int, report: DatasetReport? = nil, skipInvalid: Bool = false,
+        cacheDirectory: URL? = nil, melConfig: MelConfig = MelConfig(), clipDuration: Double = 5
+    ) throws(TrainingError) -> TrainingData {
+        var dataset = dataset
+        var skipped: [DatasetProblem] = []
+        if let report, report.hasErrors {
+            guard skipInvalid else { throw .invalidClips(report) }
+            skipped = report.errors
+            dataset = dataset.removing(files: report.invalidFiles)
+        }
+        guard dataset.folds.contains(validationFold) else {
+            throw .invalidData(
+                "validation fold \(validationFold) is not in \(dataset.metadataURL.path) (folds present: \(dataset.folds.map(String.init).joined(separator: ", ")))"
+            )
+        }
+        do {
+            let split = try dataset.split(validationFolds: [validationFold])
+            let features = try featureSource(melConfig: melConfig, cacheDirectory: cacheDirectory, clipDuration: clipDuration)
+            var data = try TrainingData(
+                classes: dataset.classes, train: dataset.loaderItems(split.train),
+                validation: dataset.loaderItems(split.validation),
+                features: features, melConfig: melConfig)
+            data.skipped = skipped
+            return data
+        } catch let error as TrainingError {
+            throw error
+        } catch {
+            throw .invalidData("\(dataset.root.path): \(error)")
         }
     }
 

@@ -28,8 +28,8 @@ final class RunLogger {
         do { try body() } catch { if firstError == nil { firstError = error } }
     }
 
-    func logText(_ text: String) {
-        attempt { () throws(SummaryWriterError) in try writer.addText("Configuration", text, step: 0) }
+    func logText(_ text: String, tag: String = "Configuration") {
+        attempt { () throws(SummaryWriterError) in try writer.addText(tag, text, step: 0) }
     }
 
     func logEpoch(_ report: EpochReport, confusion: ConfusionMatrix, step: Int) {

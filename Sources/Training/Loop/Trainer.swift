@@ -78,6 +78,7 @@ public final class Trainer {
     @discardableResult
     public func run(resume: Bool = false, stopAfterEpoch: Int? = nil) throws(TrainingError) -> TrainingSummary {
         try prepareOutputDirectory(resume: resume)
+        try writeSkippedClips()
         let trainLoader = try makeLoader(items: data.train, training: true)
         let validationLoader = try makeLoader(items: data.validation, training: false)
         let stepsPerEpoch = trainLoader.batchesPerEpoch
@@ -113,7 +114,10 @@ public final class Trainer {
         let logger = try logDirectory.map { url throws(TrainingError) in
             try RunLogger(directory: url, resumingAt: resume ? startEpoch : nil)
         }
-        if startEpoch == 0 { logger?.logText(configurationText()) }
+        if startEpoch == 0 {
+            logger?.logText(configurationText())
+            if !data.skipped.isEmpty { logger?.logText(data.skipped.map(\.description).joined(separator: "\n"), tag: "Skipped clips") }
+        }
         let endEpoch = min(configuration.epochs, max(startEpoch, stopAfterEpoch ?? configuration.epochs))
         var lastConfusion = ConfusionMatrix(classes: data.classes)
 

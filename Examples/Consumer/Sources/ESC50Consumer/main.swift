@@ -8,7 +8,7 @@ guard CommandLine.arguments.count == 2 else {
     exit(2)
 }
 do {
-    let dataset = try ESC50Dataset(directory: URL(fileURLWithPath: CommandLine.arguments[1]))
+    let dataset = try SoundDataset(directory: URL(fileURLWithPath: CommandLine.arguments[1]))
     let esc10 = try dataset.esc10Subset()
     let perFold = try dataset.folds.map { try dataset.clips(inFolds: [$0]).count }
     print(
