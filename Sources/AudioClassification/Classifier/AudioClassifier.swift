@@ -122,12 +122,19 @@ public final class AudioClassifier: @unchecked Sendable {
     /// spectrogram.
     func prepare(_ clip: AudioFile) throws(InferenceError) -> Prepared {
         guard clip.duration <= maximumDuration else { throw .audioTooLong(seconds: clip.duration, limit: maximumDuration) }
-        let nonFinite = clip.samples.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        return try prepare(samples: clip.samples, sampleRate: clip.sampleRate, resampler: nil)
+    }
+
+    /// Checks mono `samples` at `sampleRate` (finite, long enough for one frame), resamples them
+    /// to the Mel rate (with `resampler` when given, built for that conversion) and computes
+    /// their log-Mel spectrogram. No duration limit: windows of a long recording come here.
+    func prepare(samples: [Float], sampleRate: Int, resampler: Resampler?) throws(InferenceError) -> Prepared {
+        let nonFinite = samples.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
         guard nonFinite == 0 else { throw .nonFiniteSamples(count: nonFinite) }
-        var samples = clip.samples
+        var samples = samples
         do {
-            if clip.sampleRate != melConfig.sampleRate {
-                samples = try Resampler(from: clip.sampleRate, to: melConfig.sampleRate)(samples)
+            if sampleRate != melConfig.sampleRate {
+                samples = try (resampler ?? Resampler(from: sampleRate, to: melConfig.sampleRate))(samples)
             }
             guard samples.count >= mel.stft.minimumSampleCount else {
                 throw InferenceError.audioTooShort(samples: samples.count, minimum: mel.stft.minimumSampleCount)
@@ -142,6 +149,17 @@ public final class AudioClassifier: @unchecked Sendable {
 
     /// Reads the file at `url`, with errors that say what is wrong with the path.
     private func read(_ url: URL) throws(InferenceError) -> Data {
+        try checkReadable(url)
+        do {
+            return try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw .invalidAudio(.unreadableFile(path: url.path, reason: (error as NSError).localizedDescription))
+        }
+    }
+
+    /// Throws an error that says exactly what is wrong when `url` is missing, a directory or a
+    /// special file (device, pipe, socket); symbolic links are followed.
+    func checkReadable(_ url: URL) throws(InferenceError) {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw .invalidAudio(.unreadableFile(path: url.path, reason: "no such file"))
@@ -154,11 +172,6 @@ public final class AudioClassifier: @unchecked Sendable {
         let type = (try? FileManager.default.attributesOfItem(atPath: target))?[.type] as? FileAttributeType
         guard type == nil || type == .typeRegular else {
             throw .invalidAudio(.unreadableFile(path: url.path, reason: "it is a special file (device, pipe or socket), not an audio file"))
-        }
-        do {
-            return try Data(contentsOf: url, options: .mappedIfSafe)
-        } catch {
-            throw .invalidAudio(.unreadableFile(path: url.path, reason: (error as NSError).localizedDescription))
         }
     }
 
@@ -256,11 +269,17 @@ public final class AudioClassifier: @unchecked Sendable {
         try! Tensor(shape: [1, 1, spec.rowCount, spec.frameCount], scalars: spec.values)
     }
 
-    /// Softmax of the logits of item 0 with NaN as 0 and infinities as ±Float.greatestFiniteMagnitude
-    /// (torch.nan_to_num, as the reference does before its softmax), top `k`, ties by lower index.
+    /// Softmax of the logits of item 0, top `k`, ties by lower index.
     func topPredictions(_ logits: Tensor, top: Int) -> [Prediction] {
-        let n = classes.count
-        var clean = logits.scalars.prefix(n).map { v -> Float in
+        let probabilities = softmax(logits.scalars.prefix(classes.count))
+        let order = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
+        return order.prefix(top).map { Prediction(className: classes[$0], confidence: probabilities[$0]) }
+    }
+
+    /// Softmax of one row of logits with NaN as 0 and infinities as ±Float.greatestFiniteMagnitude
+    /// (torch.nan_to_num, as the reference does before its softmax), summed in double precision.
+    func softmax(_ logits: some Collection<Float>) -> [Float] {
+        var clean = logits.map { v -> Float in
             v.isNaN ? 0 : (v.isInfinite ? (v > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude) : v)
         }
         let peak = clean.max() ?? 0
@@ -270,8 +289,7 @@ public final class AudioClassifier: @unchecked Sendable {
             clean[i] = e
             total += Double(e)
         }
-        let order = clean.indices.sorted { clean[$0] != clean[$1] ? clean[$0] > clean[$1] : $0 < $1 }
-        return order.prefix(top).map { Prediction(className: classes[$0], confidence: Float(Double(clean[$0]) / total)) }
+        return clean.map { Float(Double($0) / total) }
     }
 
     /// Mean over channels of item 0 of `[batch, C, H, W]`, non-finite values as 0.

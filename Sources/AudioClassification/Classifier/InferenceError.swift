@@ -24,6 +24,8 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
     case checkpoint(String)
     /// `top` was not positive.
     case invalidTop(Int)
+    /// A ``ScanOptions`` value is out of range (the message names it).
+    case invalidScanOptions(String)
 
     /// A stable machine-readable name for the error, e.g. `audio_too_long`.
     public var code: String {
@@ -38,6 +40,7 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         case .frontEnd: return "front_end_failed"
         case .checkpoint: return "invalid_checkpoint"
         case .invalidTop: return "invalid_top"
+        case .invalidScanOptions: return "invalid_scan_options"
         }
     }
 
@@ -56,6 +59,7 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         case .frontEnd(let why): return "the audio could not be analysed: \(why)"
         case .checkpoint(let why): return why
         case .invalidTop(let top): return "top is \(top); it must be at least 1"
+        case .invalidScanOptions(let why): return why
         }
     }
 }

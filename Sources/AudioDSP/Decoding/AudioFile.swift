@@ -23,6 +23,12 @@ public struct AudioFile: Sendable, Equatable {
     /// Sample rates this type accepts, in Hz. Anything else in a header is treated as corrupt.
     public static let supportedSampleRates: ClosedRange<Int> = 1_000...768_000
 
+    /// File extensions (lower-case, without the dot) of the audio formats libsndfile reads, for
+    /// finding the audio files in a folder.
+    public static let commonFileExtensions: Set<String> = [
+        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "caf", "w64", "rf64", "au", "snd",
+    ]
+
     /// The clip's length in seconds.
     public var duration: Double { Double(samples.count) / Double(sampleRate) }
 

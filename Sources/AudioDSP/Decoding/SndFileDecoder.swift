@@ -55,24 +55,12 @@ enum SndFileDecoder {
         mono.reserveCapacity(min(declaredFrames ?? 0, maximumReservedFrames, frameLimit))
         let chunkFrames = max(1, chunkSamples / channels)
         var scratch = [Float](repeating: 0, count: chunkFrames * channels)
-        let scale = 1 / Float(channels)
         while true {
             let got = scratch.withUnsafeMutableBufferPointer { buf in
                 Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(chunkFrames)))
             }
             if got <= 0 { break }
-            scratch.withUnsafeBufferPointer { buf in
-                if channels == 1 {
-                    mono.append(contentsOf: buf[0..<got])
-                } else {
-                    for frame in 0..<got {
-                        var sum: Float = 0
-                        let base = frame * channels
-                        for c in 0..<channels { sum += buf[base + c] }
-                        mono.append(sum * scale)
-                    }
-                }
-            }
+            scratch.withUnsafeBufferPointer { appendMono($0, frames: got, channels: channels, to: &mono) }
             if mono.count > frameLimit, let seconds = limits.maximumDuration {
                 // A header that did not say (or lied about) its length: stop at the limit.
                 throw .tooLong(source: name, seconds: Double(mono.count) / rate, limit: seconds)
@@ -92,6 +80,21 @@ enum SndFileDecoder {
             throw .truncated(source: name, expectedFrames: declared, decodedFrames: mono.count)
         }
         return AudioFile(samples: mono, sampleRate: Int(info.samplerate), sourceChannelCount: channels)
+    }
+
+    /// Appends the average of the channels of each of `frames` interleaved frames to `mono`.
+    static func appendMono(_ interleaved: UnsafeBufferPointer<Float>, frames: Int, channels: Int, to mono: inout [Float]) {
+        if channels == 1 {
+            mono.append(contentsOf: interleaved[0..<frames])
+            return
+        }
+        let scale = 1 / Float(channels)
+        for frame in 0..<frames {
+            var sum: Float = 0
+            let base = frame * channels
+            for c in 0..<channels { sum += interleaved[base + c] }
+            mono.append(sum * scale)
+        }
     }
 
     /// Maps a failed `sf_open_virtual` to the most specific error.

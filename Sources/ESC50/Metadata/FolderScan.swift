@@ -6,11 +6,6 @@ import Foundation
 /// Every non-hidden file with an audio extension below a class folder (at any depth, symbolic
 /// links followed) is a clip of that class; other files are listed as ignored (warnings).
 struct FolderScan {
-    /// The file extensions taken as audio (what libsndfile decodes), lower-cased.
-    static let audioExtensions: Set<String> = [
-        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "caf", "w64", "rf64", "au", "snd",
-    ]
-
     var clips: [ClipRecord] = []
     var problems: [DatasetProblem] = []
 
@@ -45,7 +40,7 @@ struct FolderScan {
                 let path = relative + "/" + entry.name
                 if entry.isDirectory {
                     try walk(folder.appendingPathComponent(entry.name), relative: path, visited: &visited, files: &files)
-                } else if Self.audioExtensions.contains((entry.name as NSString).pathExtension.lowercased()) {
+                } else if AudioFile.commonFileExtensions.contains((entry.name as NSString).pathExtension.lowercased()) {
                     files.append(path)
                 } else {
                     problems.append(DatasetProblem(.ignoredFile, file: path, detail: "not an audio file extension"))

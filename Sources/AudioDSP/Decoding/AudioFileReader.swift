@@ -1,0 +1,88 @@
+import Foundation
+import _CSndFile
+
+/// Reads an audio file a piece at a time, down-mixed to mono, so a recording of any length is
+/// processed in constant memory (``AudioFile`` decodes a whole file at once).
+///
+/// Decoding goes through libsndfile as ``AudioFile`` does, with the same scaling and channel
+/// averaging, so the concatenated pieces equal `AudioFile(contentsOf:).samples`.
+///
+/// ```swift
+/// let reader = try AudioFileReader(contentsOf: url)
+/// var piece: [Float] = []
+/// while try reader.read(into: &piece, frames: 65_536) > 0 { ... ; piece.removeAll(keepingCapacity: true) }
+/// ```
+///
+/// Not thread-safe: one reader belongs to one task at a time.
+public final class AudioFileReader {
+    /// Samples per second, in Hz.
+    public let sampleRate: Int
+    /// The number of channels in the file before down-mixing.
+    public let sourceChannelCount: Int
+    /// The frame count the header declares, or `nil` when the container does not say.
+    public let declaredFrameCount: Int?
+    private let handle: OpaquePointer
+    private let name: String
+    private var scratch: [Float] = []
+
+    /// Opens the audio file at `url` (any format libsndfile reads).
+    /// - Throws: ``AudioFileError/unreadableFile(path:reason:)`` when the file cannot be opened,
+    ///   ``AudioFileError/empty(source:)`` for a 0-byte file, ``AudioFileError/notAudio(source:reason:)``
+    ///   when it is not audio, and the header errors of ``AudioFile``.
+    public init(contentsOf url: URL) throws(AudioFileError) {
+        name = url.path
+        let size: Int
+        do {
+            size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+        } catch {
+            throw .unreadableFile(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+        guard size > 0 else { throw .empty(source: url.path) }
+        var info = SF_INFO()
+        guard let opened = sf_open(url.path, Int32(SFM_READ), &info) else {
+            let code = sf_error(nil)
+            let message = String(cString: sf_strerror(nil))
+            if Int(code) == Int(SF_ERR_UNRECOGNISED_FORMAT) { throw .notAudio(source: url.path, reason: message) }
+            if Int(code) == Int(SF_ERR_SYSTEM) { throw .unreadableFile(path: url.path, reason: message) }
+            throw .malformed(source: url.path, reason: message)
+        }
+        handle = opened
+        guard info.channels > 0 else {
+            sf_close(opened)
+            throw .zeroChannels(source: url.path)
+        }
+        guard AudioFile.supportedSampleRates.contains(Int(info.samplerate)) else {
+            sf_close(opened)
+            throw .unsupportedSampleRate(source: url.path, sampleRate: Int(info.samplerate))
+        }
+        sampleRate = Int(info.samplerate)
+        sourceChannelCount = Int(info.channels)
+        declaredFrameCount = (info.frames >= 0 && info.frames < Int64.max) ? Int(info.frames) : nil
+    }
+
+    deinit { sf_close(handle) }
+
+    /// The declared length in seconds, or `nil` when the container does not say.
+    public var declaredDuration: Double? { declaredFrameCount.map { Double($0) / Double(sampleRate) } }
+
+    /// Decodes up to `frames` more frames, appends them to `buffer` as mono samples and returns
+    /// how many it appended: 0 at the end of the file.
+    /// - Throws: ``AudioFileError/decodingFailed(source:reason:)`` when libsndfile reports an error.
+    @discardableResult
+    public func read(into buffer: inout [Float], frames: Int) throws(AudioFileError) -> Int {
+        guard frames > 0 else { return 0 }
+        let channels = sourceChannelCount
+        if scratch.count < frames * channels { scratch = [Float](repeating: 0, count: frames * channels) }
+        let got = scratch.withUnsafeMutableBufferPointer { buf in
+            Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(frames)))
+        }
+        if got <= 0 {
+            if sf_error(handle) != 0 {
+                throw .decodingFailed(source: name, reason: String(cString: sf_strerror(handle)))
+            }
+            return 0
+        }
+        scratch.withUnsafeBufferPointer { SndFileDecoder.appendMono($0, frames: got, channels: channels, to: &buffer) }
+        return got
+    }
+}
