@@ -272,7 +272,9 @@ public final class AudioClassifier: @unchecked Sendable {
     /// Softmax of the logits of item 0, top `k`, ties by lower index.
     func topPredictions(_ logits: Tensor, top: Int) -> [Prediction] {
         let probabilities = softmax(logits.scalars.prefix(classes.count))
-        let order = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
+        let order = probabilities.indices.sorted {
+            probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1
+        }
         return order.prefix(top).map { Prediction(className: classes[$0], confidence: probabilities[$0]) }
     }
 

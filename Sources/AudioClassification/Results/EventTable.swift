@@ -18,8 +18,11 @@ public enum EventTableFormat: String, Sendable, CaseIterable {
         case .csv: return "start,end,class,confidence,file"
         case .jsonl: return nil
         case .raven:
-            return ["Begin Time (s)", "End Time (s)", "Class", "Confidence", "Begin File", "Selection", "View", "Channel", "Low Freq (Hz)", "High Freq (Hz)"]
-                .joined(separator: "\t")
+            return [
+                "Begin Time (s)", "End Time (s)", "Class", "Confidence", "Begin File", "Selection", "View", "Channel", "Low Freq (Hz)",
+                "High Freq (Hz)",
+            ]
+            .joined(separator: "\t")
         }
     }
 
@@ -32,11 +35,15 @@ public enum EventTableFormat: String, Sendable, CaseIterable {
         case .csv:
             return [start, end, Self.csvField(event.className), confidence, Self.csvField(file)].joined(separator: ",")
         case .jsonl:
-            return "{\"start\":\(start),\"end\":\(end),\"class\":\(Self.jsonString(event.className)),\"confidence\":\(confidence),\"file\":\(Self.jsonString(file))}"
+            return
+                "{\"start\":\(start),\"end\":\(end),\"class\":\(Self.jsonString(event.className)),\"confidence\":\(confidence),\"file\":\(Self.jsonString(file))}"
         case .raven:
             let clean = { (text: String) in text.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ") }
-            return [start, end, clean(event.className), confidence, clean(file), "\(selection)", "Spectrogram 1", "1", "0", String(format: "%.1f", nyquist)]
-                .joined(separator: "\t")
+            return [
+                start, end, clean(event.className), confidence, clean(file), "\(selection)", "Spectrogram 1", "1", "0",
+                String(format: "%.1f", nyquist),
+            ]
+            .joined(separator: "\t")
         }
     }
 

@@ -33,7 +33,9 @@ public struct WindowPrediction: Sendable, Equatable {
 
     /// The indices of the `k` most probable classes, most probable first (ties by lower index).
     public func topIndices(_ k: Int) -> [Int] {
-        Array(probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }.prefix(k))
+        Array(
+            probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
+                .prefix(k))
     }
 }
 
@@ -95,7 +97,8 @@ public struct ScanResult: Sendable, Equatable {
                     events[position].windowCount += 1
                 } else {
                     open[index] = events.count
-                    events.append(SoundEvent(start: window.start, end: window.end, className: classes[index], confidence: p, windowCount: 1))
+                    events.append(
+                        SoundEvent(start: window.start, end: window.end, className: classes[index], confidence: p, windowCount: 1))
                 }
             }
         }

@@ -169,7 +169,8 @@ struct WindowScanner {
         let logits = withNoGrad { classifier.model(tensor) }
         let rate = Double(sampleRate)
         for (window, probabilities) in zip(pending, classifier.probabilityRows(logits)) {
-            results.append(WindowPrediction(start: Double(window.start) / rate, end: Double(window.end) / rate, probabilities: probabilities))
+            results.append(
+                WindowPrediction(start: Double(window.start) / rate, end: Double(window.end) / rate, probabilities: probabilities))
         }
         pending.removeAll(keepingCapacity: true)
     }

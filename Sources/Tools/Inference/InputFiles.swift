@@ -23,7 +23,11 @@ enum InputFiles {
                 continue
             }
             let found = audioFiles(under: URL(fileURLWithPath: path))
-            if found.isEmpty { fail("\(path): no audio files in this folder or below it (looked for \(AudioFile.commonFileExtensions.sorted().joined(separator: ", ")))") }
+            if found.isEmpty {
+                fail(
+                    "\(path): no audio files in this folder or below it (looked for \(AudioFile.commonFileExtensions.sorted().joined(separator: ", ")))"
+                )
+            }
             files += found
         }
         return (files, failures)
@@ -33,7 +37,9 @@ enum InputFiles {
     /// skipped), in path order.
     static func audioFiles(under folder: URL) -> [String] {
         let base = folder.path.hasSuffix("/") ? folder.path : folder.path + "/"
-        guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles])
+        guard
+            let walker = FileManager.default.enumerator(
+                at: folder, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles])
         else { return [] }
         var found: [String] = []
         for case let url as URL in walker where AudioFile.commonFileExtensions.contains(url.pathExtension.lowercased()) {
