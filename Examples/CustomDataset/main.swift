@@ -4,8 +4,11 @@
 //     doorbell/  a.wav b.flac ...
 //     kettle/    ...
 //
-// Every fifth file of each class (in name order) is held out for validation. Any format and
+// SoundDataset reads the folders (symbolic links followed; a fold1/ ... foldN/ level above the
+// class folders is used when present, else a seeded stratified split into 5 folds) and verify()
+// decodes every clip and lists every problem; fold 5 is held out for validation. Any format and
 // sample rate libsndfile reads works: clips are resampled to 44.1 kHz and padded or cut to 5 s.
+// `audiocnn train --data my-sounds` does the same from the command line.
 //
 // Usage: swift run -c release CustomDataset <folder> [epochs] [small|resnet34]
 import AudioDSP
@@ -19,31 +22,18 @@ guard let folder = args.first else {
     FileHandle.standardError.write(Data("usage: CustomDataset <folder of class folders> [epochs] [small|resnet34]\n".utf8))
     exit(2)
 }
-let root = URL(fileURLWithPath: folder)
-let extensions: Set<String> = ["wav", "flac", "ogg", "aiff", "aif", "mp3"]
 
 do {
-    let fm = FileManager.default
-    let classes = try fm.contentsOfDirectory(atPath: root.path)
-        .filter {
-            var isDir: ObjCBool = false;
-            return fm.fileExists(atPath: root.appendingPathComponent($0).path, isDirectory: &isDir) && isDir.boolValue
-        }
-        .sorted()
-    var train: [LoaderItem] = [], validation: [LoaderItem] = []
-    for (label, name) in classes.enumerated() {
-        let files = try fm.contentsOfDirectory(atPath: root.appendingPathComponent(name).path)
-            .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-        for (i, file) in files.enumerated() {
-            let item = LoaderItem(url: root.appendingPathComponent(name).appendingPathComponent(file), label: label, origin: name)
-            if i % 5 == 4 { validation.append(item) } else { train.append(item) }
-        }
-        print("\(name): \(files.count) clips")
+    let dataset = try SoundDataset(directory: URL(fileURLWithPath: folder), layout: .folders)
+    let report = dataset.verify(validationFold: 5)
+    for problem in report.problems { print(problem) }
+    for (label, name) in dataset.classes.enumerated() {
+        print("\(name): \(dataset.clips.count { $0.target == label }) clips")
     }
-    let mel = MelConfig()
-    let data = try TrainingData(
-        classes: classes, train: train, validation: validation,
-        features: TrainingData.featureSource(melConfig: mel, cacheDirectory: nil), melConfig: mel)
+    // Refuses a set with errors; pass skipInvalid: true to train on the rest.
+    let data = try TrainingData.split(of: dataset, validationFold: 5, report: report)
+    let classes = data.classes
+    let train = data.train
     var configuration = TrainingConfiguration()
     configuration.epochs = args.count > 1 ? Int(args[1]) ?? 30 : 30
     configuration.batchSize = min(32, train.count)

@@ -88,7 +88,7 @@ final class BadRequestTests: XCTestCase {
                 let json = try decodeJSON(response.body)
                 XCTAssertTrue((json["openapi"] as? String ?? "").hasPrefix("3."))
                 let paths = try XCTUnwrap(json["paths"] as? [String: Any])
-                XCTAssertEqual(Set(paths.keys), ["/", "/health", "/classes", "/openapi.json"])
+                XCTAssertEqual(Set(paths.keys), ["/", "/scan", "/health", "/classes", "/openapi.json"])
             }
             try await client.execute(uri: "/", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)

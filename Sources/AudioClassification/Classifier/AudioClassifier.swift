@@ -101,6 +101,12 @@ public final class AudioClassifier: @unchecked Sendable {
         _ data: Data, name: String = "audio data", maximumDuration limit: Double? = nil,
         maximumChannels: Int? = nil
     ) throws(InferenceError) -> Prepared {
+        try prepare(decode(data, name: name, maximumDuration: limit, maximumChannels: maximumChannels))
+    }
+
+    /// Decodes `data` with the duration (at most ``maximumDuration``) and channel limits checked
+    /// against the header before any sample is decoded.
+    func decode(_ data: Data, name: String, maximumDuration limit: Double?, maximumChannels: Int?) throws(InferenceError) -> AudioFile {
         let maximumDuration = min(limit ?? self.maximumDuration, self.maximumDuration)
         let clip: AudioFile
         do throws(AudioFileError) {
@@ -115,7 +121,7 @@ public final class AudioClassifier: @unchecked Sendable {
             throw .invalidAudio(error)
         }
         guard clip.duration <= maximumDuration else { throw .audioTooLong(seconds: clip.duration, limit: maximumDuration) }
-        return try prepare(clip)
+        return clip
     }
 
     /// Checks the decoded mono `clip`, resamples it to the Mel rate and computes its log-Mel
@@ -225,14 +231,25 @@ public final class AudioClassifier: @unchecked Sendable {
     ///   - maximumChannels: the most channels accepted, or `nil` for no limit.
     /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, have
     ///   too many channels or non-finite samples.
+    ///   - segment: analyse only these seconds of the audio (cut at its own rate, then resampled
+    ///     alone, as ``scan(contentsOf:options:progress:)`` treats a window); `nil` for all of it.
     public func analyze(
         _ data: Data, name: String = "audio data", top: Int = 3,
-        maximumDuration: Double? = nil, maximumChannels: Int? = nil
+        maximumDuration: Double? = nil, maximumChannels: Int? = nil, segment: Range<Double>? = nil
     ) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
-        return analysis(
-            of: try prepare(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels),
-            top: top)
+        let clip = try decode(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels)
+        guard let segment else { return analysis(of: try prepare(clip), top: top) }
+        let rate = Double(clip.sampleRate)
+        guard segment.lowerBound.isFinite, segment.upperBound.isFinite, segment.lowerBound >= 0, segment.lowerBound < clip.duration,
+            !segment.isEmpty
+        else {
+            throw .invalidSegment(
+                "the segment \(formatSeconds(segment.lowerBound))-\(formatSeconds(segment.upperBound)) s is not inside the audio's \(formatSeconds(clip.duration)) s"
+            )
+        }
+        let from = Int((segment.lowerBound * rate).rounded()), to = min(clip.samples.count, Int((segment.upperBound * rate).rounded()))
+        return analysis(of: try prepare(samples: Array(clip.samples[from..<max(from, to)]), sampleRate: clip.sampleRate, resampler: nil), top: top)
     }
 
     /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of the audio file at `url`.

@@ -26,6 +26,8 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidTop(Int)
     /// A ``ScanOptions`` value is out of range (the message names it).
     case invalidScanOptions(String)
+    /// A segment to analyse is not inside the audio.
+    case invalidSegment(String)
 
     /// A stable machine-readable name for the error, e.g. `audio_too_long`.
     public var code: String {
@@ -41,6 +43,7 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         case .checkpoint: return "invalid_checkpoint"
         case .invalidTop: return "invalid_top"
         case .invalidScanOptions: return "invalid_scan_options"
+        case .invalidSegment: return "invalid_segment"
         }
     }
 
@@ -59,7 +62,7 @@ public enum InferenceError: Error, Equatable, Sendable, CustomStringConvertible 
         case .frontEnd(let why): return "the audio could not be analysed: \(why)"
         case .checkpoint(let why): return why
         case .invalidTop(let top): return "top is \(top); it must be at least 1"
-        case .invalidScanOptions(let why): return why
+        case .invalidScanOptions(let why), .invalidSegment(let why): return why
         }
     }
 }

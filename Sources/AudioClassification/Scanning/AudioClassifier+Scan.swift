@@ -57,6 +57,17 @@ extension AudioClassifier {
         return try windows.finish()
     }
 
+    /// ``scan(contentsOf:options:progress:)`` of the audio file in `data` (any format libsndfile
+    /// reads), decoded whole with the duration (at most ``maximumDuration``) and channel limits
+    /// checked against its header first: for uploads.
+    public func scan(
+        _ data: Data, name: String = "audio data", options: ScanOptions = ScanOptions(),
+        maximumDuration: Double? = nil, maximumChannels: Int? = nil
+    ) throws(InferenceError) -> ScanResult {
+        let clip = try decode(data, name: name, maximumDuration: maximumDuration, maximumChannels: maximumChannels)
+        return try scan(samples: clip.samples, sampleRate: clip.sampleRate, options: options)
+    }
+
     /// ``scan(contentsOf:options:progress:)`` of mono `samples` at `sampleRate` Hz in memory.
     public func scan(samples: [Float], sampleRate: Int, options: ScanOptions = ScanOptions()) throws(InferenceError) -> ScanResult {
         guard !samples.isEmpty else { throw .invalidAudio(.empty(source: "samples")) }

@@ -12,8 +12,32 @@ public func audioBytes(fromPredictRequestBody body: [UInt8]) throws -> Data {
 
 struct PredictRequest: Decodable {
     let audioData: String
+    /// `POST /`: analyse only `start..<end` seconds of the audio (both or neither).
+    var start: Double?
+    var end: Double?
+    /// `POST /scan`: window and hop, in seconds.
+    var window: Double?
+    var hop: Double?
 
-    enum CodingKeys: String, CodingKey { case audioData = "audio_data" }
+    enum CodingKeys: String, CodingKey {
+        case audioData = "audio_data"
+        case start, end, window, hop
+    }
+
+    /// The segment of `POST /` asked for, or `nil` for the whole clip.
+    /// - Throws: ``APIError`` 422 `invalid_field` unless both or neither of `start` and `end` are
+    ///   given, finite, with `0 <= start < end`.
+    func segment() throws -> Range<Double>? {
+        switch (start, end) {
+        case (nil, nil): return nil
+        case (let start?, let end?) where start.isFinite && end.isFinite && start >= 0 && start < end: return start..<end
+        default:
+            throw APIError(
+                .unprocessableContent, "invalid_field",
+                "\"start\" and \"end\" must both be given, in seconds, with 0 <= start < end; got \(start.map { "\($0)" } ?? "none") and \(end.map { "\($0)" } ?? "none")"
+            )
+        }
+    }
 
     /// Accepts a JSON media type (`application/json`, `…+json`, any parameters) or no
     /// `Content-Type` at all (scripts that post a JSON string without one).
@@ -33,6 +57,12 @@ struct PredictRequest: Decodable {
     /// - Throws: ``APIError`` 400 `invalid_json`, 422 `missing_field`, `invalid_field`,
     ///   `invalid_base64` or `empty_audio`.
     static func audioBytes(from body: ByteBuffer) throws -> Data {
+        try parse(body).audio
+    }
+
+    /// The request and its audio file's bytes.
+    /// - Throws: as ``audioBytes(from:)``.
+    static func parse(_ body: ByteBuffer) throws -> (request: PredictRequest, audio: Data) {
         let request: PredictRequest
         do {
             request = try body.withUnsafeReadableBytes { try JSONDecoder().decode(PredictRequest.self, from: Data($0)) }
@@ -40,7 +70,10 @@ struct PredictRequest: Decodable {
             throw APIError(
                 .unprocessableContent, "missing_field",
                 "the JSON body has no \"audio_data\" field; expected {\"audio_data\": \"<base64 of an audio file>\"}")
-        } catch DecodingError.typeMismatch, DecodingError.valueNotFound {
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            if let key = context.codingPath.first, key.stringValue != "audio_data" {
+                throw APIError(.unprocessableContent, "invalid_field", "\"\(key.stringValue)\" must be a number of seconds")
+            }
             throw APIError(.unprocessableContent, "invalid_field", "\"audio_data\" must be a string holding the base64 of an audio file")
         } catch {
             let detail = body.readableBytes == 0 ? "the request body is empty" : "the request body is not valid JSON"
@@ -60,6 +93,6 @@ struct PredictRequest: Decodable {
         guard !data.isEmpty else {
             throw APIError(.unprocessableContent, "empty_audio", "\"audio_data\" decodes to 0 bytes; expected an audio file")
         }
-        return data
+        return (request, data)
     }
 }

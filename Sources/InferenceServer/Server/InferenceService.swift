@@ -11,7 +11,8 @@ import NIOCore
 /// let service = try InferenceService(classifier: classifier, configuration: ServerConfiguration())
 /// try await service.application().runService()
 /// ```
-/// Routes: `POST /` (classify, the reference service's request and response), `GET /` (the
+/// Routes: `POST /` (classify, the reference service's request and response; `start`/`end` for one
+/// segment), `POST /scan` (class probabilities of sliding windows), `GET /` (the
 /// page), `GET /health`, `GET /classes`, `GET /openapi.json`; CORS on every route. See Docs/API.md.
 public struct InferenceService: Sendable {
     /// The classifier every request uses.
@@ -62,6 +63,7 @@ public struct InferenceService: Sendable {
                 allowHeaders: [.accept, .contentType, .origin],
                 allowMethods: [.get, .post, .options]))
         addPredictRoute(to: router)
+        addScanRoute(to: router)
         addInfoRoutes(to: router)
         addPageRoutes(to: router)
         return router

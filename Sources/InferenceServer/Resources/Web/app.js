@@ -208,26 +208,107 @@ function toBase64(buffer) {
   return btoa(binary);
 }
 
+// The uploaded clip (base64) and its name, kept so a window of it can be analysed on a click.
+let current = null;
+const SCAN_WINDOW = 5, SCAN_HOP = 2.5;
+
+async function postJSON(path, payload) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(payload),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.detail || `the server answered ${response.status}`);
+  return body;
+}
+
+function renderAnalysis(body) {
+  renderPredictions(body.predictions);
+  renderWaveform(body.waveform);
+  renderSpectrogram(body.input_spectrogram, body.waveform.sample_rate);
+  renderFeatureMaps(body.visualization);
+}
+
 async function classify(buffer, label) {
   document.body.dataset.state = "busy";
   setStatus(`Analysing ${label}…`);
   const started = performance.now();
   try {
-    const response = await fetch("./", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ audio_data: toBase64(buffer) }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.detail || `the server answered ${response.status}`);
+    current = { audio: toBase64(buffer), label };
+    const body = await postJSON("./", { audio_data: current.audio });
     const ms = performance.now() - started;
     $("results").hidden = false;
     $("file-name").textContent = `${label} · ${ms.toFixed(0)} ms round trip`;
-    renderPredictions(body.predictions);
-    renderWaveform(body.waveform);
-    renderSpectrogram(body.input_spectrogram, body.waveform.sample_rate);
-    renderFeatureMaps(body.visualization);
+    renderAnalysis(body);
+    $("timeline-card").hidden = true;
+    if (body.waveform.duration > SCAN_WINDOW + 0.5) {
+      // Longer than one window: the timeline of the top classes, window by window.
+      setStatus(`Scanning ${label} in ${SCAN_WINDOW} s windows…`);
+      renderTimeline(await postJSON("scan", { audio_data: current.audio, window: SCAN_WINDOW, hop: SCAN_HOP }));
+    }
     setStatus(`Done: ${label}`);
+    document.body.dataset.state = "done";
+  } catch (error) {
+    setStatus(error.message, true);
+    document.body.dataset.state = "error";
+  }
+}
+
+// Rows: the classes with the highest probability in any window (at most 6); columns: windows.
+function renderTimeline(scan) {
+  const windows = scan.windows, n = windows.length, rows = 6;
+  const peak = scan.classes.map((_, c) => Math.max(...windows.map((w) => w.probabilities[c])));
+  const order = scan.classes.map((_, c) => c).sort((a, b) => peak[b] - peak[a] || a - b).slice(0, rows);
+  const canvas = $("timeline"), labels = $("timeline-labels");
+  canvas.width = n; canvas.height = order.length;
+  canvas.dataset.windows = String(n);
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, order.length);
+  order.forEach((c, r) => {
+    windows.forEach((w, x) => {
+      const [R, G, B] = lerpStops(MAGMA, 1 - w.probabilities[c]), o = (r * n + x) * 4;
+      img.data[o] = R; img.data[o + 1] = G; img.data[o + 2] = B; img.data[o + 3] = 255;
+    });
+  });
+  ctx.putImageData(img, 0, 0);
+  labels.replaceChildren();
+  for (const c of order) {
+    const s = document.createElement("span");
+    s.style.height = (150 / order.length) + "px";
+    s.textContent = scan.classes[c].replace(/_/g, " ");
+    labels.appendChild(s);
+  }
+  const axis = $("timeline-x");
+  axis.replaceChildren();
+  for (const t of niceTicks(0, scan.duration, 10)) {
+    const s = document.createElement("span");
+    s.style.left = (t / Math.max(scan.duration, 1e-9) * 100) + "%";
+    s.textContent = t.toFixed(0);
+    axis.appendChild(s);
+  }
+  const hop = n > 1 ? windows[1].start - windows[0].start : SCAN_HOP;
+  $("timeline-meta").textContent = `${n} windows of ${SCAN_WINDOW} s every ${hop.toFixed(1)} s · ${scan.duration.toFixed(1)} s`;
+  const pick = (e) => {
+    const rect = canvas.getBoundingClientRect();
+    return windows[Math.min(n - 1, Math.max(0, Math.floor((e.clientX - rect.left) / rect.width * n)))];
+  };
+  attachHover(canvas, { h: order.length, w: n, data: new Float32Array(order.length * n) }, (r, x) => {
+    const c = order[order.length - 1 - r], w = windows[x];
+    return `${w.start.toFixed(1)}–${w.end.toFixed(1)} s · ${scan.classes[c]} ${(w.probabilities[c] * 100).toFixed(1)}%`;
+  });
+  canvas.onclick = (e) => showWindow(pick(e));
+  $("timeline-card").hidden = false;
+}
+
+// Analyses one window of the uploaded clip: predictions, spectrogram and feature maps of it alone.
+async function showWindow(w) {
+  const what = `${current.label} · window ${w.start.toFixed(1)}–${w.end.toFixed(1)} s`;
+  document.body.dataset.state = "busy";
+  setStatus(`Analysing ${what}…`);
+  try {
+    renderAnalysis(await postJSON("./", { audio_data: current.audio, start: w.start, end: w.end }));
+    $("file-name").textContent = what;
+    setStatus(`Done: ${what}`);
     document.body.dataset.state = "done";
   } catch (error) {
     setStatus(error.message, true);
