@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Drives headless Chromium against `audiocnn serve`: loads the page, uploads a clip through the
 file input, waits for the result and asserts the rendered DOM (three predictions, one canvas per
-feature map the API returned, each fully drawn and not blank), then saves a screenshot.
+feature map the API returned, each fully drawn and not blank), then saves a screenshot. Then
+uploads a 12-s recording: the page must draw the timeline of its windows (POST /scan), and a
+click on a window must show that window's predictions (POST / with start and end).
 
 Talks to Chromium over the DevTools protocol (websocket-client from PyPI); everything else is the
 standard library plus numpy/soundfile to synthesise the clip (written to a temporary directory).
@@ -129,9 +131,65 @@ CHECK_JS = r"""
            predictions, maps, spectrogram: { width: spec.width, height: spec.height, colours: specColours.size },
            xTicks: document.querySelectorAll('#spec-x span').length, yTicks: document.querySelectorAll('#spec-y span').length,
            colourbarLabels: document.querySelectorAll('#spec-colorbar-labels span').length,
-           scrollHeight: document.documentElement.scrollHeight };
+           scrollHeight: document.documentElement.scrollHeight,
+           timelineHidden: document.getElementById('timeline-card').hidden };
 })()
 """
+
+
+def post(url, payload):
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(request))
+
+
+def check_timeline(dt, url, work, out):
+    """A 12-s upload gets a timeline with one column per window of POST /scan; clicking the third
+    window shows the predictions POST / gives for that window alone."""
+    failures = []
+    long_clip = os.path.join(work, "long.wav")
+    make_clip(long_clip, seconds=12.0)
+    audio = base64.b64encode(open(long_clip, "rb").read()).decode()
+    scan = post(url + "scan", {"audio_data": audio, "window": 5, "hop": 2.5})
+    root = dt.call("DOM.getDocument")["root"]["nodeId"]
+    node = dt.call("DOM.querySelector", nodeId=root, selector="#file")["nodeId"]
+    dt.evaluate("document.body.dataset.state = 'idle'")
+    dt.call("DOM.setFileInputFiles", files=[long_clip], nodeId=node)
+    dt.wait_for("['done', 'error'].includes(document.body.dataset.state) && !document.getElementById('timeline-card').hidden"
+                " || document.body.dataset.state === 'error'", 120, "the timeline")
+    timeline = dt.evaluate("""(() => { const c = document.getElementById('timeline');
+        return { width: c.width, height: c.height, labels: [...document.querySelectorAll('#timeline-labels span')].map(s => s.textContent),
+                 state: document.body.dataset.state, status: document.getElementById('status').textContent }; })()""")
+    if timeline["state"] != "done":
+        return [f"the 12-s upload ended in state {timeline['state']}: {timeline['status']}"]
+    if timeline["width"] != len(scan["windows"]):
+        failures.append(f"timeline has {timeline['width']} columns, POST /scan {len(scan['windows'])} windows")
+    if timeline["height"] != len(timeline["labels"]) or not 1 <= timeline["height"] <= 6:
+        failures.append(f"timeline rows {timeline['height']} vs labels {timeline['labels']}")
+    # Click the middle of the third column.
+    pick = 2
+    dt.evaluate(f"""(() => {{ const c = document.getElementById('timeline'), r = c.getBoundingClientRect();
+        document.body.dataset.state = 'idle';
+        c.dispatchEvent(new MouseEvent('click', {{ clientX: r.left + ({pick} + 0.5) / c.width * r.width,
+                                                    clientY: r.top + r.height / 2, bubbles: true }})); }})()""")
+    dt.wait_for("['done', 'error'].includes(document.body.dataset.state)", 120, "the clicked window")
+    window = scan["windows"][pick]
+    api = post(url, {"audio_data": audio, "start": window["start"], "end": window["end"]})
+    shown = dt.evaluate("""(() => ({ label: document.getElementById('file-name').textContent,
+        names: [...document.querySelectorAll('#predictions .name')].map(n => n.textContent),
+        duration: document.getElementById('waveform-meta').textContent }))()""")
+    if f"window {window['start']:.1f}–{window['end']:.1f} s" not in shown["label"]:
+        failures.append(f"after the click the page says {shown['label']!r}")
+    expected = [p["class"].replace("_", " ") for p in api["predictions"]]
+    if shown["names"] != expected:
+        failures.append(f"clicked window shows {shown['names']}, POST / of that window says {expected}")
+    if not shown["duration"].startswith("5.00 s"):
+        failures.append(f"clicked window's waveform is {shown['duration']!r}, expected 5.00 s")
+    shot = dt.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    with open(os.path.join(out, "page-timeline.png"), "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    print(f"timeline: {timeline['width']} windows x {timeline['height']} classes {timeline['labels']}; "
+          f"window {pick} shows {shown['names']}")
+    return failures
 
 
 def main():
@@ -198,6 +256,8 @@ def main():
             failures.append(f"spectrogram canvas {spec}")
         if result["xTicks"] < 2 or result["yTicks"] < 2 or result["colourbarLabels"] < 2:
             failures.append(f"spectrogram axes/colour scale missing: {result['xTicks']} x ticks, {result['yTicks']} y ticks, {result['colourbarLabels']} colour labels")
+        if not result["timelineHidden"]:
+            failures.append("a 3-s clip shows a timeline; only recordings longer than one window should")
         errors = [e for e in dt.events if e.get("method") == "Runtime.exceptionThrown"]
         if errors:
             failures.append(f"JavaScript exceptions: {errors[:2]}")
@@ -214,6 +274,7 @@ def main():
             json.dump(result, f, indent=1)
         print(f"screenshot: {path}; {len(preds)} predictions {[p['name'] + ' ' + p['pct'] for p in preds]}; "
               f"{len(maps)} feature-map canvases ({varied} with varying values); spectrogram {spec['height']}x{spec['width']}")
+        failures += check_timeline(dt, url, work, args.out)
     finally:
         for proc in (chrome, server):
             if proc is not None:

@@ -249,7 +249,8 @@ public final class AudioClassifier: @unchecked Sendable {
             )
         }
         let from = Int((segment.lowerBound * rate).rounded()), to = min(clip.samples.count, Int((segment.upperBound * rate).rounded()))
-        return analysis(of: try prepare(samples: Array(clip.samples[from..<max(from, to)]), sampleRate: clip.sampleRate, resampler: nil), top: top)
+        return analysis(
+            of: try prepare(samples: Array(clip.samples[from..<max(from, to)]), sampleRate: clip.sampleRate, resampler: nil), top: top)
     }
 
     /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of the audio file at `url`.

@@ -266,7 +266,7 @@ function renderTimeline(scan) {
   const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, order.length);
   order.forEach((c, r) => {
     windows.forEach((w, x) => {
-      const [R, G, B] = lerpStops(MAGMA, 1 - w.probabilities[c]), o = (r * n + x) * 4;
+      const [R, G, B] = lerpStops(MAGMA, w.probabilities[c]), o = (r * n + x) * 4;
       img.data[o] = R; img.data[o + 1] = G; img.data[o + 2] = B; img.data[o + 3] = 255;
     });
   });
@@ -280,12 +280,15 @@ function renderTimeline(scan) {
   }
   const axis = $("timeline-x");
   axis.replaceChildren();
-  for (const t of niceTicks(0, scan.duration, 10)) {
+  // Each column is a window; label (about 10 of) them with their start time.
+  const every = Math.max(1, Math.ceil(n / 10));
+  for (let i = 0; i < n; i += every) {
     const s = document.createElement("span");
-    s.style.left = (t / Math.max(scan.duration, 1e-9) * 100) + "%";
-    s.textContent = t.toFixed(0);
+    s.style.left = ((i + 0.5) / n * 100) + "%";
+    s.textContent = windows[i].start.toFixed(1);
     axis.appendChild(s);
   }
+  $("timeline-pick").hidden = true;
   const hop = n > 1 ? windows[1].start - windows[0].start : SCAN_HOP;
   $("timeline-meta").textContent = `${n} windows of ${SCAN_WINDOW} s every ${hop.toFixed(1)} s · ${scan.duration.toFixed(1)} s`;
   const pick = (e) => {
@@ -296,7 +299,11 @@ function renderTimeline(scan) {
     const c = order[order.length - 1 - r], w = windows[x];
     return `${w.start.toFixed(1)}–${w.end.toFixed(1)} s · ${scan.classes[c]} ${(w.probabilities[c] * 100).toFixed(1)}%`;
   });
-  canvas.onclick = (e) => showWindow(pick(e));
+  canvas.onclick = (e) => {
+    const w = pick(e), i = windows.indexOf(w), mark = $("timeline-pick");
+    mark.style.left = (i / n * 100) + "%"; mark.style.width = (100 / n) + "%"; mark.hidden = false;
+    showWindow(w);
+  };
   $("timeline-card").hidden = false;
 }
 
