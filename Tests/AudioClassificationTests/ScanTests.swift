@@ -157,9 +157,18 @@ final class ScanTests: XCTestCase {
         XCTAssertTrue(
             code { try classifier.scan(contentsOf: directory.appendingPathComponent("nope-\(UUID()).wav")) }.contains("no such file"))
         XCTAssertTrue(code { try classifier.scan(contentsOf: URL(fileURLWithPath: "/dev/null")) }.contains("special file"))
+        // A valid header and no samples: too short for one frame (not "0 bytes").
         let empty = try temporaryWAV([], rate: 44_100)
         XCTAssertTrue(
-            code { try classifier.scan(contentsOf: empty) }.hasPrefix("empty_audio"), code { try classifier.scan(contentsOf: empty) })
+            code { try classifier.scan(contentsOf: empty) }.hasPrefix("audio_too_short"), code { try classifier.scan(contentsOf: empty) })
+        // A file cut short of its header's length is refused, as the whole-clip path refuses it.
+        let whole = WAVEncoder.pcm16(signal(seconds: 2, rate: 44_100), sampleRate: 44_100)
+        let cut = directory.appendingPathComponent("cut-\(UUID()).wav")
+        try whole.prefix(whole.count - 40_000).write(to: cut)
+        defer { try? FileManager.default.removeItem(at: cut) }
+        XCTAssertTrue(
+            code { try classifier.predict(contentsOf: cut) }.contains("truncated"), code { try classifier.predict(contentsOf: cut) })
+        XCTAssertTrue(code { try classifier.scan(contentsOf: cut) }.contains("truncated"), code { try classifier.scan(contentsOf: cut) })
         let zeroBytes = directory.appendingPathComponent("zero-\(UUID()).wav")
         FileManager.default.createFile(atPath: zeroBytes.path, contents: Data())
         defer { try? FileManager.default.removeItem(at: zeroBytes) }

@@ -211,7 +211,7 @@ final class DatasetLayoutTests: XCTestCase {
     /// An ESC-50-layout set with every kind of problem: rows naming missing files, a file name
     /// with a space (fine), four valid-header WAVs with zero samples, a 0-byte file, a text file
     /// called .wav, a too-short clip, a NaN sample, a duplicate row and a label mismatch.
-    private func makeMessy() throws -> (data: SyntheticDataset, duplicate: String) {
+    private func makeMessy() throws -> (data: SyntheticDataset, duplicate: String, conflicting: String) {
         var rows = SyntheticDataset.rows(folds: 2, perClassPerFold: 2)
         rows[0].filename = "dog bark 1.wav"
         let data = try SyntheticDataset.make(rows: rows, samples: 4000, sampleRate: 8000)
@@ -236,12 +236,16 @@ final class DatasetLayoutTests: XCTestCase {
                 payload: floats.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
         extra.append(rows[3])  // a duplicate row
         try add("5-555-A-1.wav", target: 0, category: "dog", tone(300, seconds: 0.5, rate: 8000))  // the name says target 1
+        var conflicting = rows[4]  // listed again with another class
+        (conflicting.category, conflicting.target) = ("dog", 0)
+        extra.append(conflicting)
+        try tone(300, seconds: 0.5, rate: 8000).write(to: data.audio.appendingPathComponent("stray.wav"))  // in no row
         try Data(SyntheticDataset.csv(extra).utf8).write(to: data.csvURL)
-        return (data, rows[3].filename)
+        return (data, rows[3].filename, rows[4].filename)
     }
 
     func testVerifyListsEveryProblemAtOnce() throws {
-        let (data, duplicate) = try makeMessy()
+        let (data, duplicate, conflicting) = try makeMessy()
         XCTAssertThrowsError(try SoundDataset(directory: data.root), "strict reading still stops at the first")
         let dataset = try SoundDataset(directory: data.root, invalidRows: .skip)
         let report = dataset.verify(validationFold: 2)
@@ -253,11 +257,16 @@ final class DatasetLayoutTests: XCTestCase {
                 "20 empty-0.wav empty file", "21 empty-1.wav empty file", "22 empty-2.wav empty file", "23 empty-3.wav empty file",
                 "24 zero-bytes.wav empty file", "25 notes.wav unsupported file", "26 short.wav shorter than one STFT frame",
                 "27 nan.wav non-finite samples", "28 \(duplicate) duplicate row", "29 5-555-A-1.wav label mismatch",
+                "30 \(conflicting) label mismatch",
             ], "\(report)")
+        XCTAssertEqual(report.warnings.map(\.description), ["warning: stray.wav: ignored file: not listed in esc50.csv"])
+        // A duplicate with the clip's own label leaves the clip usable; one with another label does not.
+        XCTAssertFalse(report.invalidFiles.contains(duplicate))
+        XCTAssertTrue(report.invalidFiles.contains(conflicting))
         XCTAssertTrue(report.errors.allSatisfy { $0.metadataFile == "esc50.csv" })
         XCTAssertFalse(report.invalidFiles.contains("dog bark 1.wav"), "a space in a name is fine")
         XCTAssertTrue(report.hasErrors)
-        XCTAssertTrue(report.summary.hasPrefix("12 errors (2 missing file, 1 unsupported file, 5 empty file"), report.summary)
+        XCTAssertTrue(report.summary.hasPrefix("13 errors (2 missing file, 1 unsupported file, 5 empty file"), report.summary)
         XCTAssertTrue(
             report.description.contains("error: esc50.csv:26: short.wav: shorter than one STFT frame: 50 samples at 8000 Hz"), "\(report)")
 

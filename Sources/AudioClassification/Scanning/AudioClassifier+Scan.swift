@@ -53,7 +53,7 @@ extension AudioClassifier {
             try windows.feed(piece)
             progress?(windows.secondsRead, reader.declaredDuration)
         }
-        if windows.framesRead == 0 { throw .invalidAudio(.empty(source: url.path)) }
+        if windows.framesRead == 0 { throw .audioTooShort(samples: 0, minimum: mel.stft.minimumSampleCount) }
         return try windows.finish()
     }
 

@@ -24,6 +24,7 @@ public final class AudioFileReader {
     private let handle: OpaquePointer
     private let name: String
     private var scratch: [Float] = []
+    private var framesRead = 0
 
     /// Opens the audio file at `url` (any format libsndfile reads).
     /// - Throws: ``AudioFileError/unreadableFile(path:reason:)`` when the file cannot be opened,
@@ -66,23 +67,42 @@ public final class AudioFileReader {
     public var declaredDuration: Double? { declaredFrameCount.map { Double($0) / Double(sampleRate) } }
 
     /// Decodes up to `frames` more frames, appends them to `buffer` as mono samples and returns
-    /// how many it appended: 0 at the end of the file.
-    /// - Throws: ``AudioFileError/decodingFailed(source:reason:)`` when libsndfile reports an error.
+    /// how many it appended: 0 at the end of the file. The interleaved scratch stays small
+    /// whatever the channel count (frames are decoded in pieces of at most 65,536 samples).
+    /// - Throws: ``AudioFileError/decodingFailed(source:reason:)`` when libsndfile reports an error,
+    ///   ``AudioFileError/truncated(source:expectedFrames:decodedFrames:)`` when the file ends
+    ///   before the length its header declares (as ``AudioFile`` reports it).
     @discardableResult
     public func read(into buffer: inout [Float], frames: Int) throws(AudioFileError) -> Int {
-        guard frames > 0 else { return 0 }
         let channels = sourceChannelCount
-        if scratch.count < frames * channels { scratch = [Float](repeating: 0, count: frames * channels) }
-        let got = scratch.withUnsafeMutableBufferPointer { buf in
-            Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(frames)))
-        }
-        if got <= 0 {
-            if sf_error(handle) != 0 {
-                throw .decodingFailed(source: name, reason: String(cString: sf_strerror(handle)))
+        let piece = max(1, SndFileDecoder.chunkSamples / channels)
+        if scratch.count < piece * channels { scratch = [Float](repeating: 0, count: piece * channels) }
+        var total = 0
+        while total < frames {
+            let got = scratch.withUnsafeMutableBufferPointer { buf in
+                Int(sf_readf_float(handle, buf.baseAddress, sf_count_t(min(piece, frames - total))))
             }
-            return 0
+            if got <= 0 {
+                try checkEnd()
+                break
+            }
+            scratch.withUnsafeBufferPointer { SndFileDecoder.appendMono($0, frames: got, channels: channels, to: &buffer) }
+            total += got
+            framesRead += got
         }
-        scratch.withUnsafeBufferPointer { SndFileDecoder.appendMono($0, frames: got, channels: channels, to: &buffer) }
-        return got
+        return total
+    }
+
+    /// At the end of the stream: a decoding error, or fewer frames than the header declared.
+    private func checkEnd() throws(AudioFileError) {
+        if sf_error(handle) != 0 {
+            throw .decodingFailed(source: name, reason: String(cString: sf_strerror(handle)))
+        }
+        if let declaredFrameCount, framesRead < declaredFrameCount {
+            throw .truncated(source: name, expectedFrames: declaredFrameCount, decodedFrames: framesRead)
+        }
+        if let declared = SndFileDecoder.declaredFramesIfCut(handle: handle, decodedFrames: framesRead) {
+            throw .truncated(source: name, expectedFrames: declared, decodedFrames: framesRead)
+        }
     }
 }

@@ -114,7 +114,7 @@ enum SndFileDecoder {
     /// WAV/AIFF readers silently shorten a data chunk that runs past the end of the bytes and
     /// only note it in the log (`data : 88200 (should be 44078)`); a cut-off download must not
     /// pass for a shorter clip. Returns the frame count the header declared, if it was cut.
-    private static func declaredFramesIfCut(handle: OpaquePointer, decodedFrames: Int) -> Int? {
+    static func declaredFramesIfCut(handle: OpaquePointer, decodedFrames: Int) -> Int? {
         var log = [CChar](repeating: 0, count: 8192)
         _ = sf_command(handle, Int32(SFC_GET_LOG_INFO), &log, Int32(log.count))
         let text = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }

@@ -10,13 +10,13 @@ struct FolderScan {
     var problems: [DatasetProblem] = []
 
     init(root: URL, split: FolderSplit) throws(ESC50Error) {
-        guard split.folds >= 2 else {
-            throw .invalidSelection("a folder data set needs at least 2 folds to hold one out, got \(split.folds)")
-        }
         let top = try Self.entries(of: root)
         let folders = top.filter(\.isDirectory)
         let foldNumbers = folders.map { Self.foldNumber($0.name) }
         let hasFoldLevel = !folders.isEmpty && foldNumbers.allSatisfy { $0 != nil }
+        guard hasFoldLevel || split.folds >= 2 else {
+            throw .invalidSelection("a folder data set needs at least 2 folds to hold one out, got \(split.folds)")
+        }
         for entry in top where !entry.isDirectory {
             problems.append(DatasetProblem(.ignoredFile, file: entry.name, detail: "not inside a class folder"))
         }

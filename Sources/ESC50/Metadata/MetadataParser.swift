@@ -64,18 +64,20 @@ extension SoundDataset {
         var records: [ClipRecord] = []
         records.reserveCapacity(table.rows.count)
         var issues: [RowIssue] = []
-        var firstLineOfFile: [String: Int] = [:]
+        var firstRowOfFile: [String: (line: Int, category: String)] = [:]
         var targetOfCategory: [String: (target: Int, line: Int)] = [:]
         var categoryOfTarget: [Int: (category: String, line: Int)] = [:]
 
         rows: for row in table.rows {
             let line = row.line
             let named = filenameColumn < row.fields.count ? row.fields[filenameColumn].trimmingCharacters(in: .whitespaces) : ""
+            // The file as ClipRecord.filename names it, once its fold is known (UrbanSound8K's audio/foldN/).
+            var display = named
             func fail(_ kind: DatasetProblem.Kind, _ error: ESC50Error, _ detail: String) {
                 issues.append(
                     RowIssue(
                         error: error,
-                        problem: DatasetProblem(kind, file: named, metadataFile: csvName, line: line, detail: detail)))
+                        problem: DatasetProblem(kind, file: display, metadataFile: csvName, line: line, detail: detail)))
             }
             func invalid(_ column: String, _ value: String, _ expected: String) {
                 fail(
@@ -126,13 +128,20 @@ extension SoundDataset {
                 }
             }
             let filename = columns.inFoldFolders ? "fold\(fold)/\(named)" : named
-            if let first = firstLineOfFile[filename] {
+            display = filename
+            if let first = firstRowOfFile[filename] {
+                // The same label twice: the row is left out and the clip kept. Two labels: the
+                // clip is unusable (which one is right?).
+                let sameLabel = first.category == category
                 fail(
-                    .duplicateRow, .duplicateFilename(file, line: line, filename: named, firstLine: first),
-                    "also listed on line \(first)")
+                    sameLabel ? .duplicateRow : .labelMismatch,
+                    .duplicateFilename(file, line: line, filename: named, firstLine: first.line),
+                    sameLabel
+                        ? "also listed on line \(first.line); this row is left out"
+                        : "also listed on line \(first.line) as '\(first.category)', here as '\(category)'")
                 continue
             }
-            firstLineOfFile[filename] = line
+            firstRowOfFile[filename] = (line, category)
             func mislabelled(_ detail: String) {
                 fail(.labelMismatch, .mislabelled(file, line: line, filename: named, detail: detail), detail)
             }

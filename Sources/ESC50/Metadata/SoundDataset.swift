@@ -16,7 +16,7 @@ import Foundation
 /// let split = try data.split(validationFolds: [5])
 /// ```
 ///
-/// Reading checks the metadata; ``verify(minimumDuration:validationFold:progress:)`` also decodes
+/// Reading checks the metadata; ``verify(melConfig:validationFold:progress:)`` also decodes
 /// every clip and lists every problem at once.
 public struct SoundDataset: Sendable {
     /// The data set's root folder.
@@ -36,7 +36,7 @@ public struct SoundDataset: Sendable {
     /// position here; this is the list a checkpoint stores.
     public let classes: [String]
     /// The problems found while reading: rows left out with ``InvalidRows/skip`` (errors) and
-    /// files that are not clips (warnings). ``verify(minimumDuration:validationFold:progress:)``
+    /// files that are not clips (warnings). ``verify(melConfig:validationFold:progress:)``
     /// repeats them in its report.
     public let problems: [DatasetProblem]
     private let classIndices: [String: Int]
@@ -66,7 +66,7 @@ public struct SoundDataset: Sendable {
     ///     ``DatasetLayout/detect(in:)``.
     ///   - folderSplit: the folds of a folder of class folders without a `fold<N>/` level.
     ///   - checkFiles: whether to check that each clip named by the CSV exists (default). To
-    ///     check that each clip also decodes, call ``verify(minimumDuration:validationFold:progress:)``.
+    ///     check that each clip also decodes, call ``verify(melConfig:validationFold:progress:)``.
     ///   - invalidRows: throw at the first row with an error (default), or leave such rows out
     ///     and list them in ``problems``.
     /// - Throws: ``ESC50Error`` naming the file and CSV line: ``ESC50Error/unknownLayout(_:)``,
@@ -234,3 +234,6 @@ extension SoundDataset {
         return items
     }
 }
+
+/// The name ``SoundDataset`` had when it read only the ESC-50 layout; kept so existing code builds.
+public typealias ESC50Dataset = SoundDataset

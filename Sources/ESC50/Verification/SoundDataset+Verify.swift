@@ -41,8 +41,8 @@ extension SoundDataset {
             }
             progress?(count, clips.count)
         }
-        var all = problems + found.withLock { $0 }
-        let invalid = Set(all.filter { $0.severity == .error }.map(\.file))
+        var all = problems + found.withLock { $0 } + unlistedFiles()
+        let invalid = DatasetReport(problems: all, clipCount: 0).invalidFiles
         all += Self.foldWarnings(clips.filter { !invalid.contains($0.filename) }, validationFold: validationFold)
         return DatasetReport(problems: all, clipCount: clips.count + problems.count { $0.severity == .error })
     }
@@ -70,6 +70,29 @@ extension SoundDataset {
             }
         }
         if let failure = first.withLock({ $0 }) { throw failure.error }
+    }
+
+    /// A warning for each audio file in a CSV layout's audio folder (and its `foldN/` folders)
+    /// that no row names.
+    func unlistedFiles() -> [DatasetProblem] {
+        guard layout != .folders else { return [] }
+        let listed = Set(clips.map(\.filename) + problems.map(\.file))
+        var folders = [""]
+        if layout == .urbanSound8K {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: audioDirectory.path)) ?? []
+            folders = names.filter { FolderScan.foldNumber($0) != nil }.sorted().map { $0 + "/" }
+        }
+        var found: [DatasetProblem] = []
+        for folder in folders {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: audioDirectory.appendingPathComponent(folder).path)) ?? []
+            for name in names.sorted()
+            where !name.hasPrefix(".") && AudioFile.commonFileExtensions.contains((name as NSString).pathExtension.lowercased())
+                && !listed.contains(folder + name)
+            {
+                found.append(DatasetProblem(.ignoredFile, file: folder + name, detail: "not listed in \(metadataURL.lastPathComponent)"))
+            }
+        }
+        return found
     }
 
     /// What is wrong with the clip at `url`, or `nil` when it decodes to usable audio.
@@ -148,8 +171,9 @@ public struct DatasetReport: Sendable, CustomStringConvertible {
     /// Whether any clip is unusable.
     public var hasErrors: Bool { problems.contains { $0.severity == .error } }
     /// The files (as ``ClipRecord/filename`` names them) with at least one error: what
-    /// ``SoundDataset/removing(files:)`` should leave out to train on the rest.
-    public var invalidFiles: Set<String> { Set(errors.map(\.file).filter { !$0.isEmpty }) }
+    /// ``SoundDataset/removing(files:)`` should leave out to train on the rest. A duplicate row
+    /// with the clip's own label does not make the clip invalid (the row was left out).
+    public var invalidFiles: Set<String> { Set(errors.filter { $0.kind != .duplicateRow }.map(\.file).filter { !$0.isEmpty }) }
 
     /// How many problems of each kind, in ``DatasetProblem/Kind`` order, kinds without problems left out.
     public var counts: [(kind: DatasetProblem.Kind, count: Int)] {

@@ -22,7 +22,7 @@ enum InputFiles {
                 fail("\(path): is a directory; pass --recursive to classify the audio files in it")
                 continue
             }
-            let found = audioFiles(under: URL(fileURLWithPath: path))
+            let found = audioFiles(under: path)
             if found.isEmpty {
                 fail(
                     "\(path): no audio files in this folder or below it (looked for \(AudioFile.commonFileExtensions.sorted().joined(separator: ", ")))"
@@ -33,21 +33,28 @@ enum InputFiles {
         return (files, failures)
     }
 
-    /// Every file with an audio extension below `folder` (symbolic links followed, hidden files
-    /// skipped), in path order.
-    static func audioFiles(under folder: URL) -> [String] {
-        let base = folder.path.hasSuffix("/") ? folder.path : folder.path + "/"
-        guard
-            let walker = FileManager.default.enumerator(
-                at: folder, includingPropertiesForKeys: [.isDirectoryKey], options: [.skipsHiddenFiles])
-        else { return [] }
+    /// Every file with an audio extension below the folder at `path` (symbolic links to files
+    /// and folders followed, each folder visited once; hidden entries skipped), in path order,
+    /// each path starting with `path` as it was typed.
+    static func audioFiles(under path: String) -> [String] {
         var found: [String] = []
-        for case let url as URL in walker where AudioFile.commonFileExtensions.contains(url.pathExtension.lowercased()) {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                found.append(url.path.hasPrefix(base) ? base + url.path.dropFirst(base.count) : url.path)
+        var visited = Set<String>()
+        func walk(_ folder: String) {
+            guard visited.insert(URL(fileURLWithPath: folder).resolvingSymlinksInPath().path).inserted,
+                let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
+            else { return }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let child = folder.hasSuffix("/") ? folder + name : folder + "/" + name
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: child, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue {
+                    walk(child)
+                } else if AudioFile.commonFileExtensions.contains((name as NSString).pathExtension.lowercased()) {
+                    found.append(child)
+                }
             }
         }
-        return found.sorted()
+        walk(path)
+        return found
     }
 }

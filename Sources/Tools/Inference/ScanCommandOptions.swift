@@ -53,7 +53,7 @@ struct ScanCommandOptions: ParsableArguments {
                     print(format.row(event, file: file, selection: selection, nyquist: Double(classifier.melConfig.sampleRate) / 2))
                 }
                 if let timeline {
-                    let url = Self.timelineURL(timeline, for: file, of: files.count)
+                    let url = Self.timelineURL(timeline, index: files.firstIndex(of: file)! + 1, file: file, of: files.count)
                     try TimelineImage.write(result, to: url)
                 }
             case .failure(let error):
@@ -65,13 +65,14 @@ struct ScanCommandOptions: ParsableArguments {
         return failures
     }
 
-    /// `out.png` for one file; `out-<file name>.png` for each of several.
-    static func timelineURL(_ path: String, for file: String, of count: Int) -> URL {
+    /// `out.png` for one file; `out-<n>-<file name>.png` for the n-th of several (numbered, as
+    /// two folders may hold files of one name).
+    static func timelineURL(_ path: String, index: Int, file: String, of count: Int) -> URL {
         let url = URL(fileURLWithPath: path)
         guard count > 1 else { return url }
         let stem = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let base = url.deletingPathExtension()
-        return base.deletingLastPathComponent().appendingPathComponent("\(base.lastPathComponent)-\(stem).png")
+        return base.deletingLastPathComponent().appendingPathComponent("\(base.lastPathComponent)-\(index)-\(stem).png")
     }
 }
 
@@ -113,12 +114,16 @@ enum TimelineImage {
         let classCount = result.classes.count
         let peaks = (0..<classCount).map { c in result.windows.map { $0.probabilities[c] }.max() ?? 0 }
         let rows = Array(peaks.indices.sorted { peaks[$0] != peaks[$1] ? peaks[$0] > peaks[$1] : $0 < $1 }.prefix(maximumClasses))
-        let columnWidth = max(1, 800 / max(1, result.windows.count))
-        let width = min(65_535, columnWidth * result.windows.count), height = rows.count * rowHeight
+        // At most 4,000 columns: a longer recording's windows share columns, each showing the
+        // highest probability among its windows.
+        let n = result.windows.count, columns = min(n, 4_000)
+        let columnWidth = max(1, 800 / max(1, columns))
+        let width = columnWidth * columns, height = rows.count * rowHeight
         var pixels = [UInt8](repeating: 255, count: width * height * 3)
         for (r, c) in rows.enumerated() {
-            for (w, window) in result.windows.enumerated() {
-                let v = Double(window.probabilities[c])
+            for w in 0..<columns {
+                let members = result.windows[(w * n / columns)..<max(w * n / columns + 1, (w + 1) * n / columns)]
+                let v = Double(members.map { $0.probabilities[c] }.max() ?? 0)
                 let colour: [UInt8] = [UInt8(255 - 247 * v), UInt8(255 - 207 * v), UInt8(255 - 148 * v)]
                 for y in (r * rowHeight + 1)..<((r + 1) * rowHeight) {
                     for x in (w * columnWidth)..<min(width, (w + 1) * columnWidth) {
