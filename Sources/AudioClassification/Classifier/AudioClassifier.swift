@@ -229,10 +229,10 @@ public final class AudioClassifier: @unchecked Sendable {
     ///   - top: how many classes to return.
     ///   - maximumDuration: a tighter limit than ``maximumDuration`` for this call, in seconds.
     ///   - maximumChannels: the most channels accepted, or `nil` for no limit.
-    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, have
-    ///   too many channels or non-finite samples.
     ///   - segment: analyse only these seconds of the audio (cut at its own rate, then resampled
     ///     alone, as ``scan(contentsOf:options:progress:)`` treats a window); `nil` for all of it.
+    /// - Throws: ``InferenceError`` when the bytes are not audio, too short or too long, have
+    ///   too many channels or non-finite samples, or `segment` is not inside the audio.
     public func analyze(
         _ data: Data, name: String = "audio data", top: Int = 3,
         maximumDuration: Double? = nil, maximumChannels: Int? = nil, segment: Range<Double>? = nil
@@ -253,13 +253,13 @@ public final class AudioClassifier: @unchecked Sendable {
             of: try prepare(samples: Array(clip.samples[from..<max(from, to)]), sampleRate: clip.sampleRate, resampler: nil), top: top)
     }
 
-    /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of the audio file at `url`.
+    /// ``analyze(_:name:top:maximumDuration:maximumChannels:segment:)`` of the audio file at `url`.
     public func analyze(contentsOf url: URL, top: Int = 3) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
         return try analyze(read(url), name: url.path, top: top)
     }
 
-    /// ``analyze(_:name:top:maximumDuration:maximumChannels:)`` of mono `samples` at `sampleRate` Hz.
+    /// ``analyze(_:name:top:maximumDuration:maximumChannels:segment:)`` of mono `samples` at `sampleRate` Hz.
     public func analyze(samples: [Float], sampleRate: Int, top: Int = 3) throws(InferenceError) -> Analysis {
         guard top >= 1 else { throw .invalidTop(top) }
         return analysis(of: try prepare(clip(samples: samples, sampleRate: sampleRate)), top: top)

@@ -41,8 +41,12 @@ public struct DatasetProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// Errors make a clip unusable; warnings are worth knowing but do not stop training.
     public enum Severity: String, Sendable, Hashable, Comparable {
-        case error, warning
+        /// The clip (or the data set) cannot be used as it is.
+        case error
+        /// Worth knowing; training goes on.
+        case warning
 
+        /// Errors sort before warnings.
         public static func < (a: Severity, b: Severity) -> Bool { a == .error && b == .warning }
     }
 

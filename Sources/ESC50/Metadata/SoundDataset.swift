@@ -77,15 +77,10 @@ public struct SoundDataset: Sendable {
     ///   (a target/category mismatch), ``ESC50Error/duplicateFilename(_:line:filename:firstLine:)``,
     ///   ``ESC50Error/missingClip(_:line:clip:)``.
     public init(
-        directory: URL, layout layoutChoice: DatasetLayout? = nil, folderSplit: FolderSplit = FolderSplit(),
+        directory: URL, layout: DatasetLayout? = nil, folderSplit: FolderSplit = FolderSplit(),
         checkFiles: FileCheck = .exists, invalidRows: InvalidRows = .throwFirst
     ) throws(ESC50Error) {
-        let layout: DatasetLayout
-        if let chosen = layoutChoice {
-            layout = chosen
-        } else {
-            layout = try DatasetLayout.detect(in: directory)
-        }
+        let layout = try Self.resolve(layout, in: directory)
         guard let metadataPath = layout.metadataPath else {
             let scan = try FolderScan(root: directory, split: folderSplit)
             self.init(
@@ -136,6 +131,12 @@ public struct SoundDataset: Sendable {
         self.init(
             root: directory, layout: layout, metadataURL: csvURL, audioDirectory: audio, clips: records,
             problems: issues.map(\.problem).sorted(by: DatasetProblem.listingOrder))
+    }
+
+    /// `layout`, or the one detected in `directory` when it is `nil`.
+    private static func resolve(_ layout: DatasetLayout?, in directory: URL) throws(ESC50Error) -> DatasetLayout {
+        if let layout { return layout }
+        return try DatasetLayout.detect(in: directory)
     }
 
     /// A data set made of `clips` under `root`, with its class list recomputed from them.

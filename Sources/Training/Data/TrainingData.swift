@@ -70,13 +70,13 @@ public struct TrainingData: Sendable {
         }
     }
 
-    /// The split of `dataset` (any ``DatasetLayout``): `validationFold` held out, every other
+    /// The split of `dataset` (any `DatasetLayout`): `validationFold` held out, every other
     /// fold for training.
     ///
     /// - Parameters:
     ///   - dataset: the data set, e.g. read with `SoundDataset(directory:invalidRows: .skip)`.
     ///   - validationFold: the fold held out.
-    ///   - report: the data set's ``DatasetReport`` from `verify`, if it was verified. With errors
+    ///   - report: the data set's `DatasetReport` from `verify`, if it was verified. With errors
     ///     in it, the split is refused (``TrainingError/invalidClips(_:)``) unless `skipInvalid`.
     ///   - skipInvalid: train on the clips without errors, listing the others in ``skipped``.
     ///   - cacheDirectory: where log-Mel spectrograms are cached on disk; `nil` keeps them in
