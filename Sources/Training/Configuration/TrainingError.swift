@@ -24,7 +24,8 @@ public enum TrainingError: Error, CustomStringConvertible {
         case .invalidConfiguration(let text): return "invalid training configuration: \(text)"
         case .invalidData(let text): return "unusable data: \(text)"
         case .invalidClips(let report):
-            return "unusable data: \(report.errors.count) error(s) in the data set (fix them, or skip the clips at fault)\n\(report.description)"
+            return
+                "unusable data: \(report.errors.count) error(s) in the data set (fix them, or skip the clips at fault)\n\(report.description)"
         case .cannotResume(let text): return "cannot resume: \(text)"
         case .io(let path, let reason): return "\(path): \(reason)"
         case .batchFailed(let text): return "training batch failed: \(text)"
