@@ -83,7 +83,8 @@ struct PredictCommand: AsyncParsableCommand {
                 if json {
                     print(predictionErrorJSONLine(file: file, error: error))
                 } else {
-                    let text = "\(error)"
+                    var text = "\(error)"
+                    if case .audioTooLong = error { text += " by --max-seconds; pass --window 5 to scan a long recording in windows" }
                     FileHandle.standardError.write(Data("\(text.contains(file) ? text : "\(file): \(text)")\n".utf8))
                 }
             }

@@ -22,8 +22,8 @@ struct ScanCommandOptions: ParsableArguments {
 
     func validate() throws {
         guard let window else {
-            if hop != nil || timeline != nil || merge {
-                throw ValidationError("--hop, --merge and --timeline need --window")
+            if hop != nil || timeline != nil || merge || format != .csv || minConfidence != 0 || batch != 16 {
+                throw ValidationError("--hop, --batch, --format, --min-confidence, --merge and --timeline need --window")
             }
             return
         }
