@@ -34,11 +34,11 @@ struct DatasetOptions: ParsableArguments {
     /// Decodes every clip of `dataset`, showing progress on standard error, and returns the
     /// report of every problem.
     static func verify(_ dataset: SoundDataset, validationFold: Int? = nil, melConfig: MelConfig = MelConfig()) -> DatasetReport {
-        let progress = VerifyProgressView()
+        let status = StatusLine()
         let report = dataset.verify(melConfig: melConfig, validationFold: validationFold) { done, total in
-            progress.update(done, total)
+            status.show("verifying: \(done)/\(total) clips decoded", force: done == total)
         }
-        progress.finish()
+        status.clear()
         return report
     }
 
@@ -54,30 +54,5 @@ struct DatasetOptions: ParsableArguments {
         }
         if !lines.isEmpty { FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8)) }
         return report
-    }
-}
-
-/// Verification progress on standard error: a redrawn count on a terminal, nothing otherwise.
-final class VerifyProgressView: @unchecked Sendable {
-    private let isTerminal = isatty(STDERR_FILENO) != 0
-    private let lock = NSLock()
-    private var lastDraw = Date.distantPast
-    private var drawn = false
-
-    func update(_ done: Int, _ total: Int) {
-        guard isTerminal else { return }
-        lock.withLock {
-            let now = Date()
-            guard done == total || now.timeIntervalSince(lastDraw) > 0.2 else { return }
-            lastDraw = now
-            drawn = true
-            FileHandle.standardError.write(Data("\r\u{1B}[Kverifying: \(done)/\(total) clips decoded".utf8))
-        }
-    }
-
-    func finish() {
-        lock.withLock {
-            if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        }
     }
 }

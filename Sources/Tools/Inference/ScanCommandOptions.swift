@@ -41,11 +41,15 @@ struct ScanCommandOptions: ParsableArguments {
         if let header = format.header { print(header) }
         var failures = 0, selection = 0
         for file in files {
-            let progress = ScanProgressView(file: file)
+            let status = StatusLine(interval: 0.5)
             let scanned = Result(catching: { () throws(InferenceError) in
-                try classifier.scan(contentsOf: URL(fileURLWithPath: file), options: options) { progress.update($0, $1) }
+                try classifier.scan(contentsOf: URL(fileURLWithPath: file), options: options) { seconds, total in
+                    status.show(
+                        "scanning \(file): \(Clock.text(seconds))"
+                            + (total.map { $0 > 0 ? " of \(Clock.text($0)) (\(Int(100 * seconds / $0))%)" : "" } ?? ""))
+                }
             })
-            progress.finish()
+            status.clear()
             switch scanned {
             case .success(let result):
                 for event in result.events(top: top, minimumConfidence: minConfidence, merge: merge) {
@@ -76,29 +80,9 @@ struct ScanCommandOptions: ParsableArguments {
     }
 }
 
-/// Scan progress on standard error for long files: a redrawn line on a terminal, nothing otherwise.
-final class ScanProgressView {
-    private let isTerminal = isatty(STDERR_FILENO) != 0
-    private let file: String
-    private var lastDraw = Date()
-    private var drawn = false
-
-    init(file: String) { self.file = file }
-
-    func update(_ seconds: Double, _ total: Double?) {
-        guard isTerminal, Date().timeIntervalSince(lastDraw) > 0.5 else { return }
-        lastDraw = Date()
-        drawn = true
-        var line = "\r\u{1B}[Kscanning \(file): \(Self.clock(seconds))"
-        if let total, total > 0 { line += " of \(Self.clock(total)) (\(Int(100 * seconds / total))%)" }
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    func finish() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-    }
-
-    static func clock(_ seconds: Double) -> String {
+/// `12:34 of 1:00:00 (20%)`-style times for the scan progress line.
+enum Clock {
+    static func text(_ seconds: Double) -> String {
         let s = Int(seconds)
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }

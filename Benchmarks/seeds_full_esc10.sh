@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Issue #18: the full model's held-out accuracy over many seeds, Swift and PyTorch side by side.
+# For each seed, `audiocnn train` (1 TensorKit thread) and Benchmarks/train_pytorch.py (1 torch
+# thread) run at the same time on the machine's 2 cores, so both sides see the same load: the
+# reference recipe, full model, ESC-10, folds 1-3 vs 4, 20 epochs, batch 32.
+# Each run's per-epoch history goes to Benchmarks/results/full_esc10_seeds/{swift,pytorch}-s<seed>.json
+# (small JSON files, committed as they finish); checkpoints stay in $WORK.
+# Usage: bash Benchmarks/seeds_full_esc10.sh SEED [SEED ...]
+#   WORK (default /tmp/full_esc10_seeds), EPOCHS (default 20), AUDIOCNN (default .build/release/audiocnn)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work="${WORK:-/tmp/full_esc10_seeds}"
+epochs="${EPOCHS:-20}"
+audiocnn="${AUDIOCNN:-.build/release/audiocnn}"
+data="../shared/esc50"
+results="Benchmarks/results/full_esc10_seeds"
+mkdir -p "$work" "$results"
+for seed in "$@"; do
+  echo "== seed $seed: $(date -u +%H:%M:%S) UTC"
+  rm -rf "$work/swift-s$seed" "$work/runs-s$seed"
+  TENSORKIT_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$audiocnn" train --data "$data" --esc10 --val-fold 4 \
+    --epochs "$epochs" --model resnet34 --seed "$seed" --cache "$work/cache" \
+    --out "$work/swift-s$seed" --logdir "$work/runs-s$seed" > "$work/swift-s$seed.log" 2>&1 &
+  swift_pid=$!
+  python3 Benchmarks/train_pytorch.py --data "$data" --epochs "$epochs" --seed "$seed" --threads 1 \
+    --features-cache "$work/features.npz" --json "$results/pytorch-s$seed.json" > "$work/pytorch-s$seed.log" 2>&1 &
+  torch_pid=$!
+  wait "$swift_pid" || { echo "swift run failed: $work/swift-s$seed.log"; exit 1; }
+  wait "$torch_pid" || { echo "pytorch run failed: $work/pytorch-s$seed.log"; exit 1; }
+  python3 - "$work/swift-s$seed/last.train-state.safetensors" "$results/swift-s$seed.json" <<'PY'
+import json, sys
+from safetensors import safe_open
+with safe_open(sys.argv[1], "np") as f:
+    meta = f.metadata()
+history = json.loads(meta["history"])
+json.dump({"seed": json.loads(meta["training_config"])["seed"], "history": history,
+           "final_val_accuracy": history[-1]["validationAccuracy"],
+           "best_val_accuracy": max(h["validationAccuracy"] for h in history)}, open(sys.argv[2], "w"), indent=1)
+PY
+  echo "   swift: $(tail -1 "$work/swift-s$seed.log")"
+  echo "   pytorch: $(python3 -c "import json; r=json.load(open('$results/pytorch-s$seed.json')); print('final', r['final_val_accuracy'], 'best', r['best_val_accuracy'])")"
+done
