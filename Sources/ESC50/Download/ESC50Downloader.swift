@@ -75,7 +75,7 @@ public struct ESC50Downloader: Sendable {
                 throw .destinationExists(destination)
             }
             do {
-                return try SoundDataset(directory: destination)
+                return try SoundDataset(directory: destination, layout: .esc50)
             } catch {
                 throw .invalidDataSet(error)
             }
@@ -95,7 +95,7 @@ public struct ESC50Downloader: Sendable {
         try fs(destination) { try fileManager.moveItem(at: root, to: destination) }
         try? fileManager.removeItem(at: staging)
         do {
-            return try SoundDataset(directory: destination, checkFiles: .none)
+            return try SoundDataset(directory: destination, layout: .esc50, checkFiles: .none)
         } catch {
             throw .invalidDataSet(error)
         }
@@ -193,7 +193,7 @@ public struct ESC50Downloader: Sendable {
     func verify(_ root: URL) throws(DownloadError) -> SoundDataset {
         let dataset: SoundDataset
         do {
-            dataset = try SoundDataset(directory: root)
+            dataset = try SoundDataset(directory: root, layout: .esc50)
         } catch {
             throw .invalidDataSet(error)
         }

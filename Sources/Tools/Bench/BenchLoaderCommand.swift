@@ -52,7 +52,7 @@ struct BenchLoaderCommand: ParsableCommand {
         let root =
             data.map { URL(fileURLWithPath: $0) }
             ?? Self.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/esc50")
-        let dataset = try SoundDataset(directory: root)
+        let dataset = try SoundDataset(directory: root, layout: .esc50)
         let chosen = Array(dataset.clips.prefix(clips))
         let items = try dataset.loaderItems(chosen)
         let features = try LogMelFeatures()

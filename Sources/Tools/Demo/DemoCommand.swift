@@ -35,7 +35,7 @@ struct DemoCommand: AsyncParsableCommand {
         var validationFold = 5
         if let data {
             dataURL = URL(fileURLWithPath: data)
-            validationFold = try SoundDataset(directory: dataURL).folds.last ?? 5
+            validationFold = try SoundDataset(directory: dataURL, layout: .esc50).folds.last ?? 5
             say("Using the data set in \(dataURL.path); validating on fold \(validationFold).")
         } else {
             // One folder per generator setting, so a --quick run never reuses a full-size set (or back).
