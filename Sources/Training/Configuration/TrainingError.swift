@@ -15,7 +15,7 @@ public enum TrainingError: Error, CustomStringConvertible {
     case cannotResume(String)
     /// Reading or writing a checkpoint, state file or log failed; `path` names the file.
     case io(path: String, reason: String)
-    /// A batch could not be computed or fed to the model.
+    /// A batch (of training or evaluation) could not be loaded, computed or fed to the model.
     case batchFailed(String)
 
     /// One line naming the input at fault and what was expected.
@@ -28,7 +28,7 @@ public enum TrainingError: Error, CustomStringConvertible {
                 "unusable data: \(report.errors.count) error(s) in the data set (fix them, or skip the clips at fault)\n\(report.description)"
         case .cannotResume(let text): return "cannot resume: \(text)"
         case .io(let path, let reason): return "\(path): \(reason)"
-        case .batchFailed(let text): return "training batch failed: \(text)"
+        case .batchFailed(let text): return "a batch could not be computed: \(text)"
         }
     }
 }
