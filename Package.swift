@@ -10,8 +10,10 @@
 //   ESC50                data set, folds, loader, augmentation                    (AudioDSP)
 //   AudioClassification  in-process classifier: audio -> log-Mel -> model -> top-k; no HTTP
 //                        (AudioDSP, TensorKit, ResNetAudio)
-//   Training             the training recipe, resumable runs, evaluation
-//                        (AudioDSP, TensorKit, TBLogger, ResNetAudio, ESC50)
+//   DataParallel         process groups (Open MPI loaded at run time, or threads), gradient buckets
+//                        summed while backward runs, synchronised batch norm      (TensorKit)
+//   Training             the training recipe, resumable runs, evaluation, data-parallel runs
+//                        (AudioDSP, TensorKit, TBLogger, ResNetAudio, ESC50, DataParallel)
 // Executable: audiocnn (Sources/Tools), on all of the above and InferenceServer.
 // Internal targets (not products):
 //   InferenceServer      HTTP adapter over AudioClassification for `audiocnn serve` (Hummingbird)
@@ -35,6 +37,7 @@ let package = Package(
         .library(name: "ESC50", targets: ["ESC50"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "AudioClassification", targets: ["AudioClassification"]),
+        .library(name: "DataParallel", targets: ["DataParallel"]),
         .executable(name: "audiocnn", targets: ["audiocnn"]),
         .executable(name: "MelOnly", targets: ["MelOnly"]),
         .executable(name: "TBLoggerDemo", targets: ["TBLoggerDemo"]),
@@ -73,7 +76,11 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             resources: [.copy("Resources/Web"), .copy("Resources/openapi.json")]),
-        .target(name: "Training", dependencies: ["_Locking", "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50"]),
+        // Data-parallel training: process groups (MPI loaded at run time, or threads), gradient
+        // buckets summed during backward, synchronised batch norm.
+        .target(name: "DataParallel", dependencies: ["TensorKit", "_CMPILoader"]),
+        .target(
+            name: "Training", dependencies: ["_Locking", "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "DataParallel"]),
 
         // MARK: - Command-line tool and examples
         .executableTarget(
@@ -104,6 +111,8 @@ let package = Package(
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
         .target(name: "_TensorKitGEMM", path: "Sources/Shims/_TensorKitGEMM"),  // C: AVX-512 SGEMM kernels
         .target(name: "_TensorKitWinograd", path: "Sources/Shims/_TensorKitWinograd"),  // C: AVX-512 Winograd transforms
+        // C: Open MPI's entry points, loaded with dlopen only when `mpirun` started the process.
+        .target(name: "_CMPILoader", path: "Sources/Shims/_CMPILoader", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(
             name: "_CBLAS", path: "Sources/Shims/_CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
@@ -140,6 +149,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
+        .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "TensorKit", "ResNetAudio", "_TestSupport"]),
         .testTarget(
             name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]

@@ -11,6 +11,9 @@ public struct Batch: Sendable {
     public var itemIndices: [Int]
     /// How the batch was mixed by MixUp, or `nil` when it was not.
     public var mix: Mix?
+    /// The number of examples in the whole batch when this is one part of it (a sharded
+    /// loader, ``DataLoader/Configuration/shard``); ``count`` otherwise.
+    public var globalCount: Int
 
     /// MixUp's record for a mixed batch: example `i` holds `lambda` of its own clip and
     /// `1 - lambda` of the clip labelled `partnerLabels[i]`.
@@ -23,6 +26,17 @@ public struct Batch: Sendable {
 
     /// The number of examples.
     public var count: Int { labels.count }
+
+    init(
+        features: [Float], shape: [Int], labels: [Int], itemIndices: [Int], mix: Mix?, globalCount: Int? = nil
+    ) {
+        self.features = features
+        self.shape = shape
+        self.labels = labels
+        self.itemIndices = itemIndices
+        self.mix = mix
+        self.globalCount = globalCount ?? labels.count
+    }
 
     /// Soft target vectors, `[count, classCount]` row-major: one-hot labels with label
     /// smoothing `ε` (`(1-ε)·onehot + ε/classCount`), mixed as MixUp mixed the inputs.

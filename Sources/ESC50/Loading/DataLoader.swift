@@ -35,12 +35,20 @@ public final class DataLoader: Sendable {
         public var augmentations: [any ExampleAugmentation]
         /// MixUp, or `nil` for none (evaluation).
         public var mixUp: MixUp?
+        /// This process's part of every batch in a data-parallel run, or `nil` for whole
+        /// batches. Every part sees the same epoch order; batch `i` is cut into
+        /// ``DataShard/count`` contiguous parts whose sizes differ by at most one, and this
+        /// loader yields part ``DataShard/index`` (so `batchSize` is the *global* batch). A last
+        /// batch with fewer examples than parts is dropped, so that no part is empty.
+        /// SpecAugment depends on the example only (every part augments a clip as one process
+        /// would); MixUp pairs examples within the part.
+        public var shard: DataShard?
 
         /// A configuration; the defaults suit evaluation (no shuffling or augmentation).
         public init(
             batchSize: Int = 32, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = 0,
             prefetch: Int = 4, workers: Int = 1,
-            augmentations: [any ExampleAugmentation] = [], mixUp: MixUp? = nil
+            augmentations: [any ExampleAugmentation] = [], mixUp: MixUp? = nil, shard: DataShard? = nil
         ) {
             self.batchSize = batchSize
             self.shuffle = shuffle
@@ -50,6 +58,7 @@ public final class DataLoader: Sendable {
             self.workers = workers
             self.augmentations = augmentations
             self.mixUp = mixUp
+            self.shard = shard
         }
     }
 
@@ -80,6 +89,15 @@ public final class DataLoader: Sendable {
         guard source.shape.mels >= 1, source.shape.frames >= 1 else {
             throw .invalidConfiguration("feature shape is \(source.shape), expected both sides >= 1")
         }
+        if let shard = configuration.shard {
+            guard shard.count >= 1, (0..<shard.count).contains(shard.index) else {
+                throw .invalidConfiguration("shard \(shard.index) of \(shard.count) does not exist; expected 0 <= index < count")
+            }
+            guard configuration.batchSize >= shard.count, items.count >= shard.count else {
+                throw .invalidConfiguration(
+                    "\(shard.count) parts of a batch of \(configuration.batchSize) over \(items.count) items leave a part empty")
+            }
+        }
         if configuration.dropLast, items.count < configuration.batchSize {
             throw .invalidConfiguration("dropLast with \(items.count) items and batchSize \(configuration.batchSize) leaves no batch")
         }
@@ -90,9 +108,17 @@ public final class DataLoader: Sendable {
 
     /// The number of batches in one epoch.
     public var batchesPerEpoch: Int {
-        configuration.dropLast
-            ? items.count / configuration.batchSize
-            : (items.count + configuration.batchSize - 1) / configuration.batchSize
+        let size = configuration.batchSize
+        if configuration.dropLast { return items.count / size }
+        let full = items.count / size, rest = items.count % size
+        // A sharded loader drops a last batch too small to give every part an example.
+        return full + (rest > 0 && rest >= (configuration.shard?.count ?? 1) ? 1 : 0)
+    }
+
+    /// The number of examples in batch `index` of an epoch, over all parts of a sharded loader.
+    public func globalBatchSize(ofBatch index: Int) -> Int {
+        let size = configuration.batchSize
+        return Swift.max(0, Swift.min(size, items.count - index * size))
     }
 
     /// The item indices epoch `epoch` visits, batch after batch.
@@ -115,7 +141,11 @@ public final class DataLoader: Sendable {
     /// Builds batch `index` of an epoch whose visiting order is `order`. Thread-safe.
     func makeBatch(epoch: Int, index: Int, order: [Int]) throws(DataLoaderError) -> Batch {
         let size = configuration.batchSize
-        let members = Array(order[(index * size)..<min(order.count, (index + 1) * size)])
+        var members = Array(order[(index * size)..<min(order.count, (index + 1) * size)])
+        let globalCount = members.count
+        if let shard = configuration.shard {
+            members = Array(members[(shard.index * globalCount / shard.count)..<((shard.index + 1) * globalCount / shard.count)])
+        }
         let shape = source.shape
         let stride = shape.count
         var features = [Float](repeating: 0, count: members.count * stride)
@@ -150,8 +180,9 @@ public final class DataLoader: Sendable {
         let labels = members.map { items[$0].label }
         var mix: Batch.Mix? = nil
         if let mixUp = configuration.mixUp {
-            var generator = SeededGenerator(
-                seed: configuration.seed, stream: [Stream.mixUp, UInt64(bitPattern: Int64(epoch)), UInt64(index)])
+            var stream = [Stream.mixUp, UInt64(bitPattern: Int64(epoch)), UInt64(index)]
+            if let shard = configuration.shard, shard.index > 0 { stream.append(UInt64(shard.index)) }
+            var generator = SeededGenerator(seed: configuration.seed, stream: stream)
             if let plan = mixUp.plan(count: members.count, using: &generator) {
                 plan.apply(to: &features, stride: stride)
                 mix = Batch.Mix(partnerLabels: plan.partner.map { labels[$0] }, lambda: plan.lambda)
@@ -159,7 +190,7 @@ public final class DataLoader: Sendable {
         }
         return Batch(
             features: features, shape: [members.count, 1, shape.mels, shape.frames],
-            labels: labels, itemIndices: members, mix: mix)
+            labels: labels, itemIndices: members, mix: mix, globalCount: globalCount)
     }
 
     /// Separate random streams, so that e.g. turning MixUp on does not change the shuffle.
@@ -167,6 +198,21 @@ public final class DataLoader: Sendable {
         static let order: UInt64 = 1
         static let example: UInt64 = 2
         static let mixUp: UInt64 = 3
+    }
+}
+
+/// One part of every batch of a data-parallel run: part `index` of `count`
+/// (``DataLoader/Configuration/shard``).
+public struct DataShard: Sendable, Hashable, Codable {
+    /// This part, `0..<count` (the process's rank).
+    public var index: Int
+    /// How many parts each batch is cut into (the number of processes).
+    public var count: Int
+
+    /// Part `index` of `count`.
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
     }
 }
 

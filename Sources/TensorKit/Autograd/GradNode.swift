@@ -99,8 +99,20 @@ extension Tensor {
     /// message instead of returning partial gradients (run the forward pass again).
     /// - Precondition: `gradient.shape == shape`, ``requiresGrad`` is true, the graph is not freed.
     public func backward(gradient: Tensor) {
+        backward(gradient: gradient, onGradientReady: nil)
+    }
+
+    /// ``backward(gradient:)`` that also reports each parameter as soon as its gradient is final,
+    /// while the pass goes on: what a data-parallel trainer needs to start summing gradients
+    /// across processes before the pass is over (the gradients of the last layers are final
+    /// first). `onGradientReady` runs on the calling thread, once per read of a parameter
+    /// (``Parameter/tensor``) that the graph reaches, after the last contribution of that read
+    /// to ``Parameter/grad``; for a parameter read once per forward pass, as every layer here
+    /// reads its own, that is when its gradient is final.
+    /// - Precondition: as ``backward(gradient:)``.
+    public func backward(gradient: Tensor, onGradientReady: ((Parameter) -> Void)?) {
         do {
-            try runBackward(gradient: gradient)
+            try runBackward(gradient: gradient, onGradientReady: onGradientReady)
         } catch {
             preconditionFailure("TensorKit: \(error)")
         }
@@ -108,7 +120,7 @@ extension Tensor {
 
     /// ``backward(gradient:)`` that reports a graph freed by an earlier pass as an error.
     /// Nothing is accumulated when it throws.
-    func runBackward(gradient: Tensor) throws(AutogradError) {
+    func runBackward(gradient: Tensor, onGradientReady: ((Parameter) -> Void)? = nil) throws(AutogradError) {
         precondition(
             gradient.shape == shape,
             "TensorKit: backward gradient of shape \(gradient.shape) for a tensor of shape \(shape)")
@@ -119,7 +131,11 @@ extension Tensor {
         if let freed = order.first(where: \.isReleased) { throw .graphAlreadyFreed(op: freed.op) }
         root.accumulate(gradient.detached)
         for node in order.reversed() {
-            guard let fn = node.backwardFn else { continue }
+            guard let fn = node.backwardFn else {
+                // A leaf comes after every node that uses it in this order, so its gradient is final.
+                if let onGradientReady, let parameter = node.parameter { onGradientReady(parameter) }
+                continue
+            }
             guard let g = node.grad else { node.release(); continue }
             node.grad = nil
             let profiling = OpProfiler.isEnabled

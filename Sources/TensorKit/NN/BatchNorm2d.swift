@@ -21,6 +21,11 @@ public final class BatchNorm2d: Layer {
     /// Added to the variance before the square root.
     public let eps: Float
     public var isTraining = true
+    /// Synchronises the batch statistics across the replicas of a data-parallel run when set:
+    /// in training, the mean and variance are those of the whole global batch, and the
+    /// backward pass sums its per-channel terms the same way, as PyTorch's `SyncBatchNorm`.
+    /// `nil` (the default) normalises with this process's batch alone.
+    public var replicaStatistics: (any ReplicaStatistics)?
 
     /// Batch norm over `features` channels.
     /// - Precondition: `features > 0`, `eps > 0`, `momentum` in `[0, 1]`.
@@ -53,7 +58,7 @@ public final class BatchNorm2d: Layer {
             input, weight: weight.tensor, bias: bias.tensor,
             runningMean: &runningMean.value, runningVar: &runningVar.value,
             training: isTraining, momentum: momentum, eps: eps,
-            residual: residual, fusedReLU: fusedReLU)
+            residual: residual, fusedReLU: fusedReLU, replicaStatistics: replicaStatistics)
         if isTraining {
             numBatchesTracked.value = Tensor(repeating: numBatchesTracked.value.scalar + 1, shape: numBatchesTracked.value.shape)
         }

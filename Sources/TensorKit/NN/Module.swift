@@ -132,6 +132,14 @@ extension Module {
         }
     }
 
+    /// This module and every descendant, depth first (PyTorch's `modules()`), e.g. to find
+    /// every ``BatchNorm2d`` of a model.
+    public func modules() -> [any Module] {
+        var out: [any Module] = []
+        visit(prefix: "") { _, module in out.append(module) }
+        return out
+    }
+
     /// Sets training mode on this module and all its descendants.
     public func train(_ mode: Bool = true) {
         visit(prefix: "") { _, module in module.isTraining = mode }

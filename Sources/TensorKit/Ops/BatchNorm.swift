@@ -15,6 +15,9 @@
 ///   - residual: a tensor of the input's shape added to the normalised result before the
 ///     optional ReLU, in the same pass (the end of a residual block: `relu(bn(x) + shortcut)`).
 ///   - fusedReLU: apply `max(·, 0)` to the result in the same pass.
+///   - replicaStatistics: in training, sum the per-channel statistics of the forward and the
+///     backward pass across the replicas of a data-parallel run (synchronised batch norm), so
+///     that the result is that of the whole global batch; `nil` uses this batch alone.
 /// - Returns: a tensor of the input's shape. Differentiable in `input`, `weight`, `bias` and
 ///   `residual`.
 /// - Precondition: shapes agree; in training there is more than one value per channel.
@@ -22,7 +25,7 @@ public func batchNorm2d(
     _ input: Tensor, weight: Tensor?, bias: Tensor?,
     runningMean: inout Tensor, runningVar: inout Tensor,
     training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
-    residual: Tensor? = nil, fusedReLU: Bool = false
+    residual: Tensor? = nil, fusedReLU: Bool = false, replicaStatistics: (any ReplicaStatistics)? = nil
 ) -> Tensor {
     precondition(input.rank == 4, "TensorKit.batchNorm2d: input must be [N, C, H, W], got shape \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
@@ -43,7 +46,13 @@ public func batchNorm2d(
         "TensorKit.batchNorm2d: training needs more than one value per channel, input shape \(input.shape)")
     let mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
     let x = input.pointer, mp = mean.pointer, sp = invStd.pointer
-    if training {
+    if training, let replicaStatistics {
+        runningMean.makeUnique()
+        runningVar.makeUnique()
+        BatchNormKernels.replicaStatistics(
+            x, n: n, c: c, hw: hw, eps: eps, momentum: momentum, mean: mp, invStd: sp,
+            runningMean: runningMean.pointer, runningVar: runningVar.pointer, replicas: replicaStatistics)
+    } else if training {
         runningMean.makeUnique()
         runningVar.makeUnique()
         let rm = runningMean.pointer, rv = runningVar.pointer
@@ -108,7 +117,8 @@ public func batchNorm2d(
         let dy = hasResidual ? savedY.map { Tensor.reluBackward(g, output: $0) } ?? g : g
         let grads = BatchNormKernels.backward(
             dy: dy, reluOutput: hasResidual ? nil : savedY, x: savedX, weight: savedW,
-            mean: mean, invStd: invStd, training: training, needX: needX)
+            mean: mean, invStd: invStd, training: training, needX: needX,
+            replicaStatistics: training ? replicaStatistics : nil)
         var result: [Tensor?] = [grads.dx]
         if hasW { result.append(needW ? grads.dWeight : nil) }
         if hasB { result.append(needB ? grads.dBias : nil) }
@@ -122,9 +132,14 @@ enum BatchNormKernels {
     /// element by element when `reluOutput` (the fused ReLU's output) is given.
     static func backward(
         dy: Tensor, reluOutput: Tensor? = nil, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
-        training: Bool, needX: Bool
+        training: Bool, needX: Bool, replicaStatistics: (any ReplicaStatistics)? = nil
     ) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
         let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
+        if let replicaStatistics {
+            return synchronisedBackward(
+                dy: dy, reluOutput: reluOutput, x: x, weight: weight, mean: mean, invStd: invStd,
+                needX: needX, replicas: replicaStatistics)
+        }
         let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
         let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer, yp = reluOutput?.pointer
@@ -145,30 +160,9 @@ enum BatchNormKernels {
                 guard let dxp else { continue }
                 let gamma = wp?[ch] ?? 1
                 if training {
-                    // dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂))
-                    let k = gamma * istd
-                    let meanDy = Float(sumDy / Double(m))
-                    let proj = Float(sumDyXc / Double(m)) * istd * istd
-                    for b in 0..<n {
-                        let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
-                        if let yp {
-                            let ys = yp + (b * c + ch) * hw
-                            var i = 0
-                            while i + 8 <= hw {
-                                let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
-                                let r = k * (masked(gs, ys, i) - meanDy - (xv - mu) * proj)
-                                UnsafeMutableRawPointer(ds + i).storeBytes(of: r, as: SIMD8<Float>.self)
-                                i += 8
-                            }
-                            while i < hw {
-                                let d = ys[i] <= 0 ? 0 : gs[i]
-                                ds[i] = k * (d - meanDy - (xs[i] - mu) * proj)
-                                i += 1
-                            }
-                        } else {
-                            for i in 0..<hw { ds[i] = k * (gs[i] - meanDy - (xs[i] - mu) * proj) }
-                        }
-                    }
+                    trainingInputGradient(
+                        channel: ch, n: n, c: c, hw: hw, dy: g, x: xp, reluOutput: yp, dx: dxp, gamma: gamma,
+                        mean: mu, invStd: istd, meanDy: Float(sumDy / Double(m)), meanDyXc: Float(sumDyXc / Double(m)))
                 } else {
                     let k = gamma * istd
                     for b in 0..<n {
@@ -185,6 +179,134 @@ enum BatchNormKernels {
                             for i in 0..<hw { ds[i] = k * gs[i] }
                         }
                     }
+                }
+            }
+        }
+        return (dx, dWeight, dBias)
+    }
+
+    /// dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)) for one channel, with `dy` masked by
+    /// `reluOutput > 0` when given; `meanDyXc` is mean(dy·(x − μ)).
+    @inline(__always)
+    static func trainingInputGradient(
+        channel ch: Int, n: Int, c: Int, hw: Int, dy g: UnsafeMutablePointer<Float>, x xp: UnsafeMutablePointer<Float>,
+        reluOutput yp: UnsafeMutablePointer<Float>?, dx dxp: UnsafeMutablePointer<Float>, gamma: Float,
+        mean mu: Float, invStd istd: Float, meanDy: Float, meanDyXc: Float
+    ) {
+        let k = gamma * istd
+        let proj = meanDyXc * istd * istd
+        for b in 0..<n {
+            let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
+            if let yp {
+                let ys = yp + (b * c + ch) * hw
+                var i = 0
+                while i + 8 <= hw {
+                    let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
+                    let r = k * (masked(gs, ys, i) - meanDy - (xv - mu) * proj)
+                    UnsafeMutableRawPointer(ds + i).storeBytes(of: r, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < hw {
+                    let d = ys[i] <= 0 ? 0 : gs[i]
+                    ds[i] = k * (d - meanDy - (xs[i] - mu) * proj)
+                    i += 1
+                }
+            } else {
+                for i in 0..<hw { ds[i] = k * (gs[i] - meanDy - (xs[i] - mu) * proj) }
+            }
+        }
+    }
+
+    /// The training statistics of a batch norm synchronised across replicas: the mean and the
+    /// (biased) variance of each channel over every replica's batch, in two passes (a sum, then
+    /// squares centred on the global mean) with one reduction each, and the running statistics
+    /// updated from them (unbiased over the global count), as a single process with the whole
+    /// batch would.
+    static func replicaStatistics(
+        _ x: UnsafeMutablePointer<Float>, n: Int, c: Int, hw: Int, eps: Float, momentum: Float,
+        mean mp: UnsafeMutablePointer<Float>, invStd sp: UnsafeMutablePointer<Float>,
+        runningMean rm: UnsafeMutablePointer<Float>, runningVar rv: UnsafeMutablePointer<Float>,
+        replicas: any ReplicaStatistics
+    ) {
+        let m = n * hw
+        var sums = [Double](repeating: 0, count: c + 1)
+        sums.withUnsafeMutableBufferPointer { s in
+            let sp = s.baseAddress!
+            Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+                for ch in lo..<hi {
+                    var total = 0.0
+                    for b in 0..<n { total += Kernels.sum(x + (b * c + ch) * hw, count: hw) }
+                    sp[ch] = total
+                }
+            }
+        }
+        sums[c] = Double(m)
+        replicas.sumAcrossReplicas(&sums)
+        let count = sums[c]
+        for ch in 0..<c { mp[ch] = Float(sums[ch] / count) }
+        var squares = [Double](repeating: 0, count: c)
+        squares.withUnsafeMutableBufferPointer { s in
+            let qp = s.baseAddress!
+            Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+                for ch in lo..<hi {
+                    var total = 0.0
+                    for b in 0..<n { total += Kernels.sumOfSquares(x + (b * c + ch) * hw, centredOn: mp[ch], count: hw) }
+                    qp[ch] = total
+                }
+            }
+        }
+        replicas.sumAcrossReplicas(&squares)
+        for ch in 0..<c {
+            let variance = squares[ch] / count
+            sp[ch] = Float(1 / (variance + Double(eps)).squareRoot())
+            rm[ch] = (1 - momentum) * rm[ch] + momentum * mp[ch]
+            rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(variance * count / Swift.max(count - 1, 1))
+        }
+    }
+
+    /// The training backward pass of a synchronised batch norm: the per-channel sums of dy and
+    /// dy·(x − μ) are summed across replicas before dx is formed (dγ and dβ stay local; they are
+    /// summed with every other gradient).
+    static func synchronisedBackward(
+        dy: Tensor, reluOutput: Tensor?, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
+        needX: Bool, replicas: any ReplicaStatistics
+    ) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
+        let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
+        let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
+        let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
+        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer, yp = reluOutput?.pointer
+        let wp = weight?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer
+        var sums = [Double](repeating: 0, count: 2 * c + 1)
+        sums.withUnsafeMutableBufferPointer { s in
+            let sums = s.baseAddress!
+            Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+                for ch in lo..<hi {
+                    var sumDy = 0.0, sumDyXc = 0.0
+                    for b in 0..<n {
+                        let plane = (b * c + ch) * hw
+                        let (s1, s2) = Kernels.sumAndCentredDot(
+                            g + plane, xp + plane, centredOn: mp[ch], mask: yp.map { $0 + plane }, count: hw)
+                        sumDy += s1; sumDyXc += s2
+                    }
+                    dbp[ch] = Float(sumDy)
+                    dwp[ch] = Float(sumDyXc * Double(sp[ch]))
+                    sums[ch] = sumDy
+                    sums[c + ch] = sumDyXc
+                }
+            }
+        }
+        guard let dxp = dx?.pointer else { return (dx, dWeight, dBias) }
+        sums[2 * c] = Double(m)
+        replicas.sumAcrossReplicas(&sums)
+        let count = sums[2 * c]
+        sums.withUnsafeBufferPointer { s in
+            let sums = s.baseAddress!
+            Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+                for ch in lo..<hi {
+                    trainingInputGradient(
+                        channel: ch, n: n, c: c, hw: hw, dy: g, x: xp, reluOutput: yp, dx: dxp, gamma: wp?[ch] ?? 1,
+                        mean: mp[ch], invStd: sp[ch], meanDy: Float(sums[ch] / count),
+                        meanDyXc: Float(sums[c + ch] / count))
                 }
             }
         }
