@@ -87,6 +87,7 @@ let package = Package(
             name: "audiocnn",
             dependencies: [
                 "AudioDSP", "TensorKit", "TBLogger", "ResNetAudio", "ESC50", "AudioClassification", "InferenceServer", "Training",
+                "DataParallel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

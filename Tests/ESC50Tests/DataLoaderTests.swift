@@ -30,6 +30,36 @@ final class DataLoaderTests: XCTestCase {
         XCTAssertEqual(source.callCount, 23)
     }
 
+    /// Three parts of each batch (the ranks of a data-parallel run): together, in rank order,
+    /// they are the unsharded batch, augmented alike; sizes differ by at most one, and a last
+    /// batch smaller than the parts leaves some empty.
+    func testShardsCutEveryBatchIntoContiguousParts() throws {
+        let augment = SpecAugment(frequencyMaskParameter: 2, timeMaskParameter: 3, frequencyMaskCount: 1, timeMaskCount: 1)
+        let whole = try DataLoader(
+            items: CountingSource.items(22), source: CountingSource(),
+            configuration: .init(batchSize: 10, shuffle: true, seed: 4, augmentations: [augment]))
+        let parts = try (0..<3).map { index in
+            try DataLoader(
+                items: CountingSource.items(22), source: CountingSource(),
+                configuration: .init(
+                    batchSize: 10, shuffle: true, seed: 4, augmentations: [augment], shard: DataShard(index: index, count: 3)))
+        }
+        let expected = try drain(whole.epoch(2))
+        let sharded = try parts.map { try drain($0.epoch(2)) }
+        XCTAssertEqual(expected.map(\.count), [10, 10, 2])
+        for (b, batch) in expected.enumerated() {
+            XCTAssertEqual(sharded.flatMap { $0[b].itemIndices }, batch.itemIndices)
+            XCTAssertEqual(sharded.flatMap { $0[b].features }, batch.features)
+            XCTAssertEqual(sharded.map { $0[b].globalCount }, [batch.count, batch.count, batch.count])
+            XCTAssertEqual(whole.globalBatchSize(ofBatch: b), batch.count)
+        }
+        XCTAssertEqual(sharded.map { $0.map(\.count) }, [[3, 3, 0], [3, 3, 1], [4, 4, 1]])
+        XCTAssertThrowsError(
+            try DataLoader(
+                items: CountingSource.items(4), source: CountingSource(),
+                configuration: .init(shard: DataShard(index: 3, count: 3))))
+    }
+
     func testUnshuffledOrderAndDropLast() throws {
         let loader = try DataLoader(
             items: CountingSource.items(10), source: CountingSource(),

@@ -46,6 +46,9 @@ public final class GradientBuckets {
         public var overlap: Double {
             communicationSeconds > 0 ? Swift.max(0, 1 - exposedSeconds / communicationSeconds) : 0
         }
+
+        /// No steps yet.
+        public init() {}
     }
 
     private struct Bucket {

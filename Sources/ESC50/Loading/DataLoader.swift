@@ -38,9 +38,9 @@ public final class DataLoader: Sendable {
         /// This process's part of every batch in a data-parallel run, or `nil` for whole
         /// batches. Every part sees the same epoch order; batch `i` is cut into
         /// ``DataShard/count`` contiguous parts whose sizes differ by at most one, and this
-        /// loader yields part ``DataShard/index`` (so `batchSize` is the *global* batch). A last
-        /// batch with fewer examples than parts is dropped, so that no part is empty.
-        /// SpecAugment depends on the example only (every part augments a clip as one process
+        /// loader yields part ``DataShard/index`` (so `batchSize` is the *global* batch). A batch
+        /// with fewer examples than parts (only a last one can be) leaves some parts empty
+        /// (``Batch/count`` 0, ``Batch/globalCount`` the whole). SpecAugment depends on the example only (every part augments a clip as one process
         /// would); MixUp pairs examples within the part.
         public var shard: DataShard?
 
@@ -93,10 +93,6 @@ public final class DataLoader: Sendable {
             guard shard.count >= 1, (0..<shard.count).contains(shard.index) else {
                 throw .invalidConfiguration("shard \(shard.index) of \(shard.count) does not exist; expected 0 <= index < count")
             }
-            guard configuration.batchSize >= shard.count, items.count >= shard.count else {
-                throw .invalidConfiguration(
-                    "\(shard.count) parts of a batch of \(configuration.batchSize) over \(items.count) items leave a part empty")
-            }
         }
         if configuration.dropLast, items.count < configuration.batchSize {
             throw .invalidConfiguration("dropLast with \(items.count) items and batchSize \(configuration.batchSize) leaves no batch")
@@ -108,11 +104,9 @@ public final class DataLoader: Sendable {
 
     /// The number of batches in one epoch.
     public var batchesPerEpoch: Int {
-        let size = configuration.batchSize
-        if configuration.dropLast { return items.count / size }
-        let full = items.count / size, rest = items.count % size
-        // A sharded loader drops a last batch too small to give every part an example.
-        return full + (rest > 0 && rest >= (configuration.shard?.count ?? 1) ? 1 : 0)
+        configuration.dropLast
+            ? items.count / configuration.batchSize
+            : (items.count + configuration.batchSize - 1) / configuration.batchSize
     }
 
     /// The number of examples in batch `index` of an epoch, over all parts of a sharded loader.
@@ -179,7 +173,7 @@ public final class DataLoader: Sendable {
         }
         let labels = members.map { items[$0].label }
         var mix: Batch.Mix? = nil
-        if let mixUp = configuration.mixUp {
+        if let mixUp = configuration.mixUp, !members.isEmpty {
             var stream = [Stream.mixUp, UInt64(bitPattern: Int64(epoch)), UInt64(index)]
             if let shard = configuration.shard, shard.index > 0 { stream.append(UInt64(shard.index)) }
             var generator = SeededGenerator(seed: configuration.seed, stream: stream)

@@ -33,7 +33,12 @@ extension KernelConfiguration {
         }
         if let n = positive("TENSORKIT_WINOGRAD_MIN_TILES") { winogradMinimumTilesPrepared = n }
         if let n = positive("TENSORKIT_CONV_COLUMNS") { convolutionColumns = n }
-        if let n = positive("TENSORKIT_NUM_THREADS") { threads = n }
+        if let n = positive("TENSORKIT_NUM_THREADS") {
+            threads = n
+        } else if let ranks = positive("OMPI_COMM_WORLD_LOCAL_SIZE"), ranks > 1 {
+            // Several processes of one MPI job on this machine share its cores.
+            threads = max(1, threads / ranks)
+        }
     }
 
     /// Whether TensorKit keeps persistent worker threads (`TENSORKIT_WORKER_POOL=0` turns them

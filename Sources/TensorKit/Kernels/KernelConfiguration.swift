@@ -25,7 +25,7 @@ import Foundation
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
-/// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores) |
+/// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
 /// | `TENSORKIT_WORKER_POOL=0` | no persistent worker threads (process-wide) |
 /// | `TENSORKIT_OPENBLAS_CORETYPE=NAME` | OpenBLAS kernel family, e.g. `SKYLAKEX` (process-wide) |
 public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible {

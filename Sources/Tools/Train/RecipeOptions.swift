@@ -35,6 +35,19 @@ struct RecipeOptions: ParsableArguments {
     var seed: UInt64 = 0
     @Option(help: "Model size: small (0.1 M parameters) or resnet34 (the reference, 21 M).")
     var model: ModelKind = .resnet34
+    @Option(help: "Dropout before the classifier (0 turns it off).")
+    var dropout: Float = 0.5
+    @Option(name: .customLong("freq-mask"), help: "SpecAugment's widest frequency mask in Mel bands (0 turns it off).")
+    var freqMask: Int = 30
+    @Option(name: .customLong("time-mask"), help: "SpecAugment's widest time mask in frames (0 turns it off).")
+    var timeMask: Int = 80
+
+    /// The model's shape for `classes` classes.
+    func modelConfig(classes: Int) -> AudioCNNConfig {
+        var config = model.config(classes: classes)
+        config.dropout = dropout
+        return config
+    }
 
     var configuration: TrainingConfiguration {
         var c = TrainingConfiguration()
@@ -46,6 +59,8 @@ struct RecipeOptions: ParsableArguments {
         c.labelSmoothing = labelSmoothing
         c.mixUpProbability = mixup
         c.seed = seed
+        c.frequencyMask = freqMask
+        c.timeMask = timeMask
         return c
     }
 }

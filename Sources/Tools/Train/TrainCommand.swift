@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataParallel
 import ESC50
 import Foundation
 import Training
@@ -15,6 +16,10 @@ struct TrainCommand: AsyncParsableCommand {
             is decoded first: a data set with errors (as `audiocnn dataset --verify` lists them) is \
             refused, or with --skip-invalid trained on without the clips at fault, which are printed \
             and listed in --out/skipped-clips.txt.
+
+            Started by mpirun (mpirun -np N audiocnn train ...), the N processes train one model \
+            data-parallel: each --batch is split across them and their gradients are summed; only \
+            rank 0 writes files and progress (see Docs/Distributed.md).
             """)
 
     @OptionGroup var source: DatasetOptions
@@ -38,8 +43,14 @@ struct TrainCommand: AsyncParsableCommand {
     var cache: String?
     @Option(name: .customLong("stop-after"), help: "Stop after this many epochs of the schedule (resume later with --resume).")
     var stopAfter: Int?
+    @OptionGroup var parallel: DataParallelOptions
 
     func run() async throws {
+        let group = try parallel.group()
+        try DataParallelOptions.run(in: group) { try train(group: group) }
+    }
+
+    private func train(group: MPIProcessGroup?) throws {
         var dataset = try source.read(folds: folds)
         if esc10 { dataset = try dataset.esc10Subset() }
         let report = DatasetOptions.verifyForTraining(dataset, validationFold: valFold, skipInvalid: skipInvalid)
@@ -48,7 +59,9 @@ struct TrainCommand: AsyncParsableCommand {
             cacheDirectory: cache.map { URL(fileURLWithPath: $0) })
         let summary = try Self.train(
             data: data, recipe: recipe, out: URL(fileURLWithPath: out),
-            logdir: URL(fileURLWithPath: logdir), resume: resume, stopAfter: stopAfter)
+            logdir: URL(fileURLWithPath: logdir), resume: resume, stopAfter: stopAfter,
+            dataParallel: parallel.training(group))
+        guard (group?.rank ?? 0) == 0 else { return }
         print(
             String(format: "best validation accuracy %.2f%%", summary.bestAccuracy * 100)
                 + " at epoch \(summary.bestEpoch); checkpoints: \(summary.bestCheckpoint.path) and \(summary.lastCheckpoint.path)")
@@ -57,24 +70,43 @@ struct TrainCommand: AsyncParsableCommand {
     /// Trains with progress on standard error; shared with `cross-validate` and `demo`.
     static func train(
         data: TrainingData, recipe: RecipeOptions, out: URL, logdir: URL?, resume: Bool,
-        stopAfter: Int? = nil, prefix: String = ""
+        stopAfter: Int? = nil, prefix: String = "", dataParallel: DataParallelTraining? = nil
     ) throws -> TrainingSummary {
         // Under a file-size limit (`ulimit -f`) SIGXFSZ's default action kills the process
         // mid-write; ignored, the write fails with EFBIG and the trainer reports which file could
         // not be written, with the previous checkpoints intact. (Today the writes happen on a
         // Dispatch worker thread, which blocks the signal anyway; this does not rely on that.)
         signal(SIGXFSZ, SIG_IGN)
-        let model = recipe.model.config(classes: data.classes.count)
+        let model = recipe.modelConfig(classes: data.classes.count)
         let trainer = try Trainer(
             configuration: recipe.configuration, model: model, data: data,
             outputDirectory: out, logDirectory: logdir)
+        trainer.dataParallel = dataParallel
         let progress = TrainingProgressView(prefix: prefix)
         trainer.onBatch = { progress.batch($0) }
         trainer.onEpoch = { progress.epoch($0, isBest: $1, epochs: recipe.epochs) }
+        if let group = dataParallel?.group, group.rank != 0 { return try trainer.run(resume: resume, stopAfterEpoch: stopAfter) }
+        let ranks =
+            dataParallel.map {
+                ", data-parallel over \($0.group.size) processes" + ($0.synchronizeBatchNorm ? " (synchronised batch norm)" : "")
+            } ?? ""
         FileHandle.standardError.write(
             Data(
-                "\(prefix)training \(recipe.model.rawValue) on \(data.train.count) clips, validating on \(data.validation.count), \(data.classes.count) classes\n"
+                "\(prefix)training \(recipe.model.rawValue) on \(data.train.count) clips, validating on \(data.validation.count), \(data.classes.count) classes\(ranks)\n"
                     .utf8))
-        return try trainer.run(resume: resume, stopAfterEpoch: stopAfter)
+        let summary = try trainer.run(resume: resume, stopAfterEpoch: stopAfter)
+        if dataParallel != nil {
+            let c = trainer.communication
+            FileHandle.standardError.write(
+                Data(
+                    String(
+                        format:
+                            "%@allreduce: %d steps, %.1f MB per step, %.1f ms per step on the wire, %.1f ms of it not hidden by backward (overlap %.0f%%)\n",
+                        prefix, c.steps, Double(c.bytes) / Double(max(c.steps, 1)) / 1e6,
+                        c.communicationSeconds / Double(max(c.steps, 1)) * 1e3, c.exposedSeconds / Double(max(c.steps, 1)) * 1e3,
+                        c.overlap * 100
+                    ).utf8))
+        }
+        return summary
     }
 }

@@ -32,6 +32,8 @@ struct TrainState {
     var classes: [String]?
     var optimizer: OptimizationState
     var scheduler: OptimizationState
+    /// How many processes trained the run (data-parallel); 1 in files of an earlier version.
+    var processes = 1
 
     func write(to url: URL) throws(TrainingError) {
         var writer = SafeTensorsWriter()
@@ -46,6 +48,7 @@ struct TrainState {
         writer.metadata["epochs_completed"] = String(epochsCompleted)
         writer.metadata["best_accuracy"] = "\(bestAccuracy)"
         writer.metadata["best_epoch"] = String(bestEpoch)
+        writer.metadata["processes"] = String(processes)
         writer.metadata["training_config"] = configurationJSON
         writer.metadata["model_config"] = modelConfigJSON
         let encoder = JSONEncoder()
@@ -68,6 +71,21 @@ struct TrainState {
         } catch {
             throw .cannotResume("\(url.path): \(error)")
         }
+        return try read(file, url: url)
+    }
+
+    /// The state in `bytes`, the contents of the file at `url` (e.g. sent by another process).
+    static func read(bytes: [UInt8], url: URL) throws(TrainingError) -> TrainState {
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(bytes: bytes, source: url.path)
+        } catch {
+            throw .cannotResume("\(url.path): \(error)")
+        }
+        return try read(file, url: url)
+    }
+
+    private static func read(_ file: SafeTensorsFile, url: URL) throws(TrainingError) -> TrainState {
         let meta = file.metadata
         guard meta["format"] == format else {
             throw .cannotResume("\(url.path) is not a training-state file (format \"\(meta["format"] ?? "none")\", expected \"\(format)\")")
@@ -91,7 +109,8 @@ struct TrainState {
                 configurationJSON: config, modelConfigJSON: model, history: history,
                 weights: weights.isEmpty ? nil : weights, classes: classes,
                 optimizer: try OptimizationState(from: file, prefix: "optimizer."),
-                scheduler: try OptimizationState(from: file, prefix: "scheduler."))
+                scheduler: try OptimizationState(from: file, prefix: "scheduler."),
+                processes: meta["processes"].flatMap(Int.init) ?? 1)
         } catch {
             throw .cannotResume("\(url.path): \(error)")
         }

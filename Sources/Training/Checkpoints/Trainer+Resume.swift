@@ -46,7 +46,7 @@ extension Trainer {
     /// Loads the last train state into `model`, `optimizer` and `scheduler` after checking it
     /// belongs to this configuration, and returns it.
     func restore(model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR) throws(TrainingError) -> TrainState {
-        let state = try TrainState.read(from: stateURL)
+        let state = try readState()
         guard state.configurationJSON == configuration.json else {
             throw .cannotResume(
                 "the run in \(outputDirectory.path) was trained with \(state.configurationJSON), not \(configuration.json): resume with the same options"
@@ -82,7 +82,43 @@ extension Trainer {
         } catch {
             throw .cannotResume("\(stateURL.path): \(error)")
         }
-        try repairCheckpoints(after: state, model: model)
+        if (dataParallel?.group.rank ?? 0) == 0 { try repairCheckpoints(after: state, model: model) }
+        return state
+    }
+
+    /// The last train state: read from ``stateURL`` alone, or by rank 0 and sent to every
+    /// process of a data-parallel run (the others may run where the output folder is not).
+    /// - Throws: ``TrainingError/cannotResume(_:)`` when the state is unreadable or was trained
+    ///   by another number of processes.
+    func readState() throws(TrainingError) -> TrainState {
+        guard let group = dataParallel?.group else {
+            let state = try TrainState.read(from: stateURL)
+            guard state.processes == 1 else {
+                throw .cannotResume(
+                    "the run in \(outputDirectory.path) was trained by \(state.processes) processes; resume it with the same number (mpirun -np \(state.processes) ...)"
+                )
+            }
+            return state
+        }
+        var bytes: [UInt8] = []
+        if group.rank == 0 {
+            do { bytes = try [UInt8](Data(contentsOf: stateURL)) } catch {
+                throw .cannotResume("\(stateURL.path): \(error.localizedDescription)")
+            }
+        }
+        do { bytes = try group.broadcast(bytes: bytes) } catch {
+            throw .distributed("sending the train state from rank 0: \(error)")
+        }
+        let state = try TrainState.read(bytes: bytes, url: stateURL)
+        guard state.processes == group.size else {
+            throw .cannotResume(
+                "the run in \(outputDirectory.path) was trained by \(state.processes) process(es), not \(group.size): resume it with the same number "
+                    + "(a different count changes how every batch is split, so the run would not continue as it began)")
+        }
+        guard state.weights != nil, state.classes != nil else {
+            throw .cannotResume(
+                "\(stateURL.path) is a train state of an earlier version (weights only in last.safetensors); resume it in one process")
+        }
         return state
     }
 

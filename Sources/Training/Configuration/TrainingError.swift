@@ -17,6 +17,9 @@ public enum TrainingError: Error, CustomStringConvertible {
     case io(path: String, reason: String)
     /// A batch (of training or evaluation) could not be loaded, computed or fed to the model.
     case batchFailed(String)
+    /// The processes of a data-parallel run could not keep in step (a collective failed, or
+    /// the run was started with another number of processes than it is resumed with).
+    case distributed(String)
 
     /// One line naming the input at fault and what was expected.
     public var description: String {
@@ -29,6 +32,7 @@ public enum TrainingError: Error, CustomStringConvertible {
         case .cannotResume(let text): return "cannot resume: \(text)"
         case .io(let path, let reason): return "\(path): \(reason)"
         case .batchFailed(let text): return "a batch could not be computed: \(text)"
+        case .distributed(let text): return "data-parallel training: \(text)"
         }
     }
 }

@@ -14,6 +14,13 @@ public struct ConfusionMatrix: Sendable, Equatable {
         counts = Array(repeating: Array(repeating: 0, count: classes.count), count: classes.count)
     }
 
+    /// A matrix over `classes` from its counts, row after row (truth-major).
+    init(classes: [String], counts flat: [Int]) {
+        self.classes = classes
+        let n = classes.count
+        counts = (0..<n).map { Array(flat[($0 * n)..<(($0 + 1) * n)]) }
+    }
+
     /// Counts one example; labels outside `0..<classes.count` are ignored.
     public mutating func add(truth: Int, prediction: Int) {
         guard counts.indices.contains(truth), counts.indices.contains(prediction) else { return }

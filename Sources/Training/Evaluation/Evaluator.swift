@@ -1,3 +1,4 @@
+import DataParallel
 import ESC50
 import Foundation
 import ResNetAudio
@@ -10,7 +11,8 @@ public struct EvaluationResult: Sendable {
     public var loss: Double
     /// Truth against prediction for every clip.
     public var confusion: ConfusionMatrix
-    /// The predicted class of each item, in the loader's item order.
+    /// The predicted class of each item, in the loader's item order (-1 for the items another
+    /// process evaluated, in a data-parallel evaluation).
     public var predictions: [Int]
     /// `confusion.accuracy`.
     public var accuracy: Double { confusion.accuracy }
@@ -22,11 +24,16 @@ public enum Evaluator {
     ///
     /// The model is put in evaluation mode (batch-norm running statistics, no dropout) and
     /// restored to the mode it had afterwards.
+    ///
+    /// In a data-parallel run, each process passes a loader sharded like the others
+    /// (``DataLoader/Configuration/shard``) and its `group`: each evaluates its part of every
+    /// batch, and the loss and the confusion matrix are summed over the group, so every process
+    /// returns the result one process would compute over the whole set.
     /// - Throws: ``TrainingError/batchFailed(_:)`` when a batch cannot be loaded or its labels
-    ///   do not fit the model.
+    ///   do not fit the model; ``TrainingError/distributed(_:)`` when the group's sum fails.
     public static func evaluate(
         _ model: AudioCNN, on loader: DataLoader, classes: [String],
-        labelSmoothing: Float = 0
+        labelSmoothing: Float = 0, group: (any ProcessGroup)? = nil
     ) throws(TrainingError) -> EvaluationResult {
         let wasTraining = model.isTraining
         model.eval()
@@ -38,6 +45,8 @@ public enum Evaluator {
         defer { batches.cancel() }
         do {
             while let batch = try batches.next() {
+                batchCount += 1
+                guard batch.count > 0 else { continue }  // another process's part of a last, small batch
                 try checkLabels(batch, classCount: classes.count)
                 let input = try Tensor(shape: batch.shape, scalars: batch.features)
                 let (loss, predicted) = withNoGrad { () -> (Float, [Int]) in
@@ -45,8 +54,8 @@ public enum Evaluator {
                     let loss = crossEntropy(logits, labels: batch.labels, labelSmoothing: labelSmoothing).scalar
                     return (loss, argmax(logits))
                 }
-                totalLoss += Double(loss)
-                batchCount += 1
+                // This part's share of the batch's mean loss (all of it in a single process).
+                totalLoss += Double(loss) * Double(batch.count) / Double(batch.globalCount)
                 for (slot, item) in batch.itemIndices.enumerated() {
                     predictions[item] = predicted[slot]
                     confusion.add(truth: batch.labels[slot], prediction: predicted[slot])
@@ -56,6 +65,15 @@ public enum Evaluator {
             throw error
         } catch {
             throw .batchFailed("\(error)")
+        }
+        if let group {
+            do {
+                let sums = try group.sum([totalLoss] + confusion.counts.joined().map(Double.init))
+                totalLoss = sums[0]
+                confusion = ConfusionMatrix(classes: classes, counts: sums.dropFirst().map { Int($0.rounded()) })
+            } catch {
+                throw .distributed("the evaluation's sums: \(error)")
+            }
         }
         return EvaluationResult(
             loss: batchCount == 0 ? 0 : totalLoss / Double(batchCount),

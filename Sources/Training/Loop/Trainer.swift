@@ -1,4 +1,5 @@
 import AudioDSP
+import DataParallel
 import ESC50
 import Foundation
 import ResNetAudio
@@ -32,10 +33,17 @@ public final class Trainer {
     public let outputDirectory: URL
     /// Where TensorBoard event files go, or `nil` for none.
     public let logDirectory: URL?
-    /// Called after every training batch (e.g. to draw a progress bar).
+    /// Train together with other processes (see ``DataParallelTraining``), or `nil` (the
+    /// default) to train alone.
+    public var dataParallel: DataParallelTraining?
+    /// Called after every training batch (e.g. to draw a progress bar); on rank 0 only in a
+    /// data-parallel run, with its own part's loss.
     public var onBatch: ((BatchProgress) -> Void)?
-    /// Called after every epoch with its report and whether it was the best so far.
+    /// Called after every epoch with its report and whether it was the best so far (on rank 0
+    /// only in a data-parallel run).
     public var onEpoch: ((EpochReport, Bool) -> Void)?
+    /// What summing gradients across processes cost so far (zero without ``dataParallel``).
+    public private(set) var communication = GradientBuckets.Statistics()
 
     /// `best.safetensors` in ``outputDirectory``.
     public var bestCheckpointURL: URL { outputDirectory.appendingPathComponent("best.safetensors") }
@@ -77,11 +85,24 @@ public final class Trainer {
     ///   another run, a missing or mismatched state to resume, unreadable clips, a failed write.
     @discardableResult
     public func run(resume: Bool = false, stopAfterEpoch: Int? = nil) throws(TrainingError) -> TrainingSummary {
-        try prepareOutputDirectory(resume: resume)
-        try writeSkippedClips()
-        let trainLoader = try makeLoader(items: data.train, training: true)
-        let validationLoader = try makeLoader(items: data.validation, training: false)
-        let stepsPerEpoch = trainLoader.batchesPerEpoch
+        let group = dataParallel?.group
+        let isRoot = (group?.rank ?? 0) == 0
+        if let group, configuration.batchSize < group.size {
+            throw .invalidConfiguration(
+                "a batch of \(configuration.batchSize) clips cannot be split across \(group.size) processes; use --batch \(group.size) or more"
+            )
+        }
+        if isRoot {
+            try prepareOutputDirectory(resume: resume)
+            try writeSkippedClips()
+        }
+        let shard = group.map { DataShard(index: $0.rank, count: $0.size) }
+        let trainLoader = try makeLoader(items: data.train, training: true, shard: shard)
+        let validationLoader = try makeLoader(items: data.validation, training: false, shard: shard)
+        // In a data-parallel run, a last batch with fewer clips than processes is skipped by all.
+        let stepsPerEpoch = (0..<trainLoader.batchesPerEpoch).filter {
+            trainLoader.globalBatchSize(ofBatch: $0) >= (group?.size ?? 1)
+        }.count
 
         let model: AudioCNN
         do { model = try AudioCNN(config: modelConfig, seed: configuration.seed) } catch {
@@ -110,10 +131,23 @@ public final class Trainer {
             best = (state.bestAccuracy, state.bestEpoch)
             startEpoch = state.epochsCompleted
         }
-
-        let logger = try logDirectory.map { url throws(TrainingError) in
-            try RunLogger(directory: url, resumingAt: resume ? startEpoch : nil)
+        var buckets: GradientBuckets?
+        if let dataParallel {
+            do {
+                try dataParallel.group.broadcastState(of: model)
+            } catch {
+                throw .distributed("copying rank 0's weights: \(error)")
+            }
+            dataParallel.group.synchronizeBatchNorm(in: model, dataParallel.synchronizeBatchNorm)
+            buckets = GradientBuckets(
+                parameters: model.parameters(), group: dataParallel.group, bucketBytes: dataParallel.bucketBytes)
         }
+
+        let logger =
+            try logDirectory.flatMap { url throws(TrainingError) in
+                guard isRoot else { return nil }
+                return try RunLogger(directory: url, resumingAt: resume ? startEpoch : nil)
+            } as RunLogger?
         if startEpoch == 0 {
             logger?.logText(configurationText())
             if !data.skipped.isEmpty { logger?.logText(data.skipped.map(\.description).joined(separator: "\n"), tag: "Skipped clips") }
@@ -124,14 +158,22 @@ public final class Trainer {
         for epoch in startEpoch..<endEpoch {
             let started = Date()
             model.train()
-            model.dropout.generator = RandomGenerator(seed: Self.mix(configuration.seed, UInt64(epoch)))
+            // Each process draws its own dropout masks; rank 0's are those of a single process.
+            let dropoutSeed = Self.mix(configuration.seed, UInt64(epoch))
+            model.dropout.generator = RandomGenerator(
+                seed: (group?.rank ?? 0) == 0 ? dropoutSeed : Self.mix(dropoutSeed, UInt64(group!.rank)))
             let trainLoss = try trainEpoch(
                 epoch, model: model, optimizer: optimizer, scheduler: scheduler,
-                loader: trainLoader, logger: logger, started: started)
+                loader: trainLoader, logger: logger, started: started, buckets: buckets)
             let trainSeconds = Date().timeIntervalSince(started)
+            if let dataParallel, !dataParallel.synchronizeBatchNorm {
+                do { try dataParallel.group.broadcastBuffers(of: model) } catch {
+                    throw .distributed("copying rank 0's batch-norm statistics: \(error)")
+                }
+            }
             let validation = try Evaluator.evaluate(
                 model, on: validationLoader, classes: data.classes,
-                labelSmoothing: configuration.labelSmoothing)
+                labelSmoothing: configuration.labelSmoothing, group: group)
             lastConfusion = validation.confusion
             let report = EpochReport(
                 epoch: epoch + 1, trainLoss: trainLoss, validationLoss: validation.loss,
@@ -145,13 +187,15 @@ public final class Trainer {
             // epoch bit for bit and logs it again, and its purge step hides the first copy in
             // TensorBoard; logged after, a kill would leave a gap instead.
             logger?.logEpoch(report, confusion: validation.confusion, step: epoch)
+            guard isRoot else { continue }
             // The state file is the commit point (see TrainState); best and last follow it, and
             // a resume rewrites them if a kill came first.
             try TrainState(
                 epochsCompleted: epoch + 1, bestAccuracy: best.accuracy, bestEpoch: best.epoch,
                 configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
                 history: history, weights: model.stateDict(), classes: data.classes,
-                optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict()
+                optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict(),
+                processes: group?.size ?? 1
             )
             .write(to: stateURL)
             if isBest { try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy) }
@@ -178,14 +222,18 @@ public final class Trainer {
 
     private func trainEpoch(
         _ epoch: Int, model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR,
-        loader: DataLoader, logger: RunLogger?, started: Date
+        loader: DataLoader, logger: RunLogger?, started: Date, buckets: GradientBuckets?
     ) throws(TrainingError) -> Double {
         let classCount = data.classes.count
+        let group = dataParallel?.group
         let batches = loader.epoch(epoch)
         defer { batches.cancel() }
-        var totalLoss = 0.0, batchIndex = 0, clips = 0
+        // `totalLoss` sums each step's loss over the global batch (in a data-parallel run, this
+        // process's share of it until the sum at the end); `ownLoss` this process's own.
+        var totalLoss = 0.0, ownLoss = 0.0, batchIndex = 0, clips = 0
         do {
             while let batch = try batches.next() {
+                if let group, batch.globalCount < group.size { continue }  // skipped by every process
                 try Evaluator.checkLabels(batch, classCount: classCount)
                 if epoch == 0, batchIndex == 0 { logger?.logInputs(batch, classes: data.classes) }
                 let input = try Tensor(shape: batch.shape, scalars: batch.features)
@@ -201,21 +249,36 @@ public final class Trainer {
                     throw TrainingError.batchFailed(
                         "the loss of epoch \(epoch + 1), batch \(batchIndex + 1) is \(value); lower the learning rate")
                 }
-                loss.backward()
+                if let buckets {
+                    // This part's mean loss weighted by its share of the batch: the summed
+                    // gradients are those of the global batch's mean loss.
+                    let share = Float(batch.count) / Float(batch.globalCount)
+                    loss.backward(gradient: Tensor(repeating: share, shape: loss.shape), onGradientReady: buckets.gradientReady)
+                    try buckets.synchronize()
+                    communication = buckets.statistics
+                    totalLoss += value * Double(share)
+                } else {
+                    loss.backward()
+                    totalLoss += value
+                }
                 try optimizer.step()
                 try scheduler.step()
-                totalLoss += value
+                ownLoss += value
                 batchIndex += 1
-                clips += batch.count
+                clips += batch.globalCount
+                guard (group?.rank ?? 0) == 0 else { continue }
                 onBatch?(
                     BatchProgress(
                         epoch: epoch + 1, epochs: configuration.epochs, batch: batchIndex,
                         batches: loader.batchesPerEpoch, clips: clips,
-                        meanLoss: totalLoss / Double(batchIndex),
+                        meanLoss: ownLoss / Double(batchIndex),
                         seconds: Date().timeIntervalSince(started)))
             }
+            if let group { totalLoss = try group.sum([totalLoss])[0] }
         } catch let error as TrainingError {
             throw error
+        } catch let error as DataParallelError {
+            throw .distributed("epoch \(epoch + 1), batch \(batchIndex + 1): \(error)")
         } catch {
             throw .batchFailed("epoch \(epoch + 1), batch \(batchIndex + 1): \(error)")
         }
@@ -224,10 +287,10 @@ public final class Trainer {
 
     // MARK: - Set-up
 
-    private func makeLoader(items: [LoaderItem], training: Bool) throws(TrainingError) -> DataLoader {
+    private func makeLoader(items: [LoaderItem], training: Bool, shard: DataShard?) throws(TrainingError) -> DataLoader {
         var config = DataLoader.Configuration(
             batchSize: configuration.batchSize, shuffle: training,
-            seed: configuration.seed, prefetch: 4, workers: 2)
+            seed: configuration.seed, prefetch: 4, workers: 2, shard: shard)
         if training {
             if configuration.frequencyMask > 0 || configuration.timeMask > 0 {
                 config.augmentations = [

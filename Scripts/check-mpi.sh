@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Data-parallel training over MPI, in CI (`mpirun -np 2` on localhost, Open MPI from Debian's
+# openmpi-bin): on a tiny data set of class folders, with dropout, MixUp and SpecAugment off,
+#  1. 2 ranks with --sync-bn train the same weights as 1 process with the same global batch
+#     (uneven parts: batch 7 = 3 + 4, a last batch of 3 = 1 + 2), within float rounding: the
+#     bound is 1e-3 of each tensor's largest value, where 1 process with 1 thread instead of 2
+#     already drifts ~5e-4 after the same 8 AdamW steps (printed next to it);
+#  2. without --sync-bn each rank normalises its own part (DDP's default): the weights differ;
+#  3. a run stopped after epoch 1 and resumed with --resume ends with the weights of the
+#     uninterrupted run; resuming with another number of processes is refused;
+#  4. killing rank 1 mid-epoch ends the job by itself within 60 s, non-zero, naming the rank;
+#     the last checkpoint evaluates, and --resume finishes the run.
+# Needs the release build of Scripts/test.sh. Usage: bash Scripts/check-mpi.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+audiocnn=$(realpath "${AUDIOCNN:-.build/release/audiocnn}")
+if ! command -v mpirun > /dev/null; then
+  echo "skipped: no mpirun (Debian: apt-get install openmpi-bin)"
+  exit 0
+fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # CI runs as root
+export OMPI_MCA_rmaps_base_oversubscribe=1                        # 2 ranks on any machine
+mpirun=(mpirun -np 2 -x TENSORKIT_NUM_THREADS=1)
+work=$(mktemp -d "${TMPDIR:-/tmp}/audiocnn-mpi.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+python3 Scripts/mpi/make_tiny_dataset.py "$work/data"
+common=(--data "$work/data" --layout folders --split-folds 3 --val-fold 3 --model small --batch 7 --seed 1
+  --mixup 0 --freq-mask 0 --time-mask 0 --dropout 0)
+compare() { python3 Scripts/mpi/compare_checkpoints.py "$@"; }
+
+echo "== 1. mpirun -np 2 --sync-bn against 1 process, 2 epochs"
+TENSORKIT_NUM_THREADS=2 "$audiocnn" train "${common[@]}" --epochs 2 --out "$work/one" --logdir "$work/one-runs" 2> /dev/null
+TENSORKIT_NUM_THREADS=1 "$audiocnn" train "${common[@]}" --epochs 2 --out "$work/one-t1" --logdir "$work/one-t1-runs" 2> /dev/null
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 2 --sync-bn --out "$work/two" --logdir "$work/two-runs" 2> "$work/two.log"
+cat "$work/two.log"
+grep -q 'data-parallel over 2 processes (synchronised batch norm)' "$work/two.log"
+echo -n "1 process, 1 thread against 2 threads: "
+compare "$work/one/last.safetensors" "$work/one-t1/last.safetensors" --tolerance 1 | sed 's/; tolerance.*//'
+echo -n "2 ranks against 1 process: "
+compare "$work/one/last.safetensors" "$work/two/last.safetensors" --tolerance 1e-3
+# Only rank 0 writes: one event file, one set of checkpoints.
+[ "$(find "$work/two-runs" -name 'events.out.tfevents.*' | wc -l)" -eq 1 ]
+
+echo "== 2. without --sync-bn the ranks normalise their own parts: other weights"
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 2 --out "$work/own-bn" --logdir "$work/own-bn-runs" 2> /dev/null
+if compare "$work/one/last.safetensors" "$work/own-bn/last.safetensors" --tolerance 1e-2; then
+  echo "per-rank batch norm gave the whole batch's weights: the ranks' statistics are not their own" >&2
+  exit 1
+fi
+
+echo "== 3. stopped after epoch 1, resumed: the weights of the uninterrupted run"
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 2 --sync-bn --stop-after 1 --out "$work/resumed" --logdir "$work/resumed-runs" 2> /dev/null
+if "$audiocnn" train "${common[@]}" --epochs 2 --sync-bn --resume --out "$work/resumed" --logdir "$work/resumed-runs" 2> "$work/refused.log"; then
+  echo "a 2-rank run resumed in 1 process" >&2
+  exit 1
+fi
+grep -q 'trained by 2 processes' "$work/refused.log" && sed -n '$p' "$work/refused.log"
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 2 --sync-bn --resume --out "$work/resumed" --logdir "$work/resumed-runs" 2> /dev/null
+echo -n "resumed against uninterrupted: "
+compare "$work/two/last.train-state.safetensors" "$work/resumed/last.train-state.safetensors" --tolerance 1e-6
+
+echo "== 4. rank 1 killed mid-epoch"
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 40 --sync-bn --out "$work/killed" --logdir "$work/killed-runs" \
+  > "$work/killed.log" 2>&1 &
+job=$!
+for _ in $(seq 600); do [ -f "$work/killed/last.train-state.safetensors" ] && break; sleep 0.1; done
+rank1=""
+for pid in $(pgrep -f "$work/killed" || true); do
+  if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then rank1=$pid; fi
+done
+[ -n "$rank1" ] || { echo "rank 1 not found" >&2; cat "$work/killed.log"; exit 1; }
+sleep 0.5
+kill -9 "$rank1"
+killed_at=$SECONDS
+status=0
+wait "$job" || status=$?
+took=$((SECONDS - killed_at))
+tail -n 6 "$work/killed.log"
+echo "the job ended $took s after the kill, exit status $status"
+[ "$status" -ne 0 ] && [ "$took" -le 60 ]
+grep -qi 'rank 1' "$work/killed.log"
+"$audiocnn" evaluate --checkpoint "$work/killed/last.safetensors" --data "$work/data" --layout folders --split-folds 3 \
+  --val-fold 3 2>&1 | tail -n 1
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 40 --sync-bn --resume --out "$work/killed" --logdir "$work/killed-runs" \
+  2>&1 | tail -n 2
+echo "== MPI checks passed"
