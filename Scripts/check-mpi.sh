@@ -38,8 +38,9 @@ echo -n "1 process, 1 thread against 2 threads: "
 compare "$work/one/last.safetensors" "$work/one-t1/last.safetensors" --tolerance 1 | sed 's/; tolerance.*//'
 echo -n "2 ranks against 1 process: "
 compare "$work/one/last.safetensors" "$work/two/last.safetensors" --tolerance 1e-3
-# Only rank 0 writes: one event file, one set of checkpoints.
-[ "$(find "$work/two-runs" -name 'events.out.tfevents.*' | wc -l)" -eq 1 ]
+# Only rank 0 writes: the event files of one process, as a single process writes them.
+[ "$(find "$work/two-runs" -name 'events.out.tfevents.*' | wc -l)" -eq "$(find "$work/one-runs" -name 'events.out.tfevents.*' | wc -l)" ]
+[ "$(find "$work/two-runs" -name 'events.out.tfevents.*' | sed 's/.*tfevents\.[0-9]*\.[^.]*\.\([0-9]*\)\..*//' | sort -u | wc -l)" -eq 1 ]
 
 echo "== 2. without --sync-bn the ranks normalise their own parts: other weights"
 "${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 2 --out "$work/own-bn" --logdir "$work/own-bn-runs" 2> /dev/null
@@ -60,7 +61,10 @@ echo -n "resumed against uninterrupted: "
 compare "$work/two/last.train-state.safetensors" "$work/resumed/last.train-state.safetensors" --tolerance 1e-6
 
 echo "== 4. rank 1 killed mid-epoch"
-"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 40 --sync-bn --out "$work/killed" --logdir "$work/killed-runs" \
+python3 Scripts/mpi/make_tiny_dataset.py "$work/more" --clips-per-class 40
+common=(--data "$work/more" --layout folders --split-folds 3 --val-fold 3 --model small --batch 7 --seed 1
+  --mixup 0 --freq-mask 0 --time-mask 0 --dropout 0)
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 6 --sync-bn --out "$work/killed" --logdir "$work/killed-runs" \
   > "$work/killed.log" 2>&1 &
 job=$!
 for _ in $(seq 600); do [ -f "$work/killed/last.train-state.safetensors" ] && break; sleep 0.1; done
@@ -79,8 +83,29 @@ tail -n 6 "$work/killed.log"
 echo "the job ended $took s after the kill, exit status $status"
 [ "$status" -ne 0 ] && [ "$took" -le 60 ]
 grep -qi 'rank 1' "$work/killed.log"
-"$audiocnn" evaluate --checkpoint "$work/killed/last.safetensors" --data "$work/data" --layout folders --split-folds 3 \
-  --val-fold 3 2>&1 | tail -n 1
-"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 40 --sync-bn --resume --out "$work/killed" --logdir "$work/killed-runs" \
+grep -q '"epoch"' <(head -c 4096 "$work/killed/last.safetensors")
+"$audiocnn" evaluate --checkpoint "$work/killed/last.safetensors" --data "$work/more" --layout folders --split-folds 3 \
+  --fold 3 --png "$work/confusion.png" 2>&1 | grep -i 'accuracy' | head -n 1
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 6 --sync-bn --resume --out "$work/killed" --logdir "$work/killed-runs" \
   2>&1 | tail -n 2
+echo "== 5. rank 1 stopped (SIGSTOP), so mpirun sees no exit: the collective time-out ends the job"
+"${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 6 --collective-timeout 5 --out "$work/stopped" \
+  --logdir "$work/stopped-runs" > "$work/stopped.log" 2>&1 &
+job=$!
+for _ in $(seq 600); do [ -f "$work/stopped/last.train-state.safetensors" ] && break; sleep 0.1; done
+rank1=""
+for pid in $(pgrep -f "$work/stopped" || true); do
+  if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then rank1=$pid; fi
+done
+[ -n "$rank1" ] || { echo "rank 1 not found" >&2; cat "$work/stopped.log"; exit 1; }
+kill -STOP "$rank1"
+stopped_at=$SECONDS
+status=0
+wait "$job" || status=$?
+took=$((SECONDS - stopped_at))
+kill -9 "$rank1" 2> /dev/null || true
+grep 'ending the job' "$work/stopped.log"
+echo "the job ended $took s after rank 1 stopped, exit status $status"
+[ "$status" -ne 0 ] && [ "$took" -le 30 ]
+grep -q 'rank 0 of 2: the allreduce' "$work/stopped.log"
 echo "== MPI checks passed"
