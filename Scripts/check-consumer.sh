@@ -25,6 +25,7 @@ bin=$root/.build-consumer/debug
 "$bin/TBLoggerConsumer" "$work/tb"
 "$bin/ModelConsumer" "$checkpoint"
 "$bin/TrainingConsumer" "$work/train"
+"$bin/DataParallelConsumer"
 
 # (nm to a file first: under pipefail, grep -q closing the pipe early would make nm fail.)
 nm "$bin/ClassifyConsumer" > "$work/symbols.txt"

@@ -8,7 +8,7 @@
 # Usage: bash Scripts/check-tsan.sh [extra --filter regex]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-filter=${1:-'ParallelTests|KernelConfigurationTests|GEMMTests|ConvolutionTests|FoldedConv2dTests|BatchNormTests|FoldedInferenceTests|AudioClassificationTests|ConcurrencyTests|InferencePoolCancellationTests'}
+filter=${1:-'ParallelTests|KernelConfigurationTests|GEMMTests|ConvolutionTests|FoldedConv2dTests|BatchNormTests|FoldedInferenceTests|AudioClassificationTests|ConcurrencyTests|InferencePoolCancellationTests|DataParallelTests'}
 echo "== ThreadSanitizer build (.build-tsan)"
 swift build --sanitize=thread --build-tests --scratch-path .build-tsan
 echo "== ThreadSanitizer tests: $filter"

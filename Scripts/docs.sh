@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(AudioDSP TensorKit TBLogger ResNetAudio ESC50 Training AudioClassification)
+[ ${#targets[@]} -gt 0 ] || targets=(AudioDSP TensorKit TBLogger ResNetAudio ESC50 Training AudioClassification DataParallel)
 mkdir -p .build/docs
 failed=()
 for target in "${targets[@]}"; do

@@ -23,5 +23,6 @@ let package = Package(
             name: "TrainingConsumer",
             dependencies: [.product(name: "Training", package: suite), .product(name: "ResNetAudio", package: suite)]),
         .executableTarget(name: "ClassifyConsumer", dependencies: [.product(name: "AudioClassification", package: suite)]),
+        .executableTarget(name: "DataParallelConsumer", dependencies: [.product(name: "DataParallel", package: suite)]),
     ]
 )

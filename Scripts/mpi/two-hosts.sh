@@ -5,7 +5,9 @@
 # Trains the small model on ESC-10 (folds 1-3, validating on fold 4) for a few epochs, then the
 # same run as 2 ranks on one host, and compares: the same accuracy and the same weights.
 # Needs root (ip netns), openmpi-bin, the release build and ../shared/esc50.
-# Usage: bash Scripts/mpi/two-hosts.sh [EPOCHS]
+# With --bench instead of EPOCHS: `audiocnn bench train --batch 16` of the full model on the two
+# hosts and on one host (1 thread per rank), for the allreduce time per step over TCP.
+# Usage: bash Scripts/mpi/two-hosts.sh [EPOCHS | --bench]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 epochs=${1:-3}
@@ -52,10 +54,22 @@ AGENT
 chmod +x "$work/netns-agent"
 printf '10.77.0.1 slots=1\n10.77.0.2 slots=1\n' > "$work/hostfile"
 
+hosts=(ip netns exec acnn-a mpirun -np 2 --hostfile "$work/hostfile" --mca plm_rsh_agent "$work/netns-agent")
+if [ "$epochs" = --bench ]; then
+  bench=(bench train --batch 16 --iterations 4 --json)
+  echo "== bench train --batch 16, 2 ranks on two hosts (TCP over the veth pair)"
+  "${hosts[@]}" --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+    -x TENSORKIT_NUM_THREADS=1 "$audiocnn" "${bench[@]}" | tail -n 1
+  echo "== 2 ranks on one host (shared memory)"
+  mpirun -np 2 -x TENSORKIT_NUM_THREADS=1 "$audiocnn" "${bench[@]}" | tail -n 1
+  echo "== 1 process, 2 threads"
+  TENSORKIT_NUM_THREADS=2 "$audiocnn" "${bench[@]}" | tail -n 1
+  exit 0
+fi
 train=(train --data "$esc50" --esc10 --val-fold 4 --model small --epochs "$epochs" --batch 32 --seed 3)
 tcp=(--mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24)
 echo "== 2 ranks on two hosts (TCP over the veth pair)"
-ip netns exec acnn-a mpirun -np 2 --hostfile "$work/hostfile" --mca plm_rsh_agent "$work/netns-agent" "${tcp[@]}" \
+"${hosts[@]}" "${tcp[@]}" \
   -x TENSORKIT_NUM_THREADS=1 \
   bash -c 'echo "rank $OMPI_COMM_WORLD_RANK runs in network namespace $(ip netns identify $$) on $(hostname)" >&2; exec "$0" "$@"' \
   "$audiocnn" "${train[@]}" --out "$work/hosts" --logdir "$work/hosts-runs" > "$work/hosts.log" 2>&1
