@@ -8,7 +8,7 @@ import TensorKit
 /// ``gradientReady(_:)`` (from `backward(gradient:onGradientReady:)`); once a bucket is complete,
 /// its gradients are copied into one buffer and its sum starts on the group's thread, while
 /// backward goes on. ``synchronize()`` sums what is left, waits, and writes the sums back into
-/// every ``Parameter/grad``. Buckets start in order, so every process issues the same
+/// every `Parameter.grad`. Buckets start in order, so every process issues the same
 /// collectives in the same order.
 ///
 /// The sum is what each process contributed: to get the gradient of the mean loss over the
@@ -130,7 +130,7 @@ public final class GradientBuckets {
     }
 
     /// Sums every bucket not started yet (a parameter never reported contributes zeros), waits
-    /// for all sums and writes them into the parameters' ``Parameter/grad``; then the buckets are
+    /// for all sums and writes them into the parameters' `Parameter.grad`; then the buckets are
     /// ready for the next step.
     /// - Throws: the group's error if a sum failed.
     public func synchronize() throws(DataParallelError) {

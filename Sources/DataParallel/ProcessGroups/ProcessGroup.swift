@@ -67,6 +67,7 @@ public enum DataParallelError: Error, CustomStringConvertible, Equatable {
     /// A value out of range, such as a rank outside the group.
     case invalidArgument(String)
 
+    /// One line saying what failed and, where it helps, what to do.
     public var description: String {
         switch self {
         case .unavailable(let text): return "MPI is not available: \(text)"

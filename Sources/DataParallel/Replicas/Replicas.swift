@@ -58,7 +58,7 @@ extension ProcessGroup {
         return values
     }
 
-    /// Synchronises every ``BatchNorm2d`` of `module` across this group (`enabled`), or returns
+    /// Synchronises every `BatchNorm2d` of `module` across this group (`enabled`), or returns
     /// them to per-process statistics.
     public func synchronizeBatchNorm(in module: any Module, _ enabled: Bool = true) {
         let statistics = enabled ? GroupStatistics(group: self) : nil

@@ -14,12 +14,12 @@ import DataParallel
 /// training state and TensorBoard events, and only rank 0 calls ``Trainer/onBatch`` and
 /// ``Trainer/onEpoch``.
 public struct DataParallelTraining {
-    /// The processes; this process is ``ProcessGroup/rank``.
+    /// The processes; this process is `ProcessGroup.rank`.
     public var group: any ProcessGroup
     /// Normalise with the statistics of the whole global batch (PyTorch's `SyncBatchNorm`):
     /// training then computes what one process with the whole batch computes.
     public var synchronizeBatchNorm: Bool
-    /// The most bytes of gradients summed in one collective (``GradientBuckets``).
+    /// The most bytes of gradients summed in one collective (`GradientBuckets`).
     public var bucketBytes: Int
 
     /// Training over `group`.

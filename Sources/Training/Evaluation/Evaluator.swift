@@ -26,7 +26,7 @@ public enum Evaluator {
     /// restored to the mode it had afterwards.
     ///
     /// In a data-parallel run, each process passes a loader sharded like the others
-    /// (``DataLoader/Configuration/shard``) and its `group`: each evaluates its part of every
+    /// (`DataLoader.Configuration.shard`) and its `group`: each evaluates its part of every
     /// batch, and the loss and the confusion matrix are summed over the group, so every process
     /// returns the result one process would compute over the whole set.
     /// - Throws: ``TrainingError/batchFailed(_:)`` when a batch cannot be loaded or its labels
