@@ -1,4 +1,5 @@
 import ArgumentParser
+import DataParallel
 import ESC50
 import Foundation
 import Training
@@ -29,8 +30,15 @@ struct CrossValidateCommand: AsyncParsableCommand {
     var folds: String?
     @Flag(help: "Continue interrupted folds (and skip finished ones) from their last checkpoints.")
     var resume = false
+    @OptionGroup var parallel: DataParallelOptions
 
     func run() async throws {
+        let group = try parallel.group()
+        try DataParallelOptions.run(in: group) { try crossValidate(group: group) }
+    }
+
+    /// Every fold in turn; under mpirun the ranks train each fold together.
+    private func crossValidate(group: MPIProcessGroup?) throws {
         var dataset = try source.read()
         if esc10 { dataset = try dataset.esc10Subset() }
         let report = DatasetOptions.verifyForTraining(dataset, validationFold: nil, skipInvalid: skipInvalid)
@@ -41,16 +49,21 @@ struct CrossValidateCommand: AsyncParsableCommand {
             let data = try TrainingData.split(
                 of: dataset, validationFold: fold, report: report, skipInvalid: skipInvalid, cacheDirectory: cacheURL)
             let out = URL(fileURLWithPath: self.out).appendingPathComponent("fold-\(fold)")
+            var resumeFold = resume && FileManager.default.fileExists(atPath: out.appendingPathComponent("last.safetensors").path)
+            if let group {  // rank 0's output folder decides
+                resumeFold = try group.sum([group.rank == 0 && resumeFold ? 1 : 0])[0] > 0
+            }
             let summary = try TrainCommand.train(
                 data: data, recipe: recipe, out: out,
                 logdir: URL(fileURLWithPath: logdir).appendingPathComponent("fold-\(fold)"),
-                resume: resume && FileManager.default.fileExists(atPath: out.appendingPathComponent("last.safetensors").path),
-                prefix: "[fold \(fold)] ")
+                resume: resumeFold, prefix: "[fold \(fold)] ", dataParallel: parallel.training(group))
             let final = summary.history.last?.validationAccuracy ?? 0
             finals.append(final)
             bests.append(summary.bestAccuracy)
+            guard (group?.rank ?? 0) == 0 else { continue }
             print(String(format: "fold %d: final accuracy %.2f%%, best %.2f%%", fold, final * 100, summary.bestAccuracy * 100))
         }
+        guard (group?.rank ?? 0) == 0 else { return }
         let final = CrossValidationSummary(accuracies: finals), best = CrossValidationSummary(accuracies: bests)
         let (mean, std, bestMean, bestStd) = (final.mean, final.standardDeviation, best.mean, best.standardDeviation)
         print(
