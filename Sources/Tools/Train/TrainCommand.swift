@@ -44,13 +44,22 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-after"), help: "Stop after this many epochs of the schedule (resume later with --resume).")
     var stopAfter: Int?
     @OptionGroup var parallel: DataParallelOptions
+    @Option(
+        help:
+            "Record the inputs, dropout masks and learning rate of each step here, for a paired replay in PyTorch (Benchmarks/paired_replay.py)."
+    )
+    var trace: String?
+    @Option(name: .customLong("trace-steps"), help: "Steps recorded by --trace, from the first.")
+    var traceSteps: Int = 160
+    @Option(name: .customLong("trace-weights"), help: "Comma-separated steps after which --trace writes the weights (0: the initial ones).")
+    var traceWeights: String = "0,1,10,50,150"
 
     func run() async throws {
         let group = try parallel.group()
-        try DataParallelOptions.run(in: group) { try train(group: group) }
+        try DataParallelOptions.run(in: group) { try trainAsRank(of: group) }
     }
 
-    private func train(group: MPIProcessGroup?) throws {
+    private func trainAsRank(of group: MPIProcessGroup?) throws {
         var dataset = try source.read(folds: folds)
         if esc10 { dataset = try dataset.esc10Subset() }
         let report = DatasetOptions.verifyForTraining(dataset, validationFold: valFold, skipInvalid: skipInvalid)
@@ -60,17 +69,26 @@ struct TrainCommand: AsyncParsableCommand {
         let summary = try Self.train(
             data: data, recipe: recipe, out: URL(fileURLWithPath: out),
             logdir: URL(fileURLWithPath: logdir), resume: resume, stopAfter: stopAfter,
-            dataParallel: parallel.training(group))
+            dataParallel: parallel.training(group), trace: try traceOptions())
         guard (group?.rank ?? 0) == 0 else { return }
         print(
             String(format: "best validation accuracy %.2f%%", summary.bestAccuracy * 100)
                 + " at epoch \(summary.bestEpoch); checkpoints: \(summary.bestCheckpoint.path) and \(summary.lastCheckpoint.path)")
     }
 
+    private func traceOptions() throws -> TrainingTrace? {
+        guard let trace else { return nil }
+        let steps = traceWeights.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard traceSteps > 0, steps.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            throw ValidationError("--trace-steps must be positive and --trace-weights a list of steps >= 0")
+        }
+        return TrainingTrace(directory: URL(fileURLWithPath: trace), steps: traceSteps, weightSteps: Set(steps.map { $0! }))
+    }
+
     /// Trains with progress on standard error; shared with `cross-validate` and `demo`.
     static func train(
         data: TrainingData, recipe: RecipeOptions, out: URL, logdir: URL?, resume: Bool,
-        stopAfter: Int? = nil, prefix: String = "", dataParallel: DataParallelTraining? = nil
+        stopAfter: Int? = nil, prefix: String = "", dataParallel: DataParallelTraining? = nil, trace: TrainingTrace? = nil
     ) throws -> TrainingSummary {
         // Under a file-size limit (`ulimit -f`) SIGXFSZ's default action kills the process
         // mid-write; ignored, the write fails with EFBIG and the trainer reports which file could
@@ -82,6 +100,7 @@ struct TrainCommand: AsyncParsableCommand {
             configuration: recipe.configuration, model: model, data: data,
             outputDirectory: out, logDirectory: logdir)
         trainer.dataParallel = dataParallel
+        trainer.trace = trace
         let progress = TrainingProgressView(prefix: prefix)
         trainer.onBatch = { progress.batch($0) }
         trainer.onEpoch = { progress.epoch($0, isBest: $1, epochs: recipe.epochs) }

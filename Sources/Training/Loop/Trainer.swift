@@ -42,6 +42,9 @@ public final class Trainer {
     /// Called after every epoch with its report and whether it was the best so far (on rank 0
     /// only in a data-parallel run).
     public var onEpoch: ((EpochReport, Bool) -> Void)?
+    /// Record the run step by step for a paired replay in another framework (see
+    /// ``TrainingTrace``), or `nil` (the default). One process only, from the first epoch.
+    public var trace: TrainingTrace?
     /// What summing gradients across processes cost so far (zero without ``dataParallel``).
     public private(set) var communication = GradientBuckets.Statistics()
 
@@ -243,6 +246,7 @@ public final class Trainer {
                     shape: [batch.count, classCount],
                     scalars: batch.targets(classCount: classCount))
                 optimizer.zeroGrad()
+                let dropoutGenerator = model.dropout.generator  // before the forward pass draws its mask
                 let loss = crossEntropy(model(input), targets: targets, labelSmoothing: configuration.labelSmoothing)
                 let value = Double(loss.scalar)
                 guard value.isFinite else {
@@ -261,8 +265,17 @@ public final class Trainer {
                     loss.backward()
                     totalLoss += value
                 }
+                let step = epoch * loader.batchesPerEpoch + batchIndex + 1
+                if let trace, step <= trace.steps {
+                    try trace.recordStep(
+                        step, epoch: epoch + 1, batch: batch, targets: targets.scalars, classCount: classCount,
+                        model: model, dropoutGenerator: dropoutGenerator, learningRate: optimizer.learningRate, loss: value)
+                }
                 try optimizer.step()
                 try scheduler.step()
+                if let trace, trace.weightSteps.contains(step) {
+                    try save(model, to: trace.url("weights", step), epoch: epoch + 1, accuracy: 0)
+                }
                 ownLoss += value
                 batchIndex += 1
                 clips += batch.globalCount
