@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Replays, in PyTorch, the steps a Swift run recorded with `audiocnn train --trace DIR`: the same
-initial weights, the same inputs (after SpecAugment and MixUp), targets, dropout masks and
-learning rate per step, so that whatever differs afterwards is arithmetic (issue #18's paired
+initial weights, the same inputs (after SpecAugment and MixUp), targets, dropout masks,
+learning rate and AdamW beta1 per step, so that whatever differs afterwards is arithmetic (issue #18's paired
 runs). Runs in float32 (what a PyTorch user trains with) or float64 (the reference both are
 judged against), and writes into DIR/pytorch-<dtype>/:
   weights-NNNNN.safetensors  after the same steps as the Swift trace (PyTorch's state-dict names)
@@ -85,6 +85,7 @@ def main():
         step, epoch = int(m["step"]), int(m["epoch"])
         for group in optimizer.param_groups:
             group["lr"] = float(m["learning_rate"])
+            group["betas"] = (float(m["beta1"]), group["betas"][1])  # OneCycleLR cycles beta1
         model.dropout.mask = tensors["dropout_mask"].to(dtype)
         loss = criterion(model(tensors["input"].to(dtype)), tensors["targets"].to(dtype))
         optimizer.zero_grad()

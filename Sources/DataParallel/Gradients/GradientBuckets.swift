@@ -67,11 +67,13 @@ public final class GradientBuckets {
 
     /// Buckets over `parameters` (in the model's order).
     /// - Parameters:
-    ///   - parameters: every parameter whose gradient is summed, e.g. `model.parameters()`;
-    ///     the same list in the same order in every process.
+    ///   - parameters: the parameters whose gradients are summed, e.g. `model.parameters()`;
+    ///     the same list in the same order in every process. Frozen ones
+    ///     (`requiresGrad == false`) are left out.
     ///   - group: the processes.
     ///   - bucketBytes: the most bytes per bucket (PyTorch's default is 25 MB).
     public init(parameters: [Parameter], group: any ProcessGroup, bucketBytes: Int = 25 << 20) {
+        let parameters = parameters.filter(\.requiresGrad)
         self.parameters = parameters
         self.group = group
         self.bucketBytes = Swift.max(bucketBytes, 4)

@@ -146,6 +146,16 @@ public final class Trainer {
                 parameters: model.parameters(), group: dataParallel.group, bucketBytes: dataParallel.bucketBytes)
         }
 
+        if let trace {
+            guard dataParallel == nil, startEpoch == 0 else {
+                throw .invalidConfiguration("a training trace records one process from the first epoch")
+            }
+            do { try FileManager.default.createDirectory(at: trace.directory, withIntermediateDirectories: true) } catch {
+                throw .io(path: trace.directory.path, reason: "cannot create the trace folder: \(error.localizedDescription)")
+            }
+            try trace.recordValidation(validationLoader)
+            try save(model, to: trace.url("weights", 0), epoch: 0, accuracy: 0)
+        }
         let logger =
             try logDirectory.flatMap { url throws(TrainingError) in
                 guard isRoot else { return nil }
@@ -269,7 +279,8 @@ public final class Trainer {
                 if let trace, step <= trace.steps {
                     try trace.recordStep(
                         step, epoch: epoch + 1, batch: batch, targets: targets.scalars, classCount: classCount,
-                        model: model, dropoutGenerator: dropoutGenerator, learningRate: optimizer.learningRate, loss: value)
+                        model: model, dropoutGenerator: dropoutGenerator, learningRate: optimizer.learningRate, beta1: optimizer.beta1,
+                        loss: value)
                 }
                 try optimizer.step()
                 try scheduler.step()

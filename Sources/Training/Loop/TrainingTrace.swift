@@ -12,8 +12,8 @@ import TensorKit
 /// - `step-NNNNN.safetensors` for each of the first ``steps`` steps (1-based): `input`
 ///   (`[batch, 1, mels, frames]`, after SpecAugment and MixUp), `targets` (`[batch, classes]`,
 ///   mixed one-hot before label smoothing), `dropout_mask` (`[batch, features]`, the multiplier
-///   the dropout layer applies: 0 or `1/(1-p)`), with the epoch, the learning rate of the step
-///   and its loss as metadata;
+///   the dropout layer applies: 0 or `1/(1-p)`), with the epoch, the learning rate and AdamW's
+///   β₁ of the step (OneCycleLR cycles both) and its loss as metadata;
 /// - `validation.safetensors`: the validation inputs and labels, as evaluated after each epoch.
 ///
 /// `Benchmarks/paired_replay.py` replays them in PyTorch (float32 and float64).
@@ -40,7 +40,7 @@ public struct TrainingTrace: Sendable {
     /// dropout layer drew from `dropoutGenerator` (its generator as it was before the step).
     func recordStep(
         _ step: Int, epoch: Int, batch: Batch, targets: [Float], classCount: Int, model: AudioCNN,
-        dropoutGenerator: RandomGenerator, learningRate: Double, loss: Double
+        dropoutGenerator: RandomGenerator, learningRate: Double, beta1: Double, loss: Double
     ) throws(TrainingError) {
         let features = model.fc.weight.shape[1]
         var generator = dropoutGenerator
@@ -48,7 +48,7 @@ public struct TrainingTrace: Sendable {
         let scale: Float = p < 1 ? 1 / (1 - p) : 0
         let mask = (0..<(batch.count * features)).map { _ in p > 0 ? (generator.nextUnitFloat() < p ? 0 : scale) : 1 }
         var writer = SafeTensorsWriter(metadata: [
-            "epoch": String(epoch), "step": String(step), "learning_rate": "\(learningRate)", "loss": "\(loss)",
+            "epoch": String(epoch), "step": String(step), "learning_rate": "\(learningRate)", "beta1": "\(beta1)", "loss": "\(loss)",
             "item_indices": batch.itemIndices.map(String.init).joined(separator: ","),
         ])
         do {
