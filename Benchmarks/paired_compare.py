@@ -57,6 +57,10 @@ def main():
         swift[label] = (parts[0], parts[1] if len(parts) > 1 else None)
     pt = {d: os.path.join(a.trace, f"pytorch-{d}") for d in ("float32", "float64")}
     steps = sorted(int(re.findall(r"(\d+)\.safetensors", p)[0]) for p in glob.glob(os.path.join(pt["float64"], "weights-*.safetensors")))
+    if not steps:
+        print("no float64 replay: distances below are from PyTorch float32 instead")
+        pt["float64"] = pt["float32"]
+        steps = sorted(int(re.findall(r"(\d+)\.safetensors", p)[0]) for p in glob.glob(os.path.join(pt["float32"], "weights-*.safetensors")))
     report = {"steps": [], "epochs": []}
     header = "| step | " + " | ".join(f"{name} vs f64: median / max" for name in list(swift) + ["PyTorch f32"]) + " | Swift / PyTorch f32 (median) |"
     print(header)
