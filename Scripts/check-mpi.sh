@@ -27,6 +27,16 @@ python3 Scripts/mpi/make_tiny_dataset.py "$work/data"
 common=(--data "$work/data" --layout folders --split-folds 3 --val-fold 3 --model small --batch 7 --seed 1
   --mixup 0 --freq-mask 0 --time-mask 0 --dropout 0)
 compare() { python3 Scripts/mpi/compare_checkpoints.py "$@"; }
+# The pid of rank 1 of the run writing to $work/$1, once its first epoch is saved.
+rank1_after_first_epoch() {
+  for _ in $(seq 600); do [ -f "$work/$1/last.train-state.safetensors" ] && break; sleep 0.1; done
+  for pid in $(pgrep -f "$work/$1" || true); do
+    if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then echo "$pid" && return; fi
+  done
+  echo "rank 1 of the $1 run not found" >&2
+  cat "$work/$1.log" >&2
+  return 1
+}
 
 echo "== 1. mpirun -np 2 --sync-bn against 1 process, 2 epochs"
 TENSORKIT_NUM_THREADS=2 "$audiocnn" train "${common[@]}" --epochs 2 --out "$work/one" --logdir "$work/one-runs" 2> /dev/null
@@ -67,12 +77,7 @@ common=(--data "$work/more" --layout folders --split-folds 3 --val-fold 3 --mode
 "${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 6 --sync-bn --out "$work/killed" --logdir "$work/killed-runs" \
   > "$work/killed.log" 2>&1 &
 job=$!
-for _ in $(seq 600); do [ -f "$work/killed/last.train-state.safetensors" ] && break; sleep 0.1; done
-rank1=""
-for pid in $(pgrep -f "$work/killed" || true); do
-  if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then rank1=$pid; fi
-done
-[ -n "$rank1" ] || { echo "rank 1 not found" >&2; cat "$work/killed.log"; exit 1; }
+rank1=$(rank1_after_first_epoch killed)
 sleep 0.5
 kill -9 "$rank1"
 killed_at=$SECONDS
@@ -92,12 +97,7 @@ echo "== 5. rank 1 stopped (SIGSTOP), so mpirun sees no exit: the collective tim
 "${mpirun[@]}" "$audiocnn" train "${common[@]}" --epochs 6 --collective-timeout 5 --out "$work/stopped" \
   --logdir "$work/stopped-runs" > "$work/stopped.log" 2>&1 &
 job=$!
-for _ in $(seq 600); do [ -f "$work/stopped/last.train-state.safetensors" ] && break; sleep 0.1; done
-rank1=""
-for pid in $(pgrep -f "$work/stopped" || true); do
-  if tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1'; then rank1=$pid; fi
-done
-[ -n "$rank1" ] || { echo "rank 1 not found" >&2; cat "$work/stopped.log"; exit 1; }
+rank1=$(rank1_after_first_epoch stopped)
 kill -STOP "$rank1"
 stopped_at=$SECONDS
 status=0
