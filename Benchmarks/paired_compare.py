@@ -57,18 +57,24 @@ def main():
         swift[label] = (parts[0], parts[1] if len(parts) > 1 else None)
     pt = {d: os.path.join(a.trace, f"pytorch-{d}") for d in ("float32", "float64")}
     steps = sorted(int(re.findall(r"(\d+)\.safetensors", p)[0]) for p in glob.glob(os.path.join(pt["float64"], "weights-*.safetensors")))
+    reference = "f64"
     if not steps:
-        print("no float64 replay: distances below are from PyTorch float32 instead")
+        print("no float64 replay: the distances below are from PyTorch float32's weights instead")
         pt["float64"] = pt["float32"]
+        reference = "PyTorch f32"
         steps = sorted(int(re.findall(r"(\d+)\.safetensors", p)[0]) for p in glob.glob(os.path.join(pt["float32"], "weights-*.safetensors")))
-    report = {"steps": [], "epochs": []}
-    header = "| step | " + " | ".join(f"{name} vs f64: median / max" for name in list(swift) + ["PyTorch f32"]) + " | Swift / PyTorch f32 (median) |"
+    report = {"steps": [], "epochs": [], "reference": None}
+    report["reference"] = reference
+    compared = list(swift) + (["PyTorch f32"] if reference == "f64" else [])
+    header = "| step | " + " | ".join(f"{name} vs {reference}: median / max" for name in compared)
+    header += " | Swift / PyTorch f32 (median) |" if reference == "f64" else " |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for s in steps:
         ref = weights(os.path.join(pt["float64"], f"weights-{s:05d}.safetensors"))
         sides = {name: os.path.join(d, f"weights-{s:05d}.safetensors") for name, (d, _) in swift.items()}
-        sides["PyTorch f32"] = os.path.join(pt["float32"], f"weights-{s:05d}.safetensors")
+        if reference == "f64":
+            sides["PyTorch f32"] = os.path.join(pt["float32"], f"weights-{s:05d}.safetensors")
         if not all(os.path.exists(p) for p in sides.values()):
             continue
         row = {"step": s}
@@ -76,8 +82,10 @@ def main():
             d = relative(weights(path), ref)
             row[name] = {"median": statistics.median(d.values()), "max": max(d.values()), "worst": max(d, key=d.get)}
         report["steps"].append(row)
-        ratio = row["Swift"]["median"] / max(row["PyTorch f32"]["median"], 1e-30)
-        print(f"| {s} | " + " | ".join(f"{row[n]['median']:.2e} / {row[n]['max']:.2e}" for n in sides) + f" | {ratio:.2f} |")
+        cells = f"| {s} | " + " | ".join(f"{row[n]['median']:.2e} / {row[n]['max']:.2e}" for n in sides)
+        if reference == "f64":
+            cells += f" | {row['Swift']['median'] / max(row['PyTorch f32']['median'], 1e-30):.2f}"
+        print(cells + " |")
 
     replays = {}
     for d, path in pt.items():
