@@ -150,7 +150,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "AudioDSP", "ResNetAudio", "TensorKit", "ESC50", "_TestSupport"]),
-        .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "TensorKit", "ResNetAudio", "_TestSupport"]),
+        .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "TensorKit", "ResNetAudio", "_TestSupport", "_Locking"]),
         .testTarget(
             name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]

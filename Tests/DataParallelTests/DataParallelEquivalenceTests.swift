@@ -4,6 +4,7 @@ import Foundation
 import ResNetAudio
 import TensorKit
 import XCTest
+import _Locking
 import _TestSupport
 
 /// Data parallelism over threads (LocalProcessGroup) against one process with the whole batch:
@@ -50,36 +51,37 @@ final class DataParallelEquivalenceTests: XCTestCase {
     func testBroadcastCopiesRankZerosStateAndBytes() throws {
         let members = try LocalProcessGroup.group(size: 3)
         nonisolated(unsafe) let models = try (0..<3).map { rank in try AudioCNN(config: .small(classes: 4), seed: UInt64(rank + 1)) }
-        let received = SharedResult<[[UInt8]]>(Array(repeating: [], count: 3))
-        let failures = SharedResult<[String]>([])
+        let received = Locked<[[UInt8]]>(Array(repeating: [], count: 3))
+        let failures = Locked<[String]>([])
         runConcurrently(3) { rank in
             do {
                 try members[rank].broadcastState(of: models[rank])
                 let bytes = try members[rank].broadcast(bytes: rank == 0 ? Array("rank zero's state".utf8) : [])
-                received.update { $0[rank] = bytes }
+                received.withLock { $0[rank] = bytes }
             } catch {
-                failures.update { $0.append("\(rank): \(error)") }
+                failures.withLock { $0.append("\(rank): \(error)") }
             }
         }
-        XCTAssertEqual(failures.value, [])
+        XCTAssertEqual(failures.withLock { $0 }, [])
         for model in models.dropFirst() {
             XCTAssertEqual(model.stateDict().mapValues(\.scalars), models[0].stateDict().mapValues(\.scalars))
         }
-        XCTAssertEqual(received.value, Array(repeating: Array("rank zero's state".utf8), count: 3))
+        XCTAssertEqual(received.withLock { $0 }, Array(repeating: Array("rank zero's state".utf8), count: 3))
     }
 
     func testMembersCallingDifferentCollectivesFail() throws {
         let members = try LocalProcessGroup.group(size: 2)
-        let errors = SharedResult<[DataParallelError?]>([nil, nil])
+        let errors = Locked<[DataParallelError?]>([nil, nil])
         runConcurrently(2) { rank in
             var values = [Double](repeating: 1, count: rank + 1)
             do {
                 try values.withUnsafeMutableBufferPointer { try members[rank].allReduceSum($0) }
             } catch {
-                errors.update { $0[rank] = error as? DataParallelError }
+                errors.withLock { $0[rank] = error as? DataParallelError }
             }
         }
-        for error in errors.value {
+        let reported = errors.withLock { $0 }
+        for error in reported {
             guard case .mismatch(let text)? = error else { return XCTFail("expected a mismatch, got \(String(describing: error))") }
             XCTAssertTrue(text.contains("allreduce of 1 doubles") && text.contains("allreduce of 2 doubles"), text)
         }
@@ -129,7 +131,7 @@ final class DataParallelEquivalenceTests: XCTestCase {
         nonisolated(unsafe) let reference = try model()
         let stride = input.count / input.shape[0]
         let scalars = input.scalars
-        let failures = SharedResult<[String]>([])
+        let failures = Locked<[String]>([])
         runConcurrently(parts.count) { rank in
             do {
                 let replica = replicas[rank]
@@ -145,10 +147,11 @@ final class DataParallelEquivalenceTests: XCTestCase {
                 loss.backward(gradient: Tensor(repeating: share, shape: loss.shape), onGradientReady: replica.buckets.gradientReady)
                 try replica.buckets.synchronize()
             } catch {
-                failures.update { $0.append("rank \(rank): \(error)") }
+                failures.withLock { $0.append("rank \(rank): \(error)") }
             }
         }
-        guard failures.value.isEmpty else { throw DataParallelError.collectiveFailed(failures.value.joined(separator: "; ")) }
+        let failed = failures.withLock { $0 }
+        guard failed.isEmpty else { throw DataParallelError.collectiveFailed(failed.joined(separator: "; ")) }
         return replicas
     }
 
@@ -176,13 +179,4 @@ func runConcurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         thread.start()
     }
     done.wait()
-}
-
-/// A value guarded by a lock, for results written by several threads in a test.
-final class SharedResult<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value { lock.lock(); defer { lock.unlock() }; return stored }
-    func update(_ body: (inout Value) -> Void) { lock.lock(); defer { lock.unlock() }; body(&stored) }
 }
