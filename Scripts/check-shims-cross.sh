@@ -73,7 +73,8 @@ echo "shims cross-compile: ${#FILES[@]} files x ${#TARGETS[@]} targets (${TARGET
 # The portable branches also run, on an x86-64 host with AVX-512: each is built with
 # __x86_64__ undefined (Scripts/shims/portable_*.c), its symbols renamed p_*, and
 # Scripts/shims/portable_vs_avx512.c checks it against the AVX-512 branch (GEMM within 1e-4 on
-# every transpose and edge shape, packing and the Winograd transforms bit for bit).
+# every transpose and edge shape, packing and the Winograd transforms bit for bit; where the host
+# has AVX512_BF16 also the bfloat16 GEMM, its rounding and packing).
 if [ "$host" = x86_64 ] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
   G=Sources/Shims/_TensorKitGEMM W=Sources/Shims/_TensorKitWinograd
   "$CLANG" -O2 -c -I$G/include -I$G Scripts/shims/portable_gemm.c -o "$tmp/pg.o"
@@ -83,8 +84,10 @@ if [ "$host" = x86_64 ] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /
     objcopy --redefine-syms="$tmp/$o.map" "$tmp/$o.o"
   done
   "$CLANG" -O2 -c -I$G/include $G/gemm.c -o "$tmp/g.o"
+  "$CLANG" -O2 -c -I$G/include $G/gemm_bf16.c -o "$tmp/gb.o"
+  "$CLANG" -O2 -c -I$G/include $G/scratch.c -o "$tmp/gs.o"
   "$CLANG" -O2 -c -I$W/include $W/winograd.c -o "$tmp/w.o"
-  "$CLANG" -O2 -I$G/include -I$W/include Scripts/shims/portable_vs_avx512.c "$tmp/g.o" "$tmp/w.o" "$tmp/pg.o" \
+  "$CLANG" -O2 -I$G/include -I$W/include Scripts/shims/portable_vs_avx512.c "$tmp/g.o" "$tmp/gb.o" "$tmp/gs.o" "$tmp/w.o" "$tmp/pg.o" \
     "$tmp/pw.o" -lm -lpthread -o "$tmp/portable_vs_avx512"
   if ! result=$("$tmp/portable_vs_avx512"); then
     echo "portable C kernels against the AVX-512 ones FAILED:" >&2

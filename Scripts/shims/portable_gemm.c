@@ -1,4 +1,5 @@
-// Test-only (Scripts/check-shims-cross.sh): the portable branch of _TensorKitGEMM/gemm.c built on an
+// Test-only (Scripts/check-shims-cross.sh): the portable branches of _TensorKitGEMM (gemm.c,
+// gemm_bf16.c and the scratch buffers they share) built on an
 // x86-64 host, so portable_vs_avx512.c can run it beside the AVX-512 branch. The system headers
 // come first, with the host's architecture, then the file without __x86_64__.
 #include <pthread.h>
@@ -8,3 +9,5 @@
 #include <string.h>
 #undef __x86_64__
 #include "gemm.c"
+#include "gemm_bf16.c"
+#include "scratch.c"

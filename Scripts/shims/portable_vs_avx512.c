@@ -6,12 +6,19 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 int p_tkgemm_available(void);
 int p_tkgemm_sgemm(int, int, ptrdiff_t, ptrdiff_t, ptrdiff_t, float, const float *, ptrdiff_t, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 size_t p_tkgemm_packed_a_size(ptrdiff_t, ptrdiff_t);
 void p_tkgemm_pack_a(int, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *);
 void p_tkgemm_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
+int p_tkgemm_bf16_available(void);
+int p_tkgemm_sgemm_bf16(int, int, ptrdiff_t, ptrdiff_t, ptrdiff_t, float, const float *, ptrdiff_t, const float *, ptrdiff_t, float, float *, ptrdiff_t);
+size_t p_tkgemm_packed_a_bf16_size(ptrdiff_t, ptrdiff_t);
+void p_tkgemm_pack_a_bf16(int, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, uint16_t *);
+void p_tkgemm_sgemm_packed_a_bf16(ptrdiff_t, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float, const uint16_t *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
+void p_tkgemm_round_bf16(const float *, float *, size_t);
 int p_tkwino_available(void);
 void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
@@ -73,6 +80,66 @@ static void gemm_case(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, flo
     free(a); free(b); free(c0); free(c1); free(c2);
 }
 
+// The bfloat16 GEMM: AVX512_BF16 against the portable branch (same rounding, float32 sums in
+// another order) and against the float32 GEMM of the operands rounded by tkgemm_round_bf16
+// (a product of two bfloat16 is exact in float32, so only the order of the sums differs);
+// packing bit for bit, pre-packed row blocks as the worker pool splits them.
+static void bf16_case(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, float beta) {
+    ptrdiff_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 7;
+    size_t an = (size_t)((ta ? k : m) * lda), bn = (size_t)((tb ? n : k) * ldb), cn = (size_t)(m * ldc);
+    float *a = randv(an), *b = randv(bn), *c0 = randv(cn);
+    float *ar = fillv(an, 0), *br = fillv(bn, 0), *c1 = fillv(cn, 0), *c2 = fillv(cn, 0), *c3 = fillv(cn, 0);
+    tkgemm_round_bf16(a, ar, an); tkgemm_round_bf16(b, br, bn);
+    memcpy(c1, c0, cn * 4); memcpy(c2, c0, cn * 4); memcpy(c3, c0, cn * 4);
+    char what[160]; snprintf(what, sizeof what, "sgemm_bf16 ta=%d tb=%d m=%td n=%td k=%td a=%g b=%g", ta, tb, m, n, k, alpha, beta);
+    if (tkgemm_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c1, ldc) != 0) { printf("FAIL rc %s\n", what); ++fails; }
+    p_tkgemm_sgemm_bf16(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c2, ldc);
+    tkgemm_sgemm(ta, tb, m, n, k, alpha, ar, lda, br, ldb, beta, c3, ldc);
+    near(what, c2, c1, cn, 1e-4f);
+    near(what, c3, c1, cn, 1e-4f);
+    size_t ps = tkgemm_packed_a_bf16_size(m, k);
+    if (ps != p_tkgemm_packed_a_bf16_size(m, k)) { printf("FAIL packed bf16 size\n"); ++fails; }
+    if (ps) {
+        uint16_t *pa1 = aligned_alloc(64, (ps * 2 + 63) / 64 * 64), *pa2 = aligned_alloc(64, (ps * 2 + 63) / 64 * 64);
+        memset(pa1, 0x77, ps * 2); memset(pa2, 0x55, ps * 2);
+        tkgemm_pack_a_bf16(ta, m, k, a, lda, pa1);
+        p_tkgemm_pack_a_bf16(ta, m, k, a, lda, pa2);
+        ++checks;
+        if (memcmp(pa1, pa2, ps * 2)) { printf("FAIL pack_a_bf16 ta=%d m=%td k=%td\n", ta, m, k); ++fails; }
+        memcpy(c1, c0, cn * 4); memcpy(c2, c0, cn * 4);
+        for (ptrdiff_t r0 = 0; r0 < m; r0 += 16) {
+            ptrdiff_t rows = m - r0 < 16 ? m - r0 : 16;
+            tkgemm_sgemm_packed_a_bf16(m, r0, rows, tb, n, k, alpha, pa1, b, ldb, beta, c1 + r0 * ldc, ldc);
+            p_tkgemm_sgemm_packed_a_bf16(m, r0, rows, tb, n, k, alpha, pa2, b, ldb, beta, c2 + r0 * ldc, ldc);
+        }
+        snprintf(what, sizeof what, "sgemm_packed_a_bf16 tb=%d m=%td n=%td k=%td", tb, m, n, k);
+        near(what, c2, c1, cn, 1e-4f);
+        near(what, c3, c1, cn, 1e-4f);
+        free(pa1); free(pa2);
+    }
+    free(a); free(b); free(c0); free(ar); free(br); free(c1); free(c2); free(c3);
+}
+
+// Rounding of special values: the hardware conversion (through packing a 1 x k A) against
+// tkgemm_round_bf16 and its portable twin, bit for bit.
+static void bf16_rounding(void) {
+    float v[] = {1.0f, -1.0f, 0.0f, -0.0f, 1.00390625f /* tie, to even: 1 */, 1.01171875f /* tie, to 1.015625 */,
+                 3.4e38f, -3.4e38f, INFINITY, -INFINITY, NAN, 1e-39f /* subnormal */, -1e-40f, 1.17549435e-38f,
+                 3.14159265f, -2.71828183f, 65504.0f, 1e-20f, 0.1f, 0.3f, 1.0f + 1.0f / 256.0f, 1.0f + 3.0f / 512.0f};
+    enum { N = sizeof v / sizeof v[0] };
+    float r1[N], r2[N], hw[N];
+    tkgemm_round_bf16(v, r1, N);
+    p_tkgemm_round_bf16(v, r2, N);
+    exact("round_bf16 portable", r2, r1, N);
+    uint16_t packed[8 * (N + 1)];
+    tkgemm_pack_a_bf16(0, 1, N, v, N, packed);
+    for (int i = 0; i < N; ++i) {  // row 0 of the panel: pair i / 2, half i % 2
+        uint32_t u = (uint32_t)packed[(i / 2) * 16 + (i % 2)] << 16;
+        memcpy(hw + i, &u, 4);
+    }
+    exact("round_bf16 vs vcvtne2ps2bf16", hw, r1, N);
+}
+
 static void wino_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
     ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2, tiles = th * tw;
     ptrdiff_t ld_t = tiles + 3, tile_offset = 2, chans = C > O ? C : O, channel_stride = chans * ld_t + 1;
@@ -128,6 +195,18 @@ int main(void) {
             int q = (i + j + l + ta + tb) % 5;
             gemm_case(ta, tb, ms[i], ns[j], ks[l], ab[q][0], ab[q][1], (i + l) % 3 == 0 && ab[q][1] == 0);
         }
+    if (tkgemm_bf16_available()) {
+        if (p_tkgemm_bf16_available()) { printf("FAIL portable bf16 available != 0\n"); return 1; }
+        bf16_rounding();
+        ptrdiff_t bm[] = {1, 8, 9, 70}, bnn[] = {1, 47, 48, 130, 600}, bk[] = {1, 2, 5, 33, 520, 1030};
+        for (int ta = 0; ta < 2; ++ta) for (int tb = 0; tb < 2; ++tb)
+            for (int i = 0; i < 4; ++i) for (int j = 0; j < 5; ++j) for (int l = 0; l < 6; ++l) {
+                int q = (i + j + l + ta + tb) % 5;
+                bf16_case(ta, tb, bm[i], bnn[j], bk[l], ab[q][0], ab[q][1]);
+            }
+    } else {
+        printf("(this host has no AVX512_BF16: bfloat16 kernels not compared) ");
+    }
     ptrdiff_t hw[][2] = {{1, 1}, {2, 2}, {3, 5}, {7, 33}, {32, 32}, {31, 65}, {16, 100}};
     for (int i = 0; i < 7; ++i) { wino_case(3, 5, hw[i][0], hw[i][1]); wino_case(20, 17, hw[i][0], hw[i][1]); }
     printf("%d checks, %d failures\n", checks, fails);

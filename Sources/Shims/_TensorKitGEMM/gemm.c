@@ -1,4 +1,5 @@
-// TensorKit's packed SGEMM (see include/_TensorKitGEMM.h).
+// TensorKit's packed SGEMM (see include/_TensorKitGEMM.h); the bfloat16 variant is in
+// gemm_bf16.c, with the same loops around a `vdpbf16ps` micro-kernel.
 //
 // Structure (Goto/BLIS): for each NC-column block of C and each KC-deep slice of K, op(B) is
 // packed into NR-wide column panels; for each MC-row block, op(A) is packed into MR-tall row
@@ -20,17 +21,11 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__)
-#define TK_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
-#endif
-#define TK_INLINE static inline __attribute__((always_inline))
-
-enum { MR = 8, NR = 48, NV = NR / 16 };
+#include "gemm_internal.h"
 
 // Block sizes, in elements. KC x NC floats of packed B stay in the 1 MiB L2 across the
 // micro-panels of A; one MR x KC panel of A (8 KiB) stays in L1. Measured on Zen 4/5 with
@@ -57,48 +52,6 @@ int tkgemm_available(void) {
                  __builtin_cpu_supports("fma");
     }
     return cached;
-}
-
-// MARK: - Per-thread scratch
-
-typedef struct {
-    float *a, *b;
-    size_t a_cap, b_cap;
-} Scratch;
-
-static pthread_key_t scratch_key;
-static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
-
-static void scratch_free(void *p) {
-    Scratch *s = p;
-    free(s->a);
-    free(s->b);
-    free(s);
-}
-
-static void scratch_make_key(void) { pthread_key_create(&scratch_key, scratch_free); }
-
-// Returns 64-byte aligned buffers of at least the requested sizes, reused across calls on the
-// same thread (TensorKit's worker threads call this many times per training step).
-static Scratch *scratch_get(size_t a_floats, size_t b_floats) {
-    pthread_once(&scratch_once, scratch_make_key);
-    Scratch *s = pthread_getspecific(scratch_key);
-    if (!s) {
-        s = calloc(1, sizeof(Scratch));
-        if (!s) return NULL;
-        pthread_setspecific(scratch_key, s);
-    }
-    if (s->a_cap < a_floats) {
-        free(s->a);
-        s->a = aligned_alloc(64, (a_floats * sizeof(float) + 63) / 64 * 64);
-        s->a_cap = s->a ? a_floats : 0;
-    }
-    if (s->b_cap < b_floats) {
-        free(s->b);
-        s->b = aligned_alloc(64, (b_floats * sizeof(float) + 63) / 64 * 64);
-        s->b_cap = s->b ? b_floats : 0;
-    }
-    return (s->a && s->b) ? s : NULL;
 }
 
 // MARK: - Packing
@@ -206,26 +159,7 @@ TK_AVX512 TK_INLINE void micro_kernel_nv(ptrdiff_t kc, const float *restrict pa,
         pa += MR;
         pb += NR;
     }
-    __m512 va = _mm512_set1_ps(alpha);
-    __mmask16 mask[NV];
-    for (int v = 0; v < nv; ++v) {
-        int left = nr - 16 * v;
-        mask[v] = left >= 16 ? (__mmask16)0xFFFF : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
-    }
-    for (int i = 0; i < MR; ++i) {
-        if (i >= mr) break;
-        float *row = c + i * ldc;
-        for (int v = 0; v < nv; ++v) {
-            __m512 x = alpha == 1.0f ? acc[i][v] : _mm512_mul_ps(va, acc[i][v]);
-            if (nr == NR) {
-                if (accumulate) x = _mm512_add_ps(x, _mm512_loadu_ps(row + 16 * v));
-                _mm512_storeu_ps(row + 16 * v, x);
-            } else {
-                if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], row + 16 * v));
-                _mm512_mask_storeu_ps(row + 16 * v, mask[v], x);
-            }
-        }
-    }
+    tkgemm_store_tile(acc, c, ldc, mr, nr, alpha, accumulate, nv);
 }
 
 TK_AVX512 static void micro_kernel(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
@@ -242,7 +176,7 @@ TK_AVX512 static void micro_kernel(ptrdiff_t kc, const float *restrict pa, const
 
 // MARK: - Driver
 
-static void scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ldc) {
+void tkgemm_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ldc) {
     for (ptrdiff_t i = 0; i < m; ++i) {
         float *row = c + i * ldc;
         if (beta == 0.0f) {
@@ -301,17 +235,17 @@ TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, p
                             float beta, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return 0;
     if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
         return 0;
     }
     ptrdiff_t kc_max;
     k_slicing(k, &kc_max);
     ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
     ptrdiff_t mc_max = m < mc_block ? (m + MR - 1) / MR * MR : mc_block;
-    Scratch *s = scratch_get((size_t)(mc_max * kc_max), (size_t)(kc_max * nc_max));
+    Scratch *s = tkgemm_scratch_get((size_t)(mc_max * kc_max), (size_t)(kc_max * nc_max));
     if (!s) return -1;  // out of memory: the caller falls back to another SGEMM
     int first_accumulates = beta != 0.0f;
-    if (beta != 0.0f && beta != 1.0f) scale_c(m, n, beta, c, ldc);
+    if (beta != 0.0f && beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
 
     for (ptrdiff_t jc = 0; jc < n; jc += nc_block) {
         ptrdiff_t nc = n - jc < nc_block ? n - jc : nc_block;
@@ -384,21 +318,21 @@ TK_AVX512 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_
                                     float beta, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
         return;
     }
     ptrdiff_t kc_max;
     k_slicing(k, &kc_max);
     ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
     ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
-    Scratch *s = scratch_get(MR, (size_t)(kc_max * nc_max));
+    Scratch *s = tkgemm_scratch_get(MR, (size_t)(kc_max * nc_max));
     if (!s) {
         // No scratch for packing B (out of memory): the same product straight from the packed
         // panels, slowly, since there is no unpacked A to hand to another SGEMM.
         packed_a_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
         return;
     }
-    if (beta != 0.0f && beta != 1.0f) scale_c(m, n, beta, c, ldc);
+    if (beta != 0.0f && beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
     int first_accumulates = beta != 0.0f;
 
     for (ptrdiff_t jc = 0; jc < n; jc += nc_block) {
@@ -436,7 +370,7 @@ int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k
                  float beta, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return 0;
     if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
         return 0;
     }
     for (ptrdiff_t i = 0; i < m; ++i) {
@@ -480,7 +414,7 @@ void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int t
                            float beta, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) scale_c(m, n, beta, c, ldc);
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
         return;
     }
     packed_a_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);

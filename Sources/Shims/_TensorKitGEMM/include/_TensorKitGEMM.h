@@ -10,6 +10,7 @@
 #define TENSORKIT_GEMM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,6 +47,40 @@ void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdif
 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                           ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
                           float beta, float *c, ptrdiff_t ldc);
+
+// MARK: bfloat16 operands, float32 sums
+
+/// 1 when this CPU and OS can run the bfloat16 kernels below (AVX512_BF16 with AVX-512F/BW/VL),
+/// else 0; always 0 off x86-64. Elsewhere the functions below are scalar loops with the same
+/// contracts and packed layout (correct, slow).
+int tkgemm_bf16_available(void);
+
+/// `tkgemm_sgemm` with both operands rounded to bfloat16 (round to nearest even, as
+/// `vcvtneps2bf16`: subnormals to zero, NaN kept) while they are packed, and the products
+/// summed in float32 (`vdpbf16ps`). Same conventions and return value as `tkgemm_sgemm`.
+int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                      const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                      float beta, float *c, ptrdiff_t ldc);
+
+/// 16-bit elements needed by `tkgemm_pack_a_bf16` for an `m x k` op(A).
+size_t tkgemm_packed_a_bf16_size(ptrdiff_t m, ptrdiff_t k);
+
+/// Packs op(A) rounded to bfloat16 into `packed` (at least `tkgemm_packed_a_bf16_size(m, k)`
+/// elements, 64-byte aligned), for `tkgemm_sgemm_packed_a_bf16`: half the bytes of
+/// `tkgemm_pack_a`'s float layout.
+void tkgemm_pack_a_bf16(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, uint16_t *packed);
+
+/// `tkgemm_sgemm_packed_a` for an A packed by `tkgemm_pack_a_bf16`; op(B) is rounded to
+/// bfloat16 as it is packed, sums are float32. Always succeeds (a slow path without scratch).
+void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
+                                ptrdiff_t k, float alpha, const uint16_t *packed_a, const float *b, ptrdiff_t ldb,
+                                float beta, float *c, ptrdiff_t ldc);
+
+/// `dst[i]` = `src[i]` rounded to the nearest bfloat16 (ties to even; subnormals to zero, NaN
+/// kept, as `vcvtneps2bf16`), as a float. `dst` may be `src`. Every architecture: the emulation
+/// of bfloat16 GEMMs on CPUs without AVX512_BF16 rounds the operands with it, then multiplies
+/// in float32, which gives the same products (a product of two bfloat16 is exact in float32).
+void tkgemm_round_bf16(const float *src, float *dst, size_t n);
 
 /// A CPU hint for spin-wait loops (TensorKit's worker pool): PAUSE on x86-64, YIELD on ARM64.
 /// It lowers the cost of spinning and lets an SMT sibling run.
