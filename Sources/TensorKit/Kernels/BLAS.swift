@@ -121,57 +121,112 @@ enum BLAS {
     /// the same A on every call (frozen inference filters): the per-call packing of A, which
     /// streams the whole filter bank through the cache once more, is then skipped.
     final class PackedMatrix: @unchecked Sendable {
+        /// How the elements are stored.
+        enum Format: Equatable {
+            /// Float32 panels (`tkgemm_pack_a`).
+            case float32
+            /// Float32 panels of values already rounded to bfloat16, whose products round op(B)
+            /// too: bfloat16 emulated where the CPU has no AVX512_BF16.
+            case bfloat16Emulated
+            /// Bfloat16 pairs (`tkgemm_pack_a_bf16`), multiplied with `vdpbf16ps`.
+            case bfloat16
+        }
         /// Rows of `op(A)` (the `m` of the products).
         let rows: Int
         /// Columns of `op(A)` (the `k` of the products).
         let depth: Int
+        let format: Format
         private let storage: TensorStorage
 
-        fileprivate init(rows: Int, depth: Int, storage: TensorStorage) {
+        fileprivate init(rows: Int, depth: Int, format: Format, storage: TensorStorage) {
             self.rows = rows
             self.depth = depth
+            self.format = format
             self.storage = storage
         }
 
         var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+        var bfloat16Pointer: UnsafePointer<UInt16> {
+            UnsafeRawPointer(storage.pointer).assumingMemoryBound(to: UInt16.self)
+        }
+        /// The operand precision of products with this matrix.
+        var precision: KernelConfiguration.Precision { format == .float32 ? .float32 : .bfloat16 }
     }
 
-    /// Packs `op(A)` (`m × k`) for ``gemm(_:_:n:b:ldb:beta:c:ldc:parallel:)``, or `nil` when
-    /// TensorKit's kernel is not in use here (no AVX-512, portable kernels, or `gemm` set to
-    /// `.openBLAS`): callers then keep calling the unpacked GEMM.
+    /// Packs `op(A)` (`m × k`) for ``gemm(_:_:n:b:ldb:beta:c:ldc:parallel:)`` at the current
+    /// ``KernelConfiguration/precision``, or `nil` when TensorKit's kernel is not in use here
+    /// (no AVX-512, portable kernels, or `gemm` set to `.openBLAS`): callers then keep calling
+    /// the unpacked GEMM.
     static func pack(_ ta: Transpose, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) -> PackedMatrix? {
-        guard KernelConfiguration.current.usesTensorKitGEMM, m > 0, k > 0 else { return nil }
-        let storage = TensorStorage(capacity: tkgemm_packed_a_size(m, k))
-        tkgemm_pack_a(ta == .none ? 0 : 1, m, k, a, lda, storage.pointer)
-        return PackedMatrix(rows: m, depth: k, storage: storage)
+        let configuration = KernelConfiguration.current
+        guard configuration.usesTensorKitGEMM, m > 0, k > 0 else { return nil }
+        let t: Int32 = ta == .none ? 0 : 1
+        switch configuration.precision {
+        case .float32:
+            let storage = TensorStorage(capacity: tkgemm_packed_a_size(m, k))
+            tkgemm_pack_a(t, m, k, a, lda, storage.pointer)
+            return PackedMatrix(rows: m, depth: k, format: .float32, storage: storage)
+        case .bfloat16 where KernelConfiguration.isBFloat16Available:
+            // Two bfloat16 per float of storage.
+            let storage = TensorStorage(capacity: (tkgemm_packed_a_bf16_size(m, k) + 1) / 2)
+            let raw = UnsafeMutableRawPointer(storage.pointer).assumingMemoryBound(to: UInt16.self)
+            tkgemm_pack_a_bf16(t, m, k, a, lda, raw)
+            return PackedMatrix(rows: m, depth: k, format: .bfloat16, storage: storage)
+        case .bfloat16:
+            let rounded = BFloat16Emulation.rounded(ta, rows: m, columns: k, a, ld: lda)
+            let storage = TensorStorage(capacity: tkgemm_packed_a_size(m, k))
+            withExtendedLifetime(rounded) { tkgemm_pack_a(t, m, k, rounded.pointer, rounded.ld, storage.pointer) }
+            return PackedMatrix(rows: m, depth: k, format: .bfloat16Emulated, storage: storage)
+        }
     }
 
     /// `C[m×n] = A · op(B)[k×n] + beta · C` with `A` packed by ``pack(_:m:k:a:lda:)``
-    /// (`m`, `k` are its rows and depth). With `parallel`, rows (or, when there are few rows,
-    /// columns) of C are split across the workers on the kernel's tile boundaries.
+    /// (`m`, `k` are its rows and depth), at the precision it was packed for. With `parallel`,
+    /// rows (or, when there are few rows, columns) of C are split across the workers on the
+    /// kernel's tile boundaries.
     static func gemm(
         _ a: PackedMatrix, _ tb: Transpose, n: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = false
     ) {
         let m = a.rows, k = a.depth
         guard n > 0 else { return }
+        if a.format == .bfloat16Emulated {
+            let rounded = BFloat16Emulation.rounded(tb, rows: k, columns: n, b, ld: ldb)
+            return withExtendedLifetime(rounded) {
+                gemmPacked(a, tb, n: n, b: rounded.pointer, ldb: rounded.ld, beta: beta, c: c, ldc: ldc, parallel: parallel)
+            }
+        }
+        gemmPacked(a, tb, n: n, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, parallel: parallel)
+    }
+
+    private static func gemmPacked(
+        _ a: PackedMatrix, _ tb: Transpose, n: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool
+    ) {
+        let m = a.rows, k = a.depth
         let t: Int32 = tb == .none ? 0 : 1
+        @inline(__always) func product(row0: Int, rows: Int, n: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
+            if a.format == .bfloat16 {
+                tkgemm_sgemm_packed_a_bf16(m, row0, rows, t, n, k, 1, a.bfloat16Pointer, b, ldb, beta, c, ldc)
+            } else {
+                tkgemm_sgemm_packed_a(m, row0, rows, t, n, k, 1, a.pointer, b, ldb, beta, c, ldc)
+            }
+        }
         let workers = parallel ? KernelConfiguration.current.threads : 1
         if workers > 1, m * n * k >= 1 << 18 {
             if m >= n || m >= 64 * workers {
                 Parallel.forRange((m + 7) / 8, grain: 1) { lo, hi in
                     let r0 = lo * 8, r1 = min(m, hi * 8)
-                    tkgemm_sgemm_packed_a(m, r0, r1 - r0, t, n, k, 1, a.pointer, b, ldb, beta, c + r0 * ldc, ldc)
+                    product(row0: r0, rows: r1 - r0, n: n, b: b, c: c + r0 * ldc)
                 }
             } else {
                 Parallel.forRange((n + 47) / 48, grain: 1) { lo, hi in
                     let j0 = lo * 48, j1 = min(n, hi * 48)
-                    let bSub = tb == .none ? b + j0 : b + j0 * ldb
-                    tkgemm_sgemm_packed_a(m, 0, m, t, j1 - j0, k, 1, a.pointer, bSub, ldb, beta, c + j0, ldc)
+                    product(row0: 0, rows: m, n: j1 - j0, b: tb == .none ? b + j0 : b + j0 * ldb, c: c + j0)
                 }
             }
         } else {
-            tkgemm_sgemm_packed_a(m, 0, m, t, n, k, 1, a.pointer, b, ldb, beta, c, ldc)
+            product(row0: 0, rows: m, n: n, b: b, c: c)
         }
     }
 
@@ -181,9 +236,39 @@ enum BLAS {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, _ configuration: KernelConfiguration
     ) {
+        let own = kernel(m: m, n: n, k: k, configuration) == .tensorKit
+        if configuration.precision == .bfloat16, m * n * k >= configuration.minimumTensorKitGEMMWork {
+            if own, KernelConfiguration.isBFloat16Available,
+                tkgemm_sgemm_bf16(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0
+            {
+                return
+            }
+            // No AVX512_BF16 (or no scratch for the kernel): the same numbers from rounded copies
+            // of the operands and a float32 product, since a product of two bfloat16 is exact
+            // in float32.
+            let ra = BFloat16Emulation.rounded(ta, rows: m, columns: k, a, ld: lda)
+            let rb = BFloat16Emulation.rounded(tb, rows: k, columns: n, b, ld: ldb)
+            withExtendedLifetime((ra, rb)) {
+                float32(
+                    ta, tb, m: m, n: n, k: k, alpha: alpha, a: ra.pointer, lda: ra.ld, b: rb.pointer, ldb: rb.ld,
+                    beta: beta, c: c, ldc: ldc, tensorKit: own)
+            }
+            return
+        }
+        float32(
+            ta, tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+            tensorKit: own)
+    }
+
+    @inline(__always)
+    private static func float32(
+        _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, tensorKit: Bool
+    ) {
         // A non-zero status means TensorKit's kernel could not get its scratch memory and left C
         // untouched: OpenBLAS (which manages its own buffers) computes the product instead.
-        if kernel(m: m, n: n, k: k, configuration) == .tensorKit,
+        if tensorKit,
             tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0
         {
             return
@@ -193,3 +278,28 @@ enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 }
+
+/// Bfloat16 operands without AVX512_BF16: copies of the operands rounded to bfloat16
+/// (`tkgemm_round_bf16`, the rounding of `vcvtne2ps2bf16`), multiplied in float32.
+enum BFloat16Emulation {
+    /// A rounded operand: `ld` floats per stored row.
+    struct Operand {
+        let storage: TensorStorage
+        let ld: Int
+        var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+    }
+
+    /// A rounded copy of the stored matrix behind `op(X)` (`rows × columns`; a transposed X is
+    /// stored `columns × rows`), packed densely, with its row stride.
+    static func rounded(
+        _ t: BLAS.Transpose, rows: Int, columns: Int, _ x: UnsafePointer<Float>, ld: Int
+    ) -> Operand {
+        let (storedRows, storedColumns) = t == .none ? (rows, columns) : (columns, rows)
+        let copy = TensorStorage(capacity: max(1, storedRows * storedColumns))
+        for r in 0..<storedRows {
+            tkgemm_round_bf16(x + r * ld, copy.pointer + r * storedColumns, storedColumns)
+        }
+        return Operand(storage: copy, ld: storedColumns)
+    }
+}
+

@@ -22,6 +22,7 @@ import Foundation
 /// |---|---|
 /// | `TENSORKIT_KERNELS=portable` | portable code everywhere: OpenBLAS GEMM, Swift Winograd transforms |
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
+/// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
@@ -57,6 +58,26 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
 
     /// The GEMM kernel (only ``KernelSet/avx512`` has a choice).
     public var gemm: GEMMKernel
+
+    /// The number format of the operands of the convolution and linear GEMMs.
+    public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
+        /// IEEE single precision throughout: the results PyTorch's float32 gives.
+        case float32 = "fp32"
+        /// Operands rounded to bfloat16 (8-bit significand, float32's range) and products
+        /// summed in float32, as `torch.autocast("cpu", dtype=torch.bfloat16)` does for its
+        /// convolutions and linear layers. Everything else stays float32: what the GEMMs
+        /// write, weights, optimiser state, batch-norm statistics, losses, the log-Mel
+        /// front end. On CPUs with AVX512_BF16 (``isBFloat16Available``) TensorKit's kernel
+        /// multiplies with `vdpbf16ps`, twice the float32 FMA rate; elsewhere the rounding is
+        /// emulated (the same numbers, slower than float32).
+        case bfloat16 = "bf16"
+
+        public var description: String { rawValue }
+    }
+
+    /// The operand precision of the convolution and linear GEMMs (``Precision/float32`` unless
+    /// asked). Products too small for TensorKit's GEMM kernel run in float32 either way.
+    public var precision: Precision
 
     /// Whether 3×3, stride-1, padding-1 convolutions use Winograd F(2×2, 3×3).
     public var winograd: Bool
@@ -94,6 +115,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     public init() {
         storedKernelSet = Self.isAVX512Available ? .avx512 : .portable
         gemm = .tensorKit
+        precision = .float32
         winograd = true
         winogradMinimumTilesPrepared = 8
         convolutionColumns = 2048
@@ -107,6 +129,11 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
 
     /// Whether this CPU and OS run TensorKit's AVX-512 kernels (checked once).
     public static let isAVX512Available: Bool = tkgemm_available() != 0 && tkwino_available() != 0
+
+    /// Whether this CPU multiplies ``Precision/bfloat16`` operands in hardware (AVX512_BF16 with
+    /// AVX-512F/BW/VL), so that bfloat16 runs faster than float32; checked once. Without it,
+    /// ``Precision/bfloat16`` is emulated: correct, but slower than float32.
+    public static let isBFloat16Available: Bool = isAVX512Available && tkgemm_bf16_available() != 0
 
     /// The configuration the `TENSORKIT_*` environment variables give, read once.
     public static let environment = KernelConfiguration(environment: ProcessInfo.processInfo.environment)
@@ -132,7 +159,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
 
     /// `kernels=avx512 gemm=tensorKit winograd=on threads=2 …`, for logs and benchmarks.
     public var description: String {
-        "kernels=\(kernelSet.rawValue) gemm=\(gemm.rawValue) winograd=\(winograd ? "on" : "off") threads=\(threads)"
+        "kernels=\(kernelSet.rawValue) gemm=\(gemm.rawValue) precision=\(precision) winograd=\(winograd ? "on" : "off")"
+            + " threads=\(threads)"
             + " winograd_min_tiles=\(winogradMinimumTilesPrepared) conv_columns=\(convolutionColumns)"
     }
 }

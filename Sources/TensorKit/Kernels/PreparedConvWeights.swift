@@ -19,9 +19,11 @@ final class PreparedConvWeights: @unchecked Sendable {
     /// Factor of each output channel's filter, or `nil` for 1.
     private let outputScale: [Float]?
     private let plain = Locked<Tensor?>(nil)
-    /// The Winograd filters packed for TensorKit's GEMM, and plain (for the portable kernels).
-    private let winograd = Locked<(packed: Winograd.Filters?, plain: Winograd.Filters?)>((nil, nil))
-    private let packed = Locked<BLAS.PackedMatrix?>(nil)
+    /// The Winograd filters packed for TensorKit's GEMM at each precision, and plain (for the
+    /// portable kernels, which round per product).
+    private let winograd = Locked<(packed: [KernelConfiguration.Precision: Winograd.Filters], plain: Winograd.Filters?)>(([:], nil))
+    /// The filter matrix packed for TensorKit's GEMM at each precision.
+    private let packed = Locked<[KernelConfiguration.Precision: BLAS.PackedMatrix]>([:])
 
     init(_ weight: Tensor, outputScale: [Float]?) {
         precondition(weight.rank == 4, "PreparedConvWeights: filters must be [O, C, kH, kW], got \(weight.shape)")
@@ -43,33 +45,36 @@ final class PreparedConvWeights: @unchecked Sendable {
     }
 
     /// The forward Winograd filters (the layer must be 3×3).
-    /// They are packed for TensorKit's GEMM when the current ``KernelConfiguration`` uses it,
-    /// and plain otherwise (portable kernels); each form is made once, when first asked for, so
-    /// callers with different configurations do not rebuild each other's.
+    /// They are packed for TensorKit's GEMM (at the current precision) when the current
+    /// ``KernelConfiguration`` uses it, and plain otherwise (portable kernels); each form is
+    /// made once, when first asked for, so callers with different configurations do not
+    /// rebuild each other's.
     func winogradFilters() -> Winograd.Filters {
-        let packs = KernelConfiguration.current.usesTensorKitGEMM
+        let configuration = KernelConfiguration.current
+        let packs = configuration.usesTensorKitGEMM, precision = configuration.precision
         return winograd.withLock { cached in
-            if let form = packs ? cached.packed : cached.plain { return form }
+            if let form = packs ? cached.packed[precision] : cached.plain { return form }
             // The transform is linear in each filter, so the scale is applied to its rows.
             let u = Winograd.Filters.prepared(
                 source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
                 rowScale: outputScale)
-            if packs { cached.packed = u } else { cached.plain = u }
+            if packs { cached.packed[precision] = u } else { cached.plain = u }
             return u
         }
     }
 
-    /// The filter matrix `W[O × C·kH·kW]` packed for TensorKit's GEMM, or `nil` when that
-    /// kernel is not in use in the current ``KernelConfiguration``.
+    /// The filter matrix `W[O × C·kH·kW]` packed for TensorKit's GEMM at the current precision,
+    /// or `nil` when that kernel is not in use in the current ``KernelConfiguration``.
     func packedFilters() -> BLAS.PackedMatrix? {
-        guard KernelConfiguration.current.usesTensorKitGEMM else { return nil }
+        let configuration = KernelConfiguration.current
+        guard configuration.usesTensorKitGEMM else { return nil }
         return packed.withLock { cached in
-            if let cached { return cached }
+            if let form = cached[configuration.precision] { return form }
             let k = source.count / source.shape[0]
             // The scaled filters, if made only for packing, are a temporary.
             let w = plain.withLock { $0 } ?? scaled()
             let p = withExtendedLifetime(w) { BLAS.pack(.none, m: source.shape[0], k: k, a: w.pointer, lda: k) }
-            cached = p
+            cached[configuration.precision] = p
             return p
         }
     }
