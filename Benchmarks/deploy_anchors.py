@@ -43,10 +43,12 @@ NUM_CLASSES = 50  # `audiocnn bench` builds both models with 50 classes
 MELS, FRAMES = 128, 431
 FULL_FORWARD_GFLOP = 7.95  # the issue's figure for one 5-s clip, direct convolution
 
-ENGINES = ["ours", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
-TRAIN_ENGINES = ["ours", "torch-f32", "torch-bf16"]
+ENGINES = ["ours", "ours-bf16", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
+TRAIN_ENGINES = ["ours", "ours-bf16", "torch-f32", "torch-bf16"]
+BF16_ENGINES = {"ours-bf16", "ov-bf16", "torch-bf16"}  # compared with ours-bf16; the others with ours (fp32)
 LABELS = {
     "ours": "ours (audiocnn)",
+    "ours-bf16": "ours (audiocnn)",
     "ort": "ONNX Runtime",
     "ov-f32": "OpenVINO",
     "ov-bf16": "OpenVINO",
@@ -327,12 +329,13 @@ def python_child(kind: str, spec: dict, env: dict, tag: str) -> tuple[dict | Non
                      env, spec["workdir"], tag)
 
 
-def swift_child(binary: str, mode: str, batch: int, args, env: dict, workdir: str) -> tuple[dict | None, float, str]:
+def swift_child(binary: str, mode: str, batch: int, args, env: dict, workdir: str,
+                precision: str = "fp32") -> tuple[dict | None, float, str]:
     cmd = [binary, "bench", mode, "--batch", str(batch), "--iterations", str(args.iters),
-           "--model", "resnet34" if args.model == "full" else "small", "--json"]
-    res, rss, err = run_child(cmd, env, workdir, f"ours-{mode}-b{batch}")
+           "--model", "resnet34" if args.model == "full" else "small", "--precision", precision, "--json"]
+    res, rss, err = run_child(cmd, env, workdir, f"ours-{precision}-{mode}-b{batch}")
     if res is not None:
-        res["precision"] = "fp32"
+        res["precision"] = res.get("precision", precision)
         res["self_reported_peak_rss_mb"] = res.get("peak_rss_mb")
     return res, rss, err
 
@@ -422,10 +425,10 @@ def main() -> None:
     env = dict(os.environ, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t, OPENBLAS_NUM_THREADS=t, TENSORKIT_NUM_THREADS=t)
 
     swift = os.path.abspath(args.swift)
-    if "ours" in engines and not os.access(swift, os.X_OK):
+    if any(e.startswith("ours") for e in engines) and not os.access(swift, os.X_OK):
         print(f"our binary {swift} is missing: build it with\n    swift build -c release --product audiocnn\n"
               "(skipping our column)\n", flush=True)
-        engines.remove("ours")
+        engines = [e for e in engines if not e.startswith("ours")]
 
     peak = cpu_peak(args.threads)
     versions = {"python": platform.python_version()}
@@ -474,8 +477,9 @@ def main() -> None:
         for batch in batches:
             for engine in engines:
                 spec = dict(base, batch=batch, engine=engine)
-                if engine == "ours":
-                    res, rss, err = swift_child(swift, "infer", batch, args, env, workdir)
+                if engine.startswith("ours"):
+                    res, rss, err = swift_child(swift, "infer", batch, args, env, workdir,
+                                                "bf16" if engine == "ours-bf16" else "fp32")
                 elif engine == "ort":
                     res, rss, err = python_child("ort-infer", spec, env, f"{engine}-b{batch}")
                 elif engine.startswith("ov-"):
@@ -487,15 +491,17 @@ def main() -> None:
             batch = args.train_batch
             for engine in [e for e in engines if e in TRAIN_ENGINES]:
                 spec = dict(base, batch=batch, engine=engine)
-                if engine == "ours":
-                    res, rss, err = swift_child(swift, "train", batch, args, env, workdir)
+                if engine.startswith("ours"):
+                    res, rss, err = swift_child(swift, "train", batch, args, env, workdir,
+                                                "bf16" if engine == "ours-bf16" else "fp32")
                 else:
                     res, rss, err = python_child("torch-train", spec, env, f"{engine}-train-b{batch}")
                 record("train", batch, engine, res, rss, err, 3 * flop_clip)
 
     # ---- ratios and the table ----
     for row in results:
-        ours = next((r for r in results if r["engine"] == "ours" and r["case"] == row["case"]
+        mine = "ours-bf16" if row["engine"] in BF16_ENGINES else "ours"
+        ours = next((r for r in results if r["engine"] == mine and r["case"] == row["case"]
                      and r["batch"] == row["batch"] and not r["error"]), None)
         row["ours_vs_this"] = None
         if ours is None or row["error"]:
@@ -507,7 +513,7 @@ def main() -> None:
 
     print(f"\n## Deployment anchors — model {args.model}, {args.threads} thread(s), iters {args.iters}, warmup {args.warmup}\n")
     print("| case | engine | precision | latency ms (median) | clips/s | GFLOP/s | % of est. peak | peak RSS MB "
-          "| ours vs this (>1 = ours faster) | max abs logit diff vs PyTorch fp32 (of max abs logit) | notes |")
+          "| ours (same precision) vs this (>1 = ours faster) | max abs logit diff vs PyTorch fp32 (of max abs logit) | notes |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in results:
         case = f"{row['case']} b{row['batch']}"
@@ -524,19 +530,20 @@ def main() -> None:
             notes.append(f"{row['hint']}, {row['streams']} stream(s)"
                          + (f", {row['infer_requests']} async requests" if row.get("infer_requests") else "")
                          + (", convs " + "/".join(f"{n} {p}" for p, n in sorted(conv.items())) if conv else ""))
-        if row["engine"] == "ours":
+        if row["engine"].startswith("ours"):
             notes.append(", ".join(f"{k} {row[k]}" for k in ("kernels", "gemm", "winograd") if k in row))
         latency = row.get("latency_ms") if row["case"] == "infer" else row.get("step_ms")
         if row["case"] == "train":
             notes.append("step ms (mean) in latency column; FLOPs = 3 x forward")
         frac = row.get("fraction_of_peak")
-        ratio = "1.00 (ours)" if row["engine"] == "ours" else fmt(row.get("ours_vs_this"), ".2f")
+        ratio = "1.00 (ours)" if row["engine"].startswith("ours") else fmt(row.get("ours_vs_this"), ".2f")
         print(f"| {case} | {name} | {prec} | {fmt(latency)} | {fmt(row.get('clips_per_s'), '.2f')} "
               f"| {fmt(row.get('gflops'), '.1f')} | {fmt(None if frac is None else 100 * frac, '.1f')} "
               f"| {fmt(row['peak_rss_mb'], '.0f')} | {ratio} | {fmt(row.get('max_abs_diff'), '.2e')}"
               f"{(' (of ' + format(row['ref_max_abs_logit'], '.3g') + ')') if row.get('ref_max_abs_logit') else ''} "
               f"| {'; '.join(n for n in notes if n)} |")
-    print("\nRatios: batch 1 = other latency / our latency; batch > 1 and training = our clips/s / other clips/s. "
+    print("\nRatios: batch 1 = other latency / our latency; batch > 1 and training = our clips/s / other clips/s; "
+          "bf16 engines (OpenVINO bf16, PyTorch autocast) against ours at bf16, the others against ours at fp32. "
           "Peak RSS is each engine's own process (os.wait4), including its runtime's import. "
           f"% of peak uses the fp32 ({peak['fp32_peak_gflops']:.0f} GFLOP/s) or bf16 ({peak['bf16_peak_gflops']:.0f} GFLOP/s) "
           "estimate by the precision actually run; it is an estimate from the nominal clock, and FLOPs are counted as "
