@@ -18,7 +18,13 @@ import TensorKit
 /// This is the one inference path of the suite: `audiocnn predict` and `POST /` of
 /// `audiocnn serve` both call it, so they give the same probabilities for the same bytes.
 /// Like the reference service, clips are not padded or cropped: the network's global pooling
-/// takes any length. Everything runs in float32 with TensorKit's current `KernelConfiguration`.
+/// takes any length. Everything runs in float32 with TensorKit's current `KernelConfiguration`,
+/// except that the convolutions and the linear layer take their operands at ``precision``.
+///
+/// ```swift
+/// // bfloat16 operands, float32 sums: for CPUs with AVX512_BF16
+/// let fast = try AudioClassifier(checkpoint: url, precision: .bfloat16)
+/// ```
 ///
 /// Thread safety: synchronous, callable from any thread without `await`. The model is in
 /// evaluation mode and only read after loading, so one classifier may serve many threads at
@@ -32,6 +38,24 @@ public final class AudioClassifier: @unchecked Sendable {
     public let modelConfig: AudioCNNConfig
     /// Longest clip accepted, in seconds (before resampling).
     public let maximumDuration: Double
+
+    /// The number format of the operands of the forward pass's convolution and linear GEMMs:
+    /// TensorKit's `KernelConfiguration.Precision`, named here so that callers need not import
+    /// TensorKit: `.float32` (PyTorch's float32 results) or `.bfloat16` (operands rounded to
+    /// bfloat16, products summed in float32, as `torch.autocast` on the CPU).
+    public typealias Precision = KernelConfiguration.Precision
+
+    /// The operand precision of every forward pass of this classifier (``predict(_:name:top:)``,
+    /// ``analyze(_:name:top:maximumDuration:maximumChannels:segment:)``,
+    /// ``scan(contentsOf:options:progress:)`` and their other forms), whatever the caller's
+    /// TensorKit configuration (including `TENSORKIT_PRECISION`) says; every other kernel choice
+    /// (kernel set, threads, Winograd) is the caller's current one.
+    ///
+    /// `.bfloat16` is meant for CPUs with AVX512_BF16 (`KernelConfiguration.isBFloat16Available`),
+    /// which multiply bfloat16 at twice float32's rate; elsewhere TensorKit emulates it, with the
+    /// same results, more slowly than `.float32`. The front end (decoding, resampling, log-Mel) and
+    /// the softmax stay float32 either way.
+    public let precision: Precision
     let model: AudioCNN
     let mel: MelSpectrogram
 
@@ -41,8 +65,9 @@ public final class AudioClassifier: @unchecked Sendable {
     ///   - url: a safetensors checkpoint written by `audiocnn train` or exported from PyTorch
     ///     (`Scripts/export_pytorch_checkpoint.py`).
     ///   - maximumDuration: clips longer than this many seconds are refused.
+    ///   - precision: the operand precision of the forward passes (``precision``).
     /// - Throws: ``InferenceError/checkpoint(_:)`` naming the file and the problem.
-    public convenience init(checkpoint url: URL, maximumDuration: Double = 60) throws(InferenceError) {
+    public convenience init(checkpoint url: URL, maximumDuration: Double = 60, precision: Precision = .float32) throws(InferenceError) {
         let loaded: (model: AudioCNN, metadata: CheckpointMetadata)
         do {
             loaded = try Checkpoint.load(from: url)
@@ -59,16 +84,18 @@ public final class AudioClassifier: @unchecked Sendable {
         }
         try self.init(
             model: loaded.model, classes: loaded.metadata.classes, melConfig: config,
-            maximumDuration: maximumDuration)
+            maximumDuration: maximumDuration, precision: precision)
     }
 
     /// Wraps a model already in memory; puts it in evaluation mode.
+    ///
+    /// `precision` is the operand precision of the forward passes (``precision``).
     ///
     /// - Throws: ``InferenceError/checkpoint(_:)`` when `classes` does not match the model's
     ///   output count or `melConfig` is invalid.
     public init(
         model: AudioCNN, classes: [String], melConfig: MelConfig = MelConfig(),
-        maximumDuration: Double = 60
+        maximumDuration: Double = 60, precision: Precision = .float32
     ) throws(InferenceError) {
         guard classes.count == model.config.numClasses else {
             throw .checkpoint("\(classes.count) class names for a model with \(model.config.numClasses) outputs")
@@ -85,6 +112,14 @@ public final class AudioClassifier: @unchecked Sendable {
         self.melConfig = melConfig
         self.modelConfig = model.config
         self.maximumDuration = maximumDuration
+        self.precision = precision
+    }
+
+    /// Runs `body`, a forward pass, with ``precision`` as TensorKit's operand precision (on its
+    /// worker threads too).
+    func withPrecision<R>(_ body: () throws -> R) rethrows -> R {
+        let precision = self.precision
+        return try KernelConfiguration.withCurrent(changing: { $0.precision = precision }, body)
     }
 
     /// The mono signal at ``melConfig``'s rate and its log-Mel spectrogram.
@@ -266,12 +301,12 @@ public final class AudioClassifier: @unchecked Sendable {
     }
 
     private func predictions(for prepared: Prepared, top: Int) -> [Prediction] {
-        let logits = withNoGrad { model(inputTensor(prepared.spectrogram)) }
+        let logits = withPrecision { withNoGrad { model(inputTensor(prepared.spectrogram)) } }
         return topPredictions(logits, top: top)
     }
 
     private func analysis(of prepared: Prepared, top: Int) -> Analysis {
-        let (logits, maps) = withNoGrad { model.forwardWithFeatureMaps(inputTensor(prepared.spectrogram)) }
+        let (logits, maps) = withPrecision { withNoGrad { model.forwardWithFeatureMaps(inputTensor(prepared.spectrogram)) } }
         let spec = prepared.spectrogram
         return Analysis(
             predictions: topPredictions(logits, top: top),

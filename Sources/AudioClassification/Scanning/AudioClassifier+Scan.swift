@@ -177,7 +177,7 @@ struct WindowScanner {
         input.reserveCapacity(pending.count * mels * frames)
         for window in pending { input += window.spectrogram.values }
         let tensor = try! Tensor(shape: [pending.count, 1, mels, frames], scalars: input)  // shape matches by construction
-        let logits = withNoGrad { classifier.model(tensor) }
+        let logits = classifier.withPrecision { withNoGrad { classifier.model(tensor) } }
         let rate = Double(sampleRate)
         for (window, probabilities) in zip(pending, classifier.probabilityRows(logits)) {
             results.append(
