@@ -21,8 +21,9 @@ extension InferenceService {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "limits": {...}` (every limit of
-    /// ``ServerConfiguration``), without the closing brace: ``write(_:to:)`` adds the pool's counters per request.
+    /// `{"status": "ok", "classes": n, "sample_rate", "hop_length", "mel_bins", "model": {...}, "precision", "limits": {...}`
+    /// (the classifier's operand precision, `fp32` or `bf16`, and every limit of ``ServerConfiguration``), without the
+    /// closing brace: ``write(_:to:)`` adds the pool's counters per request.
     private func healthJSON() -> [UInt8] {
         var w = JSONWriter()
         let m = classifier.modelConfig
@@ -40,7 +41,9 @@ extension InferenceService {
         w.ints(m.widths)
         w.raw(",\"stem_channels\":")
         w.int(m.stemChannels)
-        w.raw("},\"limits\":{\"max_body_bytes\":")
+        w.raw("},\"precision\":")
+        w.string(classifier.precision.rawValue)
+        w.raw(",\"limits\":{\"max_body_bytes\":")
         w.int(configuration.maximumBodyBytes)
         w.raw(",\"max_audio_seconds\":")
         w.exact(configuration.maximumAudioSeconds)
