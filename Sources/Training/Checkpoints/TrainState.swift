@@ -34,6 +34,9 @@ struct TrainState {
     var scheduler: OptimizationState
     /// How many processes trained the run (data-parallel); 1 in files of an earlier version.
     var processes = 1
+    /// The operand precision of the convolution and linear GEMMs the run trained with (TensorKit's
+    /// current one); `fp32` in files of an earlier version.
+    var precision = KernelConfiguration.Precision.float32
 
     func write(to url: URL) throws(TrainingError) {
         var writer = SafeTensorsWriter()
@@ -49,6 +52,7 @@ struct TrainState {
         writer.metadata["best_accuracy"] = "\(bestAccuracy)"
         writer.metadata["best_epoch"] = String(bestEpoch)
         writer.metadata["processes"] = String(processes)
+        writer.metadata["precision"] = precision.rawValue
         writer.metadata["training_config"] = configurationJSON
         writer.metadata["model_config"] = modelConfigJSON
         let encoder = JSONEncoder()
@@ -110,7 +114,8 @@ struct TrainState {
                 weights: weights.isEmpty ? nil : weights, classes: classes,
                 optimizer: try OptimizationState(from: file, prefix: "optimizer."),
                 scheduler: try OptimizationState(from: file, prefix: "scheduler."),
-                processes: meta["processes"].flatMap(Int.init) ?? 1)
+                processes: meta["processes"].flatMap(Int.init) ?? 1,
+                precision: meta["precision"].flatMap(KernelConfiguration.Precision.init(rawValue:)) ?? .float32)
         } catch {
             throw .cannotResume("\(url.path): \(error)")
         }

@@ -44,7 +44,7 @@ extension Trainer {
     }
 
     /// Loads the last train state into `model`, `optimizer` and `scheduler` after checking it
-    /// belongs to this configuration, and returns it.
+    /// belongs to this configuration (and to TensorKit's current operand precision), and returns it.
     func restore(model: AudioCNN, optimizer: AdamW, scheduler: OneCycleLR) throws(TrainingError) -> TrainState {
         let state = try readState()
         guard state.configurationJSON == configuration.json else {
@@ -54,6 +54,13 @@ extension Trainer {
         }
         guard state.modelConfigJSON == Self.json(modelConfig) else {
             throw .cannotResume("the run in \(outputDirectory.path) trains model \(state.modelConfigJSON), not \(Self.json(modelConfig))")
+        }
+        // Another operand precision would round every step differently from the run's start.
+        let precision = KernelConfiguration.current.precision
+        guard state.precision == precision else {
+            throw .cannotResume(
+                "the run in \(outputDirectory.path) was trained at precision \(state.precision), not \(precision): "
+                    + "resume it with the same precision (--precision \(state.precision))")
         }
         let weights: [String: Tensor]
         let classes: [String]

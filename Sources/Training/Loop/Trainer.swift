@@ -208,7 +208,7 @@ public final class Trainer {
                 configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
                 history: history, weights: model.stateDict(), classes: data.classes,
                 optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict(),
-                processes: group?.size ?? 1
+                processes: group?.size ?? 1, precision: KernelConfiguration.current.precision
             )
             .write(to: stateURL)
             if isBest { try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy) }
@@ -345,7 +345,10 @@ public final class Trainer {
             classes: data.classes, modelConfig: modelConfig,
             melConfigJSON: Self.json(data.melConfig), epoch: epoch,
             validationAccuracy: accuracy,
-            extra: ["training_config": configuration.json, "seed": String(configuration.seed)])
+            extra: [
+                "training_config": configuration.json, "seed": String(configuration.seed),
+                "precision": KernelConfiguration.current.precision.rawValue,
+            ])
         do {
             try Checkpoint.save(model, metadata: metadata, to: url)
         } catch {

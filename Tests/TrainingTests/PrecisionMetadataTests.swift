@@ -1,0 +1,52 @@
+import Foundation
+import ResNetAudio
+import TensorKit
+import Training
+import XCTest
+
+/// A run records the operand precision it trained with (TensorKit's current one, as
+/// `audiocnn train --precision` sets it) in the training state and the checkpoints' metadata.
+final class PrecisionMetadataTests: XCTestCase {
+    private func train(_ precision: KernelConfiguration.Precision) throws -> (state: [String: String], checkpoint: CheckpointMetadata) {
+        let out = TinyData.freshDirectory("precision-\(precision)")
+        let data = try TinyData.data()
+        let trainer = try Trainer(
+            configuration: TinyData.configuration(epochs: 1), model: .small(classes: 6), data: data, outputDirectory: out)
+        let summary = try KernelConfiguration.withCurrent(changing: { $0.precision = precision }) { try trainer.run() }
+        XCTAssertEqual(summary.history.count, 1)
+        XCTAssertTrue(summary.history[0].trainLoss.isFinite, "\(precision): training loss \(summary.history[0].trainLoss)")
+        let state = try SafeTensorsFile(contentsOf: out.appendingPathComponent("last.train-state.safetensors")).metadata
+        return (state, try Checkpoint.load(from: summary.lastCheckpoint).metadata)
+    }
+
+    func testRunRecordsItsPrecision() throws {
+        for precision in KernelConfiguration.Precision.allCases {
+            let (state, checkpoint) = try train(precision)
+            XCTAssertEqual(state["precision"], precision.rawValue)
+            XCTAssertEqual(checkpoint.extra["precision"], precision.rawValue)
+            XCTAssertEqual(state["processes"], "1", "the other entries stay")
+        }
+    }
+
+    /// A run is resumed at the precision it started with, as with every other option: another
+    /// one is refused with a message that names both.
+    func testResumeAtAnotherPrecisionIsRefused() throws {
+        let out = TinyData.freshDirectory("precision-resume")
+        let data = try TinyData.data()
+        func trainer() throws -> Trainer {
+            try Trainer(configuration: TinyData.configuration(epochs: 2), model: .small(classes: 6), data: data, outputDirectory: out)
+        }
+        _ = try KernelConfiguration.withCurrent(changing: { $0.precision = .bfloat16 }) { try trainer().run(stopAfterEpoch: 1) }
+        let resumed = try trainer()
+        XCTAssertThrowsError(
+            try KernelConfiguration.withCurrent(changing: { $0.precision = .float32 }) { try resumed.run(resume: true) }
+        ) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("precision bf16, not fp32"), message)
+            XCTAssertTrue(message.contains("--precision bf16"), message)
+        }
+        let summary = try KernelConfiguration.withCurrent(changing: { $0.precision = .bfloat16 }) { try trainer().run(resume: true) }
+        XCTAssertEqual(summary.history.count, 2)
+        XCTAssertTrue(summary.finished)
+    }
+}
