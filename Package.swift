@@ -153,6 +153,10 @@ let package = Package(
         .testTarget(name: "DataParallelTests", dependencies: ["DataParallel", "TensorKit", "ResNetAudio", "_TestSupport", "_Locking"]),
         .testTarget(
             name: "ESC50Tests", dependencies: ["ESC50", "_TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // The command line's own logic (option parsing and validation), through `@testable import audiocnn`.
+        .testTarget(
+            name: "AudioCNNCommandTests",
+            dependencies: ["audiocnn", "TensorKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ]
 )
 

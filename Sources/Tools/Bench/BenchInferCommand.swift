@@ -13,8 +13,13 @@ struct BenchInferCommand: ParsableCommand {
     var profile = false
     @Flag(help: "Run the unfolded layers (batch norm as its own pass) instead of the folded inference path.")
     var unfolded = false
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
+        try precision.apply { try bench() }
+    }
+
+    private func bench() throws {
         let model = try options.makeModel()
         model.eval()
         model.usesFoldedInference = !unfolded

@@ -20,10 +20,11 @@ struct BenchTrainCommand: ParsableCommand {
     var profile = false
 
     @OptionGroup var parallel: DataParallelOptions
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
         let group = try parallel.group()
-        try DataParallelOptions.run(in: group) { try bench(group: group) }
+        try precision.apply { try DataParallelOptions.run(in: group) { try bench(group: group) } }
     }
 
     private func bench(group: MPIProcessGroup?) throws {

@@ -49,12 +49,14 @@ func printResult(_ fields: [(String, Double)], labels: [(String, String)] = [], 
 }
 
 /// The kernel choices of the current TensorKit configuration, for the JSON of `bench train` and
-/// `bench infer`: `kernels` (`avx512` or `portable`), `gemm` and `winograd`.
+/// `bench infer`: `kernels` (`avx512` or `portable`), `gemm`, `winograd` and `precision` (`fp32`
+/// or `bf16`).
 func kernelLabels() -> [(String, String)] {
     let configuration = KernelConfiguration.current
     return [
         ("kernels", configuration.kernelSet.rawValue),
         ("gemm", configuration.kernelSet == .portable ? "openBLAS" : configuration.gemm.rawValue),
         ("winograd", configuration.winograd ? "on" : "off"),
+        ("precision", configuration.precision.rawValue),
     ]
 }

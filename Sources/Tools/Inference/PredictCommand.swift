@@ -47,6 +47,8 @@ struct PredictCommand: AsyncParsableCommand {
 
     @OptionGroup var scan: ScanCommandOptions
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one audio file") }
         if let top { guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") } }
@@ -55,7 +57,8 @@ struct PredictCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let classifier = try AudioClassifier(checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds)
+        let classifier = try AudioClassifier(
+            checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds, precision: precision.resolved)
         let (inputs, missing) = InputFiles.expand(files, recursive: recursive)
         var failures = missing
         if scan.window != nil {

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             GET / is the visualisation page; GET /health, /classes and /openapi.json describe the \
             service. Binds to loopback unless --host says otherwise. Every limit is on by default \
             (body size, clip duration, channels, request timeout, concurrent inferences and queue); \
-            see Docs/Reliability.md.
+            see Docs/Reliability.md. --precision bf16 runs the forward passes with bfloat16 operands \
+            (GET /health says which precision the server runs at).
             """
     )
 
@@ -49,6 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a client has to send a whole request; slower connections are closed.")
     var requestTimeout = ServerConfiguration().requestTimeout
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         guard maxBodyMB > 0 else { throw ValidationError("--max-body-mb must be positive, got \(maxBodyMB)") }
         guard maxSeconds > 0 else { throw ValidationError("--max-seconds must be positive, got \(maxSeconds)") }
@@ -62,18 +65,19 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let classifier = try AudioClassifier(checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds)
+        let classifier = try AudioClassifier(
+            checkpoint: URL(fileURLWithPath: checkpoint), maximumDuration: maxSeconds, precision: precision.resolved)
         let config = ServerConfiguration(
             host: host, port: port, maximumBodyBytes: Int(maxBodyMB * 1_048_576),
             maximumAudioSeconds: maxSeconds, concurrency: concurrency,
             queueLimit: queueLimit, allowedOrigin: allowOrigin,
             maximumChannels: maxChannels, requestTimeout: requestTimeout)
         let service = try InferenceService(classifier: classifier, configuration: config)
-        let host = self.host, classes = classifier.classes.count
+        let host = self.host, classes = classifier.classes.count, precision = classifier.precision
         let app = service.application { port in
             // Unbuffered, so scripts that start the server can read the port at once.
-            FileHandle.standardOutput.write(
-                Data("audiocnn serve: \(classes) classes, listening on http://\(host):\(port.map(String.init) ?? "?")/\n".utf8))
+            let url = "http://\(host):\(port.map(String.init) ?? "?")/"
+            FileHandle.standardOutput.write(Data("audiocnn serve: \(classes) classes, precision \(precision), listening on \(url)\n".utf8))
         }
         try await app.runService()
     }

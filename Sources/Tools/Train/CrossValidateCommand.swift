@@ -31,10 +31,11 @@ struct CrossValidateCommand: AsyncParsableCommand {
     @Flag(help: "Continue interrupted folds (and skip finished ones) from their last checkpoints.")
     var resume = false
     @OptionGroup var parallel: DataParallelOptions
+    @OptionGroup var precision: PrecisionOption
 
     func run() async throws {
         let group = try parallel.group()
-        try DataParallelOptions.run(in: group) { try crossValidate(group: group) }
+        try precision.apply { try DataParallelOptions.run(in: group) { try crossValidate(group: group) } }
     }
 
     /// Every fold in turn; under mpirun the ranks train each fold together.

@@ -26,12 +26,15 @@ struct EvaluateCommand: AsyncParsableCommand {
     var png: String?
     @Option(help: "Clips per forward pass.")
     var batch: Int = 32
+    @OptionGroup var precision: PrecisionOption
 
     func run() async throws {
         let url = URL(fileURLWithPath: checkpoint)
         let (model, metadata) = try Checkpoint.load(from: url)
-        let report = try Self.evaluate(
-            model: model, metadata: metadata, dataset: source.read(folds: folds), fold: fold, batch: batch)
+        let dataset = try source.read(folds: folds)
+        let report = try precision.apply {
+            try Self.evaluate(model: model, metadata: metadata, dataset: dataset, fold: fold, batch: batch)
+        }
         print(report.text)
         let pngURL =
             png.map { URL(fileURLWithPath: $0) }

@@ -44,6 +44,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-after"), help: "Stop after this many epochs of the schedule (resume later with --resume).")
     var stopAfter: Int?
     @OptionGroup var parallel: DataParallelOptions
+    @OptionGroup var precision: PrecisionOption
     @Option(
         help:
             "Record the inputs, dropout masks and learning rate of each step here, for a paired replay in PyTorch (Benchmarks/paired_replay.py)."
@@ -56,7 +57,7 @@ struct TrainCommand: AsyncParsableCommand {
 
     func run() async throws {
         let group = try parallel.group()
-        try DataParallelOptions.run(in: group) { try trainAsRank(of: group) }
+        try precision.apply { try DataParallelOptions.run(in: group) { try trainAsRank(of: group) } }
     }
 
     private func trainAsRank(of group: MPIProcessGroup?) throws {
