@@ -213,7 +213,27 @@ TK_BF16 TK_INLINE void micro_kernel_bf16_nv(ptrdiff_t kp, const uint32_t *restri
     __m512 acc[MR][NV];
     for (int i = 0; i < MR; ++i)
         for (int v = 0; v < nv; ++v) acc[i][v] = _mm512_setzero_ps();
-    for (ptrdiff_t p = 0; p < kp; ++p) {
+    ptrdiff_t p = 0;
+    if (nv == 1) {
+        // One column vector (N <= 16: layer3/4 at batch 1) gives only 8 independent sums, too
+        // few to hide the latency of vdpbf16ps at two per cycle: even and odd pairs go to two
+        // sets of sums, added at the end.
+        __m512 odd[MR];
+        for (int i = 0; i < MR; ++i) odd[i] = _mm512_setzero_ps();
+        for (; p + 2 <= kp; p += 2) {
+            __m512bh b0 = (__m512bh)_mm512_load_si512((const void *)pb);
+            __m512bh b1 = (__m512bh)_mm512_load_si512((const void *)(pb + NR));
+#pragma clang loop unroll(full)
+            for (int i = 0; i < MR; ++i) {
+                acc[i][0] = _mm512_dpbf16_ps(acc[i][0], (__m512bh)_mm512_set1_epi32((int)pa[i]), b0);
+                odd[i] = _mm512_dpbf16_ps(odd[i], (__m512bh)_mm512_set1_epi32((int)pa[MR + i]), b1);
+            }
+            pa += 2 * MR;
+            pb += 2 * NR;
+        }
+        for (int i = 0; i < MR; ++i) acc[i][0] = _mm512_add_ps(acc[i][0], odd[i]);
+    }
+    for (; p < kp; ++p) {
         __m512bh b[NV];
         for (int v = 0; v < nv; ++v) b[v] = (__m512bh)_mm512_load_si512((const void *)(pb + 16 * v));
 #pragma clang loop unroll(full)
