@@ -24,6 +24,9 @@ void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, pt
 size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
 void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+size_t p_tkwino43_input_scratch(ptrdiff_t, ptrdiff_t);
+void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 
 static int fails = 0, checks = 0;
@@ -184,6 +187,33 @@ static void wino_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
     free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt); free(gy); free(m1); free(m2);
 }
 
+// F(4x4, 3x3): input and output transforms, vector against portable, bit for bit.
+static void wino43_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4, tiles = th * tw;
+    ptrdiff_t ld_t = tiles + 3, tile_offset = 2, chans = C > O ? C : O, channel_stride = chans * ld_t + 1;
+    size_t vn = (size_t)(36 * channel_stride);
+    char what[128];
+    float *x = randv((size_t)(C * h * w));
+    float *v1 = fillv(vn, 9), *v2 = fillv(vn, 9);
+    float *s1 = fillv(tkwino43_input_scratch(h, w), 3), *s2 = fillv(p_tkwino43_input_scratch(h, w), 3);
+    tkwino43_input_transform(x, 1, C, h, w, v1, ld_t, tile_offset, channel_stride, s1);
+    p_tkwino43_input_transform(x, 1, C, h, w, v2, ld_t, tile_offset, channel_stride, s2);
+    snprintf(what, sizeof what, "input43 C=%td h=%td w=%td", C, h, w); exact(what, v2, v1, vn);
+    float *mm = randv(vn);
+    mm[tile_offset] = NAN; mm[tile_offset + 1] = -0.0f;
+    float *bias = randv((size_t)O), *res = randv((size_t)(O * h * w));
+    size_t yn = (size_t)(O * h * w);
+    for (int mode = 0; mode < 16; ++mode) {
+        float *y1 = fillv(yn, 5), *y2 = fillv(yn, 5), *p1 = fillv(yn, 6), *p2 = fillv(yn, 6);
+        int hb = mode & 1, hr = mode & 2, hp = mode & 4, relu = (mode & 8) != 0;
+        tkwino43_output_transform(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y1, hr ? res : NULL, hp ? p1 : NULL, relu);
+        p_tkwino43_output_transform(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y2, hr ? res : NULL, hp ? p2 : NULL, relu);
+        snprintf(what, sizeof what, "output43 O=%td h=%td w=%td mode=%d", O, h, w, mode); exact(what, y2, y1, yn); exact(what, p2, p1, yn);
+        free(y1); free(y2); free(p1); free(p2);
+    }
+    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res);
+}
+
 int main(void) {
     if (!tkgemm_available() || !tkwino_available()) { printf("host lacks AVX-512\n"); return 2; }
     if (p_tkgemm_available() || p_tkwino_available()) { printf("FAIL portable available != 0\n"); return 1; }
@@ -209,6 +239,8 @@ int main(void) {
     }
     ptrdiff_t hw[][2] = {{1, 1}, {2, 2}, {3, 5}, {7, 33}, {32, 32}, {31, 65}, {16, 100}};
     for (int i = 0; i < 7; ++i) { wino_case(3, 5, hw[i][0], hw[i][1]); wino_case(20, 17, hw[i][0], hw[i][1]); }
+    ptrdiff_t hw43[][2] = {{1, 1}, {3, 5}, {4, 4}, {5, 9}, {8, 27}, {16, 54}, {32, 108}, {13, 130}};
+    for (int i = 0; i < 8; ++i) { wino43_case(3, 5, hw43[i][0], hw43[i][1]); wino43_case(17, 9, hw43[i][0], hw43[i][1]); }
     printf("%d checks, %d failures\n", checks, fails);
     return fails != 0;
 }

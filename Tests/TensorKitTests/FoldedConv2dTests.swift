@@ -80,6 +80,49 @@ final class FoldedConv2dTests: XCTestCase {
         }
     }
 
+    /// Winograd F(4×4, 3×3) (float32 frozen filters, AVX-512 transforms) on maps that are not
+    /// multiples of 4, batch 1, 3 and 5, with every epilogue, against the separate operations
+    /// (PyTorch-checked `conv2d`) at the float32 tolerance; and the path really taken.
+    func testLargeWinogradTilesMatchSeparateOperations() throws {
+        guard KernelConfiguration.isAVX512Available else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 transforms") }
+        let cases: [(cin: Int, cout: Int, n: Int, h: Int, w: Int)] = [
+            (8, 16, 1, 5, 9), (16, 24, 3, 7, 67), (24, 16, 5, 13, 130), (16, 16, 1, 32, 108), (32, 40, 3, 4, 14),
+        ]
+        KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512; $0.winogradLargeTileMinimum = 0 }) {
+            for (i, c) in cases.enumerated() {
+                let g = ConvGeometry(
+                    batch: c.n, inChannels: c.cin, height: c.h, width: c.w, outChannels: c.cout, kernelH: 3, kernelW: 3,
+                    strideH: 1, strideW: 1, padH: 1, padW: 1)
+                XCTAssertTrue(Winograd.applies(g, weightsPrepared: true), "case \(i)")
+                XCTAssertTrue(Winograd.usesLargeTiles(g), "case \(i): F(4x4, 3x3) expected")
+                let (conv, bn) = layers(c.cin, c.cout, kernel: 3, stride: 1, padding: 1, bias: i % 2 == 0, seed: UInt64(300 + i))
+                let folded = FoldedConv2d(conv, batchNorm: bn)
+                let x = randomTensor([c.n, c.cin, c.h, c.w], seed: UInt64(400 + i))
+                let r = randomTensor([c.n, c.cout, c.h, c.w], seed: UInt64(500 + i))
+                let what = "F(4x4) case \(i) \(c)"
+                withNoGrad {
+                    assertClose(folded(x), reference(conv, bn, x, residual: nil, relu: false).out, "\(what): conv+bn")
+                    let block = reference(conv, bn, x, residual: r, relu: true)
+                    let (sum, out) = folded.sumAndReLU(x, adding: r)
+                    assertClose(sum, block.sum, "\(what): sum before ReLU")
+                    assertClose(out, block.out, "\(what): ReLU of the sum")
+                    let small = KernelConfiguration.withCurrent(changing: { $0.winogradLargeTiles = false }) {
+                        FoldedConv2d(conv, batchNorm: bn)(x, adding: r, relu: true)
+                    }
+                    XCTAssertNotEqual(small.scalars, out.scalars, "\(what): F(2x2) gave the same bits; was F(4x4) used?")
+                }
+            }
+        }
+        // Never at bfloat16, never on the portable kernels.
+        let g = ConvGeometry(
+            batch: 4, inChannels: 8, height: 32, width: 108, outChannels: 8, kernelH: 3, kernelW: 3,
+            strideH: 1, strideW: 1, padH: 1, padW: 1)
+        XCTAssertTrue(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512 }) { Winograd.usesLargeTiles(g) })
+        XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512; $0.precision = .bfloat16 }) { Winograd.usesLargeTiles(g) })
+        XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable }) { Winograd.usesLargeTiles(g) })
+        XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512; $0.winogradLargeTiles = false }) { Winograd.usesLargeTiles(g) })
+    }
+
     /// NaN in the input stays NaN through the fused ReLU, as PyTorch's ReLU keeps it: on the
     /// AVX-512 Winograd output pass, the portable one and the im2col path.
     func testNaNPropagatesThroughTheFusedReLU() {

@@ -242,6 +242,148 @@ TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, p
 }
 #endif  // __x86_64__
 
+// MARK: - F(4x4, 3x3)
+
+// 1-D transforms of F(4x4, 3x3) (Lavin & Gray's points 0, +-1, +-2, infinity), written once as
+// macros so the vector and the scalar code do the same operations in the same order:
+// B^T d (6 -> 6), A^T m (6 -> 4). ADD, SUB, MUL and K (a constant) are defined per type.
+#define WINO43_INPUT(d, t)                                                    \
+    do {                                                                      \
+        t[0] = ADD(SUB(d[4], MUL(K(5.0f), d[2])), MUL(K(4.0f), d[0]));       \
+        t[1] = SUB(ADD(d[3], d[4]), MUL(K(4.0f), ADD(d[1], d[2])));          \
+        t[2] = ADD(SUB(d[4], d[3]), MUL(K(4.0f), SUB(d[1], d[2])));          \
+        t[3] = ADD(SUB(d[4], d[2]), MUL(K(2.0f), SUB(d[3], d[1])));          \
+        t[4] = SUB(SUB(d[4], d[2]), MUL(K(2.0f), SUB(d[3], d[1])));          \
+        t[5] = ADD(SUB(d[5], MUL(K(5.0f), d[3])), MUL(K(4.0f), d[1]));       \
+    } while (0)
+#define WINO43_OUTPUT(m, y)                                                   \
+    do {                                                                      \
+        s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);                         \
+        s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);                         \
+        y[0] = ADD(ADD(m[0], s12), s34);                                      \
+        y[1] = ADD(d12, MUL(K(2.0f), d34));                                   \
+        y[2] = ADD(s12, MUL(K(4.0f), s34));                                   \
+        y[3] = ADD(ADD(d12, MUL(K(8.0f), d34)), m[5]);                        \
+    } while (0)
+
+static void padded_dims43(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_t *wp) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    ptrdiff_t twp = (tw + 15) / 16 * 16;
+    *hp = 4 * th + 2;
+    *wp = 4 * twp + 72;  // the +4 loads of the last vector of tiles read 68 past its start
+}
+
+size_t tkwino43_input_scratch(ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t hp, wp;
+    padded_dims43(h, w, &hp, &wp);
+    return (size_t)(hp * wp);
+}
+
+#if defined(__x86_64__)
+#define ADD(a, b) _mm512_add_ps(a, b)
+#define SUB(a, b) _mm512_sub_ps(a, b)
+#define MUL(a, b) _mm512_mul_ps(a, b)
+#define K(c) _mm512_set1_ps(c)
+
+TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                        ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                        float *scratch) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    ptrdiff_t hp, wp;
+    padded_dims43(h, w, &hp, &wp);
+    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
+    // Column c of tile l is element 4l + c: lanes 0-7 from the first 32 floats, 8-15 (index
+    // taken mod 32) from the next 32; columns 4 and 5 are columns 0 and 1 of a load 4 further.
+    __m512i index[4];
+    for (int c = 0; c < 4; ++c)
+        index[c] = _mm512_and_si512(
+            _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32(4)),
+                             _mm512_set1_epi32(c)),
+            _mm512_set1_epi32(31));
+    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
+        const float *xc = x + ch * h * w;
+        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        float *base = v + ch * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                __m512 e[6][6];
+                for (int a = 0; a < 6; ++a) {
+                    const float *p = scratch + (4 * ti + a) * wp + 4 * tj;
+                    __m512 d[6];
+                    for (int c = 0; c < 6; ++c) {
+                        const float *q = c < 4 ? p : p + 4;
+                        int k = c & 3;
+                        __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(q), index[k], _mm512_loadu_ps(q + 16));
+                        __m512 hi = _mm512_permutex2var_ps(_mm512_loadu_ps(q + 32), index[k], _mm512_loadu_ps(q + 48));
+                        d[c] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
+                    }
+                    WINO43_INPUT(d, e[a]);
+                }
+                float *o = base + ti * tw + tj;
+                __mmask16 k = lanes_mask(tw - tj);
+                for (int j = 0; j < 6; ++j) {
+                    __m512 col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
+                    WINO43_INPUT(col, t);
+                    for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(o + (6 * i + j) * channel_stride, k, t[i]);
+                }
+            }
+        }
+    }
+}
+
+TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                         ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
+                                         const float *bias, float *y, const float *residual, float *pre, int relu) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        __m512 b = _mm512_set1_ps(bias ? bias[oc] : 0.0f);
+        const float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t plane = oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                const float *p = base + ti * tw + tj;
+                __mmask16 k = lanes_mask(tw - tj);
+                // s[j][i]: row i of A^T M for column j of M.
+                __m512 s[6][4], s12, d12, s34, d34;
+                for (int j = 0; j < 6; ++j) {
+                    __m512 q[6];
+                    for (int i = 0; i < 6; ++i) q[i] = _mm512_maskz_loadu_ps(k, p + (6 * i + j) * channel_stride);
+                    WINO43_OUTPUT(q, s[j]);
+                }
+                for (int i = 0; i < 4; ++i) {
+                    ptrdiff_t row = 4 * ti + i;
+                    if (row >= h) break;
+                    __m512 r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
+                    WINO43_OUTPUT(r, yv);
+                    for (int j = 0; j < 4; ++j) yv[j] = _mm512_add_ps(yv[j], b);
+                    // Lanes are tiles; output column 4 l + j is yv[j][l]: interleave four ways.
+                    __m512 p01l = _mm512_unpacklo_ps(yv[0], yv[1]), p01h = _mm512_unpackhi_ps(yv[0], yv[1]);
+                    __m512 p23l = _mm512_unpacklo_ps(yv[2], yv[3]), p23h = _mm512_unpackhi_ps(yv[2], yv[3]);
+                    __m512 q0 = _mm512_shuffle_ps(p01l, p23l, 0x44), q1 = _mm512_shuffle_ps(p01l, p23l, 0xEE);
+                    __m512 q2 = _mm512_shuffle_ps(p01h, p23h, 0x44), q3 = _mm512_shuffle_ps(p01h, p23h, 0xEE);
+                    __m512 r0 = _mm512_shuffle_f32x4(q0, q1, 0x44), r1 = _mm512_shuffle_f32x4(q2, q3, 0x44);
+                    __m512 r2 = _mm512_shuffle_f32x4(q0, q1, 0xEE), r3 = _mm512_shuffle_f32x4(q2, q3, 0xEE);
+                    __m512 out[4] = {_mm512_shuffle_f32x4(r0, r1, 0x88), _mm512_shuffle_f32x4(r0, r1, 0xDD),
+                                     _mm512_shuffle_f32x4(r2, r3, 0x88), _mm512_shuffle_f32x4(r2, r3, 0xDD)};
+                    for (int v = 0; v < 4; ++v) {
+                        ptrdiff_t col = 4 * tj + 16 * v;
+                        __mmask16 kv = lanes_mask(w - col);
+                        if (!kv) break;
+                        ptrdiff_t at = plane + row * w + col;
+                        finish_row(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, kv, out[v]);
+                    }
+                }
+            }
+        }
+    }
+}
+#undef ADD
+#undef SUB
+#undef MUL
+#undef K
+#endif  // __x86_64__
+
 // MARK: - Portable definitions (every architecture but x86-64)
 
 // One tile at a time, with the same arithmetic as the vector code, so the Swift side links
@@ -391,4 +533,79 @@ void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o
         }
     }
 }
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define K(c) (c)
+
+void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                              ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
+    (void)scratch;  // reads x directly, zero outside the map
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
+        const float *xc = x + ch * h * w;
+        float *base = v + ch * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                float e[6][6];
+                for (int a = 0; a < 6; ++a) {
+                    float d[6];
+                    for (int c = 0; c < 6; ++c) {
+                        ptrdiff_t r = 4 * ti + a - 1, col = 4 * tj + c - 1;
+                        d[c] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
+                    }
+                    WINO43_INPUT(d, e[a]);
+                }
+                float *o = base + ti * tw + tj;
+                for (int j = 0; j < 6; ++j) {
+                    float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
+                    WINO43_INPUT(col, t);
+                    for (int i = 0; i < 6; ++i) o[(6 * i + j) * channel_stride] = t[i];
+                }
+            }
+        }
+    }
+}
+
+void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                               ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                               const float *residual, float *pre, int relu) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        float b = bias ? bias[oc] : 0.0f;
+        const float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t plane = oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                const float *p = base + ti * tw + tj;
+                float s[6][4], s12, d12, s34, d34;
+                for (int j = 0; j < 6; ++j) {
+                    float q[6];
+                    for (int i = 0; i < 6; ++i) q[i] = p[(6 * i + j) * channel_stride];
+                    WINO43_OUTPUT(q, s[j]);
+                }
+                for (int i = 0; i < 4; ++i) {
+                    ptrdiff_t row = 4 * ti + i;
+                    if (row >= h) break;
+                    float r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
+                    WINO43_OUTPUT(r, yv);
+                    for (int j = 0; j < 4; ++j) {
+                        ptrdiff_t col = 4 * tj + j;
+                        if (col >= w) break;
+                        ptrdiff_t at = plane + row * w + col;
+                        float value = yv[j] + b;
+                        if (residual) value += residual[at];
+                        if (pre) pre[at] = value;
+                        if (relu && value < 0.0f) value = 0.0f;  // keeps NaN, as the vector code does
+                        y[at] = value;
+                    }
+                }
+            }
+        }
+    }
+}
+#undef ADD
+#undef SUB
+#undef MUL
+#undef K
 #endif

@@ -38,6 +38,11 @@ extension KernelConfiguration {
         case "0": winograd = false
         case let other?: Self.warn("TENSORKIT_WINOGRAD=\(other) is not 0 or 1; ignored")
         }
+        switch environment["TENSORKIT_WINOGRAD_LARGE_TILES"] {
+        case nil, "", "1": break
+        case "0": winogradLargeTiles = false
+        case let other?: Self.warn("TENSORKIT_WINOGRAD_LARGE_TILES=\(other) is not 0 or 1; ignored")
+        }
         if let n = positive("TENSORKIT_WINOGRAD_MIN_TILES") { winogradMinimumTilesPrepared = n }
         if let n = positive("TENSORKIT_CONV_COLUMNS") { convolutionColumns = n }
         if let n = positive("TENSORKIT_NUM_THREADS") {

@@ -24,6 +24,7 @@ import Foundation
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
+/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | frozen float32 filters on F(2×2, 3×3) only, not F(4×4, 3×3) |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
 /// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
@@ -85,6 +86,12 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// Frozen (inference) filters take the Winograd path from this many tiles per worker.
     public var winogradMinimumTilesPrepared: Int
 
+    /// Frozen (inference) float32 filters on maps large enough take Winograd F(4×4, 3×3)
+    /// instead of F(2×2, 3×3): 4/9 of F(2×2)'s multiplications, with rounding still far inside
+    /// the float32 tests' tolerances (never for ``Precision/bfloat16``, whose rounding it would
+    /// amplify six-fold). Needs the AVX-512 kernels.
+    public var winogradLargeTiles: Bool
+
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
     /// unfolded side by side.
     public var convolutionColumns: Int
@@ -107,6 +114,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var winogradTargetTiles = 512
     /// Winograd applies from this many tiles per worker (filters transformed on each call).
     var winogradMinimumTilesPerWorker = 64
+    /// F(4×4, 3×3) applies to frozen filters from this many 4×4 tiles per worker.
+    var winogradLargeTileMinimum = 48
     /// Whether 3×3/2 max pooling takes its SIMD path.
     var maxPoolFastPath = true
 
@@ -118,6 +127,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         precision = .float32
         winograd = true
         winogradMinimumTilesPrepared = 8
+        winogradLargeTiles = true
         convolutionColumns = 2048
         storedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
@@ -161,7 +171,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     public var description: String {
         "kernels=\(kernelSet.rawValue) gemm=\(gemm.rawValue) precision=\(precision) winograd=\(winograd ? "on" : "off")"
             + " threads=\(threads)"
-            + " winograd_min_tiles=\(winogradMinimumTilesPrepared) conv_columns=\(convolutionColumns)"
+            + " winograd_min_tiles=\(winogradMinimumTilesPrepared) winograd_4x4=\(winogradLargeTiles ? "on" : "off")"
+            + " conv_columns=\(convolutionColumns)"
     }
 }
 

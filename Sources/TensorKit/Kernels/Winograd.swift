@@ -44,6 +44,18 @@ enum Winograd {
         return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
+    /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): float32,
+    /// the AVX-512 transforms and TensorKit's packed GEMM, and enough 4×4 tiles per worker
+    /// (``KernelConfiguration/winogradLargeTiles``).
+    static func usesLargeTiles(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
+        guard configuration.winogradLargeTiles, configuration.precision == .float32,
+            configuration.usesVectorWinograd, configuration.usesTensorKitGEMM
+        else { return false }
+        let tiles = ((g.height + 3) / 4) * ((g.width + 3) / 4)
+        let imagesPerWorker = (g.batch + configuration.threads - 1) / configuration.threads
+        return tiles * max(imagesPerWorker, 1) >= configuration.winogradLargeTileMinimum
+    }
+
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
     /// convolution rows are output channels and cols input channels; with `forInputGradient`
     /// rows are input channels and each filter is flipped (`w[o][c][2−i][2−j]`).
@@ -99,6 +111,57 @@ enum Winograd {
             return false
         }
 
+        /// The output tile: 2 for F(2×2, 3×3) (16 matrices), 4 for F(4×4, 3×3) (36, packed only).
+        var tile: Int {
+            if case .packed(let packs) = self, packs.count == 36 { return 4 }
+            return 2
+        }
+
+        /// The F(4×4, 3×3) forward filters of `w[O, C, 3, 3]` (`U_ξ = G g Gᵀ`, 36 matrices
+        /// `O × C`, each output channel's multiplied by `rowScale[o]` when given), packed for
+        /// TensorKit's GEMM; `nil` when that kernel is not in use. Made once per frozen layer,
+        /// in double precision.
+        static func prepared4x4(
+            _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, rowScale: [Float]? = nil
+        ) -> Filters? {
+            let g: [[Double]] = [
+                [1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
+            ]
+            let plane = o * c
+            let u = TensorStorage(capacity: 36 * plane)
+            let up = u.pointer
+            Parallel.forRange(o, grain: 1, cost: c * 400) { lo, hi in
+                for oc in lo..<hi {
+                    let scale = Double(rowScale?[oc] ?? 1)
+                    for ic in 0..<c {
+                        let f = w + (oc * c + ic) * 9
+                        // t = G f (6 × 3), then U = t Gᵀ (6 × 6).
+                        var t = [Double](repeating: 0, count: 18)
+                        for i in 0..<6 {
+                            for b in 0..<3 {
+                                t[i * 3 + b] = g[i][0] * Double(f[b]) + g[i][1] * Double(f[3 + b]) + g[i][2] * Double(f[6 + b])
+                            }
+                        }
+                        for i in 0..<6 {
+                            for j in 0..<6 {
+                                let v = t[i * 3] * g[j][0] + t[i * 3 + 1] * g[j][1] + t[i * 3 + 2] * g[j][2]
+                                up[(6 * i + j) * plane + oc * c + ic] = Float(v * scale)
+                            }
+                        }
+                    }
+                }
+            }
+            var packs: [BLAS.PackedMatrix] = []
+            // Raw pointers into `u` are read by the packing: keep it alive until it is done.
+            defer { withExtendedLifetime(u) {} }
+            for xi in 0..<36 {
+                guard let p = BLAS.pack(.none, m: o, k: c, a: up + xi * plane, lda: c) else { return nil }
+                packs.append(p)
+            }
+            return .packed(packs)
+        }
+
         /// The forward filters of `w[O, C, 3, 3]`, each output channel's multiplied by
         /// `rowScale[o]` when given, packed when TensorKit's kernel is in use.
         static func prepared(_ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, rowScale: [Float]? = nil) -> Filters {
@@ -139,15 +202,18 @@ enum Winograd {
         u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
         into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()
     ) {
-        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
+        // F(2×2, 3×3): 16 matrices of 2×2-output tiles; F(4×4, 3×3) (vector transforms only): 36 of 4×4.
+        let tile = u.tile, matrices = (tile + 2) * (tile + 2)
+        precondition(tile == 2 || usesVectorTransforms, "Winograd F(4x4, 3x3) needs the AVX-512 transforms")
+        let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile, tilesPerImage = th * tw
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
-            let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            let v = TensorStorage(capacity: matrices * c * gs * tilesPerImage)
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
-            let m = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            let m = TensorStorage(capacity: matrices * o * gs * tilesPerImage)
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(m) {} }
             var i = lo
@@ -155,11 +221,17 @@ enum Winograd {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = m.pointer
                 forEach(c, parallel: inner) { c0, c1 in
-                    transformInputs(
-                        x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                        into: vp, ldT: tiles)
+                    if tile == 4 {
+                        transformInputs4x4(
+                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                            into: vp, ldT: tiles)
+                    } else {
+                        transformInputs(
+                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                            into: vp, ldT: tiles)
+                    }
                 }
-                forEach(16, parallel: inner) { x0, x1 in
+                forEach(matrices, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
                         u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * c * tiles, into: mp + xi * o * tiles)
                     }
@@ -167,6 +239,13 @@ enum Winograd {
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
                         let image = (i + j) * o * h * w
+                        if tile == 4 {
+                            tkwino43_output_transform(
+                                mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
+                                epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
+                                epilogue.relu ? 1 : 0)
+                            continue
+                        }
                         if usesVectorTransforms {
                             tkwino_output_transform(
                                 mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
@@ -325,6 +404,22 @@ enum Winograd {
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
         if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
+    }
+
+    /// `tkwino43_input_transform` (F(4×4, 3×3)) of channels `c0..<c1` of `images`, side by side
+    /// in `v` as ``transformInputs(_:images:inChannels:channels:_:height:width:into:ldT:)`` lays them.
+    private static func transformInputs4x4(
+        _ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
+        channels c0: Int, _ c1: Int, height h: Int, width w: Int,
+        into v: UnsafeMutablePointer<Float>, ldT: Int
+    ) {
+        let tilesPerImage = ((h + 3) / 4) * ((w + 3) / 4)
+        let scratch = TensorStorage(capacity: tkwino43_input_scratch(h, w))
+        defer { withExtendedLifetime(scratch) {} }
+        for (j, image) in images.enumerated() {
+            tkwino43_input_transform(
+                x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, c * ldT, scratch.pointer)
+        }
     }
 
     /// ``inputTransform(_:channels:_:height:width:into:ldT:tileOffset:channelStride:)`` of

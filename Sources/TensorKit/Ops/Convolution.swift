@@ -102,8 +102,9 @@ enum ConvKernels {
         epilogue: ConvEpilogue
     ) {
         if Winograd.applies(g, weightsPrepared: prepared != nil) {
+            let large = prepared != nil && Winograd.usesLargeTiles(g) ? prepared?.winogradFilters4x4() : nil
             let u =
-                prepared?.winogradFilters()
+                large ?? prepared?.winogradFilters()
                 ?? .plain(Winograd.transformWeights(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false))
             Winograd.convolve(
                 x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,

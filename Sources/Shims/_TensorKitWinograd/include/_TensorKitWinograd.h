@@ -52,6 +52,25 @@ void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_i
 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                       float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
 
+// F(4x4, 3x3): 4x4 output tiles from 6x6 input tiles, 36 matrices (xi = 6 * row + column of the
+// transformed tile), th = ceil(h / 4), tw = ceil(w / 4), tile t = ti * tw + tj covering output rows
+// 4ti ..< 4ti + 4 and columns 4tj ..< 4tj + 4; otherwise the layouts above. A quarter of direct
+// convolution's multiplications (F(2x2, 3x3): 4/9), with larger rounding errors: TensorKit uses it
+// for float32 inference only.
+
+/// V = B^T d B for every 6x6 input tile (padding 1) of channels `c0 ..< c1`; `scratch` holds at
+/// least `tkwino43_input_scratch(h, w)` floats.
+void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                              ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
+
+/// Floats of scratch `tkwino43_input_transform` needs for an `h x w` map.
+size_t tkwino43_input_scratch(ptrdiff_t h, ptrdiff_t w);
+
+/// y[oc] = A^T M A + bias[oc] with the epilogue of `tkwino_output_transform`, for F(4x4, 3x3).
+void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                               ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                               const float *residual, float *pre, int relu);
+
 #ifdef __cplusplus
 }
 #endif
