@@ -24,15 +24,16 @@ final class BFloat16Tests: XCTestCase {
         case .emulatedOpenBLAS where !KernelConfiguration.isAVX512Available: return nil
         default: break
         }
-        return try KernelConfiguration.withCurrent(changing: {
-            $0.precision = .bfloat16
-            $0.minimumTensorKitGEMMWork = 0
-            switch route {
-            case .hardware: $0.kernelSet = .avx512; $0.gemm = .tensorKit
-            case .emulatedOpenBLAS: $0.kernelSet = .avx512; $0.gemm = .openBLAS
-            case .emulatedPortable: $0.kernelSet = .portable
-            }
-        }, body)
+        return try KernelConfiguration.withCurrent(
+            changing: {
+                $0.precision = .bfloat16
+                $0.minimumTensorKitGEMMWork = 0
+                switch route {
+                case .hardware: $0.kernelSet = .avx512; $0.gemm = .tensorKit
+                case .emulatedOpenBLAS: $0.kernelSet = .avx512; $0.gemm = .openBLAS
+                case .emulatedPortable: $0.kernelSet = .portable
+                }
+            }, body)
     }
 
     /// Round to the nearest bfloat16, ties to even, subnormals to zero (the rounding of

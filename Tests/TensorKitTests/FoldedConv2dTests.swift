@@ -88,7 +88,9 @@ final class FoldedConv2dTests: XCTestCase {
         let cases: [(cin: Int, cout: Int, n: Int, h: Int, w: Int)] = [
             (8, 16, 1, 5, 9), (16, 24, 3, 7, 67), (24, 16, 5, 13, 130), (16, 16, 1, 32, 108), (32, 40, 3, 4, 14),
         ]
-        KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512; $0.winogradLargeTileMinimum = 0 }) {
+        KernelConfiguration.withCurrent(changing: {
+            $0.kernelSet = .avx512; $0.winogradLargeTileMinimum = 0
+        }) {
             for (i, c) in cases.enumerated() {
                 let g = ConvGeometry(
                     batch: c.n, inChannels: c.cin, height: c.h, width: c.w, outChannels: c.cout, kernelH: 3, kernelW: 3,
@@ -118,9 +120,15 @@ final class FoldedConv2dTests: XCTestCase {
             batch: 4, inChannels: 8, height: 32, width: 108, outChannels: 8, kernelH: 3, kernelW: 3,
             strideH: 1, strideW: 1, padH: 1, padW: 1)
         XCTAssertTrue(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512 }) { Winograd.usesLargeTiles(g) })
-        XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512; $0.precision = .bfloat16 }) { Winograd.usesLargeTiles(g) })
+        XCTAssertFalse(
+            KernelConfiguration.withCurrent(changing: {
+                $0.kernelSet = .avx512; $0.precision = .bfloat16
+            }) { Winograd.usesLargeTiles(g) })
         XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable }) { Winograd.usesLargeTiles(g) })
-        XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512; $0.winogradLargeTiles = false }) { Winograd.usesLargeTiles(g) })
+        XCTAssertFalse(
+            KernelConfiguration.withCurrent(changing: {
+                $0.kernelSet = .avx512; $0.winogradLargeTiles = false
+            }) { Winograd.usesLargeTiles(g) })
     }
 
     /// NaN in the input stays NaN through the fused ReLU, as PyTorch's ReLU keeps it: on the

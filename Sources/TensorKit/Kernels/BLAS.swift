@@ -302,4 +302,3 @@ enum BFloat16Emulation {
         return Operand(storage: copy, ld: storedColumns)
     }
 }
-

@@ -30,7 +30,9 @@ extension KernelConfiguration {
         case nil, "", "fp32", "float32": break
         case "bf16", "bfloat16":
             precision = .bfloat16
-            if !Self.isBFloat16Available { Self.warn("TENSORKIT_PRECISION=bf16: this CPU has no AVX512_BF16; bfloat16 is emulated (slower than fp32)") }
+            if !Self.isBFloat16Available {
+                Self.warn("TENSORKIT_PRECISION=bf16: this CPU has no AVX512_BF16; bfloat16 is emulated (slower than fp32)")
+            }
         case let other?: Self.warn("TENSORKIT_PRECISION=\(other) is not one of fp32, bf16; ignored")
         }
         switch environment["TENSORKIT_WINOGRAD"] {
