@@ -9,14 +9,10 @@ import _TestSupport
 /// feature map within stated tolerances of bfloat16 rounding, on the folded inference path and on
 /// the plain evaluation-mode layers, at several batch sizes and clip lengths.
 final class BFloat16InferenceTests: XCTestCase {
-    func fixture(_ name: String) throws -> SafeTensorsFile {
-        try SafeTensorsFile(contentsOf: Fixtures.url("ResNetAudio", name))
-    }
+    func fixture(_ name: String) throws -> SafeTensorsFile { try PyTorchFixtures.file(name) }
 
     func model(from file: SafeTensorsFile) throws -> AudioCNN {
-        let config = try JSONDecoder().decode(AudioCNNConfig.self, from: Data(file.metadata["config"]!.utf8))
-        let model = try AudioCNN(config: config, seed: 1)
-        try model.loadStateDict(Synthetic.state(for: model))
+        let model = try PyTorchFixtures.model(from: file)
         model.eval()
         return model
     }

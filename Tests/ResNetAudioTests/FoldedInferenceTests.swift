@@ -9,16 +9,9 @@ import _TestSupport
 /// (`Scripts/fixtures/make_resnet_fixtures.py`), and its rebuilding when weights or statistics
 /// change.
 final class FoldedInferenceTests: XCTestCase {
-    func fixture(_ name: String) throws -> SafeTensorsFile {
-        try SafeTensorsFile(contentsOf: Fixtures.url("ResNetAudio", name))
-    }
+    func fixture(_ name: String) throws -> SafeTensorsFile { try PyTorchFixtures.file(name) }
 
-    func model(from file: SafeTensorsFile) throws -> AudioCNN {
-        let config = try JSONDecoder().decode(AudioCNNConfig.self, from: Data(file.metadata["config"]!.utf8))
-        let model = try AudioCNN(config: config, seed: 1)
-        try model.loadStateDict(Synthetic.state(for: model))
-        return model
-    }
+    func model(from file: SafeTensorsFile) throws -> AudioCNN { try PyTorchFixtures.model(from: file) }
 
     func assertMatchesPyTorch(
         _ model: AudioCNN, _ file: SafeTensorsFile, _ what: String,

@@ -188,7 +188,7 @@ enum BLAS {
         _ a: PackedMatrix, _ tb: Transpose, n: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = false
     ) {
-        let m = a.rows, k = a.depth
+        let k = a.depth
         guard n > 0 else { return }
         if a.format == .bfloat16Emulated {
             let rounded = BFloat16Emulation.rounded(tb, rows: k, columns: n, b, ld: ldb)

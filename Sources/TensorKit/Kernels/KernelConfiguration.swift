@@ -73,6 +73,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         /// emulated (the same numbers, slower than float32).
         case bfloat16 = "bf16"
 
+        /// `fp32` or `bf16`, as `TENSORKIT_PRECISION` and `--precision` take it.
         public var description: String { rawValue }
     }
 
