@@ -333,24 +333,6 @@ TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n
 
 // MARK: - Pre-packed A
 
-// Layout: for each K slice at pc (kc deep, kcp = kc rounded up to even), a block at
-// packed + pc * m_pad of m_pad / MR panels, panel ir at + ir * kcp (zero rows past m).
-TK_BF16 void tkgemm_pack_a_bf16(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda,
-                                uint16_t *packed) {
-    if (m <= 0 || k <= 0) return;
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t m_pad = (m + MR - 1) / MR * MR;
-    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-        for (ptrdiff_t ir = 0; ir < m_pad; ir += MR) {
-            int rows = (int)(m - ir < MR ? m - ir : MR);
-            pack_a_panel_bf16(trans_a, a, lda, ir, rows, pc, kc, packed + pc * m_pad + ir * kcp);
-        }
-    }
-}
-
 TK_BF16 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                                         ptrdiff_t k, float alpha, const uint16_t *packed_a, const float *b,
                                         ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
@@ -430,20 +412,11 @@ int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
     return 0;
 }
 
-void tkgemm_pack_a_bf16(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, uint16_t *packed) {
-    if (m <= 0 || k <= 0) return;
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t m_pad = (m + MR - 1) / MR * MR;
-    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-        for (ptrdiff_t ir = 0; ir < m_pad; ir += MR) {
-            int rows = (int)(m - ir < MR ? m - ir : MR);
-            const float *src = trans_a ? a + pc * lda + ir : a + ir * lda + pc;
-            pack_pairs_scalar(src, trans_a ? 1 : lda, trans_a ? lda : 1, rows, kc, packed + pc * m_pad + ir * kcp, MR);
-        }
-    }
+// One MR-row panel of op(A), as the x86-64 definition above packs it.
+static void pack_a_panel_bf16(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t r0, int rows, ptrdiff_t pc,
+                              ptrdiff_t kc, uint16_t *dst) {
+    const float *src = trans_a ? a + pc * lda + r0 : a + r0 * lda + pc;
+    pack_pairs_scalar(src, trans_a ? 1 : lda, trans_a ? lda : 1, rows, kc, dst, MR);
 }
 
 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
@@ -457,3 +430,23 @@ void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
     packed_a_bf16_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
 }
 #endif
+
+// MARK: - Pre-packed A (every architecture)
+
+// Layout: for each K slice at pc (kc deep, kcp = kc rounded up to even), a block at
+// packed + pc * m_pad of m_pad / MR panels, panel ir at + ir * kcp (zero rows past m).
+// pack_a_panel_bf16 is the vector packer on x86-64 and the scalar one elsewhere.
+void tkgemm_pack_a_bf16(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, uint16_t *packed) {
+    if (m <= 0 || k <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t m_pad = (m + MR - 1) / MR * MR;
+    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+        for (ptrdiff_t ir = 0; ir < m_pad; ir += MR) {
+            int rows = (int)(m - ir < MR ? m - ir : MR);
+            pack_a_panel_bf16(trans_a, a, lda, ir, rows, pc, kc, packed + pc * m_pad + ir * kcp);
+        }
+    }
+}
