@@ -115,15 +115,25 @@ final class FoldedConv2dTests: XCTestCase {
                 }
             }
         }
-        // Never at bfloat16, never on the portable kernels.
+        // At both precisions (bfloat16 from fewer tiles: layer3's 2×7 at batch 1), never on the
+        // portable kernels.
         let g = ConvGeometry(
             batch: 4, inChannels: 8, height: 32, width: 108, outChannels: 8, kernelH: 3, kernelW: 3,
             strideH: 1, strideW: 1, padH: 1, padW: 1)
         XCTAssertTrue(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512 }) { Winograd.usesLargeTiles(g) })
-        XCTAssertFalse(
+        XCTAssertTrue(
             KernelConfiguration.withCurrent(changing: {
                 $0.kernelSet = .avx512; $0.precision = .bfloat16
             }) { Winograd.usesLargeTiles(g) })
+        let layer3 = ConvGeometry(
+            batch: 1, inChannels: 256, height: 8, width: 27, outChannels: 256, kernelH: 3, kernelW: 3,
+            strideH: 1, strideW: 1, padH: 1, padW: 1)
+        for (precision, expected) in [(KernelConfiguration.Precision.float32, false), (.bfloat16, true)] {
+            XCTAssertEqual(
+                KernelConfiguration.withCurrent(changing: {
+                    $0.kernelSet = .avx512; $0.precision = precision; $0.threads = 2
+                }) { Winograd.usesLargeTiles(layer3) }, expected, "layer3 at batch 1, \(precision)")
+        }
         XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable }) { Winograd.usesLargeTiles(g) })
         XCTAssertFalse(
             KernelConfiguration.withCurrent(changing: {

@@ -22,8 +22,8 @@ final class PreparedConvWeights: @unchecked Sendable {
     /// The Winograd filters packed for TensorKit's GEMM at each precision, and plain (for the
     /// portable kernels, which round per product).
     private let winograd = Locked<(packed: [KernelConfiguration.Precision: Winograd.Filters], plain: Winograd.Filters?)>(([:], nil))
-    /// The F(4×4, 3×3) filters (float32, packed), or `.none` when they could not be packed.
-    private let winograd4x4 = Locked<Winograd.Filters??>(nil)
+    /// The F(4×4, 3×3) filters packed at each precision, or `.none` when they could not be packed.
+    private let winograd4x4 = Locked<[KernelConfiguration.Precision: Winograd.Filters?]>([:])
     /// The filter matrix packed for TensorKit's GEMM at each precision.
     private let packed = Locked<[KernelConfiguration.Precision: BLAS.PackedMatrix]>([:])
 
@@ -65,14 +65,16 @@ final class PreparedConvWeights: @unchecked Sendable {
         }
     }
 
-    /// The F(4×4, 3×3) forward filters (the layer must be 3×3), packed for TensorKit's GEMM, made
-    /// on first use; `nil` when that kernel is not in use (callers then take F(2×2, 3×3)).
+    /// The F(4×4, 3×3) forward filters (the layer must be 3×3), packed for TensorKit's GEMM at the
+    /// current precision, made on first use; `nil` when that kernel is not in use (callers then
+    /// take F(2×2, 3×3)).
     func winogradFilters4x4() -> Winograd.Filters? {
-        winograd4x4.withLock { cached in
-            if let form = cached { return form }
+        let precision = KernelConfiguration.current.precision
+        return winograd4x4.withLock { cached in
+            if let form = cached[precision] { return form }
             let u = Winograd.Filters.prepared4x4(
                 source.pointer, outChannels: source.shape[0], inChannels: source.shape[1], rowScale: outputScale)
-            cached = .some(u)
+            cached[precision] = .some(u)
             return u
         }
     }

@@ -44,16 +44,19 @@ enum Winograd {
         return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
-    /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): float32,
-    /// the AVX-512 transforms and TensorKit's packed GEMM, and enough 4×4 tiles per worker
-    /// (``KernelConfiguration/winogradLargeTiles``).
+    /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): the
+    /// AVX-512 transforms and TensorKit's packed GEMM, and enough 4×4 tiles per worker
+    /// (``KernelConfiguration/winogradLargeTiles``). At bfloat16 the minimum is lower: the
+    /// 36 filter matrices, which a small map streams for few tiles, are half the bytes.
     static func usesLargeTiles(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        guard configuration.winogradLargeTiles, configuration.precision == .float32,
-            configuration.usesVectorWinograd, configuration.usesTensorKitGEMM
+        guard configuration.winogradLargeTiles, configuration.usesVectorWinograd, configuration.usesTensorKitGEMM
         else { return false }
         let tiles = ((g.height + 3) / 4) * ((g.width + 3) / 4)
         let imagesPerWorker = (g.batch + configuration.threads - 1) / configuration.threads
-        return tiles * max(imagesPerWorker, 1) >= configuration.winogradLargeTileMinimum
+        let minimum =
+            configuration.precision == .bfloat16
+            ? configuration.winogradLargeTileMinimumBFloat16 : configuration.winogradLargeTileMinimum
+        return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
