@@ -7,6 +7,9 @@
 # (small JSON files, committed as they finish); checkpoints stay in $WORK.
 # Usage: bash Benchmarks/seeds_full_esc10.sh SEED [SEED ...]
 #   WORK (default /tmp/full_esc10_seeds), EPOCHS (default 20), AUDIOCNN (default .build/release/audiocnn)
+#   MASK_END: torchaudio (default; PyTorch results in pytorch-tamask-s<seed>.json) or legacy (the
+#     SpecAugment mask end of the PyTorch runs before 2026-12-03 07:30 UTC, pytorch-s<seed>.json)
+#   SIDES: both (default) or pytorch (PyTorch only, two seeds at a time, one thread each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${WORK:-/tmp/full_esc10_seeds}"
@@ -14,7 +17,26 @@ epochs="${EPOCHS:-20}"
 audiocnn="${AUDIOCNN:-.build/release/audiocnn}"
 data="../shared/esc50"
 results="Benchmarks/results/full_esc10_seeds"
+mask_end="${MASK_END:-torchaudio}"
+sides="${SIDES:-both}"
+[ "$mask_end" = legacy ] && torch_prefix=pytorch || torch_prefix=pytorch-tamask
 mkdir -p "$work" "$results"
+run_pytorch() { # SEED
+  python3 Benchmarks/train_pytorch.py --data "$data" --epochs "$epochs" --seed "$1" --threads 1 --mask-end "$mask_end" \
+    --features-cache "$work/features.npz" --json "$results/$torch_prefix-s$1.json" > "$work/$torch_prefix-s$1.log" 2>&1
+}
+if [ "$sides" = pytorch ]; then
+  set -- "$@" ""
+  while [ "$#" -gt 1 ]; do
+    echo "== pytorch ($mask_end masks) seeds $1 ${2:-}: $(date -u +%H:%M:%S) UTC"
+    run_pytorch "$1" & first=$!
+    [ -n "$2" ] && { run_pytorch "$2" & second=$!; } || second=
+    wait "$first" || { echo "pytorch run failed: $work/$torch_prefix-s$1.log"; exit 1; }
+    [ -z "$second" ] || wait "$second" || { echo "pytorch run failed: $work/$torch_prefix-s$2.log"; exit 1; }
+    shift; [ "$#" -gt 1 ] && shift
+  done
+  exit 0
+fi
 for seed in "$@"; do
   echo "== seed $seed: $(date -u +%H:%M:%S) UTC"
   rm -rf "$work/swift-s$seed" "$work/runs-s$seed"
@@ -22,11 +44,10 @@ for seed in "$@"; do
     --epochs "$epochs" --model resnet34 --seed "$seed" --cache "$work/cache" \
     --out "$work/swift-s$seed" --logdir "$work/runs-s$seed" > "$work/swift-s$seed.log" 2>&1 &
   swift_pid=$!
-  python3 Benchmarks/train_pytorch.py --data "$data" --epochs "$epochs" --seed "$seed" --threads 1 \
-    --features-cache "$work/features.npz" --json "$results/pytorch-s$seed.json" > "$work/pytorch-s$seed.log" 2>&1 &
+  run_pytorch "$seed" &
   torch_pid=$!
   wait "$swift_pid" || { echo "swift run failed: $work/swift-s$seed.log"; exit 1; }
-  wait "$torch_pid" || { echo "pytorch run failed: $work/pytorch-s$seed.log"; exit 1; }
+  wait "$torch_pid" || { echo "pytorch run failed: $work/$torch_prefix-s$seed.log"; exit 1; }
   python3 - "$work/swift-s$seed/last.train-state.safetensors" "$results/swift-s$seed.json" <<'PY'
 import json, sys
 from safetensors import safe_open
@@ -38,5 +59,5 @@ json.dump({"seed": json.loads(meta["training_config"])["seed"], "history": histo
            "best_val_accuracy": max(h["validationAccuracy"] for h in history)}, open(sys.argv[2], "w"), indent=1)
 PY
   echo "   swift: $(tail -1 "$work/swift-s$seed.log")"
-  echo "   pytorch: $(python3 -c "import json; r=json.load(open('$results/pytorch-s$seed.json')); print('final', r['final_val_accuracy'], 'best', r['best_val_accuracy'])")"
+  echo "   pytorch: $(python3 -c "import json; r=json.load(open('$results/$torch_prefix-s$seed.json')); print('final', r['final_val_accuracy'], 'best', r['best_val_accuracy'])")"
 done

@@ -2,8 +2,10 @@
 """Per-seed results of Benchmarks/seeds_full_esc10.sh and what they say (issue #18).
 
     python3 Benchmarks/summarize_seeds.py [Benchmarks/results/full_esc10_seeds] [--extra-swift S:ACC ...] [--extra-pytorch S:ACC ...]
+        [--pytorch pytorch|pytorch-tamask]
 
-Reads swift-s<seed>.json and pytorch-s<seed>.json, prints a Markdown table of each seed's best and
+Reads swift-s<seed>.json and pytorch-s<seed>.json (or, with --pytorch pytorch-tamask, the PyTorch
+runs with torchaudio's SpecAugment mask end: pytorch-tamask-s<seed>.json), prints a Markdown table of each seed's best and
 final validation accuracy per side, then for best and for final: each side's mean and sample
 standard deviation, the difference of the means (Swift - PyTorch) with Welch's 95% confidence
 interval (the two sides' seeds are independent draws, not pairs: the same seed drives different
@@ -47,9 +49,11 @@ def welch(a, b):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--pytorch", default="pytorch",
+                   help="PyTorch file prefix: pytorch (mask end trunc(s + w), seeds 1-13) or pytorch-tamask (torchaudio's)")
     p.add_argument("folder", nargs="?", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "full_esc10_seeds"))
     a = p.parse_args()
-    swift, torch = load(a.folder, "swift"), load(a.folder, "pytorch")
+    swift, torch = load(a.folder, "swift"), load(a.folder, a.pytorch)
     seeds = sorted(set(swift) | set(torch))
     print("| seed | Swift best | Swift final | PyTorch best | PyTorch final |")
     print("|---|---|---|---|---|")

@@ -9,7 +9,8 @@ Same data, split, features and recipe as the Swift trainer:
     Scripts/fixtures/make_audiodsp_fixtures.py (torchaudio itself is not installed here); clips
     padded or cropped to 5 s.
   * SpecAugment on each training example as torchaudio's FrequencyMasking(30) + TimeMasking(80)
-    (torchaudio.functional.mask_along_axis, mask value 0).
+    (torchaudio.functional.mask_along_axis, mask value 0; --mask-end legacy for the runs made
+    before 2026-12-03 07:30 UTC, whose masks were half a row wider on average).
   * AdamW(lr 5e-4, weight decay 0.01); OneCycleLR(max_lr 2e-3, pct_start 0.1) over the whole run,
     stepped after every batch; CrossEntropyLoss(label_smoothing 0.1); MixUp with
     lambda ~ Beta(0.2, 0.2) on 30% of batches (`np.random.random() > 0.7`), loss
@@ -73,12 +74,16 @@ def features(data, rows, index):
     return torch.tensor(np.stack(xs)).unsqueeze(1), torch.tensor(ys)
 
 
-def mask_along_axis(spec, mask_param, axis):
-    # torchaudio.functional.mask_along_axis (v2.x), mask_value 0, one example [1, mels, frames]
+def mask_along_axis(spec, mask_param, axis, mask_end="torchaudio"):
+    # torchaudio.functional.mask_along_axis (v2.x), mask_value 0, one example [1, mels, frames]:
+    # rows trunc(s) ..< trunc(s) + trunc(w). `mask_end="legacy"` reproduces this script's runs
+    # before 2026-12-03 07:30 UTC (issue #18, seeds 1-13), which ended masks at trunc(s + w): on
+    # average half a row wider (frequency 15.0 instead of 14.5, time 40.0 instead of 39.5).
     size = spec.shape[axis]
     value = torch.rand(1) * mask_param
     min_value = torch.rand(1) * (size - value)
-    start, end = int(min_value.long()), int((min_value + value).long())
+    start = int(min_value.long())
+    end = int((min_value + value).long()) if mask_end == "legacy" else start + int(value.long())
     if axis == 1:
         spec[:, start:end, :] = 0
     else:
@@ -127,8 +132,8 @@ def train(a, seed, classes, xtr, ytr, xva, yva, t_features):
             idx = perm[b * a.batch:(b + 1) * a.batch]
             x = xtr[idx].clone()
             for i in range(len(idx)):
-                mask_along_axis(x[i], 30, 1)
-                mask_along_axis(x[i], 80, 2)
+                mask_along_axis(x[i], 30, 1, a.mask_end)
+                mask_along_axis(x[i], 80, 2, a.mask_end)
             y = ytr[idx]
             if np.random.random() > 0.7:
                 lam = float(beta.sample())
@@ -159,6 +164,7 @@ def train(a, seed, classes, xtr, ytr, xva, yva, t_features):
         history.append(row)
         print(json.dumps(row), flush=True)
     result = dict(framework="pytorch", torch=torch.__version__, threads=a.threads, seed=seed, model=a.model,
+                  mask_end=a.mask_end,
                   epochs=a.epochs, train_clips=len(ytr), val_clips=len(yva), feature_seconds=t_features,
                   train_seconds=time.time() - t_train, final_val_accuracy=history[-1]["val_accuracy"],
                   best_val_accuracy=max(h["val_accuracy"] for h in history), history=history)
@@ -179,6 +185,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", default=None)
     p.add_argument("--features-cache", default=None)
+    p.add_argument("--mask-end", choices=["torchaudio", "legacy"], default="torchaudio",
+                   help="SpecAugment mask end: torchaudio's trunc(s) + trunc(w) (default), or legacy trunc(s + w)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     classes, xtr, ytr, xva, yva, t_features = load_features(a)
