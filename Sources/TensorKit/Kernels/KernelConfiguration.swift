@@ -114,6 +114,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var minimumTensorKitGEMMWork = 1 << 15
     /// Minimum tiles per Winograd GEMM: images with few tiles are transformed side by side.
     var winogradTargetTiles = 512
+    /// The same for F(4×4, 3×3), whose tiles are 36 values per channel rather than 16.
+    var winogradLargeTargetTiles = 128
     /// Winograd applies from this many tiles per worker (filters transformed on each call).
     var winogradMinimumTilesPerWorker = 64
     /// F(4×4, 3×3) applies to frozen float32 filters from this many 4×4 tiles per worker.
