@@ -13,7 +13,9 @@ enum Winograd {
     // `winograd` (`TENSORKIT_WINOGRAD=0` turns the path off), `usesVectorWinograd` (the AVX-512
     // transforms of `_TensorKitWinograd`, sixteen tiles per vector, the layer's bias, residual
     // and ReLU in the output pass, rather than the portable Swift ones below),
-    // `winogradTargetTiles`, `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`.
+    // `winogradTargetTiles`, `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`;
+    // for F(4×4, 3×3), `winogradLargeTiles`, `winogradLargeTileMinimum` (and its bfloat16 twin)
+    // and `winogradLargeTargetTiles`.
     //
     // The minimum for prepared (frozen) filters is lower: at batch 1 the 16 GEMMs go 8 per
     // worker. With the AVX-512 tile transforms and the packed filters, even layer4's 4×14 map
