@@ -56,7 +56,7 @@ void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o
 // transformed tile), th = ceil(h / 4), tw = ceil(w / 4), tile t = ti * tw + tj covering output rows
 // 4ti ..< 4ti + 4 and columns 4tj ..< 4tj + 4; otherwise the layouts above. A quarter of direct
 // convolution's multiplications (F(2x2, 3x3): 4/9), with larger rounding errors: TensorKit uses it
-// for float32 inference only.
+// for inference (frozen filters) only, float32 and bfloat16.
 
 /// V = B^T d B for every 6x6 input tile (padding 1) of channels `c0 ..< c1`; `scratch` holds at
 /// least `tkwino43_input_scratch(h, w)` floats.
