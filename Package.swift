@@ -20,8 +20,8 @@
 //   _SeededRandom        the one SplitMix64: generator, seed mixer, hash          (no deps)
 //   _Locking             Locked<Value>: a pthread-mutex lock ThreadSanitizer sees (no deps)
 //   Sources/Shims        `_C*` system libraries (OpenBLAS, libsndfile, FFTW, libsoxr, protobuf-c);
-//                        C: _TensorKitGEMM and _TensorKitWinograd (AVX-512 on x86-64, scalar
-//                        elsewhere), _AudioDSPPrefetch, _TBLoggerProto (generated)
+//                        C: _TensorKitGEMM, _TensorKitWinograd and _TensorKitConv (AVX-512 on
+//                        x86-64, scalar elsewhere), _AudioDSPPrefetch, _TBLoggerProto (generated)
 // Examples/ holds small executables of this package; Examples/Consumer is a separate package that
 // uses each product by path, as another project would (Scripts/check-consumer.sh).
 
@@ -60,7 +60,7 @@ let package = Package(
     targets: [
         // MARK: - Libraries
         .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_Locking", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
-        .target(name: "TensorKit", dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd"]),
+        .target(name: "TensorKit", dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd", "_TensorKitConv"]),
         .target(name: "TBLogger", dependencies: ["_Locking", "_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit", "_Locking"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", "_Locking", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -112,6 +112,7 @@ let package = Package(
         .target(name: "_AudioDSPPrefetch", path: "Sources/Shims/_AudioDSPPrefetch"),  // C helper: prefetch
         .target(name: "_TensorKitGEMM", path: "Sources/Shims/_TensorKitGEMM"),  // C: AVX-512 SGEMM kernels
         .target(name: "_TensorKitWinograd", path: "Sources/Shims/_TensorKitWinograd"),  // C: AVX-512 Winograd transforms
+        .target(name: "_TensorKitConv", path: "Sources/Shims/_TensorKitConv"),  // C: direct convolution (the stem, pooled)
         // C: Open MPI's entry points, loaded with dlopen only when `mpirun` started the process.
         .target(name: "_CMPILoader", path: "Sources/Shims/_CMPILoader", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(

@@ -126,7 +126,7 @@ public final class AudioCNN: Module {
     /// else on the layers themselves.
     private func forward(_ input: Tensor, capture maps: inout FeatureMaps?) -> Tensor {
         if let plan = currentInferencePlan() {
-            return forward(stemPool(plan.stem(input, relu: true)), stages: plan.stages, capture: &maps)
+            return forward(plan.stem(input, reluThen: stemPool), stages: plan.stages, capture: &maps)
         }
         return forward(stem(input), stages: stages.map(\.blocks), capture: &maps)
     }

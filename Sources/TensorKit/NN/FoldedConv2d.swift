@@ -16,7 +16,8 @@ public final class FoldedConv2d: @unchecked Sendable {
     ///
     /// Made on first use and then kept: the layer runs from the source filters in the forms its
     /// kernels consume (the Winograd transform, the packed GEMM operand), so where TensorKit's
-    /// AVX-512 kernels run, a layer that is only called never holds this third copy.
+    /// AVX-512 kernels run, a layer that is only called never holds this third copy (except a
+    /// pooled stem, ``callAsFunction(_:reluThen:)``, whose direct kernel reads these few filters).
     public var weight: Tensor { prepared.filters() }
     /// The folded bias, `[outChannels]`.
     public let bias: Tensor
@@ -58,6 +59,25 @@ public final class FoldedConv2d: @unchecked Sendable {
     /// - Precondition: the shapes agree (as for ``conv2d(_:weight:bias:stride:padding:)-(_,_,_,Int,_)``).
     public func callAsFunction(_ input: Tensor, adding residual: Tensor? = nil, relu: Bool = false) -> Tensor {
         run(input, residual: residual, relu: relu, keepSum: false).output
+    }
+
+    /// `pool(relu(conv(input) + bias))`: a ResNet stem's convolution, ReLU and max pooling.
+    ///
+    /// For a one-channel input, a stride-2 square convolution and 3×3 / stride-2 / padding-1
+    /// pooling on TensorKit's AVX-512 kernels, one direct kernel computes the pooled map (in
+    /// float32 at either ``KernelConfiguration/Precision``; the stem is a small share of the
+    /// work) and the full-size map between them is never written. Otherwise, and when gradients
+    /// are recorded, it is `pool(self(input, relu: true))`.
+    public func callAsFunction(_ input: Tensor, reluThen pool: MaxPool2d) -> Tensor {
+        let recording = GradMode.isEnabled && input.requiresGrad
+        guard !recording, PooledStem.applies(inputShape: input.shape, filterShape: shape, stride: stride, padding: padding, pool: pool)
+        else { return pool(self(input, relu: true)) }
+        let y = PooledStem.pooled(input, filters: weight, bias: bias, padding: padding)
+        if OpProfiler.isEnabled {
+            OpProfiler.forward(
+                "foldedConv+relu+maxPool \(shape[2])x\(shape[3])/\(stride) 1->\(shape[0]) \(y.shape[2])x\(y.shape[3])")
+        }
+        return y
     }
 
     /// The output with ReLU together with the sum before it (`conv(input) + bias + residual`),
