@@ -60,7 +60,9 @@ let package = Package(
     targets: [
         // MARK: - Libraries
         .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_Locking", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
-        .target(name: "TensorKit", dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd", "_TensorKitConv"]),
+        .target(
+            name: "TensorKit",
+            dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd", "_TensorKitConv"]),
         .target(name: "TBLogger", dependencies: ["_Locking", "_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit", "_Locking"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", "_Locking", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
