@@ -218,30 +218,31 @@ enum Winograd {
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (target + tilesPerImage - 1) / tilesPerImage))
-            let v = TensorStorage(capacity: matrices * c * gs * tilesPerImage)
+            let v = TensorStorage(capacity: matrices * planeStride(c, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
-            let m = TensorStorage(capacity: matrices * o * gs * tilesPerImage)
+            let m = TensorStorage(capacity: matrices * planeStride(o, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(m) {} }
             var i = lo
             while i < hi {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = m.pointer
+                let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
                     if tile == 4 {
                         transformInputs4x4(
                             x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                            into: vp, ldT: tiles)
+                            into: vp, ldT: tiles, planeStride: vStride)
                     } else {
                         transformInputs(
                             x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                            into: vp, ldT: tiles)
+                            into: vp, ldT: tiles, planeStride: vStride)
                     }
                 }
                 forEach(matrices, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
-                        u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * c * tiles, into: mp + xi * o * tiles)
+                        u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * vStride, into: mp + xi * mStride)
                     }
                 }
                 forEach(o, parallel: inner) { o0, o1 in
@@ -249,21 +250,21 @@ enum Winograd {
                         let image = (i + j) * o * h * w
                         if tile == 4 {
                             tkwino43_output_transform(
-                                mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
+                                mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
                                 epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
                                 epilogue.relu ? 1 : 0)
                             continue
                         }
                         if usesVectorTransforms {
                             tkwino_output_transform(
-                                mp, o0, o1, tiles, j * tilesPerImage, o * tiles, h, w, bias, y + image,
+                                mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
                                 epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
                                 epilogue.relu ? 1 : 0)
                             continue
                         }
                         outputTransform(
                             mp, outChannels: o0, o1, ldT: tiles, tileOffset: j * tilesPerImage,
-                            channelStride: o * tiles, height: h, width: w, bias: bias,
+                            channelStride: mStride, height: h, width: w, bias: bias,
                             into: y + image)
                         if !epilogue.isEmpty {
                             epilogue.apply(y, offset: image + o0 * h * w, count: (o1 - o0) * h * w)
@@ -290,10 +291,10 @@ enum Winograd {
         defer { withExtendedLifetime(partials) {} }
         Parallel.blocks(n, blocks: blocks) { t, lo, hi in
             let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
-            let v = TensorStorage(capacity: 16 * c * gs * tilesPerImage)
+            let v = TensorStorage(capacity: 16 * planeStride(c, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
-            let dm = TensorStorage(capacity: 16 * o * gs * tilesPerImage)
+            let dm = TensorStorage(capacity: 16 * planeStride(o, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(dm) {} }
             let du = partials[t].pointer
@@ -302,21 +303,22 @@ enum Winograd {
             while i < hi {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = dm.pointer
+                let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
                     transformInputs(
                         x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                        into: vp, ldT: tiles)
+                        into: vp, ldT: tiles, planeStride: vStride)
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
                         if usesVectorTransforms {
                             tkwino_output_gradient_transform(
                                 gy + (i + j) * o * h * w, o0, o1, h, w, mp, tiles,
-                                j * tilesPerImage, o * tiles)
+                                j * tilesPerImage, mStride)
                         } else {
                             outputGradientTransform(
                                 gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
-                                into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: o * tiles)
+                                into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: mStride)
                         }
                     }
                 }
@@ -324,8 +326,8 @@ enum Winograd {
                 forEach(16, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
                         BLAS.gemm(
-                            .none, .transposed, m: o, n: c, k: tiles, a: mp + xi * o * tiles, lda: tiles,
-                            b: vp + xi * c * tiles, ldb: tiles, beta: beta, c: du + xi * o * c, ldc: c)
+                            .none, .transposed, m: o, n: c, k: tiles, a: mp + xi * mStride, lda: tiles,
+                            b: vp + xi * vStride, ldb: tiles, beta: beta, c: du + xi * o * c, ldc: c)
                     }
                 }
                 first = false
@@ -401,6 +403,16 @@ enum Winograd {
         }
     }
 
+    /// Floats from one ξ's matrix to the next in V and M (`rows × tiles` of them): rounded up to
+    /// whole 64-byte lines, and an odd number of lines. The transforms write and read the 16 or
+    /// 36 matrices of each tile at once; with a stride that is a multiple of 4 KiB (layer3 at
+    /// batch 16: 256 × 112 floats) those accesses all fall in one L1 set (and layer4's in one
+    /// L2 set), and the transforms ran 1.3-3.8x slower (Docs/Benchmarks.md).
+    static func planeStride(_ rows: Int, _ tiles: Int) -> Int {
+        let lines = (rows * tiles + 15) / 16
+        return (lines | 1) * 16
+    }
+
     /// Workers split the batch when each gets at least `target` tiles (``targetTiles`` unless given); on small maps
     /// (layer4: 14 tiles an image) all workers share one group of every image instead and split
     /// the 16 GEMMs between them, so each GEMM is twice as wide.
@@ -415,30 +427,30 @@ enum Winograd {
     }
 
     /// `tkwino43_input_transform` (F(4×4, 3×3)) of channels `c0..<c1` of `images`, side by side
-    /// in `v` as ``transformInputs(_:images:inChannels:channels:_:height:width:into:ldT:)`` lays them.
+    /// in `v` as ``transformInputs(_:images:inChannels:channels:_:height:width:into:ldT:planeStride:)`` lays them.
     private static func transformInputs4x4(
         _ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
         channels c0: Int, _ c1: Int, height h: Int, width w: Int,
-        into v: UnsafeMutablePointer<Float>, ldT: Int
+        into v: UnsafeMutablePointer<Float>, ldT: Int, planeStride: Int
     ) {
         let tilesPerImage = ((h + 3) / 4) * ((w + 3) / 4)
         let scratch = TensorStorage(capacity: tkwino43_input_scratch(h, w))
         defer { withExtendedLifetime(scratch) {} }
         for (j, image) in images.enumerated() {
             tkwino43_input_transform(
-                x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, c * ldT, scratch.pointer)
+                x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, planeStride, scratch.pointer)
         }
     }
 
     /// ``inputTransform(_:channels:_:height:width:into:ldT:tileOffset:channelStride:)`` of
     /// channels `c0..<c1` of `images` (of `x[N, C, H, W]`), side by side in `v` (`ldT` tiles
-    /// per channel row, `C · ldT` per ξ) from tile 0.
+    /// per channel row, `planeStride` floats from one ξ to the next) from tile 0.
     private static func transformInputs(
         _ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
         channels c0: Int, _ c1: Int, height h: Int, width w: Int,
-        into v: UnsafeMutablePointer<Float>, ldT: Int
+        into v: UnsafeMutablePointer<Float>, ldT: Int, planeStride channelStride: Int
     ) {
-        let tilesPerImage = ((h + 1) / 2) * ((w + 1) / 2), channelStride = c * ldT
+        let tilesPerImage = ((h + 1) / 2) * ((w + 1) / 2)
         if usesVectorTransforms {
             let scratch = TensorStorage(capacity: tkwino_input_scratch(h, w))
             defer { withExtendedLifetime(scratch) {} }
