@@ -33,6 +33,20 @@ static __mmask16 lanes_mask(ptrdiff_t lanes) {
     return lanes >= 16 ? (__mmask16)0xFFFF : lanes <= 0 ? 0 : (__mmask16)((1u << lanes) - 1);
 }
 
+// Asks for the 64-byte lines of p[0 ..< count] ahead of use (for writing when `write`). The
+// maps a layer reads once (its input, the residual) and writes (its output) are too large to
+// stay cached between layers at batch 16; fetching the next channel's rows while this one is
+// computed hides most of the memory latency that stalled the transforms.
+static inline void prefetch_floats(const float *p, ptrdiff_t count, int write) {
+    for (ptrdiff_t i = 0; i < count; i += 16) {
+        if (write) {
+            __builtin_prefetch(p + i, 1, 3);
+        } else {
+            __builtin_prefetch(p + i, 0, 3);
+        }
+    }
+}
+
 #endif  // __x86_64__
 
 // Padded plane: rows 0 and 2*th + 1 (and any past h) zero, row r + 1 holds input row r at
@@ -63,7 +77,10 @@ TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
         // Only columns 1 ... w of rows 1 ... h change between channels; the border stays zero.
-        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        for (ptrdiff_t r = 0; r < h; ++r) {
+            if (ch + 1 < c1) prefetch_floats(xc + h * w + r * w, w, 0);
+            memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        }
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
@@ -99,6 +116,18 @@ TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1
     }
 }
 
+// While one tile row of a channel is finished, its rows r0 ..< r0 + rows of the next channel
+// (at `plane`): the residual to read, the outputs to write.
+static inline void prefetch_rows(const float *y, const float *residual, const float *pre, ptrdiff_t plane, ptrdiff_t r0,
+                                 ptrdiff_t rows, ptrdiff_t h, ptrdiff_t w, int next) {
+    if (!next) return;
+    if (r0 + rows > h) rows = h - r0;
+    ptrdiff_t at = plane + r0 * w, count = rows * w;
+    if (residual) prefetch_floats(residual + at, count, 0);
+    prefetch_floats(y + at, count, 1);
+    if (pre) prefetch_floats(pre + at, count, 1);
+}
+
 TK_AVX512 static inline void finish_row(float *y, const float *residual, float *pre, int relu, __mmask16 k,
                                         __m512 value) {
     if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(k, residual));
@@ -120,6 +149,7 @@ TK_AVX512 void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o
         const float *base = m + oc * ld_t + tile_offset;
         ptrdiff_t plane = oc * h * w;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            prefetch_rows(y, residual, pre, plane + h * w, 2 * ti, 2, h, w, oc + 1 < o1);
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 const float *p = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
@@ -303,7 +333,10 @@ TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t 
             _mm512_set1_epi32(31));
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
-        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        for (ptrdiff_t r = 0; r < h; ++r) {
+            if (ch + 1 < c1) prefetch_floats(xc + h * w + r * w, w, 0);
+            memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        }
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
@@ -341,6 +374,7 @@ TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t
         const float *base = m + oc * ld_t + tile_offset;
         ptrdiff_t plane = oc * h * w;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            prefetch_rows(y, residual, pre, plane + h * w, 4 * ti, 4, h, w, oc + 1 < o1);
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 const float *p = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
