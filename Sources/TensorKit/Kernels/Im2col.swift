@@ -55,6 +55,8 @@ enum Im2col {
                         let src = xc + ih * w - pw + kj
                         if sw == 1 {
                             Short.copy(d + lo, src + lo, count: hi - lo)
+                        } else if sw == 2 {
+                            Short.copyEven(d, src, from: lo, to: hi)
                         } else {
                             var ow = lo
                             while ow < hi { d[ow] = src[ow * sw]; ow += 1 }
@@ -111,6 +113,20 @@ enum Short {
             i += 8
         }
         while i < count { d[i] = s[i]; i += 1 }
+    }
+
+    /// `d[i] = s[2 i]` for `i` in `lo..<hi` (a stride-2 row), sixteen at a time from the even
+    /// lanes of two loads. The vector loads read `s` only up to `2 hi - 3`, inside the row.
+    @inline(__always)
+    static func copyEven(_ d: UnsafeMutablePointer<Float>, _ s: UnsafePointer<Float>, from lo: Int, to hi: Int) {
+        var i = lo
+        while i + 16 < hi {
+            let r = UnsafeRawPointer(s + 2 * i)
+            let a = r.loadUnaligned(as: SIMD16<Float>.self), b = r.loadUnaligned(fromByteOffset: 64, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(d + i).storeBytes(of: SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < hi { d[i] = s[2 * i]; i += 1 }
     }
 
     @inline(__always)
