@@ -250,7 +250,7 @@ final class BFloat16Tests: XCTestCase {
                 KernelConfiguration.withCurrent(changing: {
                     $0.precision = precision; $0.kernelSet = .avx512; $0.gemm = .tensorKit
                     $0.winogradLargeTiles = largeTiles; $0.winogradMinimumTilesPrepared = 0
-                    $0.winogradLargeTileMinimum = 0; $0.winogradLargeTileMinimumBFloat16 = 0
+                    $0.winogradLargeTileMinimum = 0
                 }) {
                     XCTAssertEqual(Winograd.usesLargeTiles(geometry), largeTiles, "\(what): F(4x4) \(largeTiles) expected")
                     return withNoGrad { folded(x, relu: false) }

@@ -115,7 +115,7 @@ final class FoldedConv2dTests: XCTestCase {
                 }
             }
         }
-        // At both precisions (bfloat16 from fewer tiles: layer3's 2×7 at batch 1), never on the
+        // At both precisions (layer3's 2×7 tiles at batch 1 too, layer4's 1×4 not), never on the
         // portable kernels.
         let g = ConvGeometry(
             batch: 4, inChannels: 8, height: 32, width: 108, outChannels: 8, kernelH: 3, kernelW: 3,
@@ -128,11 +128,17 @@ final class FoldedConv2dTests: XCTestCase {
         let layer3 = ConvGeometry(
             batch: 1, inChannels: 256, height: 8, width: 27, outChannels: 256, kernelH: 3, kernelW: 3,
             strideH: 1, strideW: 1, padH: 1, padW: 1)
-        for (precision, expected) in [(KernelConfiguration.Precision.float32, false), (.bfloat16, true)] {
-            XCTAssertEqual(
+        let layer4 = ConvGeometry(
+            batch: 1, inChannels: 512, height: 4, width: 14, outChannels: 512, kernelH: 3, kernelW: 3,
+            strideH: 1, strideW: 1, padH: 1, padW: 1)
+        for precision in [KernelConfiguration.Precision.float32, .bfloat16] {
+            let uses = { (g: ConvGeometry) in
                 KernelConfiguration.withCurrent(changing: {
                     $0.kernelSet = .avx512; $0.precision = precision; $0.threads = 2
-                }) { Winograd.usesLargeTiles(layer3) }, expected, "layer3 at batch 1, \(precision)")
+                }) { Winograd.usesLargeTiles(g) }
+            }
+            XCTAssertTrue(uses(layer3), "layer3 at batch 1, \(precision)")
+            XCTAssertFalse(uses(layer4), "layer4 at batch 1, \(precision)")
         }
         XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable }) { Winograd.usesLargeTiles(g) })
         XCTAssertFalse(

@@ -118,10 +118,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var winogradLargeTargetTiles = 128
     /// Winograd applies from this many tiles per worker (filters transformed on each call).
     var winogradMinimumTilesPerWorker = 64
-    /// F(4×4, 3×3) applies to frozen float32 filters from this many 4×4 tiles per worker.
-    var winogradLargeTileMinimum = 48
-    /// The same minimum for bfloat16 filters (layer3 at batch 1 has 14).
-    var winogradLargeTileMinimumBFloat16 = 12
+    /// F(4×4, 3×3) applies to frozen filters from this many 4×4 tiles per worker (layer3 at
+    /// batch 1 has 14, layer4 4).
+    var winogradLargeTileMinimum = 12
     /// Whether 3×3/2 max pooling takes its SIMD path.
     var maxPoolFastPath = true
 

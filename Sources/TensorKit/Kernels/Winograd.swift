@@ -14,7 +14,7 @@ enum Winograd {
     // transforms of `_TensorKitWinograd`, sixteen tiles per vector, the layer's bias, residual
     // and ReLU in the output pass, rather than the portable Swift ones below),
     // `winogradTargetTiles`, `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`;
-    // for F(4×4, 3×3), `winogradLargeTiles`, `winogradLargeTileMinimum` (and its bfloat16 twin)
+    // for F(4×4, 3×3), `winogradLargeTiles`, `winogradLargeTileMinimum`
     // and `winogradLargeTargetTiles`.
     //
     // The minimum for prepared (frozen) filters is lower: at batch 1 the 16 GEMMs go 8 per
@@ -48,17 +48,14 @@ enum Winograd {
 
     /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): the
     /// AVX-512 transforms and TensorKit's packed GEMM, and enough 4×4 tiles per worker
-    /// (``KernelConfiguration/winogradLargeTiles``). At bfloat16 the minimum is lower: the
-    /// 36 filter matrices, which a small map streams for few tiles, are half the bytes.
+    /// (``KernelConfiguration/winogradLargeTiles``). Layer3 at batch 1 (14 tiles) takes it at
+    /// both precisions; layer4 (4 tiles) keeps F(2×2), whose filters are 4/9 of the bytes to stream.
     static func usesLargeTiles(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         guard configuration.winogradLargeTiles, configuration.usesVectorWinograd, configuration.usesTensorKitGEMM
         else { return false }
         let tiles = ((g.height + 3) / 4) * ((g.width + 3) / 4)
         let imagesPerWorker = (g.batch + configuration.threads - 1) / configuration.threads
-        let minimum =
-            configuration.precision == .bfloat16
-            ? configuration.winogradLargeTileMinimumBFloat16 : configuration.winogradLargeTileMinimum
-        return tiles * max(imagesPerWorker, 1) >= minimum
+        return tiles * max(imagesPerWorker, 1) >= configuration.winogradLargeTileMinimum
     }
 
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
