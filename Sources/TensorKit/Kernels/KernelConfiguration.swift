@@ -24,7 +24,7 @@ import Foundation
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
-/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | frozen float32 filters on F(2×2, 3×3) only, not F(4×4, 3×3) |
+/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | frozen filters (either precision) on F(2×2, 3×3) only, not F(4×4, 3×3) |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
 /// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
