@@ -19,6 +19,10 @@ size_t p_tkgemm_packed_a_bf16_size(ptrdiff_t, ptrdiff_t);
 void p_tkgemm_pack_a_bf16(int, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, uint16_t *);
 void p_tkgemm_sgemm_packed_a_bf16(ptrdiff_t, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float, const uint16_t *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 void p_tkgemm_round_bf16(const float *, float *, size_t);
+size_t p_tkgemm_packed_b_bf16_size(ptrdiff_t, ptrdiff_t);
+void p_tkgemm_pack_b_bf16(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *);
+void p_tkgemm_sgemm_packed_ab_bf16(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const uint16_t *, const uint16_t *, float *, ptrdiff_t);
+void p_tkwino43_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 int p_tkwino_available(void);
 void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
@@ -214,6 +218,74 @@ static void wino43_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
     free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res);
 }
 
+// Packed bfloat16 B, packed in even row ranges, against its portable twin (bit for bit), and the
+// product with packed A and B against the product that packs B itself (bit for bit: the same
+// kernel and order) and the portable product.
+static void packed_ab_case(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    ptrdiff_t lda = k + 3, ldb = n + 5, ldc = n + 7;
+    float *a = randv((size_t)(m * lda)), *b = randv((size_t)(k * ldb));
+    size_t bs = tkgemm_packed_b_bf16_size(k, n), as = tkgemm_packed_a_bf16_size(m, k), cn = (size_t)(m * ldc);
+    char what[128];
+    snprintf(what, sizeof what, "packed_ab_bf16 m=%td n=%td k=%td", m, n, k);
+    ++checks;
+    if (bs != p_tkgemm_packed_b_bf16_size(k, n)) { printf("FAIL %s: packed B size\n", what); ++fails; }
+    uint16_t *b1 = aligned_alloc(64, (bs * 2 + 63) / 64 * 64), *b2 = aligned_alloc(64, (bs * 2 + 63) / 64 * 64);
+    uint16_t *pa = aligned_alloc(64, (as * 2 + 63) / 64 * 64);
+    memset(b1, 0, bs * 2); memset(b2, 0, bs * 2);
+    for (ptrdiff_t p0 = 0; p0 < k; p0 += 6) {  // three pairs per piece, as workers split the rows
+        tkgemm_pack_b_bf16(k, n, b, ldb, p0, p0 + 6, b1);
+        p_tkgemm_pack_b_bf16(k, n, b, ldb, p0, p0 + 6, b2);
+    }
+    ++checks;
+    if (memcmp(b1, b2, bs * 2)) { printf("FAIL %s: pack_b portable\n", what); ++fails; }
+    tkgemm_pack_a_bf16(0, m, k, a, lda, pa);
+    float *c1 = fillv(cn, 3), *c2 = fillv(cn, 3), *c3 = fillv(cn, 3);
+    for (ptrdiff_t r0 = 0; r0 < m; r0 += 16) {
+        ptrdiff_t rows = m - r0 < 16 ? m - r0 : 16;
+        tkgemm_sgemm_packed_ab_bf16(m, r0, rows, n, k, pa, b1, c1 + r0 * ldc, ldc);
+        p_tkgemm_sgemm_packed_ab_bf16(m, r0, rows, n, k, pa, b1, c2 + r0 * ldc, ldc);
+    }
+    tkgemm_sgemm_packed_a_bf16(m, 0, m, 0, n, k, 1.0f, pa, b, ldb, 0.0f, c3, ldc);
+    exact(what, c1, c3, cn);
+    near(what, c2, c1, cn, 1e-4f);
+    free(a); free(b); free(b1); free(b2); free(pa); free(c1); free(c2); free(c3);
+}
+
+// The F(4x4) input transform written as packed bfloat16 B against the float32 transform
+// followed by tkgemm_pack_b_bf16 (bit for bit), and against its portable twin: two images side
+// by side (tile offsets 0 and one image's tiles), channels in even pieces.
+static void wino43_bf16_case(ptrdiff_t C, ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t tiles = ((h + 3) / 4) * ((w + 3) / 4), n = 2 * tiles, plane = C * n;
+    float *x = randv((size_t)(2 * C * h * w)), *v = fillv((size_t)(36 * plane), 0);
+    float *s = fillv(2 * tkwino43_input_scratch(h, w), 3);
+    for (int image = 0; image < 2; ++image)
+        tkwino43_input_transform(x + image * C * h * w, 0, C, h, w, v, n, image * tiles, plane, s);
+    ptrdiff_t bs = (ptrdiff_t)tkgemm_packed_b_bf16_size(C, n), depth = tkgemm_bf16_slice_depth(C);
+    ptrdiff_t width = tkgemm_bf16_panel_width();
+    size_t total = (size_t)(36 * bs) * 2;
+    uint16_t *want = aligned_alloc(64, (total + 63) / 64 * 64), *got = aligned_alloc(64, (total + 63) / 64 * 64);
+    uint16_t *port = aligned_alloc(64, (total + 63) / 64 * 64);
+    memset(want, 0, total); memset(got, 0, total); memset(port, 0, total);
+    for (int xi = 0; xi < 36; ++xi) tkgemm_pack_b_bf16(C, n, v + xi * plane, n, 0, C, want + xi * bs);
+    for (int image = 0; image < 2; ++image)
+        for (ptrdiff_t c0 = 0; c0 < C; c0 += 4) {
+            ptrdiff_t c1 = c0 + 4 < C ? c0 + 4 : C;
+            tkwino43_input_transform_bf16(x + image * C * h * w, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs, s);
+            p_tkwino43_input_transform_bf16(x + image * C * h * w, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs, s);
+        }
+    char what[128];
+    snprintf(what, sizeof what, "input43_bf16 C=%td h=%td w=%td", C, h, w);
+    ++checks;
+    if (memcmp(got, want, total)) {
+        for (size_t i = 0; i < total / 2; ++i)
+            if (got[i] != want[i]) { printf("FAIL %s at %zu: %04x vs %04x\n", what, i, got[i], want[i]); break; }
+        ++fails;
+    }
+    ++checks;
+    if (memcmp(port, want, total)) { printf("FAIL %s: portable\n", what); ++fails; }
+    free(x); free(v); free(s); free(want); free(got); free(port);
+}
+
 int main(void) {
     if (!tkgemm_available() || !tkwino_available()) { printf("host lacks AVX-512\n"); return 2; }
     if (p_tkgemm_available() || p_tkwino_available()) { printf("FAIL portable available != 0\n"); return 1; }
@@ -234,6 +306,10 @@ int main(void) {
                 int q = (i + j + l + ta + tb) % 5;
                 bf16_case(ta, tb, bm[i], bnn[j], bk[l], ab[q][0], ab[q][1]);
             }
+        for (int i = 0; i < 4; ++i) for (int j = 0; j < 5; ++j) for (int l = 0; l < 6; ++l) packed_ab_case(bm[i], bnn[j], bk[l]);
+        ptrdiff_t hb[][2] = {{1, 1}, {3, 5}, {8, 27}, {16, 54}, {32, 108}, {13, 130}};
+        ptrdiff_t cb[] = {1, 3, 17, 64, 520};
+        for (int i = 0; i < 6; ++i) for (int j = 0; j < 5; ++j) if (cb[j] * hb[i][0] * hb[i][1] < 300000) wino43_bf16_case(cb[j], hb[i][0], hb[i][1]);
     } else {
         printf("(this host has no AVX512_BF16: bfloat16 kernels not compared) ");
     }

@@ -68,6 +68,21 @@ void tkgemm_round_bf16(const float *src, float *dst, size_t n) {
     for (size_t i = 0; i < n; ++i) dst[i] = bf16_value(bf16_bits(src[i]));
 }
 
+ptrdiff_t tkgemm_bf16_panel_width(void) { return NR; }
+
+ptrdiff_t tkgemm_bf16_slice_depth(ptrdiff_t k) {
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    return kc_max;
+}
+
+// Both packed layouts: panels of the padded width, k rounded up to pairs (every slice but
+// the last is of even depth).
+size_t tkgemm_packed_b_bf16_size(ptrdiff_t k, ptrdiff_t n) {
+    if (k <= 0 || n <= 0) return 0;
+    return (size_t)((n + NR - 1) / NR * NR) * (size_t)((k + 1) & ~(ptrdiff_t)1);
+}
+
 size_t tkgemm_packed_a_bf16_size(ptrdiff_t m, ptrdiff_t k) {
     if (m <= 0 || k <= 0) return 0;
     return (size_t)((m + MR - 1) / MR * MR) * (size_t)((k + 1) & ~(ptrdiff_t)1);
@@ -373,6 +388,54 @@ TK_BF16 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdi
         }
     }
 }
+
+// MARK: - Pre-packed A and B (x86-64)
+
+TK_BF16 void tkgemm_pack_b_bf16(ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t p1,
+                                uint16_t *packed) {
+    if (k <= 0 || n <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t n_pad = (n + NR - 1) / NR * NR;
+    if (p1 > k) p1 = k;
+    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+        ptrdiff_t q0 = p0 > pc ? p0 : pc, q1 = p1 < pc + kc ? p1 : pc + kc;
+        if (q1 <= q0) continue;
+        for (ptrdiff_t jr = 0; jr < n; jr += NR) {
+            int cols = (int)(n - jr < NR ? n - jr : NR);
+            pack_pairs_across(b + q0 * ldb + jr, ldb, cols, q1 - q0, packed + pc * n_pad + jr * kcp + (q0 - pc) * NR,
+                              NR);
+        }
+    }
+}
+
+TK_BF16 void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                         const uint16_t *packed_a, const uint16_t *packed_b, float *c,
+                                         ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        tkgemm_scale_c(m, n, 0.0f, c, ldc);
+        return;
+    }
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR, n_pad = (n + NR - 1) / NR * NR;
+    for (ptrdiff_t pc = 0, slice = 0; pc < k; pc += kc_max, ++slice) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+        const uint16_t *block_a = packed_a + pc * m_pad + row0 * kcp, *block_b = packed_b + pc * n_pad;
+        for (ptrdiff_t ir = 0; ir < m; ir += MR) {
+            int rows = (int)(m - ir < MR ? m - ir : MR);
+            for (ptrdiff_t jr = 0; jr < n; jr += NR) {
+                int cols = (int)(n - jr < NR ? n - jr : NR);
+                micro_kernel_bf16(kcp / 2, block_a + ir * kcp, block_b + jr * kcp, c + ir * ldc + jr, ldc, rows, cols,
+                                  1.0f, slice > 0);
+            }
+        }
+    }
+}
 #endif  // __x86_64__
 
 // MARK: - Portable definitions (every architecture but x86-64)
@@ -428,6 +491,54 @@ void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
         return;
     }
     packed_a_bf16_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
+}
+
+void tkgemm_pack_b_bf16(ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t p1,
+                        uint16_t *packed) {
+    if (k <= 0 || n <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t n_pad = (n + NR - 1) / NR * NR;
+    if (p1 > k) p1 = k;
+    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+        ptrdiff_t q0 = p0 > pc ? p0 : pc, q1 = p1 < pc + kc ? p1 : pc + kc;
+        if (q1 <= q0) continue;
+        ptrdiff_t end = q1 == pc + kc ? pc + kcp : q1;  // with the zero partner of an odd last row
+        for (ptrdiff_t jr = 0; jr < n; jr += NR) {
+            uint16_t *panel = packed + pc * n_pad + jr * kcp;
+            for (ptrdiff_t p = q0; p < end; ++p)
+                for (int r = 0; r < NR; ++r) {
+                    float v = p < q1 && jr + r < n ? b[p * ldb + jr + r] : 0.0f;
+                    panel[pair_index(p - pc, r, NR)] = bf16_bits(v);
+                }
+        }
+    }
+}
+
+void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                 const uint16_t *packed_a, const uint16_t *packed_b, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR, n_pad = (n + NR - 1) / NR * NR;
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        ptrdiff_t row = row0 + i;
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            float sum = 0.0f;
+            for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+                ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+                ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+                const uint16_t *pa = packed_a + pc * m_pad + (row / MR * MR) * kcp;
+                const uint16_t *pb = packed_b + pc * n_pad + (j / NR * NR) * kcp;
+                for (ptrdiff_t p = 0; p < kc; ++p)
+                    sum += bf16_value(pa[pair_index(p, (int)(row % MR), MR)]) *
+                           bf16_value(pb[pair_index(p, (int)(j % NR), NR)]);
+            }
+            c[i * ldc + j] = sum;
+        }
+    }
 }
 #endif
 

@@ -15,6 +15,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -365,6 +366,100 @@ TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t 
     }
 }
 
+// Where tile vector (ti, tj) of channel pair `pair` (of the K slice at `slice`) goes in a packed
+// bfloat16 B: 16 pairs of 32 bits from `first` lanes at `at` and the rest at `next` (the start of
+// the following panel) when the vector crosses a panel boundary.
+typedef struct {
+    ptrdiff_t at, next, first, lanes;
+} PanelSpot;
+
+static PanelSpot panel_spot(ptrdiff_t t, ptrdiff_t lanes, ptrdiff_t pair, ptrdiff_t slice_offset, ptrdiff_t kcp,
+                            ptrdiff_t width) {
+    // Offsets in 32-bit pairs: panel jr = t / width at slice_offset + jr * width * kcp / 2.
+    ptrdiff_t panel = t / width, column = t % width, half = kcp / 2;
+    PanelSpot s;
+    s.at = slice_offset + panel * width * half + pair * width + column;
+    s.next = slice_offset + (panel + 1) * width * half + pair * width;
+    s.first = width - column < lanes ? width - column : lanes;
+    s.lanes = lanes;
+    return s;
+}
+
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tkwino43_input_transform_bf16(
+    const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, uint16_t *packed,
+    ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset, ptrdiff_t xi_stride,
+    float *scratch) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    ptrdiff_t hp, wp;
+    padded_dims43(h, w, &hp, &wp);
+    float *planes[2] = {scratch, scratch + hp * wp};
+    memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
+    ptrdiff_t n_pad = (n + panel_width - 1) / panel_width * panel_width;
+    __m512i index[4];
+    for (int k = 0; k < 4; ++k)
+        index[k] = _mm512_and_si512(
+            _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32(4)),
+                             _mm512_set1_epi32(k)),
+            _mm512_set1_epi32(31));
+    // Lane i of a pair vector: bfloat16 lane i / 2 of the even channel for even i, of the odd one for odd i.
+    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                           21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    uint32_t *out = (uint32_t *)packed;
+    for (ptrdiff_t ch = c0; ch < c1; ch += 2) {
+        // The pair (ch, ch + 1); the odd channel of a last odd pair stays zero.
+        for (int q = 0; q < 2; ++q) {
+            if (ch + q >= c1) {
+                memset(planes[q], 0, sizeof(float) * (size_t)(hp * wp));
+                continue;
+            }
+            const float *xc = x + (ch + q) * h * w;
+            for (ptrdiff_t r = 0; r < h; ++r) {
+                if (ch + 2 < c1) prefetch_floats(xc + 2 * h * w + r * w, w, 0);
+                memcpy(planes[q] + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+            }
+        }
+        ptrdiff_t pc = ch / slice_depth * slice_depth;
+        ptrdiff_t kc = c - pc < slice_depth ? c - pc : slice_depth, kcp = (kc + 1) & ~(ptrdiff_t)1;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                __m512 t[2][36];
+                for (int q = 0; q < 2; ++q) {
+                    __m512 e[6][6];
+                    for (int a = 0; a < 6; ++a) {
+                        const float *p = planes[q] + (4 * ti + a) * wp + 4 * tj;
+                        __m512 d[6];
+                        for (int col = 0; col < 6; ++col) {
+                            const float *src = col < 4 ? p : p + 4;
+                            int k = col & 3;
+                            __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(src), index[k], _mm512_loadu_ps(src + 16));
+                            __m512 hi =
+                                _mm512_permutex2var_ps(_mm512_loadu_ps(src + 32), index[k], _mm512_loadu_ps(src + 48));
+                            d[col] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
+                        }
+                        WINO43_INPUT(d, e[a]);
+                    }
+                    for (int j = 0; j < 6; ++j) {
+                        __m512 column[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
+                        WINO43_INPUT(column, r);
+                        for (int i = 0; i < 6; ++i) t[q][6 * i + j] = r[i];
+                    }
+                }
+                PanelSpot spot = panel_spot(tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16, (ch - pc) / 2,
+                                            pc * n_pad / 2, kcp, panel_width);
+                __mmask16 head = lanes_mask(spot.first), tail = lanes_mask(spot.lanes) & (__mmask16)~head;
+                for (int xi = 0; xi < 36; ++xi) {
+                    __m512i pairs = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(t[1][xi], t[0][xi]));
+                    uint32_t *plane = out + xi * (xi_stride / 2);
+                    _mm512_mask_storeu_epi32(plane + spot.at, head, pairs);
+                    // Lanes from `first` on start the next panel (the pointer is only offset, never read below it).
+                    if (tail) _mm512_mask_storeu_epi32(plane + spot.next - spot.first, tail, pairs);
+                }
+            }
+        }
+    }
+}
+
 TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                          ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
                                          const float *bias, float *y, const float *residual, float *pre, int relu) {
@@ -595,6 +690,51 @@ void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdif
                     float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
                     WINO43_INPUT(col, t);
                     for (int i = 0; i < 6; ++i) o[(6 * i + j) * channel_stride] = t[i];
+                }
+            }
+        }
+    }
+}
+
+// The bfloat16 nearest to x, ties to even, as vcvtne2ps2bf16 rounds (NaN quiet, subnormals to zero).
+static uint16_t bf16_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
+    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                                   uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
+                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch) {
+    (void)scratch;  // reads x directly, zero outside the map
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    ptrdiff_t n_pad = (n + panel_width - 1) / panel_width * panel_width;
+    ptrdiff_t end = c1 % 2 ? c1 + 1 : c1;  // with the zero partner of an odd last channel
+    for (ptrdiff_t ch = c0; ch < end; ++ch) {
+        const float *xc = x + ch * h * w;
+        ptrdiff_t pc = ch / slice_depth * slice_depth;
+        ptrdiff_t kc = c - pc < slice_depth ? c - pc : slice_depth, kcp = (kc + 1) & ~(ptrdiff_t)1;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                float e[6][6];
+                for (int a = 0; a < 6; ++a) {
+                    float d[6];
+                    for (int col = 0; col < 6; ++col) {
+                        ptrdiff_t r = 4 * ti + a - 1, cc = 4 * tj + col - 1;
+                        d[col] = ch < c1 && r >= 0 && r < h && cc >= 0 && cc < w ? xc[r * w + cc] : 0.0f;
+                    }
+                    WINO43_INPUT(d, e[a]);
+                }
+                ptrdiff_t t = tile_offset + ti * tw + tj;
+                ptrdiff_t at = pc * n_pad + (t / panel_width) * panel_width * kcp +
+                               (((ch - pc) >> 1) * panel_width + t % panel_width) * 2 + ((ch - pc) & 1);
+                for (int j = 0; j < 6; ++j) {
+                    float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
+                    WINO43_INPUT(col, r);
+                    for (int i = 0; i < 6; ++i) packed[(6 * i + j) * xi_stride + at] = bf16_bits(r[i]);
                 }
             }
         }

@@ -199,6 +199,20 @@ enum BLAS {
         gemmPacked(a, tb, n: n, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, parallel: parallel)
     }
 
+    /// Floats of storage for a `k × n` B packed for bfloat16 products (two bfloat16 in each):
+    /// the layout `tkgemm_sgemm_packed_ab_bf16` reads and producers such as the Winograd input
+    /// transform write directly.
+    static func packedBSize(k: Int, n: Int) -> Int { (tkgemm_packed_b_bf16_size(k, n) + 1) / 2 }
+
+    /// `C[m × n] = A · B` (C not read) with A packed for bfloat16 products and B already packed in
+    /// that layout (``packedBSize(k:n:)`` floats at `packedB`): no packing on the call.
+    static func gemm(_ a: PackedMatrix, packedB: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        precondition(a.format == .bfloat16, "BLAS.gemm(_:packedB:): A must hold bfloat16 pairs")
+        tkgemm_sgemm_packed_ab_bf16(
+            a.rows, 0, a.rows, n, a.depth, a.bfloat16Pointer,
+            UnsafeRawPointer(packedB).assumingMemoryBound(to: UInt16.self), c, ldc)
+    }
+
     private static func gemmPacked(
         _ a: PackedMatrix, _ tb: Transpose, n: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool

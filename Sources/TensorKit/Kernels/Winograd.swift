@@ -1,3 +1,4 @@
+import _TensorKitGEMM
 import _TensorKitWinograd
 import Foundation
 
@@ -107,6 +108,12 @@ enum Winograd {
         case plain(TensorStorage)
         case packed([BLAS.PackedMatrix])
 
+        /// The packed matrices when they hold bfloat16 pairs for `vdpbf16ps`.
+        var bfloat16Packs: [BLAS.PackedMatrix]? {
+            if case .packed(let packs) = self, packs.first?.format == .bfloat16 { return packs }
+            return nil
+        }
+
         /// Whether the matrices are packed for TensorKit's GEMM.
         var isPacked: Bool {
             if case .packed = self { return true }
@@ -215,6 +222,14 @@ enum Winograd {
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (target + tilesPerImage - 1) / tilesPerImage))
+            // F(4×4) with bfloat16 filters: the input transform writes the GEMM's packed
+            // bfloat16 operands itself, with no float32 V and no packing pass in between.
+            if tile == 4, let packs = u.bfloat16Packs {
+                convolve4x4BFloat16(
+                    x, images: lo..<hi, group: gs, inChannels: c, height: h, width: w, packs: packs, outChannels: o,
+                    bias: bias, into: y, epilogue: epilogue, parallel: inner)
+                return
+            }
             let v = TensorStorage(capacity: matrices * planeStride(c, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
@@ -270,6 +285,57 @@ enum Winograd {
                 }
                 i += count
             }
+        }
+    }
+
+    /// F(4×4, 3×3) of `images` in groups of `group` with bfloat16 filters: the input transform
+    /// writes each `V_ξ` as the packed bfloat16 B of TensorKit's GEMM
+    /// (`tkwino43_input_transform_bf16`, the same values as the float32 transform then packing).
+    private static func convolve4x4BFloat16(
+        _ x: UnsafePointer<Float>, images: Range<Int>, group gs: Int, inChannels c: Int, height h: Int, width w: Int,
+        packs: [BLAS.PackedMatrix], outChannels o: Int, bias: UnsafePointer<Float>?,
+        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallel: Bool
+    ) {
+        let tilesPerImage = ((h + 3) / 4) * ((w + 3) / 4)
+        let depth = tkgemm_bf16_slice_depth(c), width = tkgemm_bf16_panel_width()
+        let bStride = BLAS.packedBSize(k: c, n: gs * tilesPerImage)
+        let b = TensorStorage(capacity: 36 * bStride)
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(b) {} }
+        let m = TensorStorage(capacity: 36 * planeStride(o, gs * tilesPerImage))
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(m) {} }
+        let bp = b.pointer, mp = m.pointer
+        let packed = UnsafeMutableRawPointer(bp).assumingMemoryBound(to: UInt16.self)
+        var i = images.lowerBound
+        while i < images.upperBound {
+            let count = min(gs, images.upperBound - i), tiles = count * tilesPerImage
+            let mStride = planeStride(o, tiles)
+            // Pieces of whole channel pairs: a pair is one element of the packed layout.
+            forEach((c + 1) / 2, parallel: parallel) { p0, p1 in
+                let scratch = TensorStorage(capacity: 2 * tkwino43_input_scratch(h, w))
+                defer { withExtendedLifetime(scratch) {} }
+                for j in 0..<count {
+                    tkwino43_input_transform_bf16(
+                        x + (i + j) * c * h * w, 2 * p0, min(c, 2 * p1), c, h, w, packed, depth, width, tiles,
+                        j * tilesPerImage, 2 * bStride, scratch.pointer)
+                }
+            }
+            forEach(36, parallel: parallel) { x0, x1 in
+                for xi in x0..<x1 {
+                    BLAS.gemm(packs[xi], packedB: bp + xi * bStride, n: tiles, c: mp + xi * mStride, ldc: tiles)
+                }
+            }
+            forEach(o, parallel: parallel) { o0, o1 in
+                for j in 0..<count {
+                    let image = (i + j) * o * h * w
+                    tkwino43_output_transform(
+                        mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
+                        epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
+                        epilogue.relu ? 1 : 0)
+                }
+            }
+            i += count
         }
     }
 

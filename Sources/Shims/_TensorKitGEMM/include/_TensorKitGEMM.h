@@ -76,6 +76,32 @@ void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
                                 ptrdiff_t k, float alpha, const uint16_t *packed_a, const float *b, ptrdiff_t ldb,
                                 float beta, float *c, ptrdiff_t ldc);
 
+/// Packed bfloat16 B (`k x n`, for `tkgemm_sgemm_packed_ab_bf16`): for each K slice (depth
+/// `tkgemm_bf16_slice_depth(k)`, the last one shorter) at row `pc`, a block at element
+/// `pc * n_pad` (`n_pad`: n rounded up to `tkgemm_bf16_panel_width()`) of `n_pad / width`
+/// panels, panel `jr` at `+ jr * kcp` (`kcp`: the slice depth rounded up to even), holding for
+/// each pair of rows (2q, 2q + 1) of the slice the panel's columns side by side, each as the two
+/// bfloat16 (row 2q in the low half), a zero partner after an odd last row. Producers such as
+/// the Winograd input transform write this layout directly.
+ptrdiff_t tkgemm_bf16_panel_width(void);
+
+/// Depth of the K slices of the bfloat16 GEMM for depth `k` (even; the last slice may be shorter).
+ptrdiff_t tkgemm_bf16_slice_depth(ptrdiff_t k);
+
+/// 16-bit elements of a packed bfloat16 B of `k x n`.
+size_t tkgemm_packed_b_bf16_size(ptrdiff_t k, ptrdiff_t n);
+
+/// Packs rows `p0 ..< p1` (`p0` even) of B (`k x n`, not transposed, row stride `ldb`) rounded to
+/// bfloat16 (as `tkgemm_sgemm_bf16` rounds) into their place in `packed`
+/// (`tkgemm_packed_b_bf16_size(k, n)` elements, 64-byte aligned).
+void tkgemm_pack_b_bf16(ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t p1,
+                        uint16_t *packed);
+
+/// `C[m x n] = A[row0 ..< row0 + m] · B` with A packed by `tkgemm_pack_a_bf16` (`m_total` rows,
+/// depth k) and B packed as above: no packing on the call. `row0` must be a multiple of 8.
+void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                 const uint16_t *packed_a, const uint16_t *packed_b, float *c, ptrdiff_t ldc);
+
 /// `dst[i]` = `src[i]` rounded to the nearest bfloat16 (ties to even; subnormals to zero, NaN
 /// kept, as `vcvtneps2bf16`), as a float. `dst` may be `src`. Every architecture: the emulation
 /// of bfloat16 GEMMs on CPUs without AVX512_BF16 rounds the operands with it, then multiplies

@@ -16,6 +16,7 @@
 #define TENSORKIT_WINOGRAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -65,6 +66,17 @@ void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdif
 
 /// Floats of scratch `tkwino43_input_transform` needs for an `h x w` map.
 size_t tkwino43_input_scratch(ptrdiff_t h, ptrdiff_t w);
+
+/// `tkwino43_input_transform` of channels `c0 ..< c1` (`c0` even; of `c`) written as the bfloat16 B
+/// operands of TensorKit's GEMM (`tkgemm_sgemm_packed_ab_bf16`), rounded to nearest even: for
+/// each xi, at `packed + xi * xi_stride`, the `c x n` matrix of that GEMM's packed-B layout (K
+/// slices of `slice_depth`, panels `panel_width` columns wide), tiles at column `tile_offset + t`.
+/// The same values as the float32 transform followed by `tkgemm_pack_b_bf16`, without the float32
+/// V in between. x86-64: needs AVX512_BF16 (the caller checks); `scratch` holds at least twice
+/// `tkwino43_input_scratch(h, w)` floats.
+void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                                   uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
+                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch);
 
 /// y[oc] = A^T M A + bias[oc] with the epilogue of `tkwino_output_transform`, for F(4x4, 3x3).
 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
