@@ -423,7 +423,12 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tk
         ptrdiff_t kc = c - pc < slice_depth ? c - pc : slice_depth, kcp = (kc + 1) & ~(ptrdiff_t)1;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
-                __m512 t[2][36];
+                PanelSpot spot = panel_spot(tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16, (ch - pc) / 2,
+                                            pc * n_pad / 2, kcp, panel_width);
+                __mmask16 head = lanes_mask(spot.first), tail = lanes_mask(spot.lanes) & (__mmask16)~head;
+                // The even channel's 36 vectors wait in `even`; the odd channel's are paired with
+                // them and stored as they come, a column of the tile at a time.
+                __m512 even[36];
                 for (int q = 0; q < 2; ++q) {
                     __m512 e[6][6];
                     for (int a = 0; a < 6; ++a) {
@@ -442,18 +447,20 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tk
                     for (int j = 0; j < 6; ++j) {
                         __m512 column[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
                         WINO43_INPUT(column, r);
-                        for (int i = 0; i < 6; ++i) t[q][6 * i + j] = r[i];
+                        for (int i = 0; i < 6; ++i) {
+                            int xi = 6 * i + j;
+                            if (q == 0) {
+                                even[xi] = r[i];
+                                continue;
+                            }
+                            __m512i pairs = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(r[i], even[xi]));
+                            uint32_t *plane = out + xi * (xi_stride / 2);
+                            _mm512_mask_storeu_epi32(plane + spot.at, head, pairs);
+                            // Lanes from `first` on start the next panel (the pointer is only
+                            // offset, never read below it).
+                            if (tail) _mm512_mask_storeu_epi32(plane + spot.next - spot.first, tail, pairs);
+                        }
                     }
-                }
-                PanelSpot spot = panel_spot(tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16, (ch - pc) / 2,
-                                            pc * n_pad / 2, kcp, panel_width);
-                __mmask16 head = lanes_mask(spot.first), tail = lanes_mask(spot.lanes) & (__mmask16)~head;
-                for (int xi = 0; xi < 36; ++xi) {
-                    __m512i pairs = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(t[1][xi], t[0][xi]));
-                    uint32_t *plane = out + xi * (xi_stride / 2);
-                    _mm512_mask_storeu_epi32(plane + spot.at, head, pairs);
-                    // Lanes from `first` on start the next panel (the pointer is only offset, never read below it).
-                    if (tail) _mm512_mask_storeu_epi32(plane + spot.next - spot.first, tail, pairs);
                 }
             }
         }
