@@ -192,6 +192,27 @@ enum Winograd {
             return .packed(packs)
         }
 
+        /// Filters of one call (training: they change every step) from
+        /// ``transformWeights(_:outChannels:inChannels:forInputGradient:)``: with more than one
+        /// image, each `U_ξ` packed once for TensorKit's GEMM, the 16 split over the workers.
+        /// Unpacked, every worker's every group of images packed all 16 again inside its GEMMs:
+        /// twice per layer4 call at batch 16, sixteen times per layer1 call.
+        static func forCall(_ u: TensorStorage, rows: Int, cols: Int, batch: Int) -> Filters {
+            guard batch > 1, KernelConfiguration.current.usesTensorKitGEMM else { return .plain(u) }
+            var packs = [BLAS.PackedMatrix?](repeating: nil, count: 16)
+            let up = u.pointer, plane = rows * cols
+            packs.withUnsafeMutableBufferPointer { slots in
+                let base = slots.baseAddress!
+                Parallel.forRange(16, grain: 1) { lo, hi in
+                    for xi in lo..<hi { base[xi] = BLAS.pack(.none, m: rows, k: cols, a: up + xi * plane, lda: cols) }
+                }
+            }
+            // Raw pointers into `u` were read by the packing: keep it alive until it is done.
+            withExtendedLifetime(u) {}
+            let all = packs.compactMap { $0 }
+            return all.count == 16 ? .packed(all) : .plain(u)
+        }
+
         /// `M_ξ[rows × n] = U_ξ · V_ξ[cols × n]`.
         @inline(__always)
         func multiply(_ xi: Int, rows o: Int, cols c: Int, n: Int, v: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>) {

@@ -105,7 +105,9 @@ enum ConvKernels {
             let large = prepared != nil && Winograd.usesLargeTiles(g) ? prepared?.winogradFilters4x4() : nil
             let u =
                 large ?? prepared?.winogradFilters()
-                ?? .plain(Winograd.transformWeights(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false))
+                ?? .forCall(
+                    Winograd.transformWeights(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false),
+                    rows: g.outChannels, cols: g.inChannels, batch: g.batch)
             Winograd.convolve(
                 x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
                 u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
@@ -209,7 +211,8 @@ enum ConvKernels {
                 let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
                 Winograd.convolve(
                     gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
-                    u: .plain(u), outChannels: g.inChannels, bias: nil, into: dx)
+                    u: .forCall(u, rows: g.inChannels, cols: g.outChannels, batch: g.batch), outChannels: g.inChannels,
+                    bias: nil, into: dx)
             }
             if let dw {
                 Winograd.weightGradient(
