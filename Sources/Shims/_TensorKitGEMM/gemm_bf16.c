@@ -396,24 +396,10 @@ TK_BF16 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdi
 
 // MARK: - Pre-packed A and B (x86-64)
 
-TK_BF16 void tkgemm_pack_b_bf16(ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t p1,
-                                uint16_t *packed) {
-    if (k <= 0 || n <= 0) return;
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t n_pad = (n + NR - 1) / NR * NR;
-    if (p1 > k) p1 = k;
-    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-        ptrdiff_t q0 = p0 > pc ? p0 : pc, q1 = p1 < pc + kc ? p1 : pc + kc;
-        if (q1 <= q0) continue;
-        for (ptrdiff_t jr = 0; jr < n; jr += NR) {
-            int cols = (int)(n - jr < NR ? n - jr : NR);
-            pack_pairs_across(b + q0 * ldb + jr, ldb, cols, q1 - q0, packed + pc * n_pad + jr * kcp + (q0 - pc) * NR,
-                              NR);
-        }
-    }
+// Rows of B (element (p, r) at src[p * ldb + r], `count` columns, `kc` rows from a pair
+// boundary) into an NR-wide panel of pairs.
+TK_BF16 static void pack_b_panel_rows_bf16(const float *src, ptrdiff_t ldb, int count, ptrdiff_t kc, uint16_t *dst) {
+    pack_pairs_across(src, ldb, count, kc, dst, NR);
 }
 
 TK_BF16 void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -498,28 +484,9 @@ void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
     packed_a_bf16_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
 }
 
-void tkgemm_pack_b_bf16(ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t p1,
-                        uint16_t *packed) {
-    if (k <= 0 || n <= 0) return;
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t n_pad = (n + NR - 1) / NR * NR;
-    if (p1 > k) p1 = k;
-    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-        ptrdiff_t q0 = p0 > pc ? p0 : pc, q1 = p1 < pc + kc ? p1 : pc + kc;
-        if (q1 <= q0) continue;
-        ptrdiff_t end = q1 == pc + kc ? pc + kcp : q1;  // with the zero partner of an odd last row
-        for (ptrdiff_t jr = 0; jr < n; jr += NR) {
-            uint16_t *panel = packed + pc * n_pad + jr * kcp;
-            for (ptrdiff_t p = q0; p < end; ++p)
-                for (int r = 0; r < NR; ++r) {
-                    float v = p < q1 && jr + r < n ? b[p * ldb + jr + r] : 0.0f;
-                    panel[pair_index(p - pc, r, NR)] = bf16_bits(v);
-                }
-        }
-    }
+// Rows of B into an NR-wide panel of pairs, as the x86-64 definition above packs them.
+static void pack_b_panel_rows_bf16(const float *src, ptrdiff_t ldb, int count, ptrdiff_t kc, uint16_t *dst) {
+    pack_pairs_scalar(src, 1, ldb, count, kc, dst, NR);
 }
 
 void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -546,6 +513,30 @@ void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m,
     }
 }
 #endif
+
+// MARK: - Packed B (every architecture)
+
+// Layout in _TensorKitGEMM.h; pack_b_panel_rows_bf16 is the vector packer on x86-64 and the
+// scalar one elsewhere. Rows p0 ..< p1 of each K slice they meet, from a pair boundary.
+void tkgemm_pack_b_bf16(ptrdiff_t k, ptrdiff_t n, const float *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t p1,
+                        uint16_t *packed) {
+    if (k <= 0 || n <= 0) return;
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t n_pad = (n + NR - 1) / NR * NR;
+    if (p1 > k) p1 = k;
+    for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
+        ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+        ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+        ptrdiff_t q0 = p0 > pc ? p0 : pc, q1 = p1 < pc + kc ? p1 : pc + kc;
+        if (q1 <= q0) continue;
+        for (ptrdiff_t jr = 0; jr < n; jr += NR) {
+            int cols = (int)(n - jr < NR ? n - jr : NR);
+            pack_b_panel_rows_bf16(b + q0 * ldb + jr, ldb, cols, q1 - q0,
+                                   packed + pc * n_pad + jr * kcp + (q0 - pc) * NR);
+        }
+    }
+}
 
 // MARK: - Pre-packed A (every architecture)
 

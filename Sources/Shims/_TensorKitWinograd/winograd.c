@@ -316,6 +316,37 @@ size_t tkwino43_input_scratch(ptrdiff_t h, ptrdiff_t w) {
 #define MUL(a, b) _mm512_mul_ps(a, b)
 #define K(c) _mm512_set1_ps(c)
 
+// Lane l of index[c] picks element 4l + c of 32 floats (mod 32): column c of tile l.
+TK_AVX512 static void wino43_column_index(__m512i index[4]) {
+    for (int c = 0; c < 4; ++c)
+        index[c] = _mm512_and_si512(
+            _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                                _mm512_set1_epi32(4)),
+                             _mm512_set1_epi32(c)),
+            _mm512_set1_epi32(31));
+}
+
+// The row pass of B^T d B for sixteen tiles (ti, tj ..< tj + 16) of a padded plane: e[a] = row a
+// of the 6x6 input tiles times B. Column c of tile l is element 4l + c: lanes 0-7 from the
+// first 32 floats, 8-15 (index taken mod 32) from the next 32; columns 4 and 5 are columns 0
+// and 1 of a load 4 further.
+TK_AVX512 static inline __attribute__((always_inline)) void wino43_input_rows(const float *plane, ptrdiff_t wp,
+                                                                             ptrdiff_t ti, ptrdiff_t tj,
+                                                                             const __m512i index[4], __m512 e[6][6]) {
+    for (int a = 0; a < 6; ++a) {
+        const float *p = plane + (4 * ti + a) * wp + 4 * tj;
+        __m512 d[6];
+        for (int c = 0; c < 6; ++c) {
+            const float *q = c < 4 ? p : p + 4;
+            int k = c & 3;
+            __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(q), index[k], _mm512_loadu_ps(q + 16));
+            __m512 hi = _mm512_permutex2var_ps(_mm512_loadu_ps(q + 32), index[k], _mm512_loadu_ps(q + 48));
+            d[c] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
+        }
+        WINO43_INPUT(d, e[a]);
+    }
+}
+
 TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                         ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
                                         float *scratch) {
@@ -323,15 +354,8 @@ TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t 
     ptrdiff_t hp, wp;
     padded_dims43(h, w, &hp, &wp);
     memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
-    // Column c of tile l is element 4l + c: lanes 0-7 from the first 32 floats, 8-15 (index
-    // taken mod 32) from the next 32; columns 4 and 5 are columns 0 and 1 of a load 4 further.
     __m512i index[4];
-    for (int c = 0; c < 4; ++c)
-        index[c] = _mm512_and_si512(
-            _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                _mm512_set1_epi32(4)),
-                             _mm512_set1_epi32(c)),
-            _mm512_set1_epi32(31));
+    wino43_column_index(index);
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
         for (ptrdiff_t r = 0; r < h; ++r) {
@@ -342,18 +366,7 @@ TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t 
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 __m512 e[6][6];
-                for (int a = 0; a < 6; ++a) {
-                    const float *p = scratch + (4 * ti + a) * wp + 4 * tj;
-                    __m512 d[6];
-                    for (int c = 0; c < 6; ++c) {
-                        const float *q = c < 4 ? p : p + 4;
-                        int k = c & 3;
-                        __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(q), index[k], _mm512_loadu_ps(q + 16));
-                        __m512 hi = _mm512_permutex2var_ps(_mm512_loadu_ps(q + 32), index[k], _mm512_loadu_ps(q + 48));
-                        d[c] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
-                    }
-                    WINO43_INPUT(d, e[a]);
-                }
+                wino43_input_rows(scratch, wp, ti, tj, index, e);
                 float *o = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
                 for (int j = 0; j < 6; ++j) {
@@ -396,12 +409,7 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tk
     memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
     ptrdiff_t n_pad = (n + panel_width - 1) / panel_width * panel_width;
     __m512i index[4];
-    for (int k = 0; k < 4; ++k)
-        index[k] = _mm512_and_si512(
-            _mm512_add_epi32(_mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                                _mm512_set1_epi32(4)),
-                             _mm512_set1_epi32(k)),
-            _mm512_set1_epi32(31));
+    wino43_column_index(index);
     // Lane i of a pair vector: bfloat16 lane i / 2 of the even channel for even i, of the odd one for odd i.
     const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
                                            21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
@@ -431,19 +439,7 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tk
                 __m512 even[36];
                 for (int q = 0; q < 2; ++q) {
                     __m512 e[6][6];
-                    for (int a = 0; a < 6; ++a) {
-                        const float *p = planes[q] + (4 * ti + a) * wp + 4 * tj;
-                        __m512 d[6];
-                        for (int col = 0; col < 6; ++col) {
-                            const float *src = col < 4 ? p : p + 4;
-                            int k = col & 3;
-                            __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(src), index[k], _mm512_loadu_ps(src + 16));
-                            __m512 hi =
-                                _mm512_permutex2var_ps(_mm512_loadu_ps(src + 32), index[k], _mm512_loadu_ps(src + 48));
-                            d[col] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
-                        }
-                        WINO43_INPUT(d, e[a]);
-                    }
+                    wino43_input_rows(planes[q], wp, ti, tj, index, e);
                     for (int j = 0; j < 6; ++j) {
                         __m512 column[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
                         WINO43_INPUT(column, r);
