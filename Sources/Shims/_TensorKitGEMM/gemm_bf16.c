@@ -93,27 +93,28 @@ static inline size_t pair_index(ptrdiff_t p, int r, int width) {
     return ((size_t)(p >> 1) * (size_t)width + (size_t)r) * 2 + (size_t)(p & 1);
 }
 
+// Element (r, p) of a packed bfloat16 operand (`rows` rows or columns in panels `width` wide, depth
+// k): A (width MR) and B (width NR) share the layout. One element at a time, for the scalar paths.
+static float packed_value(const uint16_t *packed, ptrdiff_t rows, int width, ptrdiff_t k, ptrdiff_t r, ptrdiff_t p) {
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t pc = p / kc_max * kc_max, kc = k - pc < kc_max ? k - pc : kc_max;
+    ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1, padded = (rows + width - 1) / width * width;
+    return bf16_value(packed[pc * padded + (r / width * width) * kcp + pair_index(p - pc, (int)(r % width), width)]);
+}
+
 // C rows row0 ..< row0 + m from an A packed by tkgemm_pack_a_bf16 (m_total rows) and op(B)
 // rounded on the fly, one dot product at a time (beta == 0: C not read). The whole product off
 // x86-64, and the fallback when there is no scratch for packing B.
 static void packed_a_bf16_product_scalar(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                                          ptrdiff_t k, float alpha, const uint16_t *packed_a, const float *b,
                                          ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
     for (ptrdiff_t i = 0; i < m; ++i) {
-        ptrdiff_t row = row0 + i;
         for (ptrdiff_t j = 0; j < n; ++j) {
             float sum = 0.0f;
-            for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-                ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-                ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-                const uint16_t *panel = packed_a + pc * m_pad + (row / MR * MR) * kcp;
-                for (ptrdiff_t p = 0; p < kc; ++p) {
-                    float bv = trans_b ? b[j * ldb + pc + p] : b[(pc + p) * ldb + j];
-                    sum += bf16_value(panel[pair_index(p, (int)(row % MR), MR)]) * bf16_value(bf16_bits(bv));
-                }
+            for (ptrdiff_t p = 0; p < k; ++p) {
+                float bv = trans_b ? b[j * ldb + p] : b[p * ldb + j];
+                sum += packed_value(packed_a, m_total, MR, k, row0 + i, p) * bf16_value(bf16_bits(bv));
             }
             float *cij = c + i * ldc + j;
             *cij = alpha * sum + (beta != 0.0f ? beta * *cij : 0.0f);
@@ -492,22 +493,11 @@ static void pack_b_panel_rows_bf16(const float *src, ptrdiff_t ldb, int count, p
 void tkgemm_sgemm_packed_ab_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                  const uint16_t *packed_a, const uint16_t *packed_b, float *c, ptrdiff_t ldc) {
     if (m <= 0 || n <= 0) return;
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR, n_pad = (n + NR - 1) / NR * NR;
     for (ptrdiff_t i = 0; i < m; ++i) {
-        ptrdiff_t row = row0 + i;
         for (ptrdiff_t j = 0; j < n; ++j) {
             float sum = 0.0f;
-            for (ptrdiff_t pc = 0; pc < k; pc += kc_max) {
-                ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-                ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-                const uint16_t *pa = packed_a + pc * m_pad + (row / MR * MR) * kcp;
-                const uint16_t *pb = packed_b + pc * n_pad + (j / NR * NR) * kcp;
-                for (ptrdiff_t p = 0; p < kc; ++p)
-                    sum += bf16_value(pa[pair_index(p, (int)(row % MR), MR)]) *
-                           bf16_value(pb[pair_index(p, (int)(j % NR), NR)]);
-            }
+            for (ptrdiff_t p = 0; p < k; ++p)
+                sum += packed_value(packed_a, m_total, MR, k, row0 + i, p) * packed_value(packed_b, n, NR, k, j, p);
             c[i * ldc + j] = sum;
         }
     }

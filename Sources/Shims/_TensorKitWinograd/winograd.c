@@ -670,6 +670,25 @@ void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o
 #define MUL(a, b) ((a) * (b))
 #define K(c) (c)
 
+// V = B^T d B of the 6x6 input tile (ti, tj) of one channel (padding 1, zero outside the map),
+// value xi = 6 * row + column of the transformed tile in t[xi].
+static void wino43_tile(const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti, ptrdiff_t tj, float t[36]) {
+    float e[6][6];
+    for (int a = 0; a < 6; ++a) {
+        float d[6];
+        for (int c = 0; c < 6; ++c) {
+            ptrdiff_t r = 4 * ti + a - 1, col = 4 * tj + c - 1;
+            d[c] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
+        }
+        WINO43_INPUT(d, e[a]);
+    }
+    for (int j = 0; j < 6; ++j) {
+        float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
+        WINO43_INPUT(col, r);
+        for (int i = 0; i < 6; ++i) t[6 * i + j] = r[i];
+    }
+}
+
 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                               ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
     (void)scratch;  // reads x directly, zero outside the map
@@ -679,21 +698,10 @@ void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdif
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                float e[6][6];
-                for (int a = 0; a < 6; ++a) {
-                    float d[6];
-                    for (int c = 0; c < 6; ++c) {
-                        ptrdiff_t r = 4 * ti + a - 1, col = 4 * tj + c - 1;
-                        d[c] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
-                    }
-                    WINO43_INPUT(d, e[a]);
-                }
+                float t[36];
+                wino43_tile(xc, h, w, ti, tj, t);
                 float *o = base + ti * tw + tj;
-                for (int j = 0; j < 6; ++j) {
-                    float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
-                    WINO43_INPUT(col, t);
-                    for (int i = 0; i < 6; ++i) o[(6 * i + j) * channel_stride] = t[i];
-                }
+                for (int xi = 0; xi < 36; ++xi) o[xi * channel_stride] = t[xi];
             }
         }
     }
@@ -722,23 +730,12 @@ void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
         ptrdiff_t kc = c - pc < slice_depth ? c - pc : slice_depth, kcp = (kc + 1) & ~(ptrdiff_t)1;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                float e[6][6];
-                for (int a = 0; a < 6; ++a) {
-                    float d[6];
-                    for (int col = 0; col < 6; ++col) {
-                        ptrdiff_t r = 4 * ti + a - 1, cc = 4 * tj + col - 1;
-                        d[col] = ch < c1 && r >= 0 && r < h && cc >= 0 && cc < w ? xc[r * w + cc] : 0.0f;
-                    }
-                    WINO43_INPUT(d, e[a]);
-                }
+                float values[36] = {0};  // the zero partner of an odd last channel stays zero
+                if (ch < c1) wino43_tile(xc, h, w, ti, tj, values);
                 ptrdiff_t t = tile_offset + ti * tw + tj;
                 ptrdiff_t at = pc * n_pad + (t / panel_width) * panel_width * kcp +
                                (((ch - pc) >> 1) * panel_width + t % panel_width) * 2 + ((ch - pc) & 1);
-                for (int j = 0; j < 6; ++j) {
-                    float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
-                    WINO43_INPUT(col, r);
-                    for (int i = 0; i < 6; ++i) packed[(6 * i + j) * xi_stride + at] = bf16_bits(r[i]);
-                }
+                for (int xi = 0; xi < 36; ++xi) packed[xi * xi_stride + at] = bf16_bits(values[xi]);
             }
         }
     }
