@@ -23,6 +23,7 @@ size_t p_tkgemm_packed_b_bf16_size(ptrdiff_t, ptrdiff_t);
 void p_tkgemm_pack_b_bf16(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *);
 void p_tkgemm_sgemm_packed_ab_bf16(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const uint16_t *, const uint16_t *, float *, ptrdiff_t);
 void p_tkwino43_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 int p_tkwino_available(void);
 void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
@@ -254,27 +255,42 @@ static void packed_ab_case(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
 // The F(4x4) input transform written as packed bfloat16 B against the float32 transform
 // followed by tkgemm_pack_b_bf16 (bit for bit), and against its portable twin: two images side
 // by side (tile offsets 0 and one image's tiles), channels in even pieces.
-static void wino43_bf16_case(ptrdiff_t C, ptrdiff_t h, ptrdiff_t w) {
-    ptrdiff_t tiles = ((h + 3) / 4) * ((w + 3) / 4), n = 2 * tiles, plane = C * n;
-    float *x = randv((size_t)(2 * C * h * w)), *v = fillv((size_t)(36 * plane), 0);
-    float *s = fillv(2 * tkwino43_input_scratch(h, w), 3);
-    for (int image = 0; image < 2; ++image)
-        tkwino43_input_transform(x + image * C * h * w, 0, C, h, w, v, n, image * tiles, plane, s);
+// The bfloat16 input transform (F(4x4) when `large`, else F(2x2)) against the float32 one then
+// tkgemm_pack_b_bf16, bit for bit, and its portable twin: two images side by side, channels in
+// pieces of 4 (odd pieces, K split into slices, tile vectors crossing panels).
+static void wino_bf16_case(int large, ptrdiff_t C, ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t tile = large ? 4 : 2, matrices = large ? 36 : 16;
+    ptrdiff_t tiles = ((h + tile - 1) / tile) * ((w + tile - 1) / tile), n = 2 * tiles, plane = C * n;
+    float *x = randv((size_t)(2 * C * h * w)), *v = fillv((size_t)(matrices * plane), 0);
+    float *s = fillv(2 * (large ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w)), 3);
+    for (int image = 0; image < 2; ++image) {
+        if (large) {
+            tkwino43_input_transform(x + image * C * h * w, 0, C, h, w, v, n, image * tiles, plane, s);
+        } else {
+            tkwino_input_transform(x + image * C * h * w, 0, C, h, w, v, n, image * tiles, plane, s);
+        }
+    }
     ptrdiff_t bs = (ptrdiff_t)tkgemm_packed_b_bf16_size(C, n), depth = tkgemm_bf16_slice_depth(C);
     ptrdiff_t width = tkgemm_bf16_panel_width();
-    size_t total = (size_t)(36 * bs) * 2;
+    size_t total = (size_t)(matrices * bs) * 2;
     uint16_t *want = aligned_alloc(64, (total + 63) / 64 * 64), *got = aligned_alloc(64, (total + 63) / 64 * 64);
     uint16_t *port = aligned_alloc(64, (total + 63) / 64 * 64);
     memset(want, 0, total); memset(got, 0, total); memset(port, 0, total);
-    for (int xi = 0; xi < 36; ++xi) tkgemm_pack_b_bf16(C, n, v + xi * plane, n, 0, C, want + xi * bs);
+    for (int xi = 0; xi < matrices; ++xi) tkgemm_pack_b_bf16(C, n, v + xi * plane, n, 0, C, want + xi * bs);
     for (int image = 0; image < 2; ++image)
         for (ptrdiff_t c0 = 0; c0 < C; c0 += 4) {
             ptrdiff_t c1 = c0 + 4 < C ? c0 + 4 : C;
-            tkwino43_input_transform_bf16(x + image * C * h * w, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs, s);
-            p_tkwino43_input_transform_bf16(x + image * C * h * w, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs, s);
+            const float *xi = x + image * C * h * w;
+            if (large) {
+                tkwino43_input_transform_bf16(xi, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs, s);
+                p_tkwino43_input_transform_bf16(xi, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs, s);
+            } else {
+                tkwino_input_transform_bf16(xi, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs, s);
+                p_tkwino_input_transform_bf16(xi, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs, s);
+            }
         }
     char what[128];
-    snprintf(what, sizeof what, "input43_bf16 C=%td h=%td w=%td", C, h, w);
+    snprintf(what, sizeof what, "input%s_bf16 C=%td h=%td w=%td", large ? "43" : "", C, h, w);
     ++checks;
     if (memcmp(got, want, total)) {
         for (size_t i = 0; i < total / 2; ++i)
@@ -309,7 +325,7 @@ int main(void) {
         for (int i = 0; i < 4; ++i) for (int j = 0; j < 5; ++j) for (int l = 0; l < 6; ++l) packed_ab_case(bm[i], bnn[j], bk[l]);
         ptrdiff_t hb[][2] = {{1, 1}, {3, 5}, {8, 27}, {16, 54}, {32, 108}, {13, 130}};
         ptrdiff_t cb[] = {1, 3, 17, 64, 520};
-        for (int i = 0; i < 6; ++i) for (int j = 0; j < 5; ++j) if (cb[j] * hb[i][0] * hb[i][1] < 300000) wino43_bf16_case(cb[j], hb[i][0], hb[i][1]);
+        for (int i = 0; i < 6; ++i) for (int j = 0; j < 5; ++j) if (cb[j] * hb[i][0] * hb[i][1] < 300000) { wino_bf16_case(1, cb[j], hb[i][0], hb[i][1]); wino_bf16_case(0, cb[j], hb[i][0], hb[i][1]); }
     } else {
         printf("(this host has no AVX512_BF16: bfloat16 kernels not compared) ");
     }

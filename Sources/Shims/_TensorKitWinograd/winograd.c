@@ -66,6 +66,38 @@ size_t tkwino_input_scratch(ptrdiff_t h, ptrdiff_t w) {
 }
 
 #if defined(__x86_64__)
+// B^T d B of sixteen tiles (ti, tj ..< tj + 16) of a padded plane: out[4r + j] is value (r, j) of
+// every tile, lane l for tile tj + l. Both input transforms (float32 V, packed bfloat16) use it.
+TK_AVX512 static inline __attribute__((always_inline)) void wino_input_tiles(const float *plane, ptrdiff_t wp,
+                                                                            ptrdiff_t ti, ptrdiff_t tj, __m512 out[16]) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    __m512 d[4][4];
+    for (int a = 0; a < 4; ++a) {
+        const float *p = plane + (2 * ti + a) * wp + 2 * tj;
+        __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 16);
+        __m512 lo2 = _mm512_loadu_ps(p + 2), hi2 = _mm512_loadu_ps(p + 18);
+        d[a][0] = _mm512_permutex2var_ps(lo, even, hi);
+        d[a][1] = _mm512_permutex2var_ps(lo, odd, hi);
+        d[a][2] = _mm512_permutex2var_ps(lo2, even, hi2);
+        d[a][3] = _mm512_permutex2var_ps(lo2, odd, hi2);
+    }
+    // Rows of B^T d, then columns of (B^T d) B.
+    __m512 e[4][4];
+    for (int b = 0; b < 4; ++b) {
+        e[0][b] = _mm512_sub_ps(d[0][b], d[2][b]);
+        e[1][b] = _mm512_add_ps(d[1][b], d[2][b]);
+        e[2][b] = _mm512_sub_ps(d[2][b], d[1][b]);
+        e[3][b] = _mm512_sub_ps(d[1][b], d[3][b]);
+    }
+    for (int r = 0; r < 4; ++r) {
+        out[4 * r + 0] = _mm512_sub_ps(e[r][0], e[r][2]);
+        out[4 * r + 1] = _mm512_add_ps(e[r][1], e[r][2]);
+        out[4 * r + 2] = _mm512_sub_ps(e[r][2], e[r][1]);
+        out[4 * r + 3] = _mm512_sub_ps(e[r][1], e[r][3]);
+    }
+}
+
 TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                       ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
                                       float *scratch) {
@@ -73,8 +105,6 @@ TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1
     ptrdiff_t hp, wp;
     padded_dims(h, w, &hp, &wp);
     memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
         // Only columns 1 ... w of rows 1 ... h change between channels; the border stays zero.
@@ -85,33 +115,11 @@ TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
-                __m512 d[4][4];
-                for (int a = 0; a < 4; ++a) {
-                    const float *p = scratch + (2 * ti + a) * wp + 2 * tj;
-                    __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 16);
-                    __m512 lo2 = _mm512_loadu_ps(p + 2), hi2 = _mm512_loadu_ps(p + 18);
-                    d[a][0] = _mm512_permutex2var_ps(lo, even, hi);
-                    d[a][1] = _mm512_permutex2var_ps(lo, odd, hi);
-                    d[a][2] = _mm512_permutex2var_ps(lo2, even, hi2);
-                    d[a][3] = _mm512_permutex2var_ps(lo2, odd, hi2);
-                }
-                // Rows of B^T d, then columns of (B^T d) B.
-                __m512 e[4][4];
-                for (int b = 0; b < 4; ++b) {
-                    e[0][b] = _mm512_sub_ps(d[0][b], d[2][b]);
-                    e[1][b] = _mm512_add_ps(d[1][b], d[2][b]);
-                    e[2][b] = _mm512_sub_ps(d[2][b], d[1][b]);
-                    e[3][b] = _mm512_sub_ps(d[1][b], d[3][b]);
-                }
+                __m512 out[16];
+                wino_input_tiles(scratch, wp, ti, tj, out);
                 float *o = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
-                for (int r = 0; r < 4; ++r) {
-                    __m512 out[4] = {
-                        _mm512_sub_ps(e[r][0], e[r][2]), _mm512_add_ps(e[r][1], e[r][2]),
-                        _mm512_sub_ps(e[r][2], e[r][1]), _mm512_sub_ps(e[r][1], e[r][3]),
-                    };
-                    for (int j = 0; j < 4; ++j) _mm512_mask_storeu_ps(o + (4 * r + j) * channel_stride, k, out[j]);
-                }
+                for (int xi = 0; xi < 16; ++xi) _mm512_mask_storeu_ps(o + xi * channel_stride, k, out[xi]);
             }
         }
     }
@@ -398,42 +406,92 @@ static PanelSpot panel_spot(ptrdiff_t t, ptrdiff_t lanes, ptrdiff_t pair, ptrdif
     return s;
 }
 
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tkwino43_input_transform_bf16(
-    const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, uint16_t *packed,
-    ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset, ptrdiff_t xi_stride,
-    float *scratch) {
+#define TK_AVX512_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma")))
+
+// Copies channels ch and ch + 1 of one image into the interiors of two zero-bordered padded
+// planes (the odd one all zero when ch + 1 is past c1), prefetching the pair after them.
+static inline void copy_channel_pair(const float *x, ptrdiff_t ch, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                     float *planes[2], ptrdiff_t hp, ptrdiff_t wp) {
+    for (int q = 0; q < 2; ++q) {
+        if (ch + q >= c1) {
+            memset(planes[q], 0, sizeof(float) * (size_t)(hp * wp));
+            continue;
+        }
+        const float *xc = x + (ch + q) * h * w;
+        for (ptrdiff_t r = 0; r < h; ++r) {
+            if (ch + 2 < c1) prefetch_floats(xc + 2 * h * w + r * w, w, 0);
+            memcpy(planes[q] + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        }
+    }
+}
+
+// Stores the transformed value of sixteen tiles of an even and an odd channel as 32-bit
+// bfloat16 pairs (even channel low) at `spot` of one matrix's packed B.
+TK_AVX512_BF16 static inline __attribute__((always_inline)) void store_pairs(uint32_t *plane, PanelSpot spot,
+                                                                            __m512 even, __m512 odd) {
+    // Lane i of a pair vector: bfloat16 lane i / 2 of the even channel for even i, of the odd one for odd i.
+    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                           21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    __mmask16 head = lanes_mask(spot.first), tail = lanes_mask(spot.lanes) & (__mmask16)~head;
+    __m512i pairs = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(odd, even));
+    _mm512_mask_storeu_epi32(plane + spot.at, head, pairs);
+    // Lanes from `first` on start the next panel (the pointer is only offset, never read below it).
+    if (tail) _mm512_mask_storeu_epi32(plane + spot.next - spot.first, tail, pairs);
+}
+
+// Where tile vector (ti, tj) of channel pair (ch, ch + 1) goes in the packed B of `c` channels
+// (K slices of `slice_depth`) and `n` tiles.
+static inline PanelSpot pair_spot(ptrdiff_t ch, ptrdiff_t c, ptrdiff_t slice_depth, ptrdiff_t panel_width,
+                                  ptrdiff_t n, ptrdiff_t t, ptrdiff_t lanes) {
+    ptrdiff_t n_pad = (n + panel_width - 1) / panel_width * panel_width;
+    ptrdiff_t pc = ch / slice_depth * slice_depth;
+    ptrdiff_t kc = c - pc < slice_depth ? c - pc : slice_depth, kcp = (kc + 1) & ~(ptrdiff_t)1;
+    return panel_spot(t, lanes, (ch - pc) / 2, pc * n_pad / 2, kcp, panel_width);
+}
+
+TK_AVX512_BF16 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
+                                                ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
+                                                ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
+                                                ptrdiff_t xi_stride, float *scratch) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    ptrdiff_t hp, wp;
+    padded_dims(h, w, &hp, &wp);
+    float *planes[2] = {scratch, scratch + hp * wp};
+    memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
+    uint32_t *out = (uint32_t *)packed;
+    for (ptrdiff_t ch = c0; ch < c1; ch += 2) {
+        copy_channel_pair(x, ch, c1, h, w, planes, hp, wp);
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                PanelSpot spot =
+                    pair_spot(ch, c, slice_depth, panel_width, n, tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16);
+                __m512 even[16], odd[16];
+                wino_input_tiles(planes[0], wp, ti, tj, even);
+                wino_input_tiles(planes[1], wp, ti, tj, odd);
+                for (int xi = 0; xi < 16; ++xi) store_pairs(out + xi * (xi_stride / 2), spot, even[xi], odd[xi]);
+            }
+        }
+    }
+}
+
+TK_AVX512_BF16 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
+                                                  ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
+                                                  ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
+                                                  ptrdiff_t xi_stride, float *scratch) {
     ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
     ptrdiff_t hp, wp;
     padded_dims43(h, w, &hp, &wp);
     float *planes[2] = {scratch, scratch + hp * wp};
     memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
-    ptrdiff_t n_pad = (n + panel_width - 1) / panel_width * panel_width;
     __m512i index[4];
     wino43_column_index(index);
-    // Lane i of a pair vector: bfloat16 lane i / 2 of the even channel for even i, of the odd one for odd i.
-    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
-                                           21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     uint32_t *out = (uint32_t *)packed;
     for (ptrdiff_t ch = c0; ch < c1; ch += 2) {
-        // The pair (ch, ch + 1); the odd channel of a last odd pair stays zero.
-        for (int q = 0; q < 2; ++q) {
-            if (ch + q >= c1) {
-                memset(planes[q], 0, sizeof(float) * (size_t)(hp * wp));
-                continue;
-            }
-            const float *xc = x + (ch + q) * h * w;
-            for (ptrdiff_t r = 0; r < h; ++r) {
-                if (ch + 2 < c1) prefetch_floats(xc + 2 * h * w + r * w, w, 0);
-                memcpy(planes[q] + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
-            }
-        }
-        ptrdiff_t pc = ch / slice_depth * slice_depth;
-        ptrdiff_t kc = c - pc < slice_depth ? c - pc : slice_depth, kcp = (kc + 1) & ~(ptrdiff_t)1;
+        copy_channel_pair(x, ch, c1, h, w, planes, hp, wp);
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
-                PanelSpot spot = panel_spot(tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16, (ch - pc) / 2,
-                                            pc * n_pad / 2, kcp, panel_width);
-                __mmask16 head = lanes_mask(spot.first), tail = lanes_mask(spot.lanes) & (__mmask16)~head;
+                PanelSpot spot =
+                    pair_spot(ch, c, slice_depth, panel_width, n, tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16);
                 // The even channel's 36 vectors wait in `even`; the odd channel's are paired with
                 // them and stored as they come, a column of the tile at a time.
                 __m512 even[36];
@@ -447,14 +505,9 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma"))) void tk
                             int xi = 6 * i + j;
                             if (q == 0) {
                                 even[xi] = r[i];
-                                continue;
+                            } else {
+                                store_pairs(out + xi * (xi_stride / 2), spot, even[xi], r[i]);
                             }
-                            __m512i pairs = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(r[i], even[xi]));
-                            uint32_t *plane = out + xi * (xi_stride / 2);
-                            _mm512_mask_storeu_epi32(plane + spot.at, head, pairs);
-                            // Lanes from `first` on start the next panel (the pointer is only
-                            // offset, never read below it).
-                            if (tail) _mm512_mask_storeu_epi32(plane + spot.next - spot.first, tail, pairs);
                         }
                     }
                 }
@@ -524,6 +577,31 @@ TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t
 #if !defined(__x86_64__)
 int tkwino_available(void) { return 0; }
 
+// V = B^T d B of the 4x4 input tile (ti, tj) of one channel (padding 1, zero outside the map),
+// value xi = 4 * row + column of the transformed tile in t[xi].
+static void wino_tile(const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti, ptrdiff_t tj, float t[16]) {
+    float d[4][4];
+    for (int a = 0; a < 4; ++a) {
+        for (int b = 0; b < 4; ++b) {
+            ptrdiff_t r = 2 * ti + a - 1, col = 2 * tj + b - 1;
+            d[a][b] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
+        }
+    }
+    float e[4][4];
+    for (int b = 0; b < 4; ++b) {
+        e[0][b] = d[0][b] - d[2][b];
+        e[1][b] = d[1][b] + d[2][b];
+        e[2][b] = d[2][b] - d[1][b];
+        e[3][b] = d[1][b] - d[3][b];
+    }
+    for (int r = 0; r < 4; ++r) {
+        t[4 * r + 0] = e[r][0] - e[r][2];
+        t[4 * r + 1] = e[r][1] + e[r][2];
+        t[4 * r + 2] = e[r][2] - e[r][1];
+        t[4 * r + 3] = e[r][1] - e[r][3];
+    }
+}
+
 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                             ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
     (void)scratch;  // reads x directly, zero outside the map
@@ -533,27 +611,10 @@ void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                float d[4][4];
-                for (int a = 0; a < 4; ++a) {
-                    for (int b = 0; b < 4; ++b) {
-                        ptrdiff_t r = 2 * ti + a - 1, col = 2 * tj + b - 1;
-                        d[a][b] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
-                    }
-                }
-                float e[4][4];
-                for (int b = 0; b < 4; ++b) {
-                    e[0][b] = d[0][b] - d[2][b];
-                    e[1][b] = d[1][b] + d[2][b];
-                    e[2][b] = d[2][b] - d[1][b];
-                    e[3][b] = d[1][b] - d[3][b];
-                }
+                float t[16];
+                wino_tile(xc, h, w, ti, tj, t);
                 float *o = base + ti * tw + tj;
-                for (int r = 0; r < 4; ++r) {
-                    o[(4 * r + 0) * channel_stride] = e[r][0] - e[r][2];
-                    o[(4 * r + 1) * channel_stride] = e[r][1] + e[r][2];
-                    o[(4 * r + 2) * channel_stride] = e[r][2] - e[r][1];
-                    o[(4 * r + 3) * channel_stride] = e[r][1] - e[r][3];
-                }
+                for (int xi = 0; xi < 16; ++xi) o[xi * channel_stride] = t[xi];
             }
         }
     }
@@ -717,11 +778,12 @@ static uint16_t bf16_bits(float x) {
     return (uint16_t)(u >> 16);
 }
 
-void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
-                                   uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
-                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch) {
-    (void)scratch;  // reads x directly, zero outside the map
-    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+// Both bfloat16 input transforms, one tile at a time: F(4x4) when `large`, else F(2x2).
+static void input_transform_bf16(int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
+                                 ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width,
+                                 ptrdiff_t n, ptrdiff_t tile_offset, ptrdiff_t xi_stride) {
+    ptrdiff_t tile = large ? 4 : 2, matrices = large ? 36 : 16;
+    ptrdiff_t th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile;
     ptrdiff_t n_pad = (n + panel_width - 1) / panel_width * panel_width;
     ptrdiff_t end = c1 % 2 ? c1 + 1 : c1;  // with the zero partner of an odd last channel
     for (ptrdiff_t ch = c0; ch < end; ++ch) {
@@ -731,14 +793,34 @@ void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
                 float values[36] = {0};  // the zero partner of an odd last channel stays zero
-                if (ch < c1) wino43_tile(xc, h, w, ti, tj, values);
+                if (ch < c1) {
+                    if (large) {
+                        wino43_tile(xc, h, w, ti, tj, values);
+                    } else {
+                        wino_tile(xc, h, w, ti, tj, values);
+                    }
+                }
                 ptrdiff_t t = tile_offset + ti * tw + tj;
                 ptrdiff_t at = pc * n_pad + (t / panel_width) * panel_width * kcp +
                                (((ch - pc) >> 1) * panel_width + t % panel_width) * 2 + ((ch - pc) & 1);
-                for (int xi = 0; xi < 36; ++xi) packed[xi * xi_stride + at] = bf16_bits(values[xi]);
+                for (ptrdiff_t xi = 0; xi < matrices; ++xi) packed[xi * xi_stride + at] = bf16_bits(values[xi]);
             }
         }
     }
+}
+
+void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                                 uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
+                                 ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch) {
+    (void)scratch;  // reads x directly, zero outside the map
+    input_transform_bf16(0, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
+}
+
+void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                                   uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
+                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch) {
+    (void)scratch;  // reads x directly, zero outside the map
+    input_transform_bf16(1, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
 }
 
 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,

@@ -243,10 +243,10 @@ enum Winograd {
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
             let gs = max(1, min(hi - lo, (target + tilesPerImage - 1) / tilesPerImage))
-            // F(4×4) with bfloat16 filters: the input transform writes the GEMM's packed
-            // bfloat16 operands itself, with no float32 V and no packing pass in between.
-            if tile == 4, let packs = u.bfloat16Packs {
-                convolve4x4BFloat16(
+            // Packed bfloat16 filters (and the vector transforms): the input transform writes
+            // the GEMM's packed bfloat16 operands itself, with no float32 V and no packing pass.
+            if usesVectorTransforms, let packs = u.bfloat16Packs {
+                convolveBFloat16(
                     x, images: lo..<hi, group: gs, inChannels: c, height: h, width: w, packs: packs, outChannels: o,
                     bias: bias, into: y, epilogue: epilogue, parallel: inner)
                 return
@@ -309,40 +309,44 @@ enum Winograd {
         }
     }
 
-    /// F(4×4, 3×3) of `images` in groups of `group` with bfloat16 filters: the input transform
-    /// writes each `V_ξ` as the packed bfloat16 B of TensorKit's GEMM
-    /// (`tkwino43_input_transform_bf16`, the same values as the float32 transform then packing).
-    private static func convolve4x4BFloat16(
+    /// Winograd convolution of `images` in groups of `group` with bfloat16 filters (16 packs:
+    /// F(2×2, 3×3), 36: F(4×4, 3×3)): the input transform writes each `V_ξ` as the packed
+    /// bfloat16 B of TensorKit's GEMM (`tkwino_input_transform_bf16`,
+    /// `tkwino43_input_transform_bf16`: the same values as the float32 transform then packing).
+    private static func convolveBFloat16(
         _ x: UnsafePointer<Float>, images: Range<Int>, group gs: Int, inChannels c: Int, height h: Int, width w: Int,
         packs: [BLAS.PackedMatrix], outChannels o: Int, bias: UnsafePointer<Float>?,
         into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallel: Bool
     ) {
-        let tilesPerImage = ((h + 3) / 4) * ((w + 3) / 4)
+        let large = packs.count == 36, tile = large ? 4 : 2
+        let tilesPerImage = ((h + tile - 1) / tile) * ((w + tile - 1) / tile)
         let depth = tkgemm_bf16_slice_depth(c), width = tkgemm_bf16_panel_width()
         let bStride = BLAS.packedBSize(k: c, n: gs * tilesPerImage)
-        let b = TensorStorage(capacity: 36 * bStride)
+        let b = TensorStorage(capacity: packs.count * bStride)
         // Raw pointers into it are used below: keep it alive to the end of the scope.
         defer { withExtendedLifetime(b) {} }
-        let m = TensorStorage(capacity: 36 * planeStride(o, gs * tilesPerImage))
+        let m = TensorStorage(capacity: packs.count * planeStride(o, gs * tilesPerImage))
         // Raw pointers into it are used below: keep it alive to the end of the scope.
         defer { withExtendedLifetime(m) {} }
         let bp = b.pointer, mp = m.pointer
         let packed = UnsafeMutableRawPointer(bp).assumingMemoryBound(to: UInt16.self)
+        let scratchCount = 2 * (large ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w))
         var i = images.lowerBound
         while i < images.upperBound {
             let count = min(gs, images.upperBound - i), tiles = count * tilesPerImage
             let mStride = planeStride(o, tiles)
             // Pieces of whole channel pairs: a pair is one element of the packed layout.
             forEach((c + 1) / 2, parallel: parallel) { p0, p1 in
-                let scratch = TensorStorage(capacity: 2 * tkwino43_input_scratch(h, w))
+                let scratch = TensorStorage(capacity: scratchCount)
                 defer { withExtendedLifetime(scratch) {} }
                 for j in 0..<count {
-                    tkwino43_input_transform_bf16(
+                    let transform = large ? tkwino43_input_transform_bf16 : tkwino_input_transform_bf16
+                    transform(
                         x + (i + j) * c * h * w, 2 * p0, min(c, 2 * p1), c, h, w, packed, depth, width, tiles,
                         j * tilesPerImage, 2 * bStride, scratch.pointer)
                 }
             }
-            forEach(36, parallel: parallel) { x0, x1 in
+            forEach(packs.count, parallel: parallel) { x0, x1 in
                 for xi in x0..<x1 {
                     BLAS.gemm(packs[xi], packedB: bp + xi * bStride, n: tiles, c: mp + xi * mStride, ldc: tiles)
                 }
@@ -350,7 +354,8 @@ enum Winograd {
             forEach(o, parallel: parallel) { o0, o1 in
                 for j in 0..<count {
                     let image = (i + j) * o * h * w
-                    tkwino43_output_transform(
+                    let transform = large ? tkwino43_output_transform : tkwino_output_transform
+                    transform(
                         mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
                         epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
                         epilogue.relu ? 1 : 0)

@@ -24,7 +24,8 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
     let planes = g.batch * g.inChannels, hw = g.height * g.width, ohw = g.plane
     let out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
     let needGrad = GradMode.isEnabled && input.requiresGrad
-    var argmax = needGrad ? [Int32](repeating: 0, count: planes * ohw) : []
+    // Every position is written below, so the (large) buffer starts uninitialised.
+    var argmax = needGrad ? [Int32](unsafeUninitializedCapacity: planes * ohw) { _, count in count = planes * ohw } : []
     let x = input.pointer, y = out.pointer
     argmax.withUnsafeMutableBufferPointer { am in
         let amp = needGrad ? am.baseAddress : nil
@@ -206,10 +207,15 @@ enum MaxPoolKernels {
                             consider(a.oddHalf, 1)
                             consider(b.evenHalf, 2)
                         }
-                        let n = min(8, ow - oc)
-                        for l in 0..<n {
-                            dst[o * ow + oc + l] = best[l]
-                            if let argmax { argmax[plane * oh * ow + o * ow + oc + l] = at[l] }
+                        let n = min(8, ow - oc), first = plane * oh * ow + o * ow + oc
+                        if n == 8 {
+                            UnsafeMutableRawPointer(dst + o * ow + oc).storeBytes(of: best, as: SIMD8<Float>.self)
+                            if let argmax { UnsafeMutableRawPointer(argmax + first).storeBytes(of: at, as: SIMD8<Int32>.self) }
+                        } else {
+                            for l in 0..<n {
+                                dst[o * ow + oc + l] = best[l]
+                                if let argmax { argmax[first + l] = at[l] }
+                            }
                         }
                         oc += 8
                     }

@@ -78,6 +78,13 @@ void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
                                    uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
                                    ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch);
 
+/// `tkwino_input_transform` (F(2x2, 3x3)) written as the bfloat16 B of TensorKit's GEMM, with the
+/// arguments and layout of `tkwino43_input_transform_bf16` (16 matrices `xi_stride` apart).
+/// `scratch` holds at least `2 * tkwino_input_scratch(h, w)` floats. x86-64: needs AVX512_BF16.
+void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
+                                 uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
+                                 ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch);
+
 /// y[oc] = A^T M A + bias[oc] with the epilogue of `tkwino_output_transform`, for F(4x4, 3x3).
 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
