@@ -29,6 +29,7 @@ void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, pt
 size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
 void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino43_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 size_t p_tkwino43_input_scratch(ptrdiff_t, ptrdiff_t);
 void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
@@ -216,7 +217,34 @@ static void wino43_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
         snprintf(what, sizeof what, "output43 O=%td h=%td w=%td mode=%d", O, h, w, mode); exact(what, y2, y1, yn); exact(what, p2, p1, yn);
         free(y1); free(y2); free(p1); free(p2);
     }
-    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res);
+    // filter transform, both directions, a middle row range: against the portable twin (bit for
+    // bit) and G g G^T in double (Lavin & Gray's G for the points 0, +-1, +-2).
+    static const double G[6][3] = {{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    float *wt = randv((size_t)(O * C * 9));
+    for (int g = 0; g < 2; ++g) {
+        ptrdiff_t rows = g ? C : O, cols = g ? O : C, r0 = rows / 3;
+        size_t un = (size_t)(36 * O * C);
+        float *u1 = fillv(un, 4), *u2 = fillv(un, 4), *want = fillv(un, 4);
+        tkwino43_filter_transform(wt, O, C, g, r0, rows, u1);
+        p_tkwino43_filter_transform(wt, O, C, g, r0, rows, u2);
+        for (ptrdiff_t r = r0; r < rows; ++r)
+            for (ptrdiff_t q = 0; q < cols; ++q) {
+                const float *f = g ? wt + (q * C + r) * 9 : wt + (r * C + q) * 9;
+                for (int i = 0; i < 6; ++i)
+                    for (int j = 0; j < 6; ++j) {
+                        double sum = 0;
+                        for (int a = 0; a < 3; ++a)
+                            for (int b = 0; b < 3; ++b) sum += G[i][a] * f[g ? 8 - (3 * a + b) : 3 * a + b] * G[j][b];
+                        want[(6 * i + j) * rows * cols + r * cols + q] = (float)sum;
+                    }
+            }
+        snprintf(what, sizeof what, "filter43 O=%td C=%td grad=%d", O, C, g);
+        exact(what, u2, u1, un);
+        near(what, u1, want, un, 1e-6f);
+        free(u1); free(u2); free(want);
+    }
+    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt);
 }
 
 // Packed bfloat16 B, packed in even row ranges, against its portable twin (bit for bit), and the

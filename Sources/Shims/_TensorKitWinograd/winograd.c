@@ -305,6 +305,18 @@ TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, p
         y[3] = ADD(ADD(d12, MUL(K(8.0f), d34)), m[5]);                        \
     } while (0)
 
+// G g (3 -> 6) of F(4x4, 3x3): rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6),
+// (1/24, -1/12, 1/6), (0, 0, 1).
+#define WINO43_FILTER(g, t)                                                                        \
+    do {                                                                                           \
+        t[0] = MUL(K(0.25f), g[0]);                                                                \
+        t[1] = MUL(K(-1.0f / 6.0f), ADD(ADD(g[0], g[1]), g[2]));                                   \
+        t[2] = MUL(K(-1.0f / 6.0f), ADD(SUB(g[0], g[1]), g[2]));                                   \
+        t[3] = ADD(ADD(MUL(K(1.0f / 24.0f), g[0]), MUL(K(1.0f / 12.0f), g[1])), MUL(K(1.0f / 6.0f), g[2])); \
+        t[4] = ADD(SUB(MUL(K(1.0f / 24.0f), g[0]), MUL(K(1.0f / 12.0f), g[1])), MUL(K(1.0f / 6.0f), g[2])); \
+        t[5] = g[2];                                                                               \
+    } while (0)
+
 static void padded_dims43(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_t *wp) {
     ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
     ptrdiff_t twp = (tw + 15) / 16 * 16;
@@ -559,6 +571,38 @@ TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t
                         finish_row(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, kv, out[v]);
                     }
                 }
+            }
+        }
+    }
+}
+TK_AVX512 void tkwino43_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                         ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
+    ptrdiff_t plane = rows * cols;
+    // Sixteen consecutive columns of U at once, gathered as tkwino_filter_transform does.
+    ptrdiff_t step = for_input_gradient ? 9 * c : 9;
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const __m512i index = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)step));
+    for (ptrdiff_t row = row0; row < row1; ++row) {
+        for (ptrdiff_t col = 0; col < cols; col += 16) {
+            __mmask16 k = lanes_mask(cols - col);
+            const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
+            __m512 g[9];
+            for (int e = 0; e < 9; ++e) {
+                int at = for_input_gradient ? 8 - e : e;  // the input gradient's filters are rotated
+                g[e] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), k, index, first + at, 4);
+            }
+            // t = G g (6 x 3, column j from column j of g), then U = t G^T (row i from row i of t).
+            __m512 t[3][6];
+            for (int j = 0; j < 3; ++j) {
+                __m512 column[3] = {g[j], g[3 + j], g[6 + j]};
+                WINO43_FILTER(column, t[j]);
+            }
+            float *out = u + row * cols + col;
+            for (int i = 0; i < 6; ++i) {
+                __m512 r[3] = {t[0][i], t[1][i], t[2][i]}, v[6];
+                WINO43_FILTER(r, v);
+                for (int j = 0; j < 6; ++j) _mm512_mask_storeu_ps(out + (6 * i + j) * plane, k, v[j]);
             }
         }
     }
@@ -856,6 +900,29 @@ void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdi
                         y[at] = value;
                     }
                 }
+            }
+        }
+    }
+}
+void tkwino43_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
+                               ptrdiff_t row1, float *u) {
+    ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
+    ptrdiff_t plane = rows * cols;
+    for (ptrdiff_t row = row0; row < row1; ++row) {
+        for (ptrdiff_t col = 0; col < cols; ++col) {
+            const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
+            float g[9];
+            for (int e = 0; e < 9; ++e) g[e] = first[for_input_gradient ? 8 - e : e];
+            float t[3][6];
+            for (int j = 0; j < 3; ++j) {
+                float column[3] = {g[j], g[3 + j], g[6 + j]};
+                WINO43_FILTER(column, t[j]);
+            }
+            float *out = u + row * cols + col;
+            for (int i = 0; i < 6; ++i) {
+                float r[3] = {t[0][i], t[1][i], t[2][i]}, v[6];
+                WINO43_FILTER(r, v);
+                for (int j = 0; j < 6; ++j) out[(6 * i + j) * plane] = v[j];
             }
         }
     }

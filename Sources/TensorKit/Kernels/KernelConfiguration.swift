@@ -121,6 +121,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// F(4×4, 3×3) applies to frozen filters from this many 4×4 tiles per worker (layer3 at
     /// batch 1 has 14, layer4 4).
     var winogradLargeTileMinimum = 12
+    /// F(4×4, 3×3) applies to float32 training's input gradients from this many 4×4 tiles per
+    /// worker (batch 16 on 2 workers: layer1 1728, layer2 448, layer3 112, layer4 32).
+    var winogradLargeTileTrainingMinimum = 64
     /// Whether 3×3/2 max pooling takes its SIMD path.
     var maxPoolFastPath = true
 

@@ -47,16 +47,32 @@ enum Winograd {
         return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
+    /// Whether the input gradient of a float32 training convolution `g` (Winograd applying; its
+    /// filters transformed on each call) runs on F(4×4, 3×3): the AVX-512 transforms, TensorKit's
+    /// GEMM, and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
+    /// worker, where the saved multiplications outweigh transforming and packing 36 filter
+    /// matrices per call. The forward pass and the weight gradient stay on F(2×2): F(4×4) in the
+    /// forward pass rounds enough to fail the full model's gradient-precision test
+    /// (`FullModelTrainingParityTests`: 2.04x PyTorch float32's error against float64, bound
+    /// 2x; F(2×2) 1.56x), while F(4×4) in the input gradient leaves it at 1.56x. bfloat16 keeps
+    /// F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about sixfold (`BFloat16Tests`).
+    static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
+        guard configuration.precision == .float32 else { return false }
+        return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
+    }
+
     /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): the
     /// AVX-512 transforms and TensorKit's packed GEMM, and enough 4×4 tiles per worker
     /// (``KernelConfiguration/winogradLargeTiles``). Layer3 at batch 1 (14 tiles) takes it at
     /// both precisions; layer4 (4 tiles) keeps F(2×2), whose filters are 4/9 of the bytes to stream.
-    static func usesLargeTiles(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
+    static func usesLargeTiles(
+        _ g: ConvGeometry, _ configuration: KernelConfiguration = .current, minimum: Int? = nil
+    ) -> Bool {
         guard configuration.winogradLargeTiles, configuration.usesVectorWinograd, configuration.usesTensorKitGEMM
         else { return false }
         let tiles = ((g.height + 3) / 4) * ((g.width + 3) / 4)
         let imagesPerWorker = (g.batch + configuration.threads - 1) / configuration.threads
-        return tiles * max(imagesPerWorker, 1) >= configuration.winogradLargeTileMinimum
+        return tiles * max(imagesPerWorker, 1) >= minimum ?? configuration.winogradLargeTileMinimum
     }
 
     /// `U[ξ][r][s]` (16 × rows × cols) from 3×3 filters `w[O, C, 3, 3]`. For the forward
@@ -96,6 +112,22 @@ enum Winograd {
                     store(0, t0); store(1, t1); store(2, t2); store(3, t3)
                 }
             }
+        }
+        return u
+    }
+
+    /// `U[ξ][r][s]` of F(4×4, 3×3) (36 × rows × cols, in float32), rows and cols as
+    /// ``transformWeights(_:outChannels:inChannels:forInputGradient:)`` has them. Vector
+    /// transforms only (F(4×4) runs nowhere else).
+    static func transformWeights4x4(
+        _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, forInputGradient: Bool
+    ) -> TensorStorage {
+        precondition(usesVectorTransforms, "Winograd F(4x4, 3x3) needs the AVX-512 transforms")
+        let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
+        let u = TensorStorage(capacity: 36 * rows * cols)
+        let up = u.pointer
+        Parallel.forRange(rows, grain: 1, cost: cols * 200) { lo, hi in
+            tkwino43_filter_transform(w, o, c, forInputGradient ? 1 : 0, lo, hi, up)
         }
         return u
     }
@@ -198,19 +230,31 @@ enum Winograd {
         /// Unpacked, every worker's every group of images packed all 16 again inside its GEMMs:
         /// twice per layer4 call at batch 16, sixteen times per layer1 call.
         static func forCall(_ u: TensorStorage, rows: Int, cols: Int, batch: Int) -> Filters {
-            guard batch > 1, KernelConfiguration.current.usesTensorKitGEMM else { return .plain(u) }
-            var packs = [BLAS.PackedMatrix?](repeating: nil, count: 16)
+            guard batch > 1, let packs = pack(u, matrices: 16, rows: rows, cols: cols) else { return .plain(u) }
+            return .packed(packs)
+        }
+
+        /// Filters of one call from ``transformWeights4x4(_:outChannels:inChannels:forInputGradient:)``,
+        /// packed (F(4×4) runs on packed filters only); `nil` when TensorKit's GEMM is not in use.
+        static func forCall4x4(_ u: TensorStorage, rows: Int, cols: Int) -> Filters? {
+            pack(u, matrices: 36, rows: rows, cols: cols).map { .packed($0) }
+        }
+
+        /// Each of the `matrices` `rows × cols` matrices of `u` packed, split over the workers.
+        private static func pack(_ u: TensorStorage, matrices: Int, rows: Int, cols: Int) -> [BLAS.PackedMatrix]? {
+            guard KernelConfiguration.current.usesTensorKitGEMM else { return nil }
+            var packs = [BLAS.PackedMatrix?](repeating: nil, count: matrices)
             let up = u.pointer, plane = rows * cols
             packs.withUnsafeMutableBufferPointer { slots in
                 let base = slots.baseAddress!
-                Parallel.forRange(16, grain: 1) { lo, hi in
+                Parallel.forRange(matrices, grain: 1) { lo, hi in
                     for xi in lo..<hi { base[xi] = BLAS.pack(.none, m: rows, k: cols, a: up + xi * plane, lda: cols) }
                 }
             }
             // Raw pointers into `u` were read by the packing: keep it alive until it is done.
             withExtendedLifetime(u) {}
             let all = packs.compactMap { $0 }
-            return all.count == 16 ? .packed(all) : .plain(u)
+            return all.count == matrices ? all : nil
         }
 
         /// `M_ξ[rows × n] = U_ξ · V_ξ[cols × n]`.

@@ -208,11 +208,19 @@ enum ConvKernels {
             if let dx {
                 // The input gradient of a 3×3/1/1 convolution is the same convolution of `gy`
                 // with flipped, transposed filters.
-                let u = Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true)
+                let large =
+                    Winograd.usesLargeTilesForInputGradient(g)
+                    ? Winograd.Filters.forCall4x4(
+                        Winograd.transformWeights4x4(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true),
+                        rows: g.inChannels, cols: g.outChannels) : nil
+                let u =
+                    large
+                    ?? .forCall(
+                        Winograd.transformWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: true),
+                        rows: g.inChannels, cols: g.outChannels, batch: g.batch)
                 Winograd.convolve(
                     gy, batch: g.batch, inChannels: g.outChannels, height: g.height, width: g.width,
-                    u: .forCall(u, rows: g.inChannels, cols: g.outChannels, batch: g.batch), outChannels: g.inChannels,
-                    bias: nil, into: dx)
+                    u: u, outChannels: g.inChannels, bias: nil, into: dx)
             }
             if let dw {
                 Winograd.weightGradient(

@@ -57,7 +57,8 @@ void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o
 // transformed tile), th = ceil(h / 4), tw = ceil(w / 4), tile t = ti * tw + tj covering output rows
 // 4ti ..< 4ti + 4 and columns 4tj ..< 4tj + 4; otherwise the layouts above. A quarter of direct
 // convolution's multiplications (F(2x2, 3x3): 4/9), with larger rounding errors: TensorKit uses it
-// for inference (frozen filters) only, float32 and bfloat16.
+// for frozen filters (float32 and bfloat16) and for float32 training's input gradients on large
+// maps.
 
 /// V = B^T d B for every 6x6 input tile (padding 1) of channels `c0 ..< c1`; `scratch` holds at
 /// least `tkwino43_input_scratch(h, w)` floats.
@@ -84,6 +85,13 @@ void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
                                  uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
                                  ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch);
+
+/// U = G g G^T (36 matrices `rows x cols`, xi = 6 * row + column, `rows * cols` floats apart) for
+/// rows `row0 ..< row1`, with the arguments and layout of `tkwino_filter_transform`: forward
+/// (rows output channels) or for the input gradient (rows input channels, filters rotated by 180
+/// degrees). In float32 (TensorKit's frozen filters are transformed in double instead).
+void tkwino43_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
+                               ptrdiff_t row1, float *u);
 
 /// y[oc] = A^T M A + bias[oc] with the epilogue of `tkwino_output_transform`, for F(4x4, 3x3).
 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
