@@ -399,7 +399,7 @@ def fmt(value, spec: str = ".1f", none: str = "—") -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", type=int, default=2, help="threads for every engine (default 2)")
-    ap.add_argument("--batches", default="1,16", help="inference batch sizes (default 1,16)")
+    ap.add_argument("--batches", default="1,16", help="inference batch sizes (default 1,16; \"\" for none: training only)")
     ap.add_argument("--train-batch", type=int, default=16, help="training batch (default 16)")
     ap.add_argument("--iters", type=int, default=20, help="timed calls/steps per figure (default 20)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3; `audiocnn bench` always does 1)")
@@ -421,7 +421,9 @@ def main() -> None:
     batches = [int(b) for b in args.batches.split(",") if b.strip()]
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(engines) - set(ENGINES)
-    if unknown or not batches or min(batches) < 1 or args.iters < 1 or args.warmup < 0 or args.threads < 1:
+    # An empty --batches ("") times training only.
+    if unknown or (not batches and args.skip_train) or min(batches, default=1) < 1 or args.iters < 1 \
+            or args.warmup < 0 or args.threads < 1:
         ap.error(f"bad --engines {sorted(unknown)} or --batches/--iters/--warmup/--threads")
     t = str(args.threads)
     env = dict(os.environ, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t, OPENBLAS_NUM_THREADS=t, TENSORKIT_NUM_THREADS=t)
@@ -506,12 +508,25 @@ def main() -> None:
                     record("train", batch, engine, res, rss, err, 3 * flop_clip)
 
     if args.rounds > 1:
+        # Paired ratios: ours against each other engine within one round (run minutes apart),
+        # so a slow spell that spans rounds unevenly cancels; reported beside the ratio of the
+        # median rounds.
+        def rounds_of(case, batch, engine):
+            return [r for r in results if (r["case"], r["batch"], r["engine"]) == (case, batch, engine)]
+
         merged = []
         for key in dict.fromkeys((r["case"], r["batch"], r["engine"]) for r in results):
-            rows = [r for r in results if (r["case"], r["batch"], r["engine"]) == key]
+            rows = rounds_of(*key)
             good = sorted((r for r in rows if not r["error"]), key=lambda r: r.get("clips_per_s") or 0)
             pick = dict(good[len(good) // 2] if good else rows[-1])
             pick["rounds_clips_per_s"] = [r.get("clips_per_s") for r in rows]
+            if not key[2].startswith("ours"):
+                mine = rounds_of(key[0], key[1], "ours-bf16" if key[2] in BF16_ENGINES else "ours")
+                paired = [m["clips_per_s"] / r["clips_per_s"] for m, r in zip(mine, rows)
+                          if not m["error"] and not r["error"] and m.get("clips_per_s") and r.get("clips_per_s")]
+                if paired:
+                    pick["paired_ratios"] = paired
+                    pick["paired_ratio_median"] = sorted(paired)[len(paired) // 2]
             merged.append(pick)
         results = merged
 
@@ -551,6 +566,9 @@ def main() -> None:
             notes.append(", ".join(f"{k} {row[k]}" for k in ("kernels", "gemm", "winograd") if k in row))
         if row.get("rounds_clips_per_s"):
             notes.append("rounds " + "/".join(fmt(v, ".1f") for v in row["rounds_clips_per_s"]) + " clips/s")
+        if row.get("paired_ratios"):
+            notes.append("ours/this by round (clips/s) " + "/".join(fmt(v, ".2f") for v in row["paired_ratios"])
+                         + ", median " + fmt(row["paired_ratio_median"], ".2f"))
         latency = row.get("latency_ms") if row["case"] == "infer" else row.get("step_ms")
         if row["case"] == "train":
             notes.append("step ms (mean) in latency column; FLOPs = 3 x forward")
