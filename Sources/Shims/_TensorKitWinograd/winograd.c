@@ -461,42 +461,23 @@ static inline PanelSpot pair_spot(ptrdiff_t ch, ptrdiff_t c, ptrdiff_t slice_dep
     return panel_spot(t, lanes, (ch - pc) / 2, pc * n_pad / 2, kcp, panel_width);
 }
 
-TK_AVX512_BF16 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
-                                                ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
-                                                ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
-                                                ptrdiff_t xi_stride, float *scratch) {
-    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+// Both bfloat16 input transforms: F(4x4) when `large`, else F(2x2) (a constant at each call, so
+// each caller compiles to its own loop).
+TK_AVX512_BF16 static inline __attribute__((always_inline)) void input_transform_bf16(
+    int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, uint16_t *packed,
+    ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset, ptrdiff_t xi_stride,
+    float *scratch) {
+    ptrdiff_t tile = large ? 4 : 2, th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile;
     ptrdiff_t hp, wp;
-    padded_dims(h, w, &hp, &wp);
-    float *planes[2] = {scratch, scratch + hp * wp};
-    memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
-    uint32_t *out = (uint32_t *)packed;
-    for (ptrdiff_t ch = c0; ch < c1; ch += 2) {
-        copy_channel_pair(x, ch, c1, h, w, planes, hp, wp);
-        for (ptrdiff_t ti = 0; ti < th; ++ti) {
-            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
-                PanelSpot spot =
-                    pair_spot(ch, c, slice_depth, panel_width, n, tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16);
-                __m512 even[16], odd[16];
-                wino_input_tiles(planes[0], wp, ti, tj, even);
-                wino_input_tiles(planes[1], wp, ti, tj, odd);
-                for (int xi = 0; xi < 16; ++xi) store_pairs(out + xi * (xi_stride / 2), spot, even[xi], odd[xi]);
-            }
-        }
+    if (large) {
+        padded_dims43(h, w, &hp, &wp);
+    } else {
+        padded_dims(h, w, &hp, &wp);
     }
-}
-
-TK_AVX512_BF16 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
-                                                  ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
-                                                  ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
-                                                  ptrdiff_t xi_stride, float *scratch) {
-    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
-    ptrdiff_t hp, wp;
-    padded_dims43(h, w, &hp, &wp);
     float *planes[2] = {scratch, scratch + hp * wp};
     memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
     __m512i index[4];
-    wino43_column_index(index);
+    if (large) wino43_column_index(index);
     uint32_t *out = (uint32_t *)packed;
     for (ptrdiff_t ch = c0; ch < c1; ch += 2) {
         copy_channel_pair(x, ch, c1, h, w, planes, hp, wp);
@@ -504,8 +485,15 @@ TK_AVX512_BF16 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, 
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 PanelSpot spot =
                     pair_spot(ch, c, slice_depth, panel_width, n, tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16);
-                // The even channel's 36 vectors wait in `even`; the odd channel's are paired with
-                // them and stored as they come, a column of the tile at a time.
+                if (!large) {
+                    __m512 even[16], odd[16];
+                    wino_input_tiles(planes[0], wp, ti, tj, even);
+                    wino_input_tiles(planes[1], wp, ti, tj, odd);
+                    for (int xi = 0; xi < 16; ++xi) store_pairs(out + xi * (xi_stride / 2), spot, even[xi], odd[xi]);
+                    continue;
+                }
+                // F(4x4): the even channel's 36 vectors wait in `even`; the odd channel's are
+                // paired with them and stored as they come, a column of the tile at a time.
                 __m512 even[36];
                 for (int q = 0; q < 2; ++q) {
                     __m512 e[6][6];
@@ -526,6 +514,20 @@ TK_AVX512_BF16 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, 
             }
         }
     }
+}
+
+TK_AVX512_BF16 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
+                                                ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
+                                                ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
+                                                ptrdiff_t xi_stride, float *scratch) {
+    input_transform_bf16(0, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride, scratch);
+}
+
+TK_AVX512_BF16 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
+                                                  ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
+                                                  ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
+                                                  ptrdiff_t xi_stride, float *scratch) {
+    input_transform_bf16(1, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride, scratch);
 }
 
 TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
