@@ -24,7 +24,7 @@ import Foundation
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
-/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | frozen filters (either precision) on F(2×2, 3×3) only, not F(4×4, 3×3) |
+/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | F(2×2, 3×3) only, not F(4×4, 3×3): frozen filters (either precision) and float32 training's input gradients |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
 /// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
@@ -91,7 +91,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// F(2×2, 3×3): 4/9 of F(2×2)'s multiplications. In float32 its rounding stays far inside the
     /// float32 tests' tolerances. At ``Precision/bfloat16`` it amplifies the operands' rounding in
     /// each layer's output about six-fold, yet the model's logits and class probabilities stay
-    /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Needs the AVX-512 kernels.
+    /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Float32 training's input
+    /// gradients take it too (from 64 4×4 tiles per worker); its forward pass and weight
+    /// gradients stay on F(2×2). Needs the AVX-512 kernels.
     public var winogradLargeTiles: Bool
 
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
