@@ -98,3 +98,23 @@ if [ "$host" = x86_64 ] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /
 else
   echo "skipped running the portable C kernels against the AVX-512 ones: this host has no AVX-512"
 fi
+
+# The AVX2 Winograd transforms (winograd_avx2.c) against the portable ones, bit for bit
+# (Scripts/shims/portable_vs_avx2.c), on an x86-64 host with AVX2 and FMA.
+if [ "$host" = x86_64 ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  W=Sources/Shims/_TensorKitWinograd
+  "$CLANG" -O2 -c -I$W/include -I$W Scripts/shims/portable_winograd.c -o "$tmp/pw2.o"
+  nm --defined-only "$tmp/pw2.o" | awk '$2 ~ /[TD]/ && $3 ~ /^tk/ {print $3 " p_" $3}' > "$tmp/pw2.map"
+  objcopy --redefine-syms="$tmp/pw2.map" "$tmp/pw2.o"
+  "$CLANG" -O2 -c -I$W/include $W/winograd.c -o "$tmp/w2.o"
+  "$CLANG" -O2 -c -I$W/include $W/winograd_avx2.c -o "$tmp/wa2.o"
+  "$CLANG" -O2 -I$W/include Scripts/shims/portable_vs_avx2.c "$tmp/wa2.o" "$tmp/w2.o" "$tmp/pw2.o" -lm -o "$tmp/portable_vs_avx2"
+  if ! result=$("$tmp/portable_vs_avx2"); then
+    echo "portable C transforms against the AVX2 ones FAILED:" >&2
+    echo "$result" >&2
+    exit 1
+  fi
+  echo "portable C transforms against the AVX2 ones: $result"
+else
+  echo "skipped running the portable C transforms against the AVX2 ones: this host has no AVX2/FMA"
+fi

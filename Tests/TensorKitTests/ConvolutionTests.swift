@@ -122,14 +122,15 @@ final class WideConvolutionTests: XCTestCase {
     }
 
     func testAgainstDirectConvolution() throws {
-        // Winograd with the AVX-512 transforms (when this CPU has them), with the portable ones, and off.
-        let vectorAvailable = KernelConfiguration.isAVX512Available
-        let modes: [(winograd: Bool, vector: Bool)] = (vectorAvailable ? [(true, true)] : []) + [(true, false), (false, false)]
-        for (winograd, vector) in modes {
+        // Winograd with the AVX-512 and the AVX2 transforms (where this CPU has them), with the
+        // portable ones, and off.
+        let modes: [(winograd: Bool, kernels: KernelConfiguration.KernelSet)] =
+            vectorKernelSets.map { (true, $0) } + [(true, .portable), (false, .portable)]
+        for (winograd, kernels) in modes {
             // Force the Winograd path on these small maps, or keep it off entirely.
             try KernelConfiguration.withCurrent(changing: {
                 $0.winograd = winograd
-                $0.kernelSet = vector ? .avx512 : .portable
+                $0.kernelSet = kernels
                 $0.winogradMinimumTilesPerWorker = 0
             }) {
                 // The last three: 34 tiles a row (two full 16-tile vectors and a partial one, odd
@@ -144,7 +145,7 @@ final class WideConvolutionTests: XCTestCase {
                     let gy = randomTensor(y.shape, seed: 33)
                     y.backward(gradient: gy)
                     let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: stride, pad: 1, gy: gy.scalars)
-                    let what = "x \(xs), \(o) filters, stride \(stride), Winograd \(winograd), vector transforms \(vector)"
+                    let what = "x \(xs), \(o) filters, stride \(stride), Winograd \(winograd), kernels \(kernels)"
                     assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
                     assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
                     assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw, winograd \(winograd)")

@@ -37,16 +37,17 @@ final class FoldedConv2dTests: XCTestCase {
     /// Every kernel path: Winograd (3×3/1/1, many and few tiles), im2col one image per GEMM,
     /// im2col several images per GEMM (small maps), pointwise 1×1, strided, the 7×7 stem,
     /// batch 1 (work split inside one image) and batch 3; the Winograd cases with the AVX-512
-    /// tile transforms (which finish the layer in their output pass) and with the portable ones.
+    /// tile transforms, the AVX2 ones (both finish the layer in their output pass) and the
+    /// portable ones.
     func testMatchesSeparateOperationsOnEveryKernelPath() {
-        for vector in KernelConfiguration.isAVX512Available ? [true, false] : [false] {
-            KernelConfiguration.withCurrent(changing: { $0.kernelSet = vector ? .avx512 : .portable }) {
-                checkEveryKernelPath(vectorTransforms: vector)
+        for kernels in vectorKernelSets + [.portable] {
+            KernelConfiguration.withCurrent(changing: { $0.kernelSet = kernels }) {
+                checkEveryKernelPath(kernels)
             }
         }
     }
 
-    private func checkEveryKernelPath(vectorTransforms: Bool) {
+    private func checkEveryKernelPath(_ kernels: KernelConfiguration.KernelSet) {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, n: Int, h: Int, w: Int, bias: Bool)] = [
             (16, 24, 3, 1, 1, 1, 32, 54, false),  // Winograd, batch 1
             (16, 24, 3, 1, 1, 3, 9, 13, true),  // Winograd or grouped im2col, odd sizes
@@ -63,7 +64,7 @@ final class FoldedConv2dTests: XCTestCase {
             let x = randomTensor([c.n, c.cin, c.h, c.w], seed: UInt64(100 + i))
             let oh = (c.h + 2 * c.p - c.k) / c.s + 1, ow = (c.w + 2 * c.p - c.k) / c.s + 1
             let r = randomTensor([c.n, c.cout, oh, ow], seed: UInt64(200 + i))
-            let what = "case \(i) \(c), vector transforms \(vectorTransforms)"
+            let what = "case \(i) \(c), kernels \(kernels)"
             withNoGrad {
                 let plain = reference(conv, bn, x, residual: nil, relu: false)
                 assertClose(folded(x), plain.out, "\(what): conv+bn")
@@ -80,16 +81,22 @@ final class FoldedConv2dTests: XCTestCase {
         }
     }
 
-    /// Winograd F(4×4, 3×3) (float32 frozen filters, AVX-512 transforms) on maps that are not
-    /// multiples of 4, batch 1, 3 and 5, with every epilogue, against the separate operations
-    /// (PyTorch-checked `conv2d`) at the float32 tolerance; and the path really taken.
+    /// Winograd F(4×4, 3×3) (float32 frozen filters; AVX-512 transforms with TensorKit's GEMM,
+    /// AVX2 ones with OpenBLAS) on maps that are not multiples of 4, batch 1, 3 and 5, with
+    /// every epilogue, against the separate operations (PyTorch-checked `conv2d`) at the float32
+    /// tolerance; and the path really taken.
     func testLargeWinogradTilesMatchSeparateOperations() throws {
-        guard KernelConfiguration.isAVX512Available else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 transforms") }
+        guard !vectorKernelSets.isEmpty else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 or AVX2 transforms") }
+        for kernels in vectorKernelSets { checkLargeWinogradTiles(kernels) }
+        checkWhereLargeTilesApply()
+    }
+
+    private func checkLargeWinogradTiles(_ kernels: KernelConfiguration.KernelSet) {
         let cases: [(cin: Int, cout: Int, n: Int, h: Int, w: Int)] = [
             (8, 16, 1, 5, 9), (16, 24, 3, 7, 67), (24, 16, 5, 13, 130), (16, 16, 1, 32, 108), (32, 40, 3, 4, 14),
         ]
         KernelConfiguration.withCurrent(changing: {
-            $0.kernelSet = .avx512; $0.winogradLargeTileMinimum = 0
+            $0.kernelSet = kernels; $0.winogradLargeTileMinimum = 0
         }) {
             for (i, c) in cases.enumerated() {
                 let g = ConvGeometry(
@@ -101,7 +108,7 @@ final class FoldedConv2dTests: XCTestCase {
                 let folded = FoldedConv2d(conv, batchNorm: bn)
                 let x = randomTensor([c.n, c.cin, c.h, c.w], seed: UInt64(400 + i))
                 let r = randomTensor([c.n, c.cout, c.h, c.w], seed: UInt64(500 + i))
-                let what = "F(4x4) case \(i) \(c)"
+                let what = "F(4x4) case \(i) \(c), kernels \(kernels)"
                 withNoGrad {
                     assertClose(folded(x), reference(conv, bn, x, residual: nil, relu: false).out, "\(what): conv+bn")
                     let block = reference(conv, bn, x, residual: r, relu: true)
@@ -115,54 +122,60 @@ final class FoldedConv2dTests: XCTestCase {
                 }
             }
         }
-        // At both precisions (layer3's 2×7 tiles at batch 1 too, layer4's 1×4 not), never on the
-        // portable kernels.
+    }
+
+    /// Where F(4×4) applies: AVX-512 at both precisions (layer3's 2×7 tiles at batch 1 too,
+    /// layer4's 1×4 not), AVX2 at float32 only, never on the portable kernels.
+    private func checkWhereLargeTilesApply() {
         let g = ConvGeometry(
             batch: 4, inChannels: 8, height: 32, width: 108, outChannels: 8, kernelH: 3, kernelW: 3,
             strideH: 1, strideW: 1, padH: 1, padW: 1)
-        XCTAssertTrue(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512 }) { Winograd.usesLargeTiles(g) })
-        XCTAssertTrue(
-            KernelConfiguration.withCurrent(changing: {
-                $0.kernelSet = .avx512; $0.precision = .bfloat16
-            }) { Winograd.usesLargeTiles(g) })
         let layer3 = ConvGeometry(
             batch: 1, inChannels: 256, height: 8, width: 27, outChannels: 256, kernelH: 3, kernelW: 3,
             strideH: 1, strideW: 1, padH: 1, padW: 1)
         let layer4 = ConvGeometry(
             batch: 1, inChannels: 512, height: 4, width: 14, outChannels: 512, kernelH: 3, kernelW: 3,
             strideH: 1, strideW: 1, padH: 1, padW: 1)
-        for precision in [KernelConfiguration.Precision.float32, .bfloat16] {
-            let uses = { (g: ConvGeometry) in
-                KernelConfiguration.withCurrent(changing: {
-                    $0.kernelSet = .avx512; $0.precision = precision; $0.threads = 2
-                }) { Winograd.usesLargeTiles(g) }
+        for kernels in vectorKernelSets {
+            for precision in [KernelConfiguration.Precision.float32, .bfloat16] {
+                let uses = { (g: ConvGeometry) in
+                    KernelConfiguration.withCurrent(changing: {
+                        $0.kernelSet = kernels; $0.precision = precision; $0.threads = 2
+                    }) { Winograd.usesLargeTiles(g) }
+                }
+                let expected = kernels == .avx512 || precision == .float32
+                XCTAssertEqual(uses(g), expected, "\(kernels), \(precision)")
+                XCTAssertEqual(uses(layer3), expected, "layer3 at batch 1, \(kernels), \(precision)")
+                XCTAssertFalse(uses(layer4), "layer4 at batch 1, \(kernels), \(precision)")
             }
-            XCTAssertTrue(uses(layer3), "layer3 at batch 1, \(precision)")
-            XCTAssertFalse(uses(layer4), "layer4 at batch 1, \(precision)")
+            XCTAssertFalse(
+                KernelConfiguration.withCurrent(changing: {
+                    $0.kernelSet = kernels; $0.winogradLargeTiles = false
+                }) { Winograd.usesLargeTiles(g) })
         }
         XCTAssertFalse(KernelConfiguration.withCurrent(changing: { $0.kernelSet = .portable }) { Winograd.usesLargeTiles(g) })
-        XCTAssertFalse(
-            KernelConfiguration.withCurrent(changing: {
-                $0.kernelSet = .avx512; $0.winogradLargeTiles = false
-            }) { Winograd.usesLargeTiles(g) })
     }
 
     /// NaN in the input stays NaN through the fused ReLU, as PyTorch's ReLU keeps it: on the
-    /// AVX-512 Winograd output pass, the portable one and the im2col path.
+    /// AVX-512 and AVX2 Winograd output passes (F(2×2) and F(4×4)), the portable one and the
+    /// im2col path.
     func testNaNPropagatesThroughTheFusedReLU() {
         let (conv, bn) = layers(16, 24, kernel: 3, stride: 1, padding: 1, bias: false, seed: 41)
         var x = randomTensor([1, 16, 32, 54], seed: 42)
         x[0, 3, 5, 7] = .nan
-        for (vector, winograd) in [(true, true), (false, true), (false, false)] where !vector || KernelConfiguration.isAVX512Available {
+        let portable = KernelConfiguration.KernelSet.portable
+        let modes = vectorKernelSets.flatMap { [($0, true, true), ($0, true, false)] } + [(portable, true, false), (portable, false, false)]
+        for (kernels, winograd, large) in modes {
+            let what = "\(kernels), Winograd \(winograd), F(4x4) \(large)"
             KernelConfiguration.withCurrent(changing: {
-                $0.kernelSet = vector ? .avx512 : .portable; $0.winograd = winograd
+                $0.kernelSet = kernels; $0.winograd = winograd; $0.winogradLargeTiles = large
             }) {
                 let folded = FoldedConv2d(conv, batchNorm: bn)
                 let y = withNoGrad { folded(x, relu: true) }
                 let r = withNoGrad { folded(x, adding: Tensor(zeros: y.shape), relu: true) }
                 for oc in 0..<24 {
-                    XCTAssertTrue(y[0, oc, 5, 7].isNaN, "channel \(oc), vector \(vector), Winograd \(winograd): \(y[0, oc, 5, 7])")
-                    XCTAssertTrue(r[0, oc, 5, 7].isNaN, "with a residual, channel \(oc), vector \(vector), Winograd \(winograd)")
+                    XCTAssertTrue(y[0, oc, 5, 7].isNaN, "channel \(oc), \(what): \(y[0, oc, 5, 7])")
+                    XCTAssertTrue(r[0, oc, 5, 7].isNaN, "with a residual, channel \(oc), \(what)")
                 }
             }
         }

@@ -9,7 +9,7 @@ final class KernelConfigurationTests: XCTestCase {
     func testEnvironmentVariables() {
         let defaults = KernelConfiguration()
         XCTAssertEqual(KernelConfiguration(environment: [:]), defaults)
-        XCTAssertEqual(defaults.kernelSet, KernelConfiguration.isAVX512Available ? .avx512 : .portable)
+        XCTAssertEqual(defaults.kernelSet, vectorKernelSets.first ?? .portable)
         let set = KernelConfiguration(environment: [
             "TENSORKIT_KERNELS": "portable", "TENSORKIT_GEMM": "openblas", "TENSORKIT_WINOGRAD": "0",
             "TENSORKIT_NUM_THREADS": "3", "TENSORKIT_CONV_COLUMNS": "64", "TENSORKIT_WINOGRAD_MIN_TILES": "32",
@@ -29,12 +29,18 @@ final class KernelConfigurationTests: XCTestCase {
             "TENSORKIT_CONV_COLUMNS": "many",
         ])
         XCTAssertEqual(bad, defaults)
+        let avx2 = KernelConfiguration(environment: ["TENSORKIT_KERNELS": "avx2"])
+        XCTAssertEqual(avx2.kernelSet, KernelConfiguration.isAVX2Available ? .avx2 : .portable)
+        XCTAssertFalse(avx2.usesTensorKitGEMM, "the AVX2 kernels multiply on OpenBLAS")
     }
 
     func testAVX512IsOnlyChosenWhereTheCPUHasIt() {
         var configuration = KernelConfiguration()
         configuration.kernelSet = .avx512
-        XCTAssertEqual(configuration.kernelSet, KernelConfiguration.isAVX512Available ? .avx512 : .portable)
+        let avx2OrPortable: KernelConfiguration.KernelSet = KernelConfiguration.isAVX2Available ? .avx2 : .portable
+        XCTAssertEqual(configuration.kernelSet, KernelConfiguration.isAVX512Available ? .avx512 : avx2OrPortable)
+        configuration.kernelSet = .avx2
+        XCTAssertEqual(configuration.kernelSet, avx2OrPortable)
         configuration.threads = 0
         XCTAssertEqual(configuration.threads, 1, "at least one thread")
     }

@@ -69,3 +69,8 @@ func gradCheck(
         }
     }
 }
+
+/// The vector kernel sets this CPU runs (AVX-512, AVX2; none elsewhere), each to be tested
+/// beside ``KernelConfiguration/KernelSet/portable``.
+let vectorKernelSets: [KernelConfiguration.KernelSet] =
+    (KernelConfiguration.isAVX512Available ? [.avx512] : []) + (KernelConfiguration.isAVX2Available ? [.avx2] : [])

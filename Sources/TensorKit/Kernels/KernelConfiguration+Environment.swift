@@ -18,8 +18,13 @@ extension KernelConfiguration {
         case nil, "", "auto": break
         case "portable": kernelSet = .portable
         case "avx512":
-            if !Self.isAVX512Available { Self.warn("TENSORKIT_KERNELS=avx512: this CPU has no AVX-512; using the portable kernels") }
-        case let other?: Self.warn("TENSORKIT_KERNELS=\(other) is not one of auto, avx512, portable; ignored")
+            if !Self.isAVX512Available {
+                Self.warn("TENSORKIT_KERNELS=avx512: this CPU has no AVX-512; using the \(Self.isAVX2Available ? "AVX2" : "portable") kernels")
+            }
+        case "avx2":
+            kernelSet = .avx2
+            if !Self.isAVX2Available { Self.warn("TENSORKIT_KERNELS=avx2: this CPU has no AVX2/FMA; using the portable kernels") }
+        case let other?: Self.warn("TENSORKIT_KERNELS=\(other) is not one of auto, avx512, avx2, portable; ignored")
         }
         switch environment["TENSORKIT_GEMM"]?.lowercased() {
         case nil, "", "tensorkit": break

@@ -21,6 +21,7 @@ import Foundation
 /// | variable | effect |
 /// |---|---|
 /// | `TENSORKIT_KERNELS=portable` | portable code everywhere: OpenBLAS GEMM, Swift Winograd transforms |
+/// | `TENSORKIT_KERNELS=avx2` | the AVX2 Winograd transforms with OpenBLAS (the default on x86-64 CPUs without AVX-512) |
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
@@ -36,6 +37,10 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         /// TensorKit's AVX-512 kernels (GEMM micro-kernel, Winograd tile transforms), on x86-64
         /// CPUs with AVX-512F/VL and FMA.
         case avx512
+        /// TensorKit's AVX2 Winograd tile transforms (F(2×2, 3×3) and, for frozen filters,
+        /// F(4×4, 3×3)) with OpenBLAS for every GEMM, on x86-64 CPUs with AVX2 and FMA: the
+        /// default where AVX-512 is missing (AMD Zen 2 and 3, most Intel client CPUs).
+        case avx2
         /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on
         /// every CPU; the same results within float rounding.
         case portable
@@ -49,11 +54,18 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         case openBLAS
     }
 
-    /// The kernel set; setting ``KernelSet/avx512`` on a CPU without it gives
-    /// ``KernelSet/portable`` (see ``isAVX512Available``).
+    /// The kernel set; setting one this CPU cannot run gives the best one it can of
+    /// ``KernelSet/avx2`` and ``KernelSet/portable`` (see ``isAVX512Available``,
+    /// ``isAVX2Available``).
     public var kernelSet: KernelSet {
         get { storedKernelSet }
-        set { storedKernelSet = newValue == .avx512 && Self.isAVX512Available ? .avx512 : .portable }
+        set {
+            switch newValue {
+            case .avx512 where Self.isAVX512Available: storedKernelSet = .avx512
+            case .avx512, .avx2: storedKernelSet = Self.isAVX2Available ? .avx2 : .portable
+            case .portable: storedKernelSet = .portable
+            }
+        }
     }
     private var storedKernelSet: KernelSet
 
@@ -132,7 +144,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// The defaults on this CPU: the best kernel set available, every core. The `TENSORKIT_*`
     /// variables are not applied: start from ``current`` or ``environment`` to keep them.
     public init() {
-        storedKernelSet = Self.isAVX512Available ? .avx512 : .portable
+        storedKernelSet = Self.isAVX512Available ? .avx512 : Self.isAVX2Available ? .avx2 : .portable
         gemm = .tensorKit
         precision = .float32
         winograd = true
@@ -146,9 +158,14 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var usesTensorKitGEMM: Bool { kernelSet == .avx512 && gemm == .tensorKit }
     /// Whether the Winograd tile transforms are the AVX-512 ones.
     var usesVectorWinograd: Bool { kernelSet == .avx512 }
+    /// Whether the Winograd tile transforms are the AVX2 ones (float32 V, OpenBLAS products).
+    var usesAVX2Winograd: Bool { kernelSet == .avx2 }
 
     /// Whether this CPU and OS run TensorKit's AVX-512 kernels (checked once).
     public static let isAVX512Available: Bool = tkgemm_available() != 0 && tkwino_available() != 0
+
+    /// Whether this CPU runs TensorKit's AVX2 kernels (AVX2 and FMA; checked once).
+    public static let isAVX2Available: Bool = tkwino_avx2_available() != 0
 
     /// Whether this CPU multiplies ``Precision/bfloat16`` operands in hardware (AVX512_BF16 with
     /// AVX-512F/BW/VL), so that bfloat16 runs faster than float32; checked once. Without it,

@@ -23,7 +23,8 @@ final class PreparedConvWeights: @unchecked Sendable {
     /// portable kernels, which round per product).
     private let winograd = Locked<(packed: [KernelConfiguration.Precision: Winograd.Filters], plain: Winograd.Filters?)>(([:], nil))
     /// The F(4×4, 3×3) filters packed at each precision, or `.none` when they could not be packed.
-    private let winograd4x4 = Locked<[KernelConfiguration.Precision: Winograd.Filters?]>([:])
+    /// By precision and whether packed for TensorKit's GEMM (plain for OpenBLAS with AVX2).
+    private let winograd4x4 = Locked<[String: Winograd.Filters?]>([:])
     /// The filter matrix packed for TensorKit's GEMM at each precision.
     private let packed = Locked<[KernelConfiguration.Precision: BLAS.PackedMatrix]>([:])
 
@@ -66,15 +67,16 @@ final class PreparedConvWeights: @unchecked Sendable {
     }
 
     /// The F(4×4, 3×3) forward filters (the layer must be 3×3), packed for TensorKit's GEMM at the
-    /// current precision, made on first use; `nil` when that kernel is not in use (callers then
-    /// take F(2×2, 3×3)).
+    /// current precision (plain with the AVX2 kernels), made on first use; `nil` where F(4×4)
+    /// does not run (callers then take F(2×2, 3×3)).
     func winogradFilters4x4() -> Winograd.Filters? {
-        let precision = KernelConfiguration.current.precision
+        let configuration = KernelConfiguration.current
+        let key = "\(configuration.precision) \(configuration.usesTensorKitGEMM ? "packed" : configuration.kernelSet.rawValue)"
         return winograd4x4.withLock { cached in
-            if let form = cached[precision] { return form }
+            if let form = cached[key] { return form }
             let u = Winograd.Filters.prepared4x4(
                 source.pointer, outChannels: source.shape[0], inChannels: source.shape[1], rowScale: outputScale)
-            cached[precision] = .some(u)
+            cached[key] = .some(u)
             return u
         }
     }

@@ -13,7 +13,8 @@ enum Winograd {
     // Which transforms run and when this path applies are settings of ``KernelConfiguration``:
     // `winograd` (`TENSORKIT_WINOGRAD=0` turns the path off), `usesVectorWinograd` (the AVX-512
     // transforms of `_TensorKitWinograd`, sixteen tiles per vector, the layer's bias, residual
-    // and ReLU in the output pass, rather than the portable Swift ones below),
+    // and ReLU in the output pass, rather than the portable Swift ones below), `usesAVX2Winograd`
+    // (their AVX2 twins, eight tiles per vector, on CPUs without AVX-512),
     // `winogradTargetTiles`, `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`;
     // for F(4×4, 3×3), `winogradLargeTiles`, `winogradLargeTileMinimum`
     // and `winogradLargeTargetTiles`.
@@ -27,6 +28,8 @@ enum Winograd {
 
     /// Whether the tile transforms are the AVX-512 ones in the calling context.
     static var usesVectorTransforms: Bool { KernelConfiguration.current.usesVectorWinograd }
+    /// Whether they are the AVX2 ones (`tkwino_avx2_*`: float32 V and M, OpenBLAS products).
+    static var usesAVX2Transforms: Bool { KernelConfiguration.current.usesAVX2Winograd }
     /// Minimum tiles per GEMM: images with few tiles are transformed side by side.
     static var targetTiles: Int { KernelConfiguration.current.winogradTargetTiles }
 
@@ -57,19 +60,21 @@ enum Winograd {
     /// 2x; F(2×2) 1.56x), while F(4×4) in the input gradient leaves it at 1.56x. bfloat16 keeps
     /// F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about sixfold (`BFloat16Tests`).
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        guard configuration.precision == .float32 else { return false }
+        guard configuration.precision == .float32, configuration.usesTensorKitGEMM else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
     /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): the
-    /// AVX-512 transforms and TensorKit's packed GEMM, and enough 4×4 tiles per worker
-    /// (``KernelConfiguration/winogradLargeTiles``). Layer3 at batch 1 (14 tiles) takes it at
-    /// both precisions; layer4 (4 tiles) keeps F(2×2), whose filters are 4/9 of the bytes to stream.
+    /// AVX-512 transforms and TensorKit's packed GEMM, or the AVX2 transforms and OpenBLAS at
+    /// float32, and enough 4×4 tiles per worker (``KernelConfiguration/winogradLargeTiles``).
+    /// Layer3 at batch 1 (14 tiles) takes it; layer4 (4 tiles) keeps F(2×2), whose filters are
+    /// 4/9 of the bytes to stream.
     static func usesLargeTiles(
         _ g: ConvGeometry, _ configuration: KernelConfiguration = .current, minimum: Int? = nil
     ) -> Bool {
-        guard configuration.winogradLargeTiles, configuration.usesVectorWinograd, configuration.usesTensorKitGEMM
-        else { return false }
+        let avx512 = configuration.usesVectorWinograd && configuration.usesTensorKitGEMM
+        let avx2 = configuration.usesAVX2Winograd && configuration.precision == .float32
+        guard configuration.winogradLargeTiles, avx512 || avx2 else { return false }
         let tiles = ((g.height + 3) / 4) * ((g.width + 3) / 4)
         let imagesPerWorker = (g.batch + configuration.threads - 1) / configuration.threads
         return tiles * max(imagesPerWorker, 1) >= minimum ?? configuration.winogradLargeTileMinimum
@@ -122,7 +127,7 @@ enum Winograd {
     static func transformWeights4x4(
         _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, forInputGradient: Bool
     ) -> TensorStorage {
-        precondition(usesVectorTransforms, "Winograd F(4x4, 3x3) needs the AVX-512 transforms")
+        precondition(usesVectorTransforms, "Winograd F(4x4, 3x3) filters per call need the AVX-512 transforms")
         let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
         let u = TensorStorage(capacity: 36 * rows * cols)
         let up = u.pointer
@@ -137,7 +142,8 @@ enum Winograd {
     /// ``transformWeights(_:outChannels:inChannels:forInputGradient:)``, or, for filters used on
     /// many calls (frozen inference layers), each `U_ξ` packed once for TensorKit's GEMM kernel.
     enum Filters: @unchecked Sendable {
-        case plain(TensorStorage)
+        /// `(tile + 2)²` matrices, one after the other: 16 for F(2×2, 3×3), 36 for F(4×4, 3×3).
+        case plain(TensorStorage, tile: Int = 2)
         case packed([BLAS.PackedMatrix])
 
         /// The packed matrices when they hold bfloat16 pairs for `vdpbf16ps`.
@@ -152,16 +158,18 @@ enum Winograd {
             return false
         }
 
-        /// The output tile: 2 for F(2×2, 3×3) (16 matrices), 4 for F(4×4, 3×3) (36, packed only).
+        /// The output tile: 2 for F(2×2, 3×3) (16 matrices), 4 for F(4×4, 3×3) (36).
         var tile: Int {
-            if case .packed(let packs) = self, packs.count == 36 { return 4 }
-            return 2
+            switch self {
+            case .plain(_, let tile): return tile
+            case .packed(let packs): return packs.count == 36 ? 4 : 2
+            }
         }
 
         /// The F(4×4, 3×3) forward filters of `w[O, C, 3, 3]` (`U_ξ = G g Gᵀ`, 36 matrices
         /// `O × C`, each output channel's multiplied by `rowScale[o]` when given), packed for
-        /// TensorKit's GEMM; `nil` when that kernel is not in use. Made once per frozen layer,
-        /// in double precision.
+        /// TensorKit's GEMM, or plain for OpenBLAS with the AVX2 transforms at float32; `nil`
+        /// otherwise (F(2×2, 3×3) then). Made once per frozen layer, in double precision.
         static func prepared4x4(
             _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, rowScale: [Float]? = nil
         ) -> Filters? {
@@ -192,6 +200,10 @@ enum Winograd {
                         }
                     }
                 }
+            }
+            let configuration = KernelConfiguration.current
+            if !configuration.usesTensorKitGEMM {
+                return configuration.usesAVX2Winograd && configuration.precision == .float32 ? .plain(u, tile: 4) : nil
             }
             var packs: [BLAS.PackedMatrix] = []
             // Raw pointers into `u` are read by the packing: keep it alive until it is done.
@@ -261,7 +273,7 @@ enum Winograd {
         @inline(__always)
         func multiply(_ xi: Int, rows o: Int, cols c: Int, n: Int, v: UnsafePointer<Float>, into m: UnsafeMutablePointer<Float>) {
             switch self {
-            case .plain(let u):
+            case .plain(let u, _):
                 BLAS.gemm(.none, .none, m: o, n: n, k: c, a: u.pointer + xi * o * c, lda: c, b: v, ldb: n, c: m, ldc: n)
             case .packed(let packs):
                 BLAS.gemm(packs[xi], .none, n: n, b: v, ldb: n, c: m, ldc: n)
@@ -278,7 +290,7 @@ enum Winograd {
     ) {
         // F(2×2, 3×3): 16 matrices of 2×2-output tiles; F(4×4, 3×3) (vector transforms only): 36 of 4×4.
         let tile = u.tile, matrices = (tile + 2) * (tile + 2)
-        precondition(tile == 2 || usesVectorTransforms, "Winograd F(4x4, 3x3) needs the AVX-512 transforms")
+        precondition(tile == 2 || usesVectorTransforms || usesAVX2Transforms, "Winograd F(4x4, 3x3) needs the AVX-512 or AVX2 transforms")
         let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile, tilesPerImage = th * tw
         // F(4×4)'s 36 matrices per tile take fewer tiles per group, so that V and M stay nearer
         // the cache (layer1 at batch 16: one image, 216 tiles, instead of three).
@@ -326,14 +338,16 @@ enum Winograd {
                     for j in 0..<count {
                         let image = (i + j) * o * h * w
                         if tile == 4 {
-                            tkwino43_output_transform(
+                            let transform = usesAVX2Transforms ? tkwino43_avx2_output_transform : tkwino43_output_transform
+                            transform(
                                 mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
                                 epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
                                 epilogue.relu ? 1 : 0)
                             continue
                         }
-                        if usesVectorTransforms {
-                            tkwino_output_transform(
+                        if usesVectorTransforms || usesAVX2Transforms {
+                            let transform = usesAVX2Transforms ? tkwino_avx2_output_transform : tkwino_output_transform
+                            transform(
                                 mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
                                 epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
                                 epilogue.relu ? 1 : 0)
@@ -444,8 +458,10 @@ enum Winograd {
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
-                        if usesVectorTransforms {
-                            tkwino_output_gradient_transform(
+                        if usesVectorTransforms || usesAVX2Transforms {
+                            let transform =
+                                usesAVX2Transforms ? tkwino_avx2_output_gradient_transform : tkwino_output_gradient_transform
+                            transform(
                                 gy + (i + j) * o * h * w, o0, o1, h, w, mp, tiles,
                                 j * tilesPerImage, mStride)
                         } else {
@@ -559,7 +575,7 @@ enum Winograd {
         if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
     }
 
-    /// `tkwino43_input_transform` (F(4×4, 3×3)) of channels `c0..<c1` of `images`, side by side
+    /// `tkwino43_input_transform` (F(4×4, 3×3); its AVX2 twin with the AVX2 kernels) of channels `c0..<c1` of `images`, side by side
     /// in `v` as ``transformInputs(_:images:inChannels:channels:_:height:width:into:ldT:planeStride:)`` lays them.
     private static func transformInputs4x4(
         _ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
@@ -569,8 +585,9 @@ enum Winograd {
         let tilesPerImage = ((h + 3) / 4) * ((w + 3) / 4)
         let scratch = TensorStorage(capacity: tkwino43_input_scratch(h, w))
         defer { withExtendedLifetime(scratch) {} }
+        let transform = usesAVX2Transforms ? tkwino43_avx2_input_transform : tkwino43_input_transform
         for (j, image) in images.enumerated() {
-            tkwino43_input_transform(
+            transform(
                 x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, planeStride, scratch.pointer)
         }
     }
@@ -584,11 +601,12 @@ enum Winograd {
         into v: UnsafeMutablePointer<Float>, ldT: Int, planeStride channelStride: Int
     ) {
         let tilesPerImage = ((h + 1) / 2) * ((w + 1) / 2)
-        if usesVectorTransforms {
+        if usesVectorTransforms || usesAVX2Transforms {
             let scratch = TensorStorage(capacity: tkwino_input_scratch(h, w))
             defer { withExtendedLifetime(scratch) {} }
+            let transform = usesAVX2Transforms ? tkwino_avx2_input_transform : tkwino_input_transform
             for (j, image) in images.enumerated() {
-                tkwino_input_transform(
+                transform(
                     x + image * c * h * w, c0, c1, h, w, v, ldT, j * tilesPerImage, channelStride,
                     scratch.pointer)
             }

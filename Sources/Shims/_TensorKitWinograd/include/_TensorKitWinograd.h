@@ -98,8 +98,29 @@ void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdi
                                ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
                                const float *residual, float *pre, int relu);
 
+// AVX2 and FMA (x86-64 CPUs without AVX-512): the float32 transforms above, eight tiles per
+// vector, with the same arguments, layouts and results bit for bit (winograd_avx2.c). x86-64: the
+// caller checks `tkwino_avx2_available()`; elsewhere these are the portable definitions.
+/// 1 when this CPU runs the `_avx2` transforms (AVX2 and FMA), else 0; always 0 off x86-64.
+int tkwino_avx2_available(void);
+/// `tkwino_input_transform` with AVX2.
+void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                 ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
+/// `tkwino_output_transform` with AVX2.
+void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                  ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                                  const float *residual, float *pre, int relu);
+/// `tkwino_output_gradient_transform` with AVX2.
+void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                           float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
+/// `tkwino43_input_transform` with AVX2.
+void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                   ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
+/// `tkwino43_output_transform` with AVX2.
+void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                    ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                                    const float *residual, float *pre, int relu);
 #ifdef __cplusplus
 }
 #endif
-
 #endif

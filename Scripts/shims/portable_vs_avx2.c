@@ -1,0 +1,93 @@
+// Portable (p_) vs AVX2 Winograd transforms of TensorKit (winograd_avx2.c), on an x86-64 host with
+// AVX2 and FMA. Built and run by Scripts/check-shims-cross.sh (portable_winograd.c with its symbols
+// renamed p_*); every transform bit for bit on odd shapes, with NaN and -0 among the values and
+// sentinels around what each writes; prints "N checks, 0 failures" and exits 0, or names each
+// failure and exits 1.
+#include "_TensorKitWinograd.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
+void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+typedef void (*OutputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+
+static int fails = 0, checks = 0;
+static float rnd(void) { return (float)((double)rand() / RAND_MAX * 2.0 - 1.0); }
+static float *randv(size_t n) { float *p = malloc(n * 4 + 4); for (size_t i = 0; i < n; ++i) p[i] = rnd(); return p; }
+static float *fillv(size_t n, float v) { float *p = malloc(n * 4 + 4); for (size_t i = 0; i < n; ++i) p[i] = v; return p; }
+static void exact(const char *what, const float *want, const float *got, size_t n) {
+    ++checks;
+    if (memcmp(want, got, n * 4)) {
+        for (size_t i = 0; i < n; ++i)
+            if (memcmp(want + i, got + i, 4)) { printf("FAIL %s at %zu: %g vs %g\n", what, i, got[i], want[i]); break; }
+        ++fails;
+    }
+}
+
+// One tile size: `large` for F(4x4, 3x3) (36 matrices, 4x4 tiles), else F(2x2, 3x3).
+static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
+    ptrdiff_t tile = large ? 4 : 2, xis = (tile + 2) * (tile + 2);
+    ptrdiff_t tiles = ((h + tile - 1) / tile) * ((w + tile - 1) / tile);
+    // Tiles of this image start at 2 in rows of tiles + 3, so writes past either end show.
+    ptrdiff_t ld_t = tiles + 3, tile_offset = 2, chans = C > O ? C : O, channel_stride = chans * ld_t + 1;
+    size_t vn = (size_t)(xis * channel_stride), yn = (size_t)(O * h * w);
+    size_t sn = large ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w);
+    InputFn in = large ? tkwino43_avx2_input_transform : tkwino_avx2_input_transform;
+    InputFn p_in = large ? p_tkwino43_input_transform : p_tkwino_input_transform;
+    OutputFn out = large ? tkwino43_avx2_output_transform : tkwino_avx2_output_transform;
+    OutputFn p_out = large ? p_tkwino43_output_transform : p_tkwino_output_transform;
+    char what[128];
+    // input transform of channels 1 ..< C
+    float *x = randv((size_t)(C * h * w));
+    x[0] = -0.0f;
+    float *v1 = fillv(vn, 9), *v2 = fillv(vn, 9), *s1 = fillv(sn, 3), *s2 = fillv(sn, 3);
+    in(x, 1, C, h, w, v1, ld_t, tile_offset, channel_stride, s1);
+    p_in(x, 1, C, h, w, v2, ld_t, tile_offset, channel_stride, s2);
+    snprintf(what, sizeof what, "input F(%td) C=%td h=%td w=%td", tile, C, h, w);
+    exact(what, v2, v1, vn);
+    // output transform: every combination of bias, residual, pre-activation copy and ReLU
+    float *mm = randv(vn);
+    mm[tile_offset] = NAN;
+    mm[tile_offset + 1] = -0.0f;
+    float *bias = randv((size_t)O), *res = randv(yn);
+    for (int mode = 0; mode < 16; ++mode) {
+        float *y1 = fillv(yn, 5), *y2 = fillv(yn, 5), *p1 = fillv(yn, 6), *p2 = fillv(yn, 6);
+        int hb = mode & 1, hr = mode & 2, hp = mode & 4, relu = (mode & 8) != 0;
+        out(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y1, hr ? res : NULL, hp ? p1 : NULL, relu);
+        p_out(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y2, hr ? res : NULL, hp ? p2 : NULL, relu);
+        snprintf(what, sizeof what, "output F(%td) O=%td h=%td w=%td mode=%d", tile, O, h, w, mode);
+        exact(what, y2, y1, yn);
+        exact(what, p2, p1, yn);
+        free(y1); free(y2); free(p1); free(p2);
+    }
+    if (!large) {  // the output-gradient transform (F(2x2) only) of channels 1 ..< O
+        float *gy = randv(yn), *m1 = fillv(vn, 8), *m2 = fillv(vn, 8);
+        tkwino_avx2_output_gradient_transform(gy, 1, O, h, w, m1, ld_t, tile_offset, channel_stride);
+        p_tkwino_output_gradient_transform(gy, 1, O, h, w, m2, ld_t, tile_offset, channel_stride);
+        snprintf(what, sizeof what, "output gradient O=%td h=%td w=%td", O, h, w);
+        exact(what, m2, m1, vn);
+        free(gy); free(m1); free(m2);
+    }
+    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res);
+}
+
+int main(void) {
+    if (!tkwino_avx2_available()) { printf("host lacks AVX2/FMA\n"); return 2; }
+    srand(2);
+    // Maps of one tile, partial vectors of tiles (fewer than 8, 8 + a few), full ones, and the
+    // model's layer shapes (128 x 431 halved per stage).
+    ptrdiff_t hw[][2] = {{1, 1}, {2, 2}, {3, 5}, {4, 4}, {5, 9}, {7, 33}, {8, 27}, {16, 54},
+                         {31, 65}, {32, 108}, {13, 130}, {16, 100}};
+    for (int i = 0; i < 12; ++i)
+        for (int large = 0; large < 2; ++large) {
+            transforms(large, 3, 5, hw[i][0], hw[i][1]);
+            transforms(large, 17, 9, hw[i][0], hw[i][1]);
+        }
+    printf("%d checks, %d failures\n", checks, fails);
+    return fails != 0;
+}

@@ -1,0 +1,342 @@
+// Winograd tile transforms with AVX2 and FMA, eight tiles per vector: the float32 transforms of
+// F(2x2, 3x3) and F(4x4, 3x3) for x86-64 CPUs without AVX-512 (Zen 2 and 3, most Intel client
+// CPUs). The same layouts, loads and arithmetic as the AVX-512 code of winograd.c, at half the
+// width, so the results are bit for bit those of the AVX-512 and the portable transforms; where
+// AVX-512 permutes two registers at once, these split and interleave within 128-bit lanes.
+//
+// x86-64: the caller checks `tkwino_avx2_available()` (AVX2 and FMA) first. Elsewhere it is 0 and
+// every function forwards to the portable definition with the same contract (winograd.c).
+
+#include "_TensorKitWinograd.h"
+#include "winograd_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define TK_AVX2 __attribute__((target("avx2,fma")))
+#define TK_AVX2_INLINE TK_AVX2 static inline __attribute__((always_inline))
+
+int tkwino_avx2_available(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+}
+
+// Lanes 0 ..< lanes (clamped to 0 ... 8) set, for maskload/maskstore.
+TK_AVX2_INLINE __m256i lanes_mask8(ptrdiff_t lanes) {
+    int n = lanes <= 0 ? 0 : lanes >= 8 ? 8 : (int)lanes;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+TK_AVX2_INLINE void store8(float *p, ptrdiff_t lanes, __m256 v) {
+    if (lanes >= 8) {
+        _mm256_storeu_ps(p, v);
+    } else if (lanes > 0) {
+        _mm256_maskstore_ps(p, lanes_mask8(lanes), v);
+    }
+}
+
+TK_AVX2_INLINE __m256 load8(const float *p, ptrdiff_t lanes) {
+    if (lanes >= 8) return _mm256_loadu_ps(p);
+    if (lanes <= 0) return _mm256_setzero_ps();
+    return _mm256_maskload_ps(p, lanes_mask8(lanes));
+}
+
+// The even and odd elements of the 16 floats lo, hi (lo first), in order.
+TK_AVX2_INLINE void split_even_odd(__m256 lo, __m256 hi, __m256 *even, __m256 *odd) {
+    // Within each 128-bit lane: lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6; then 64-bit pieces 0 2 1 3.
+    __m256 e = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    __m256 o = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+    *even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+    *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+// a0 b0 a1 b1 ... a3 b3 (first) and a4 b4 ... a7 b7 (second).
+TK_AVX2_INLINE void interleave(__m256 a, __m256 b, __m256 *first, __m256 *second) {
+    __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+    *first = _mm256_permute2f128_ps(lo, hi, 0x20);
+    *second = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
+
+// The layer's epilogue on `lanes` outputs at y: + residual, copy to pre, ReLU (keeping NaN).
+TK_AVX2_INLINE void finish8(float *y, const float *residual, float *pre, int relu, ptrdiff_t lanes, __m256 value) {
+    if (residual) value = _mm256_add_ps(value, load8(residual, lanes));
+    if (pre) store8(pre, lanes, value);
+    // max(0, NaN) is NaN (MAXPS returns its second operand when either is NaN), as ReLU keeps NaN.
+    if (relu) value = _mm256_max_ps(_mm256_setzero_ps(), value);
+    store8(y, lanes, value);
+}
+
+// MARK: - F(2x2, 3x3)
+
+TK_AVX2 void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                         ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                         float *scratch) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    ptrdiff_t hp, wp;
+    padded_dims(h, w, &hp, &wp);
+    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
+    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
+        const float *xc = x + ch * h * w;
+        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        float *base = v + ch * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
+                __m256 d[4][4];
+                for (int a = 0; a < 4; ++a) {
+                    const float *p = scratch + (2 * ti + a) * wp + 2 * tj;
+                    split_even_odd(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), &d[a][0], &d[a][1]);
+                    split_even_odd(_mm256_loadu_ps(p + 2), _mm256_loadu_ps(p + 10), &d[a][2], &d[a][3]);
+                }
+                // Rows of B^T d, then columns of (B^T d) B.
+                __m256 e[4][4];
+                for (int b = 0; b < 4; ++b) {
+                    e[0][b] = _mm256_sub_ps(d[0][b], d[2][b]);
+                    e[1][b] = _mm256_add_ps(d[1][b], d[2][b]);
+                    e[2][b] = _mm256_sub_ps(d[2][b], d[1][b]);
+                    e[3][b] = _mm256_sub_ps(d[1][b], d[3][b]);
+                }
+                float *o = base + ti * tw + tj;
+                ptrdiff_t lanes = tw - tj;
+                for (int r = 0; r < 4; ++r) {
+                    store8(o + (4 * r + 0) * channel_stride, lanes, _mm256_sub_ps(e[r][0], e[r][2]));
+                    store8(o + (4 * r + 1) * channel_stride, lanes, _mm256_add_ps(e[r][1], e[r][2]));
+                    store8(o + (4 * r + 2) * channel_stride, lanes, _mm256_sub_ps(e[r][2], e[r][1]));
+                    store8(o + (4 * r + 3) * channel_stride, lanes, _mm256_sub_ps(e[r][1], e[r][3]));
+                }
+            }
+        }
+    }
+}
+
+TK_AVX2 void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                          ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
+                                          const float *bias, float *y, const float *residual, float *pre, int relu) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        __m256 b = _mm256_set1_ps(bias ? bias[oc] : 0.0f);
+        const float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t plane = oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
+                const float *p = base + ti * tw + tj;
+                ptrdiff_t lanes = tw - tj;
+                __m256 q[16];
+                for (int xi = 0; xi < 16; ++xi) q[xi] = load8(p + xi * channel_stride, lanes);
+                // Rows of A^T M (s0, s1), then columns of (A^T M) A.
+                __m256 s0[4], s1[4];
+                for (int j = 0; j < 4; ++j) {
+                    s0[j] = _mm256_add_ps(_mm256_add_ps(q[j], q[4 + j]), q[8 + j]);
+                    s1[j] = _mm256_sub_ps(_mm256_sub_ps(q[4 + j], q[8 + j]), q[12 + j]);
+                }
+                __m256 rows[2][2] = {
+                    {_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]), b),
+                     _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]), b)},
+                    {_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]), b),
+                     _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]), b)},
+                };
+                ptrdiff_t col = 2 * tj;
+                for (int r = 0; r < 2; ++r) {
+                    ptrdiff_t row = 2 * ti + r;
+                    if (row >= h) break;
+                    ptrdiff_t at = plane + row * w + col;
+                    __m256 lo, hi;
+                    interleave(rows[r][0], rows[r][1], &lo, &hi);
+                    finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, w - col, lo);
+                    if (w - col > 8)
+                        finish8(y + at + 8, residual ? residual + at + 8 : NULL, pre ? pre + at + 8 : NULL, relu,
+                                w - col - 8, hi);
+                }
+            }
+        }
+    }
+}
+
+TK_AVX2 void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h,
+                                                   ptrdiff_t w, float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                   ptrdiff_t channel_stride) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        const float *src = gy + oc * h * w;
+        float *base = m + oc * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
+                ptrdiff_t col = 2 * tj;
+                // Rows 2ti and 2ti + 1 of the tiles (zero past the map), split into their left
+                // (even) and right (odd) columns.
+                __m256 r[2][2];
+                for (int a = 0; a < 2; ++a) {
+                    ptrdiff_t row = 2 * ti + a;
+                    __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+                    if (row < h) {
+                        lo = load8(src + row * w + col, w - col);
+                        hi = load8(src + row * w + col + 8, w - col - 8);
+                    }
+                    split_even_odd(lo, hi, &r[a][0], &r[a][1]);
+                }
+                // Rows of A dY: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then times A^T.
+                __m256 zero = _mm256_setzero_ps();
+                __m256 p[4][2] = {
+                    {r[0][0], r[0][1]},
+                    {_mm256_add_ps(r[0][0], r[1][0]), _mm256_add_ps(r[0][1], r[1][1])},
+                    {_mm256_sub_ps(r[0][0], r[1][0]), _mm256_sub_ps(r[0][1], r[1][1])},
+                    {_mm256_sub_ps(zero, r[1][0]), _mm256_sub_ps(zero, r[1][1])},
+                };
+                float *out = base + ti * tw + tj;
+                ptrdiff_t lanes = tw - tj;
+                for (int i = 0; i < 4; ++i) {
+                    __m256 a = p[i][0], b = p[i][1];
+                    store8(out + (4 * i + 0) * channel_stride, lanes, a);
+                    store8(out + (4 * i + 1) * channel_stride, lanes, _mm256_add_ps(a, b));
+                    store8(out + (4 * i + 2) * channel_stride, lanes, _mm256_sub_ps(a, b));
+                    store8(out + (4 * i + 3) * channel_stride, lanes, _mm256_sub_ps(zero, b));
+                }
+            }
+        }
+    }
+}
+
+// MARK: - F(4x4, 3x3)
+
+#define ADD(a, b) _mm256_add_ps(a, b)
+#define SUB(a, b) _mm256_sub_ps(a, b)
+#define MUL(a, b) _mm256_mul_ps(a, b)
+#define K(c) _mm256_set1_ps(c)
+
+// Columns 0 ..< count of the 4-float groups at p, p + 4, ..., p + 28 (tile l's at p + 4l): out[c]
+// lane l is column c of tile l. Tiles 0-3 fill the low 128-bit lane, 4-7 the high one, each a
+// 4x4 transpose.
+TK_AVX2_INLINE void tile_columns(const float *p, int count, __m256 *out) {
+    __m256 a = _mm256_loadu2_m128(p + 16, p), b = _mm256_loadu2_m128(p + 20, p + 4);
+    __m256 c = _mm256_loadu2_m128(p + 24, p + 8), d = _mm256_loadu2_m128(p + 28, p + 12);
+    __m256 ab_lo = _mm256_unpacklo_ps(a, b), ab_hi = _mm256_unpackhi_ps(a, b);
+    __m256 cd_lo = _mm256_unpacklo_ps(c, d), cd_hi = _mm256_unpackhi_ps(c, d);
+    out[0] = _mm256_shuffle_ps(ab_lo, cd_lo, 0x44);
+    out[1] = _mm256_shuffle_ps(ab_lo, cd_lo, 0xEE);
+    if (count > 2) {
+        out[2] = _mm256_shuffle_ps(ab_hi, cd_hi, 0x44);
+        out[3] = _mm256_shuffle_ps(ab_hi, cd_hi, 0xEE);
+    }
+}
+
+TK_AVX2 void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                           float *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                           float *scratch) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    ptrdiff_t hp, wp;
+    padded_dims43(h, w, &hp, &wp);
+    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
+    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
+        const float *xc = x + ch * h * w;
+        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
+        float *base = v + ch * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
+                // The row pass: e[a] = row a of the 6x6 tiles times B; columns 4 and 5 are
+                // columns 0 and 1 of the groups 4 floats further.
+                __m256 e[6][6];
+                for (int a = 0; a < 6; ++a) {
+                    const float *p = scratch + (4 * ti + a) * wp + 4 * tj;
+                    __m256 d[6];
+                    tile_columns(p, 4, d);
+                    tile_columns(p + 4, 2, d + 4);
+                    WINO43_INPUT(d, e[a]);
+                }
+                float *o = base + ti * tw + tj;
+                ptrdiff_t lanes = tw - tj;
+                for (int j = 0; j < 6; ++j) {
+                    __m256 col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
+                    WINO43_INPUT(col, t);
+                    for (int i = 0; i < 6; ++i) store8(o + (6 * i + j) * channel_stride, lanes, t[i]);
+                }
+            }
+        }
+    }
+}
+
+TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                            ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
+                                            const float *bias, float *y, const float *residual, float *pre,
+                                            int relu) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        __m256 b = _mm256_set1_ps(bias ? bias[oc] : 0.0f);
+        const float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t plane = oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
+                const float *p = base + ti * tw + tj;
+                ptrdiff_t lanes = tw - tj;
+                // s[j][i]: row i of A^T M for column j of M.
+                __m256 s[6][4], s12, d12, s34, d34;
+                for (int j = 0; j < 6; ++j) {
+                    __m256 q[6];
+                    for (int i = 0; i < 6; ++i) q[i] = load8(p + (6 * i + j) * channel_stride, lanes);
+                    WINO43_OUTPUT(q, s[j]);
+                }
+                for (int i = 0; i < 4; ++i) {
+                    ptrdiff_t row = 4 * ti + i;
+                    if (row >= h) break;
+                    __m256 r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
+                    WINO43_OUTPUT(r, yv);
+                    for (int j = 0; j < 4; ++j) yv[j] = _mm256_add_ps(yv[j], b);
+                    // Lanes are tiles; output column 4l + j is yv[j][l]: a 4x4 transpose per
+                    // 128-bit lane (tiles l and l + 4), then the lanes put in tile order.
+                    __m256 p01l = _mm256_unpacklo_ps(yv[0], yv[1]), p01h = _mm256_unpackhi_ps(yv[0], yv[1]);
+                    __m256 p23l = _mm256_unpacklo_ps(yv[2], yv[3]), p23h = _mm256_unpackhi_ps(yv[2], yv[3]);
+                    __m256 t0 = _mm256_shuffle_ps(p01l, p23l, 0x44), t1 = _mm256_shuffle_ps(p01l, p23l, 0xEE);
+                    __m256 t2 = _mm256_shuffle_ps(p01h, p23h, 0x44), t3 = _mm256_shuffle_ps(p01h, p23h, 0xEE);
+                    __m256 out[4] = {_mm256_permute2f128_ps(t0, t1, 0x20), _mm256_permute2f128_ps(t2, t3, 0x20),
+                                     _mm256_permute2f128_ps(t0, t1, 0x31), _mm256_permute2f128_ps(t2, t3, 0x31)};
+                    for (int k = 0; k < 4; ++k) {
+                        ptrdiff_t col = 4 * tj + 8 * k;
+                        if (col >= w) break;
+                        ptrdiff_t at = plane + row * w + col;
+                        finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, w - col, out[k]);
+                    }
+                }
+            }
+        }
+    }
+}
+#undef ADD
+#undef SUB
+#undef MUL
+#undef K
+
+#else  // not x86-64: the portable transforms, with the same contracts
+
+int tkwino_avx2_available(void) { return 0; }
+
+void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                 ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
+    tkwino_input_transform(x, c0, c1, h, w, v, ld_t, tile_offset, channel_stride, scratch);
+}
+
+void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                  ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                                  const float *residual, float *pre, int relu) {
+    tkwino_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
+}
+
+void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                           float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
+    tkwino_output_gradient_transform(gy, o0, o1, h, w, m, ld_t, tile_offset, channel_stride);
+}
+
+void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                   ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
+    tkwino43_input_transform(x, c0, c1, h, w, v, ld_t, tile_offset, channel_stride, scratch);
+}
+
+void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                    ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
+                                    const float *residual, float *pre, int relu) {
+    tkwino43_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre,
+                                       relu);
+}
+#endif

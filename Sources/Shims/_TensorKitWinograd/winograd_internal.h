@@ -1,0 +1,60 @@
+// Pieces shared by the AVX-512 (winograd.c), AVX2 (winograd_avx2.c) and portable transforms;
+// not part of the module's interface.
+#ifndef TENSORKIT_WINOGRAD_INTERNAL_H
+#define TENSORKIT_WINOGRAD_INTERNAL_H
+
+#include <stddef.h>
+
+// Padded plane: rows 0 and 2*th + 1 (and any past h) zero, row r + 1 holds input row r at
+// columns 1 ... w; columns up to wp (a multiple of 32, plus slack for the +2 loads) zero.
+static inline void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_t *wp) {
+    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
+    ptrdiff_t twp = (tw + 15) / 16 * 16;
+    *hp = 2 * th + 2;
+    *wp = 2 * twp + 32;
+}
+
+// MARK: - F(4x4, 3x3)
+
+// 1-D transforms of F(4x4, 3x3) (Lavin & Gray's points 0, +-1, +-2, infinity), written once as
+// macros so the vector and the scalar code do the same operations in the same order:
+// B^T d (6 -> 6), A^T m (6 -> 4). ADD, SUB, MUL and K (a constant) are defined per type.
+#define WINO43_INPUT(d, t)                                                    \
+    do {                                                                      \
+        t[0] = ADD(SUB(d[4], MUL(K(5.0f), d[2])), MUL(K(4.0f), d[0]));       \
+        t[1] = SUB(ADD(d[3], d[4]), MUL(K(4.0f), ADD(d[1], d[2])));          \
+        t[2] = ADD(SUB(d[4], d[3]), MUL(K(4.0f), SUB(d[1], d[2])));          \
+        t[3] = ADD(SUB(d[4], d[2]), MUL(K(2.0f), SUB(d[3], d[1])));          \
+        t[4] = SUB(SUB(d[4], d[2]), MUL(K(2.0f), SUB(d[3], d[1])));          \
+        t[5] = ADD(SUB(d[5], MUL(K(5.0f), d[3])), MUL(K(4.0f), d[1]));       \
+    } while (0)
+#define WINO43_OUTPUT(m, y)                                                   \
+    do {                                                                      \
+        s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);                         \
+        s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);                         \
+        y[0] = ADD(ADD(m[0], s12), s34);                                      \
+        y[1] = ADD(d12, MUL(K(2.0f), d34));                                   \
+        y[2] = ADD(s12, MUL(K(4.0f), s34));                                   \
+        y[3] = ADD(ADD(d12, MUL(K(8.0f), d34)), m[5]);                        \
+    } while (0)
+
+// G g (3 -> 6) of F(4x4, 3x3): rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6),
+// (1/24, -1/12, 1/6), (0, 0, 1).
+#define WINO43_FILTER(g, t)                                                                        \
+    do {                                                                                           \
+        t[0] = MUL(K(0.25f), g[0]);                                                                \
+        t[1] = MUL(K(-1.0f / 6.0f), ADD(ADD(g[0], g[1]), g[2]));                                   \
+        t[2] = MUL(K(-1.0f / 6.0f), ADD(SUB(g[0], g[1]), g[2]));                                   \
+        t[3] = ADD(ADD(MUL(K(1.0f / 24.0f), g[0]), MUL(K(1.0f / 12.0f), g[1])), MUL(K(1.0f / 6.0f), g[2])); \
+        t[4] = ADD(SUB(MUL(K(1.0f / 24.0f), g[0]), MUL(K(1.0f / 12.0f), g[1])), MUL(K(1.0f / 6.0f), g[2])); \
+        t[5] = g[2];                                                                               \
+    } while (0)
+
+static inline void padded_dims43(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_t *wp) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    ptrdiff_t twp = (tw + 15) / 16 * 16;
+    *hp = 4 * th + 2;
+    *wp = 4 * twp + 72;  // the +4 loads of the last vector of tiles read 68 past its start
+}
+
+#endif
