@@ -164,7 +164,8 @@ final class FoldedConv2dTests: XCTestCase {
         var x = randomTensor([1, 16, 32, 54], seed: 42)
         x[0, 3, 5, 7] = .nan
         let portable = KernelConfiguration.KernelSet.portable
-        let modes = vectorKernelSets.flatMap { [($0, true, true), ($0, true, false)] } + [(portable, true, false), (portable, false, false)]
+        let modes =
+            vectorKernelSets.flatMap { [($0, true, true), ($0, true, false)] } + [(portable, true, false), (portable, false, false)]
         for (kernels, winograd, large) in modes {
             let what = "\(kernels), Winograd \(winograd), F(4x4) \(large)"
             KernelConfiguration.withCurrent(changing: {

@@ -19,7 +19,8 @@ extension KernelConfiguration {
         case "portable": kernelSet = .portable
         case "avx512":
             if !Self.isAVX512Available {
-                Self.warn("TENSORKIT_KERNELS=avx512: this CPU has no AVX-512; using the \(Self.isAVX2Available ? "AVX2" : "portable") kernels")
+                let fallback = Self.isAVX2Available ? "AVX2" : "portable"
+                Self.warn("TENSORKIT_KERNELS=avx512: this CPU has no AVX-512; using the \(fallback) kernels")
             }
         case "avx2":
             kernelSet = .avx2
