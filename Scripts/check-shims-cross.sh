@@ -70,51 +70,45 @@ done
 echo "shims cross-compile: ${#FILES[@]} files x ${#TARGETS[@]} targets (${TARGETS[*]}), $((n - failed)) ok, $failed failed"
 [ "$failed" -eq 0 ]
 
-# The portable branches also run, on an x86-64 host with AVX-512: each is built with
-# __x86_64__ undefined (Scripts/shims/portable_*.c), its symbols renamed p_*, and
-# Scripts/shims/portable_vs_avx512.c checks it against the AVX-512 branch (GEMM within 1e-4 on
+# The portable branches also run, on an x86-64 host: each is built with __x86_64__ undefined
+# (Scripts/shims/portable_*.c) and its symbols renamed p_*. With AVX-512,
+# Scripts/shims/portable_vs_avx512.c checks them against the AVX-512 branch (GEMM within 1e-4 on
 # every transpose and edge shape, packing and the Winograd transforms bit for bit; where the host
-# has AVX512_BF16 also the bfloat16 GEMM, its rounding and packing).
-if [ "$host" = x86_64 ] && grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
-  G=Sources/Shims/_TensorKitGEMM W=Sources/Shims/_TensorKitWinograd
-  "$CLANG" -O2 -c -I$G/include -I$G Scripts/shims/portable_gemm.c -o "$tmp/pg.o"
-  "$CLANG" -O2 -c -I$W/include -I$W Scripts/shims/portable_winograd.c -o "$tmp/pw.o"
-  for o in pg pw; do
-    nm --defined-only "$tmp/$o.o" | awk '$2 ~ /[TD]/ && $3 ~ /^tk/ {print $3 " p_" $3}' > "$tmp/$o.map"
-    objcopy --redefine-syms="$tmp/$o.map" "$tmp/$o.o"
-  done
-  "$CLANG" -O2 -c -I$G/include $G/gemm.c -o "$tmp/g.o"
-  "$CLANG" -O2 -c -I$G/include $G/gemm_bf16.c -o "$tmp/gb.o"
-  "$CLANG" -O2 -c -I$G/include $G/scratch.c -o "$tmp/gs.o"
-  "$CLANG" -O2 -c -I$W/include $W/winograd.c -o "$tmp/w.o"
-  "$CLANG" -O2 -I$G/include -I$W/include Scripts/shims/portable_vs_avx512.c "$tmp/g.o" "$tmp/gb.o" "$tmp/gs.o" "$tmp/w.o" "$tmp/pg.o" \
-    "$tmp/pw.o" -lm -lpthread -o "$tmp/portable_vs_avx512"
-  if ! result=$("$tmp/portable_vs_avx512"); then
-    echo "portable C kernels against the AVX-512 ones FAILED:" >&2
+# has AVX512_BF16 also the bfloat16 GEMM, its rounding and packing). With AVX2 and FMA,
+# Scripts/shims/portable_vs_avx2.c checks the AVX2 Winograd transforms against them bit for bit and
+# the AVX2 packed-A GEMM (and its portable twin) against float64 sums.
+[ "$host" = x86_64 ] || exit 0
+G=Sources/Shims/_TensorKitGEMM W=Sources/Shims/_TensorKitWinograd
+"$CLANG" -O2 -c -I$G/include -I$G Scripts/shims/portable_gemm.c -o "$tmp/pg.o"
+"$CLANG" -O2 -c -I$W/include -I$W Scripts/shims/portable_winograd.c -o "$tmp/pw.o"
+for o in pg pw; do
+  nm --defined-only "$tmp/$o.o" | awk '$2 ~ /[TD]/ && $3 ~ /^tk/ {print $3 " p_" $3}' > "$tmp/$o.map"
+  objcopy --redefine-syms="$tmp/$o.map" "$tmp/$o.o"
+done
+for f in $G/gemm.c $G/gemm_bf16.c $G/scratch.c $G/gemm_avx2.c $W/winograd.c $W/winograd_avx2.c; do
+  "$CLANG" -O2 -c -I$G/include -I$W/include "$f" -o "$tmp/$(basename "$f" .c).o"
+done
+
+# Links Scripts/shims/portable_vs_<set>.c with every object, runs it, and stops on a failure.
+compare() {  # set, its name in messages
+  "$CLANG" -O2 -I$G/include -I$W/include "Scripts/shims/portable_vs_$1.c" "$tmp"/gemm.o "$tmp"/gemm_bf16.o \
+    "$tmp"/scratch.o "$tmp"/gemm_avx2.o "$tmp"/winograd.o "$tmp"/winograd_avx2.o "$tmp"/pg.o "$tmp"/pw.o \
+    -lm -lpthread -o "$tmp/portable_vs_$1"
+  if ! result=$("$tmp/portable_vs_$1"); then
+    echo "portable C kernels against the $2 ones FAILED:" >&2
     echo "$result" >&2
     exit 1
   fi
-  echo "portable C kernels against the AVX-512 ones: $result"
+  echo "portable C kernels against the $2 ones: $result"
+}
+
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  compare avx512 AVX-512
 else
   echo "skipped running the portable C kernels against the AVX-512 ones: this host has no AVX-512"
 fi
-
-# The AVX2 Winograd transforms (winograd_avx2.c) against the portable ones, bit for bit
-# (Scripts/shims/portable_vs_avx2.c), on an x86-64 host with AVX2 and FMA.
-if [ "$host" = x86_64 ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
-  W=Sources/Shims/_TensorKitWinograd
-  "$CLANG" -O2 -c -I$W/include -I$W Scripts/shims/portable_winograd.c -o "$tmp/pw2.o"
-  nm --defined-only "$tmp/pw2.o" | awk '$2 ~ /[TD]/ && $3 ~ /^tk/ {print $3 " p_" $3}' > "$tmp/pw2.map"
-  objcopy --redefine-syms="$tmp/pw2.map" "$tmp/pw2.o"
-  "$CLANG" -O2 -c -I$W/include $W/winograd.c -o "$tmp/w2.o"
-  "$CLANG" -O2 -c -I$W/include $W/winograd_avx2.c -o "$tmp/wa2.o"
-  "$CLANG" -O2 -I$W/include Scripts/shims/portable_vs_avx2.c "$tmp/wa2.o" "$tmp/w2.o" "$tmp/pw2.o" -lm -o "$tmp/portable_vs_avx2"
-  if ! result=$("$tmp/portable_vs_avx2"); then
-    echo "portable C transforms against the AVX2 ones FAILED:" >&2
-    echo "$result" >&2
-    exit 1
-  fi
-  echo "portable C transforms against the AVX2 ones: $result"
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  compare avx2 AVX2
 else
-  echo "skipped running the portable C transforms against the AVX2 ones: this host has no AVX2/FMA"
+  echo "skipped running the portable C kernels against the AVX2 ones: this host has no AVX2/FMA"
 fi

@@ -1,8 +1,10 @@
-// Portable (p_) vs AVX2 Winograd transforms of TensorKit (winograd_avx2.c), on an x86-64 host with
-// AVX2 and FMA. Built and run by Scripts/check-shims-cross.sh (portable_winograd.c with its symbols
-// renamed p_*); every transform bit for bit on odd shapes, with NaN and -0 among the values and
-// sentinels around what each writes; prints "N checks, 0 failures" and exits 0, or names each
-// failure and exits 1.
+// TensorKit's AVX2 kernels on an x86-64 host with AVX2 and FMA, built and run by
+// Scripts/check-shims-cross.sh: the Winograd transforms (winograd_avx2.c) against the portable ones
+// (portable_winograd.c, symbols renamed p_*) bit for bit on odd shapes, with NaN and -0 among the
+// values and sentinels around what each writes; the packed-A GEMM (gemm_avx2.c) and its portable
+// twin (portable_gemm.c, p_*) against float64 sums. Prints "N checks, 0 failures" and exits 0, or
+// names each failure and exits 1.
+#include "_TensorKitGEMM.h"
 #include "_TensorKitWinograd.h"
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@ void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, p
 void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 typedef void (*OutputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 
@@ -76,8 +79,53 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
     free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res);
 }
 
+// C rows row0 ..< row0 + rows of A * B + beta * C (A m x k, packed; B k x n with ldb = n + 3), on
+// the AVX2 kernel and its portable twin, against float64 sums: within float32 summation error
+// (k * 2^-23 of the sum of |products|, plus beta * |C|), C outside those rows untouched, and
+// NaN in C ignored when beta is 0.
+static void gemm_case(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t row0, ptrdiff_t rows, float beta) {
+    ptrdiff_t ldb = n + 3, ldc = n + 5;
+    float *a = randv((size_t)(m * k)), *b = randv((size_t)(k * ldb));
+    float *packed = fillv(tkgemm_avx2_packed_a_size(m, k), 7);
+    tkgemm_avx2_pack_a(m, k, a, k, packed);
+    float *c0 = randv((size_t)(m * ldc));
+    if (beta == 0.0f) for (ptrdiff_t i = 0; i < m * ldc; i += 3) c0[i] = NAN;
+    for (int portable = 0; portable < 2; ++portable) {
+        float *c = fillv((size_t)(m * ldc), 0);
+        memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
+        (portable ? p_tkgemm_avx2_sgemm_packed_a : tkgemm_avx2_sgemm_packed_a)(m, row0, rows, n, k, packed, b, ldb, beta,
+                                                                              c + row0 * ldc, ldc);
+        ++checks;
+        for (ptrdiff_t i = 0; i < m; ++i)
+            for (ptrdiff_t j = 0; j < ldc; ++j) {
+                float got = c[i * ldc + j], before = c0[i * ldc + j];
+                int inside = i >= row0 && i < row0 + rows && j < n;
+                double want = 0, size = 0;
+                if (inside) {
+                    for (ptrdiff_t q = 0; q < k; ++q) {
+                        double t = (double)a[i * k + q] * b[q * ldb + j];
+                        want += t;
+                        size += fabs(t);
+                    }
+                    if (beta != 0.0f) { want += (double)beta * before; size += fabs((double)beta * before); }
+                }
+                int ok = inside ? fabs(got - want) <= (double)(k + 2) * 1.2e-7 * size + 1e-30
+                                : memcmp(&got, &before, 4) == 0;
+                if (!ok) {
+                    printf("FAIL gemm%s m=%td n=%td k=%td rows %td+%td beta=%g at (%td, %td): %g vs %g\n",
+                           portable ? " (portable)" : "", m, n, k, row0, rows, beta, i, j, got, inside ? want : before);
+                    ++fails;
+                    i = m;
+                    break;
+                }
+            }
+        free(c);
+    }
+    free(a); free(b); free(packed); free(c0);
+}
+
 int main(void) {
-    if (!tkwino_avx2_available()) { printf("host lacks AVX2/FMA\n"); return 2; }
+    if (!tkwino_avx2_available() || !tkgemm_avx2_available()) { printf("host lacks AVX2/FMA\n"); return 2; }
     srand(2);
     // Maps of one tile, partial vectors of tiles (fewer than 8, 8 + a few), full ones, and the
     // model's layer shapes (128 x 431 halved per stage).
@@ -88,6 +136,17 @@ int main(void) {
             transforms(large, 3, 5, hw[i][0], hw[i][1]);
             transforms(large, 17, 9, hw[i][0], hw[i][1]);
         }
+    // Rows of one, partial and several panels; 1-300 columns (partial 8- and 16-wide strips,
+    // more than one 128-column block); depth 1-520; every row range on panel boundaries.
+    ptrdiff_t ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {1, 7, 8, 9, 14, 16, 17, 56, 130, 300}, ks[] = {1, 3, 64, 520};
+    float betas[] = {0, 1, 0.5f};
+    for (int i = 0; i < 6; ++i)
+        for (int j = 0; j < 10; ++j)
+            for (int l = 0; l < 4; ++l) {
+                float beta = betas[(i + j + l) % 3];
+                gemm_case(ms[i], ns[j], ks[l], 0, ms[i], beta);
+                if (ms[i] > 6) gemm_case(ms[i], ns[j], ks[l], 6, ms[i] - 6 < 7 ? ms[i] - 6 : 7, beta);
+            }
     printf("%d checks, %d failures\n", checks, fails);
     return fails != 0;
 }

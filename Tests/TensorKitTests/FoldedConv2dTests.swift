@@ -87,16 +87,20 @@ final class FoldedConv2dTests: XCTestCase {
     /// tolerance; and the path really taken.
     func testLargeWinogradTilesMatchSeparateOperations() throws {
         guard !vectorKernelSets.isEmpty else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 or AVX2 transforms") }
-        for kernels in vectorKernelSets { checkLargeWinogradTiles(kernels) }
+        for kernels in vectorKernelSets {
+            checkLargeWinogradTiles(kernels, gemm: .tensorKit)
+            // The AVX2 set also runs F(4×4) on OpenBLAS, with plain filters.
+            if kernels == .avx2 { checkLargeWinogradTiles(kernels, gemm: .openBLAS) }
+        }
         checkWhereLargeTilesApply()
     }
 
-    private func checkLargeWinogradTiles(_ kernels: KernelConfiguration.KernelSet) {
+    private func checkLargeWinogradTiles(_ kernels: KernelConfiguration.KernelSet, gemm: KernelConfiguration.GEMMKernel) {
         let cases: [(cin: Int, cout: Int, n: Int, h: Int, w: Int)] = [
             (8, 16, 1, 5, 9), (16, 24, 3, 7, 67), (24, 16, 5, 13, 130), (16, 16, 1, 32, 108), (32, 40, 3, 4, 14),
         ]
         KernelConfiguration.withCurrent(changing: {
-            $0.kernelSet = kernels; $0.winogradLargeTileMinimum = 0
+            $0.kernelSet = kernels; $0.gemm = gemm; $0.winogradLargeTileMinimum = 0
         }) {
             for (i, c) in cases.enumerated() {
                 let g = ConvGeometry(
@@ -105,10 +109,21 @@ final class FoldedConv2dTests: XCTestCase {
                 XCTAssertTrue(Winograd.applies(g, weightsPrepared: true), "case \(i)")
                 XCTAssertTrue(Winograd.usesLargeTiles(g), "case \(i): F(4x4, 3x3) expected")
                 let (conv, bn) = layers(c.cin, c.cout, kernel: 3, stride: 1, padding: 1, bias: i % 2 == 0, seed: UInt64(300 + i))
+                // The form of the filters: packed for TensorKit's kernel of the set, or plain for OpenBLAS.
+                switch PreparedConvWeights(conv.weight.value, outputScale: nil).winogradFilters4x4() {
+                case .packed(let packs)?:
+                    XCTAssertEqual(gemm, .tensorKit, "case \(i)")
+                    XCTAssertEqual(packs.count, 36)
+                    XCTAssertEqual(packs.first?.format, kernels == .avx2 ? .float32AVX2 : .float32, "case \(i)")
+                case .plain(_, let tile)?:
+                    XCTAssertEqual(tile, 4)
+                    XCTAssertEqual(gemm, .openBLAS, "case \(i): plain F(4x4) filters only for OpenBLAS")
+                case nil: XCTFail("case \(i): no F(4x4) filters with \(kernels), \(gemm)")
+                }
                 let folded = FoldedConv2d(conv, batchNorm: bn)
                 let x = randomTensor([c.n, c.cin, c.h, c.w], seed: UInt64(400 + i))
                 let r = randomTensor([c.n, c.cout, c.h, c.w], seed: UInt64(500 + i))
-                let what = "F(4x4) case \(i) \(c), kernels \(kernels)"
+                let what = "F(4x4) case \(i) \(c), kernels \(kernels), GEMM \(gemm)"
                 withNoGrad {
                     assertClose(folded(x), reference(conv, bn, x, residual: nil, relu: false).out, "\(what): conv+bn")
                     let block = reference(conv, bn, x, residual: r, relu: true)

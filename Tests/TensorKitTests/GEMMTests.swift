@@ -143,6 +143,38 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The AVX2 set's packed-A kernel (frozen float32 Winograd filters on CPUs without AVX-512):
+    /// edge sizes around its 6 × 16 tile and 128-column blocks, narrow products as at batch 1,
+    /// and row (6-row panels) and column splits between workers, against float64. It takes A
+    /// and B untransposed only: a transposed A is not packed.
+    func testAVX2PrepackedAAgainstFloat64() throws {
+        guard KernelConfiguration.isAVX2Available else { throw XCTSkip("this CPU has no AVX2/FMA") }
+        try KernelConfiguration.withCurrent(changing: {
+            $0.kernelSet = .avx2; $0.gemm = .tensorKit; $0.precision = .float32
+        }) {
+            let a = [Float](repeating: 1, count: 64)
+            let transposed = a.withUnsafeBufferPointer { BLAS.pack(.transposed, m: 8, k: 8, a: $0.baseAddress!, lda: 8) }
+            XCTAssertNil(transposed)
+            let packed = a.withUnsafeBufferPointer { BLAS.pack(.none, m: 8, k: 8, a: $0.baseAddress!, lda: 8) }
+            XCTAssertEqual(packed?.format, .float32AVX2)
+            let sizes = [1, 5, 6, 7, 13, 16, 17, 49, 130]
+            var seed: UInt64 = 7000
+            for (im, m) in sizes.enumerated() {
+                for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 || n == 130 {
+                    for k in [1, 13, 97, 600] {
+                        let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
+                        check(
+                            .none, .none, m: m, n: n, k: k, alpha: 1, beta: beta, parallel: (im + k) % 2 == 0, seed: seed,
+                            packed: true)
+                        seed += 1
+                    }
+                }
+            }
+            check(.none, .none, m: 512, n: 14, k: 512, alpha: 1, beta: 0, parallel: true, seed: seed, packed: true)
+            check(.none, .none, m: 40, n: 700, k: 300, alpha: 1, beta: 1, parallel: true, seed: seed + 1, packed: true)
+        }
+    }
+
     func testPackingIsOffWithTheOpenBLASFallbackAndPortableKernels() throws {
         let a = [Float](repeating: 1, count: 64)
         for change: (inout KernelConfiguration) -> Void in [{ $0.gemm = .openBLAS }, { $0.kernelSet = .portable }] {

@@ -125,6 +125,8 @@ enum BLAS {
         enum Format: Equatable {
             /// Float32 panels (`tkgemm_pack_a`).
             case float32
+            /// Float32 6-row panels (`tkgemm_avx2_pack_a`) for the AVX2 kernel; op(B) not transposed.
+            case float32AVX2
             /// Float32 panels of values already rounded to bfloat16, whose products round op(B)
             /// too: bfloat16 emulated where the CPU has no AVX512_BF16.
             case bfloat16Emulated
@@ -150,7 +152,7 @@ enum BLAS {
             UnsafeRawPointer(storage.pointer).assumingMemoryBound(to: UInt16.self)
         }
         /// The operand precision of products with this matrix.
-        var precision: KernelConfiguration.Precision { format == .float32 ? .float32 : .bfloat16 }
+        var precision: KernelConfiguration.Precision { format == .float32 || format == .float32AVX2 ? .float32 : .bfloat16 }
     }
 
     /// Packs `op(A)` (`m × k`) for ``gemm(_:_:n:b:ldb:beta:c:ldc:parallel:)`` at the current
@@ -159,6 +161,11 @@ enum BLAS {
     /// the unpacked GEMM.
     static func pack(_ ta: Transpose, m: Int, k: Int, a: UnsafePointer<Float>, lda: Int) -> PackedMatrix? {
         let configuration = KernelConfiguration.current
+        if configuration.usesAVX2GEMM, ta == .none, m > 0, k > 0 {
+            let storage = TensorStorage(capacity: tkgemm_avx2_packed_a_size(m, k))
+            tkgemm_avx2_pack_a(m, k, a, lda, storage.pointer)
+            return PackedMatrix(rows: m, depth: k, format: .float32AVX2, storage: storage)
+        }
         guard configuration.usesTensorKitGEMM, m > 0, k > 0 else { return nil }
         let t: Int32 = ta == .none ? 0 : 1
         switch configuration.precision {
@@ -220,7 +227,10 @@ enum BLAS {
         let m = a.rows, k = a.depth
         let t: Int32 = tb == .none ? 0 : 1
         @inline(__always) func product(row0: Int, rows: Int, n: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>) {
-            if a.format == .bfloat16 {
+            if a.format == .float32AVX2 {
+                precondition(tb == .none, "BLAS.gemm: the AVX2 kernel takes B untransposed")
+                tkgemm_avx2_sgemm_packed_a(m, row0, rows, n, k, a.pointer, b, ldb, beta, c, ldc)
+            } else if a.format == .bfloat16 {
                 tkgemm_sgemm_packed_a_bf16(m, row0, rows, t, n, k, 1, a.bfloat16Pointer, b, ldb, beta, c, ldc)
             } else {
                 tkgemm_sgemm_packed_a(m, row0, rows, t, n, k, 1, a.pointer, b, ldb, beta, c, ldc)
@@ -229,8 +239,10 @@ enum BLAS {
         let workers = parallel ? KernelConfiguration.current.threads : 1
         if workers > 1, m * n * k >= 1 << 18 {
             if m >= n || m >= 64 * workers {
-                Parallel.forRange((m + 7) / 8, grain: 1) { lo, hi in
-                    let r0 = lo * 8, r1 = min(m, hi * 8)
+                // Row ranges start on the kernel's panels: 8 rows (AVX-512), 6 (AVX2).
+                let unit = a.format == .float32AVX2 ? 6 : 8
+                Parallel.forRange((m + unit - 1) / unit, grain: 1) { lo, hi in
+                    let r0 = lo * unit, r1 = min(m, hi * unit)
                     product(row0: r0, rows: r1 - r0, n: n, b: b, c: c + r0 * ldc)
                 }
             } else {

@@ -46,7 +46,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         case portable
     }
 
-    /// The GEMM behind convolutions and linear layers when ``kernelSet`` is ``KernelSet/avx512``.
+    /// The GEMM behind convolutions and linear layers when ``kernelSet`` is ``KernelSet/avx512``,
+    /// and behind frozen float32 Winograd filters with ``KernelSet/avx2``.
     public enum GEMMKernel: String, Sendable, CaseIterable {
         /// TensorKit's packed AVX-512 SGEMM (OpenBLAS still runs tiny products).
         case tensorKit
@@ -158,14 +159,17 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var usesTensorKitGEMM: Bool { kernelSet == .avx512 && gemm == .tensorKit }
     /// Whether the Winograd tile transforms are the AVX-512 ones.
     var usesVectorWinograd: Bool { kernelSet == .avx512 }
-    /// Whether the Winograd tile transforms are the AVX2 ones (float32 V, OpenBLAS products).
+    /// Whether the Winograd tile transforms are the AVX2 ones (float32 V and M).
     var usesAVX2Winograd: Bool { kernelSet == .avx2 }
+    /// Whether frozen float32 Winograd filters are packed once for TensorKit's AVX2 kernel
+    /// (`gemm` `.tensorKit`); every other product of the AVX2 set runs on OpenBLAS.
+    var usesAVX2GEMM: Bool { kernelSet == .avx2 && gemm == .tensorKit && precision == .float32 }
 
     /// Whether this CPU and OS run TensorKit's AVX-512 kernels (checked once).
     public static let isAVX512Available: Bool = tkgemm_available() != 0 && tkwino_available() != 0
 
     /// Whether this CPU runs TensorKit's AVX2 kernels (AVX2 and FMA; checked once).
-    public static let isAVX2Available: Bool = tkwino_avx2_available() != 0
+    public static let isAVX2Available: Bool = tkwino_avx2_available() != 0 && tkgemm_avx2_available() != 0
 
     /// Whether this CPU multiplies ``Precision/bfloat16`` operands in hardware (AVX512_BF16 with
     /// AVX-512F/BW/VL), so that bfloat16 runs faster than float32; checked once. Without it,

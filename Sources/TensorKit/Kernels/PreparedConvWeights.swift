@@ -19,11 +19,11 @@ final class PreparedConvWeights: @unchecked Sendable {
     /// Factor of each output channel's filter, or `nil` for 1.
     private let outputScale: [Float]?
     private let plain = Locked<Tensor?>(nil)
-    /// The Winograd filters packed for TensorKit's GEMM at each precision, and plain (for the
-    /// portable kernels, which round per product).
-    private let winograd = Locked<(packed: [KernelConfiguration.Precision: Winograd.Filters], plain: Winograd.Filters?)>(([:], nil))
-    /// The F(4×4, 3×3) filters packed at each precision, or `.none` when they could not be packed.
-    /// By precision and whether packed for TensorKit's GEMM (plain for OpenBLAS with AVX2).
+    /// The Winograd filters in each form asked for (``form(_:)``): packed for TensorKit's AVX-512
+    /// GEMM at each precision, for its AVX2 one, and plain (for OpenBLAS, which the portable
+    /// kernels also use at bfloat16, rounding per product).
+    private let winograd = Locked<[String: Winograd.Filters]>([:])
+    /// The F(4×4, 3×3) filters in each form, or `.none` where F(4×4) does not run.
     private let winograd4x4 = Locked<[String: Winograd.Filters?]>([:])
     /// The filter matrix packed for TensorKit's GEMM at each precision.
     private let packed = Locked<[KernelConfiguration.Precision: BLAS.PackedMatrix]>([:])
@@ -53,25 +53,30 @@ final class PreparedConvWeights: @unchecked Sendable {
     /// made once, when first asked for, so callers with different configurations do not
     /// rebuild each other's.
     func winogradFilters() -> Winograd.Filters {
-        let configuration = KernelConfiguration.current
-        let packs = configuration.usesTensorKitGEMM, precision = configuration.precision
+        let key = Self.form(.current)
         return winograd.withLock { cached in
-            if let form = packs ? cached.packed[precision] : cached.plain { return form }
+            if let form = cached[key] { return form }
             // The transform is linear in each filter, so the scale is applied to its rows.
             let u = Winograd.Filters.prepared(
                 source.pointer, outChannels: source.shape[0], inChannels: source.shape[1],
                 rowScale: outputScale)
-            if packs { cached.packed[precision] = u } else { cached.plain = u }
+            cached[key] = u
             return u
         }
     }
 
+    /// Which form of the filters `configuration` multiplies with: packed for the AVX-512 GEMM at
+    /// its precision, packed for the AVX2 one, or plain.
+    private static func form(_ configuration: KernelConfiguration) -> String {
+        if configuration.usesTensorKitGEMM { return "avx512 \(configuration.precision)" }
+        return configuration.usesAVX2GEMM ? "avx2" : "plain \(configuration.usesAVX2Winograd && configuration.precision == .float32)"
+    }
+
     /// The F(4×4, 3×3) forward filters (the layer must be 3×3), packed for TensorKit's GEMM at the
-    /// current precision (plain with the AVX2 kernels), made on first use; `nil` where F(4×4)
-    /// does not run (callers then take F(2×2, 3×3)).
+    /// current precision (AVX2 set: packed for its kernel, or plain for OpenBLAS), made on first
+    /// use; `nil` where F(4×4) does not run (callers then take F(2×2, 3×3)).
     func winogradFilters4x4() -> Winograd.Filters? {
-        let configuration = KernelConfiguration.current
-        let key = "\(configuration.precision) \(configuration.usesTensorKitGEMM ? "packed" : configuration.kernelSet.rawValue)"
+        let key = Self.form(.current)
         return winograd4x4.withLock { cached in
             if let form = cached[key] { return form }
             let u = Winograd.Filters.prepared4x4(

@@ -168,8 +168,9 @@ enum Winograd {
 
         /// The F(4×4, 3×3) forward filters of `w[O, C, 3, 3]` (`U_ξ = G g Gᵀ`, 36 matrices
         /// `O × C`, each output channel's multiplied by `rowScale[o]` when given), packed for
-        /// TensorKit's GEMM, or plain for OpenBLAS with the AVX2 transforms at float32; `nil`
-        /// otherwise (F(2×2, 3×3) then). Made once per frozen layer, in double precision.
+        /// TensorKit's GEMM (AVX-512, or AVX2 at float32), or plain for OpenBLAS with the AVX2
+        /// transforms at float32; `nil` otherwise (F(2×2, 3×3) then). Made once per frozen layer,
+        /// in double precision.
         static func prepared4x4(
             _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, rowScale: [Float]? = nil
         ) -> Filters? {
@@ -202,7 +203,7 @@ enum Winograd {
                 }
             }
             let configuration = KernelConfiguration.current
-            if !configuration.usesTensorKitGEMM {
+            if !configuration.usesTensorKitGEMM && !configuration.usesAVX2GEMM {
                 return configuration.usesAVX2Winograd && configuration.precision == .float32 ? .plain(u, tile: 4) : nil
             }
             var packs: [BLAS.PackedMatrix] = []

@@ -118,6 +118,23 @@ static inline void tk_cpu_relax(void) {
 #endif
 }
 
+// AVX2 and FMA (x86-64 CPUs without AVX-512; gemm_avx2.c): products with an A packed once, for
+// frozen filters that OpenBLAS would pack again on every call. Its own packed layout (6-row
+// panels), not interchangeable with `tkgemm_pack_a`'s.
+/// 1 when this CPU runs `tkgemm_avx2_sgemm_packed_a` with AVX2 and FMA, else 0; always 0 off
+/// x86-64 (where that function is a scalar loop with the same contract).
+int tkgemm_avx2_available(void);
+/// Floats `tkgemm_avx2_pack_a` writes for an `m x k` A.
+size_t tkgemm_avx2_packed_a_size(ptrdiff_t m, ptrdiff_t k);
+/// Packs the row-major `m x k` A (leading dimension `lda`) into 6-row panels, zero-padded.
+void tkgemm_avx2_pack_a(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, float *packed);
+/// Rows `row0 ..< row0 + m` (`row0` a multiple of 6) of `C = A * B + beta * C`, with A (`m_total x k`)
+/// packed by `tkgemm_avx2_pack_a`, B row-major `k x n` (`ldb`), and `c` pointing at row `row0`'s
+/// first element; C is not read when `beta == 0`.
+void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                const float *packed, const float *b, ptrdiff_t ldb, float beta, float *c,
+                                ptrdiff_t ldc);
+
 #ifdef __cplusplus
 }
 #endif
