@@ -15,6 +15,8 @@ void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, p
 void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino43_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 typedef void (*OutputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
@@ -76,7 +78,19 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
         exact(what, m2, m1, vn);
         free(gy); free(m1); free(m2);
     }
-    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res);
+    // filter transform, both directions, rows from a third of the way (the rest stays sentinel)
+    float *wt = randv((size_t)(O * C * 9));
+    for (int g = 0; g < 2; ++g) {
+        ptrdiff_t rows = g ? C : O;
+        size_t un = (size_t)(xis * O * C);
+        float *u1 = fillv(un, 4), *u2 = fillv(un, 4);
+        (large ? tkwino43_avx2_filter_transform : tkwino_avx2_filter_transform)(wt, O, C, g, rows / 3, rows, u1);
+        (large ? p_tkwino43_filter_transform : p_tkwino_filter_transform)(wt, O, C, g, rows / 3, rows, u2);
+        snprintf(what, sizeof what, "filter F(%td) O=%td C=%td input gradient %d", tile, O, C, g);
+        exact(what, u2, u1, un);
+        free(u1); free(u2);
+    }
+    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt);
 }
 
 // C rows row0 ..< row0 + rows of A * B + beta * C (A m x k, packed; B k x n with ldb = n + 3), on

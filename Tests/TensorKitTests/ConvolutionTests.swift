@@ -159,11 +159,15 @@ extension WideConvolutionTests {
     /// Float32 training's input gradient on Winograd F(4×4, 3×3) (forward pass and weight gradient
     /// on F(2×2)), forced on small maps: against PyTorch's float64 fixtures and a float64
     /// direct convolution, at the default tolerance (1e-4 relative), on odd shapes (batch 1-5,
-    /// 1-67 columns, partial 16-tile vectors).
+    /// 1-67 columns, partial 8- and 16-tile vectors); with each vector kernel set the CPU has.
     func testLargeTilesForTheInputGradientAgreeWithPyTorch() throws {
-        guard KernelConfiguration.isAVX512Available else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 transforms") }
+        guard !vectorKernelSets.isEmpty else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 or AVX2 kernels") }
+        for kernels in vectorKernelSets { try checkLargeTilesForTheInputGradient(kernels) }
+    }
+
+    private func checkLargeTilesForTheInputGradient(_ kernels: KernelConfiguration.KernelSet) throws {
         try KernelConfiguration.withCurrent(changing: {
-            $0.kernelSet = .avx512; $0.gemm = .tensorKit; $0.precision = .float32
+            $0.kernelSet = kernels; $0.gemm = .tensorKit; $0.precision = .float32
             $0.winogradMinimumTilesPerWorker = 0; $0.winogradLargeTileTrainingMinimum = 0
         }) {
             for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2"] {
@@ -173,11 +177,11 @@ extension WideConvolutionTests {
                 let g = ConvGeometry(
                     batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3], outChannels: w.shape[0],
                     kernelH: 3, kernelW: 3, strideH: meta[0], strideW: meta[0], padH: meta[1], padW: meta[1])
-                XCTAssertTrue(Winograd.applies(g) && Winograd.usesLargeTilesForInputGradient(g), "\(c) takes F(4x4)")
+                XCTAssertTrue(Winograd.applies(g) && Winograd.usesLargeTilesForInputGradient(g), "\(c) takes F(4x4), \(kernels)")
                 let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
                 assertClose(y, try fixture(c, "y"), "\(c) forward")
                 y.backward(gradient: try fixture(c, "gy"))
-                assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, F(4x4)")
+                assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, F(4x4), \(kernels)")
                 assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
                 if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
             }
@@ -189,7 +193,7 @@ extension WideConvolutionTests {
                 let gy = randomTensor(y.shape, seed: 43)
                 y.backward(gradient: gy)
                 let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: 1, pad: 1, gy: gy.scalars)
-                let what = "x \(xs), \(o) filters, F(4x4)"
+                let what = "x \(xs), \(o) filters, F(4x4), \(kernels)"
                 assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
                 assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
                 assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw")

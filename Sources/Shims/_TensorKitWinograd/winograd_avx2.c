@@ -200,6 +200,51 @@ TK_AVX2 void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0
     }
 }
 
+// Eight consecutive columns of U at once: the filters of 8 consecutive input channels (forward)
+// or output channels (input gradient), gathered 9 or 9 * C floats apart.
+TK_AVX2_INLINE void gather_filters(const float *w, ptrdiff_t c, int for_input_gradient, ptrdiff_t row, ptrdiff_t col,
+                                   ptrdiff_t lanes, __m256 g[9]) {
+    ptrdiff_t step = for_input_gradient ? 9 * c : 9;
+    __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)step));
+    __m256 mask = _mm256_castsi256_ps(lanes_mask8(lanes));
+    const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
+    for (int e = 0; e < 9; ++e) {
+        int at = for_input_gradient ? 8 - e : e;  // the input gradient's filters are rotated
+        g[e] = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), first + at, index, mask, 4);
+    }
+}
+
+TK_AVX2 void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                          ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
+    ptrdiff_t plane = rows * cols;
+    const __m256 half = _mm256_set1_ps(0.5f);
+    for (ptrdiff_t row = row0; row < row1; ++row) {
+        for (ptrdiff_t col = 0; col < cols; col += 8) {
+            ptrdiff_t lanes = cols - col;
+            __m256 g[9];
+            gather_filters(w, c, for_input_gradient, row, col, lanes, g);
+            // t = G g (4 x 3), then U = t G^T (4 x 4).
+            __m256 t[4][3];
+            for (int j = 0; j < 3; ++j) {
+                __m256 r0 = g[j], r1 = g[3 + j], r2 = g[6 + j];
+                t[0][j] = r0;
+                t[1][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(r0, r1), r2));
+                t[2][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(r0, r1), r2));
+                t[3][j] = r2;
+            }
+            float *out = u + row * cols + col;
+            for (int i = 0; i < 4; ++i) {
+                __m256 a = t[i][0], b = t[i][1], e = t[i][2];
+                store8(out + (4 * i + 0) * plane, lanes, a);
+                store8(out + (4 * i + 1) * plane, lanes, _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(a, b), e)));
+                store8(out + (4 * i + 2) * plane, lanes, _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(a, b), e)));
+                store8(out + (4 * i + 3) * plane, lanes, e);
+            }
+        }
+    }
+}
+
 // MARK: - F(4x4, 3x3)
 
 #define ADD(a, b) _mm256_add_ps(a, b)
@@ -303,6 +348,30 @@ TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdif
         }
     }
 }
+TK_AVX2 void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                            ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
+    ptrdiff_t plane = rows * cols;
+    for (ptrdiff_t row = row0; row < row1; ++row) {
+        for (ptrdiff_t col = 0; col < cols; col += 8) {
+            ptrdiff_t lanes = cols - col;
+            __m256 g[9];
+            gather_filters(w, c, for_input_gradient, row, col, lanes, g);
+            // t = G g (6 x 3, column j from column j of g), then U = t G^T (row i from row i of t).
+            __m256 t[3][6];
+            for (int j = 0; j < 3; ++j) {
+                __m256 column[3] = {g[j], g[3 + j], g[6 + j]};
+                WINO43_FILTER(column, t[j]);
+            }
+            float *out = u + row * cols + col;
+            for (int i = 0; i < 6; ++i) {
+                __m256 r[3] = {t[0][i], t[1][i], t[2][i]}, v[6];
+                WINO43_FILTER(r, v);
+                for (int j = 0; j < 6; ++j) store8(out + (6 * i + j) * plane, lanes, v[j]);
+            }
+        }
+    }
+}
 #undef ADD
 #undef SUB
 #undef MUL
@@ -338,5 +407,14 @@ void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, 
                                     const float *residual, float *pre, int relu) {
     tkwino43_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre,
                                        relu);
+}
+void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
+                                  ptrdiff_t row1, float *u) {
+    tkwino_filter_transform(w, o, c, for_input_gradient, row0, row1, u);
+}
+
+void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
+                                    ptrdiff_t row1, float *u) {
+    tkwino43_filter_transform(w, o, c, for_input_gradient, row0, row1, u);
 }
 #endif

@@ -51,8 +51,8 @@ enum Winograd {
     }
 
     /// Whether the input gradient of a float32 training convolution `g` (Winograd applying; its
-    /// filters transformed on each call) runs on F(4×4, 3×3): the AVX-512 transforms, TensorKit's
-    /// GEMM, and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
+    /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
+    /// (AVX-512, or AVX2 with its packed-A kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming and packing 36 filter
     /// matrices per call. The forward pass and the weight gradient stay on F(2×2): F(4×4) in the
     /// forward pass rounds enough to fail the full model's gradient-precision test
@@ -60,7 +60,7 @@ enum Winograd {
     /// 2x; F(2×2) 1.56x), while F(4×4) in the input gradient leaves it at 1.56x. bfloat16 keeps
     /// F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about sixfold (`BFloat16Tests`).
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        guard configuration.precision == .float32, configuration.usesTensorKitGEMM else { return false }
+        guard configuration.precision == .float32, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
@@ -90,9 +90,10 @@ enum Winograd {
         let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
         let u = TensorStorage(capacity: 16 * rows * cols)
         let up = u.pointer, plane = rows * cols
-        if usesVectorTransforms {
+        if usesVectorTransforms || usesAVX2Transforms {
+            let transform = usesAVX2Transforms ? tkwino_avx2_filter_transform : tkwino_filter_transform
             Parallel.forRange(rows, grain: 1, cost: cols * 64) { lo, hi in
-                tkwino_filter_transform(w, o, c, forInputGradient ? 1 : 0, lo, hi, up)
+                transform(w, o, c, forInputGradient ? 1 : 0, lo, hi, up)
             }
             return u
         }
@@ -123,16 +124,17 @@ enum Winograd {
 
     /// `U[ξ][r][s]` of F(4×4, 3×3) (36 × rows × cols, in float32), rows and cols as
     /// ``transformWeights(_:outChannels:inChannels:forInputGradient:)`` has them. Vector
-    /// transforms only (F(4×4) runs nowhere else).
+    /// transforms (AVX-512 or AVX2) only: F(4×4) runs nowhere else.
     static func transformWeights4x4(
         _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, forInputGradient: Bool
     ) -> TensorStorage {
-        precondition(usesVectorTransforms, "Winograd F(4x4, 3x3) filters per call need the AVX-512 transforms")
+        precondition(usesVectorTransforms || usesAVX2Transforms, "Winograd F(4x4, 3x3) needs the AVX-512 or AVX2 transforms")
         let rows = forInputGradient ? c : o, cols = forInputGradient ? o : c
         let u = TensorStorage(capacity: 36 * rows * cols)
         let up = u.pointer
+        let transform = usesAVX2Transforms ? tkwino43_avx2_filter_transform : tkwino43_filter_transform
         Parallel.forRange(rows, grain: 1, cost: cols * 200) { lo, hi in
-            tkwino43_filter_transform(w, o, c, forInputGradient ? 1 : 0, lo, hi, up)
+            transform(w, o, c, forInputGradient ? 1 : 0, lo, hi, up)
         }
         return u
     }
@@ -255,7 +257,8 @@ enum Winograd {
 
         /// Each of the `matrices` `rows × cols` matrices of `u` packed, split over the workers.
         private static func pack(_ u: TensorStorage, matrices: Int, rows: Int, cols: Int) -> [BLAS.PackedMatrix]? {
-            guard KernelConfiguration.current.usesTensorKitGEMM else { return nil }
+            let configuration = KernelConfiguration.current
+            guard configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return nil }
             var packs = [BLAS.PackedMatrix?](repeating: nil, count: matrices)
             let up = u.pointer, plane = rows * cols
             packs.withUnsafeMutableBufferPointer { slots in

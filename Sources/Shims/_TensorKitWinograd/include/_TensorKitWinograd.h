@@ -113,6 +113,12 @@ void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, pt
 /// `tkwino_output_gradient_transform` with AVX2.
 void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                            float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
+/// `tkwino_filter_transform` with AVX2.
+void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
+                                  ptrdiff_t row1, float *u);
+/// `tkwino43_filter_transform` with AVX2.
+void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
+                                    ptrdiff_t row1, float *u);
 /// `tkwino43_input_transform` with AVX2.
 void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                    ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
