@@ -55,7 +55,7 @@ func kernelLabels() -> [(String, String)] {
     let configuration = KernelConfiguration.current
     return [
         ("kernels", configuration.kernelSet.rawValue),
-        ("gemm", configuration.kernelSet == .avx512 ? configuration.gemm.rawValue : "openBLAS"),
+        ("gemm", configuration.kernelSet == .portable ? "openBLAS" : configuration.gemm.rawValue),
         ("winograd", configuration.winograd ? "on" : "off"),
         ("precision", configuration.precision.rawValue),
     ]
