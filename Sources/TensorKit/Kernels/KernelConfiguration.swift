@@ -21,7 +21,7 @@ import Foundation
 /// | variable | effect |
 /// |---|---|
 /// | `TENSORKIT_KERNELS=portable` | portable code everywhere: OpenBLAS GEMM, Swift Winograd transforms |
-/// | `TENSORKIT_KERNELS=avx2` | the AVX2 Winograd transforms with OpenBLAS (the default on x86-64 CPUs without AVX-512) |
+/// | `TENSORKIT_KERNELS=avx2` | TensorKit's AVX2 kernels (the default on x86-64 CPUs without AVX-512) |
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
@@ -37,9 +37,11 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         /// TensorKit's AVX-512 kernels (GEMM micro-kernel, Winograd tile transforms), on x86-64
         /// CPUs with AVX-512F/VL and FMA.
         case avx512
-        /// TensorKit's AVX2 Winograd tile transforms (F(2×2, 3×3) and, for frozen filters,
-        /// F(4×4, 3×3)) with OpenBLAS for every GEMM, on x86-64 CPUs with AVX2 and FMA: the
-        /// default where AVX-512 is missing (AMD Zen 2 and 3, most Intel client CPUs).
+        /// TensorKit's AVX2 kernels, on x86-64 CPUs with AVX2 and FMA: the Winograd tile
+        /// transforms (F(2×2, 3×3); F(4×4, 3×3) for frozen filters and float32 input gradients)
+        /// and, for float32 Winograd products, a GEMM over filters packed once; OpenBLAS for
+        /// every other product. The default where AVX-512 is missing (AMD Zen 2 and 3, most
+        /// Intel client CPUs).
         case avx2
         /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on
         /// every CPU; the same results within float rounding.
@@ -47,7 +49,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The GEMM behind convolutions and linear layers when ``kernelSet`` is ``KernelSet/avx512``,
-    /// and behind frozen float32 Winograd filters with ``KernelSet/avx2``.
+    /// and behind float32 Winograd products with ``KernelSet/avx2``.
     public enum GEMMKernel: String, Sendable, CaseIterable {
         /// TensorKit's packed AVX-512 SGEMM (OpenBLAS still runs tiny products).
         case tensorKit
@@ -161,8 +163,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var usesVectorWinograd: Bool { kernelSet == .avx512 }
     /// Whether the Winograd tile transforms are the AVX2 ones (float32 V and M).
     var usesAVX2Winograd: Bool { kernelSet == .avx2 }
-    /// Whether frozen float32 Winograd filters are packed once for TensorKit's AVX2 kernel
-    /// (`gemm` `.tensorKit`); every other product of the AVX2 set runs on OpenBLAS.
+    /// Whether float32 Winograd filters (frozen, or once per training call) are packed for
+    /// TensorKit's AVX2 kernel (`gemm` `.tensorKit`); the AVX2 set's other products run on
+    /// OpenBLAS.
     var usesAVX2GEMM: Bool { kernelSet == .avx2 && gemm == .tensorKit && precision == .float32 }
 
     /// Whether this CPU and OS run TensorKit's AVX-512 kernels (checked once).

@@ -65,8 +65,8 @@ enum Winograd {
     }
 
     /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): the
-    /// AVX-512 transforms and TensorKit's packed GEMM, or the AVX2 transforms and OpenBLAS at
-    /// float32, and enough 4×4 tiles per worker (``KernelConfiguration/winogradLargeTiles``).
+    /// AVX-512 transforms and TensorKit's packed GEMM, or the AVX2 transforms at float32 (with
+    /// TensorKit's AVX2 GEMM or OpenBLAS), and enough 4×4 tiles per worker (``KernelConfiguration/winogradLargeTiles``).
     /// Layer3 at batch 1 (14 tiles) takes it; layer4 (4 tiles) keeps F(2×2), whose filters are
     /// 4/9 of the bytes to stream.
     static func usesLargeTiles(
