@@ -73,43 +73,28 @@ TK_AVX2_INLINE void finish8(float *y, const float *residual, float *pre, int rel
 
 // MARK: - F(2x2, 3x3)
 
-TK_AVX2 void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
-                                         ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
-                                         float *scratch) {
-    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
-    ptrdiff_t hp, wp;
-    padded_dims(h, w, &hp, &wp);
-    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
-    for (ptrdiff_t ch = c0; ch < c1; ++ch) {
-        const float *xc = x + ch * h * w;
-        for (ptrdiff_t r = 0; r < h; ++r) memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
-        float *base = v + ch * ld_t + tile_offset;
-        for (ptrdiff_t ti = 0; ti < th; ++ti) {
-            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
-                __m256 d[4][4];
-                for (int a = 0; a < 4; ++a) {
-                    const float *p = scratch + (2 * ti + a) * wp + 2 * tj;
-                    split_even_odd(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), &d[a][0], &d[a][1]);
-                    split_even_odd(_mm256_loadu_ps(p + 2), _mm256_loadu_ps(p + 10), &d[a][2], &d[a][3]);
-                }
-                // Rows of B^T d, then columns of (B^T d) B.
-                __m256 e[4][4];
-                for (int b = 0; b < 4; ++b) {
-                    e[0][b] = _mm256_sub_ps(d[0][b], d[2][b]);
-                    e[1][b] = _mm256_add_ps(d[1][b], d[2][b]);
-                    e[2][b] = _mm256_sub_ps(d[2][b], d[1][b]);
-                    e[3][b] = _mm256_sub_ps(d[1][b], d[3][b]);
-                }
-                float *o = base + ti * tw + tj;
-                ptrdiff_t lanes = tw - tj;
-                for (int r = 0; r < 4; ++r) {
-                    store8(o + (4 * r + 0) * channel_stride, lanes, _mm256_sub_ps(e[r][0], e[r][2]));
-                    store8(o + (4 * r + 1) * channel_stride, lanes, _mm256_add_ps(e[r][1], e[r][2]));
-                    store8(o + (4 * r + 2) * channel_stride, lanes, _mm256_sub_ps(e[r][2], e[r][1]));
-                    store8(o + (4 * r + 3) * channel_stride, lanes, _mm256_sub_ps(e[r][1], e[r][3]));
-                }
-            }
-        }
+// B^T d B of eight F(2x2) tiles (ti, tj ..< tj + 8) of a padded plane, stored at o (`lanes` tiles).
+TK_AVX2_INLINE void input_tiles(const float *plane, ptrdiff_t wp, ptrdiff_t ti, ptrdiff_t tj, float *o,
+                                ptrdiff_t lanes, ptrdiff_t channel_stride) {
+    __m256 d[4][4];
+    for (int a = 0; a < 4; ++a) {
+        const float *p = plane + (2 * ti + a) * wp + 2 * tj;
+        split_even_odd(_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8), &d[a][0], &d[a][1]);
+        split_even_odd(_mm256_loadu_ps(p + 2), _mm256_loadu_ps(p + 10), &d[a][2], &d[a][3]);
+    }
+    // Rows of B^T d, then columns of (B^T d) B.
+    __m256 e[4][4];
+    for (int b = 0; b < 4; ++b) {
+        e[0][b] = _mm256_sub_ps(d[0][b], d[2][b]);
+        e[1][b] = _mm256_add_ps(d[1][b], d[2][b]);
+        e[2][b] = _mm256_sub_ps(d[2][b], d[1][b]);
+        e[3][b] = _mm256_sub_ps(d[1][b], d[3][b]);
+    }
+    for (int r = 0; r < 4; ++r) {
+        store8(o + (4 * r + 0) * channel_stride, lanes, _mm256_sub_ps(e[r][0], e[r][2]));
+        store8(o + (4 * r + 1) * channel_stride, lanes, _mm256_add_ps(e[r][1], e[r][2]));
+        store8(o + (4 * r + 2) * channel_stride, lanes, _mm256_sub_ps(e[r][2], e[r][1]));
+        store8(o + (4 * r + 3) * channel_stride, lanes, _mm256_sub_ps(e[r][1], e[r][3]));
     }
 }
 
@@ -268,12 +253,38 @@ TK_AVX2_INLINE void tile_columns(const float *p, int count, __m256 *out) {
     }
 }
 
-TK_AVX2 void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
-                                           float *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
-                                           float *scratch) {
-    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+// B^T d B of eight F(4x4) tiles (ti, tj ..< tj + 8) of a padded plane, stored at o (`lanes` tiles).
+TK_AVX2_INLINE void input_tiles43(const float *plane, ptrdiff_t wp, ptrdiff_t ti, ptrdiff_t tj, float *o,
+                                  ptrdiff_t lanes, ptrdiff_t channel_stride) {
+    // The row pass: e[a] = row a of the 6x6 tiles times B; columns 4 and 5 are columns 0 and 1
+    // of the groups 4 floats further.
+    __m256 e[6][6];
+    for (int a = 0; a < 6; ++a) {
+        const float *p = plane + (4 * ti + a) * wp + 4 * tj;
+        __m256 d[6];
+        tile_columns(p, 4, d);
+        tile_columns(p + 4, 2, d + 4);
+        WINO43_INPUT(d, e[a]);
+    }
+    for (int j = 0; j < 6; ++j) {
+        __m256 col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
+        WINO43_INPUT(col, t);
+        for (int i = 0; i < 6; ++i) store8(o + (6 * i + j) * channel_stride, lanes, t[i]);
+    }
+}
+
+// Both input transforms (`large`: F(4x4), constant-folded per caller): each channel copied into
+// the zero-padded plane in `scratch`, then every vector of eight tiles transformed.
+TK_AVX2_INLINE void input_transform(int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                    float *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                    float *scratch) {
+    ptrdiff_t tile = large ? 4 : 2, th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile;
     ptrdiff_t hp, wp;
-    padded_dims43(h, w, &hp, &wp);
+    if (large) {
+        padded_dims43(h, w, &hp, &wp);
+    } else {
+        padded_dims(h, w, &hp, &wp);
+    }
     memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
@@ -281,26 +292,26 @@ TK_AVX2 void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
-                // The row pass: e[a] = row a of the 6x6 tiles times B; columns 4 and 5 are
-                // columns 0 and 1 of the groups 4 floats further.
-                __m256 e[6][6];
-                for (int a = 0; a < 6; ++a) {
-                    const float *p = scratch + (4 * ti + a) * wp + 4 * tj;
-                    __m256 d[6];
-                    tile_columns(p, 4, d);
-                    tile_columns(p + 4, 2, d + 4);
-                    WINO43_INPUT(d, e[a]);
-                }
-                float *o = base + ti * tw + tj;
-                ptrdiff_t lanes = tw - tj;
-                for (int j = 0; j < 6; ++j) {
-                    __m256 col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, t[6];
-                    WINO43_INPUT(col, t);
-                    for (int i = 0; i < 6; ++i) store8(o + (6 * i + j) * channel_stride, lanes, t[i]);
+                if (large) {
+                    input_tiles43(scratch, wp, ti, tj, base + ti * tw + tj, tw - tj, channel_stride);
+                } else {
+                    input_tiles(scratch, wp, ti, tj, base + ti * tw + tj, tw - tj, channel_stride);
                 }
             }
         }
     }
+}
+
+TK_AVX2 void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                         ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                         float *scratch) {
+    input_transform(0, x, c0, c1, h, w, v, ld_t, tile_offset, channel_stride, scratch);
+}
+
+TK_AVX2 void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                           float *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                           float *scratch) {
+    input_transform(1, x, c0, c1, h, w, v, ld_t, tile_offset, channel_stride, scratch);
 }
 
 TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
