@@ -20,7 +20,7 @@ for kernels in portable auto; do
   if [ "$kernels" = portable ]; then
     grep -q '"kernels": "portable"' <<<"$line"
   else
-    grep -qE '"kernels": "(avx512|portable)"' <<<"$line"
+    grep -qE '"kernels": "(avx512|avx2|portable)"' <<<"$line"
   fi
 done
 

@@ -149,7 +149,7 @@ final class GEMMTests: XCTestCase {
     /// and B untransposed only: a transposed A is not packed.
     func testAVX2PrepackedAAgainstFloat64() throws {
         guard KernelConfiguration.isAVX2Available else { throw XCTSkip("this CPU has no AVX2/FMA") }
-        try KernelConfiguration.withCurrent(changing: {
+        KernelConfiguration.withCurrent(changing: {
             $0.kernelSet = .avx2; $0.gemm = .tensorKit; $0.precision = .float32
         }) {
             let a = [Float](repeating: 1, count: 64)
