@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The portable kernels, in CI: TensorKit's, ResNetAudio's and AudioClassification's tests again
 # with TENSORKIT_KERNELS=portable (OpenBLAS GEMM and Swift Winograd transforms everywhere, as on
-# a CPU without AVX-512), then `audiocnn predict` on real ESC-50 clips with both kernel sets (same
-# top-1, every probability within 1e-4), and the "kernels" key of `bench infer --json`.
+# a CPU without AVX-512 or AVX2), then `audiocnn predict` on real ESC-50 clips with the default
+# kernel set (AVX-512 or AVX2) and the portable one (same top-1, every probability within 1e-4),
+# and the "kernels" key of `bench infer --json`.
 # Needs the release test build of Scripts/test.sh. Usage: bash Scripts/check-kernels.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
