@@ -138,8 +138,7 @@ final class PyTorchServer {
     private var buffer = Data()
 
     init(python: String, batch: Int, threads: Int) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Benchmarks/conv_pytorch.py")
+        let script = SourceCheckout.benchmarkScript("conv_pytorch.py")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, script.path, "--serve", "--batch", String(batch), "--threads", String(threads)]
         process.standardInput = input

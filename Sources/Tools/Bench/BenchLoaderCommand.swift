@@ -43,15 +43,10 @@ struct BenchLoaderCommand: ParsableCommand {
         guard workers > 0 else { throw ValidationError("--workers must be positive, got \(workers)") }
     }
 
-    private static var repositoryRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-    }
-
     func run() throws {
         let root =
             data.map { URL(fileURLWithPath: $0) }
-            ?? Self.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/esc50")
+            ?? SourceCheckout.root.deletingLastPathComponent().appendingPathComponent("shared/esc50")
         let dataset = try SoundDataset(directory: root, layout: .esc50)
         let chosen = Array(dataset.clips.prefix(clips))
         let items = try dataset.loaderItems(chosen)
@@ -133,7 +128,7 @@ struct BenchLoaderCommand: ParsableCommand {
 
     /// Runs Benchmarks/esc50_loader_torch.py on `paths`; `nil` (with a note) when it cannot.
     private func runTorch(_ paths: [String]) -> [String: Double]? {
-        let script = Self.repositoryRoot.appendingPathComponent("Benchmarks/esc50_loader_torch.py")
+        let script = SourceCheckout.benchmarkScript("esc50_loader_torch.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "--repeats", String(repeats)]

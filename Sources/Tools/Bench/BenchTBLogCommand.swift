@@ -85,8 +85,7 @@ struct BenchTBLogCommand: ParsableCommand {
 
     /// Runs Benchmarks/tblog_torch.py; `nil` (with a note on stderr) when python3 or torch is missing.
     private func runTorch() -> (caller: Double, total: Double)? {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Benchmarks/tblog_torch.py")
+        let script = SourceCheckout.benchmarkScript("tblog_torch.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script.path, "--count", String(count), "--repeats", String(repeats)]
