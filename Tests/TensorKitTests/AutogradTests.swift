@@ -96,7 +96,9 @@ final class OpProfilerTests: XCTestCase {
         crossEntropy(net(x), labels: [0, 2]).backward()
         let entries = OpProfiler.stop()
         let ops = Set(entries.map(\.op))
-        XCTAssertEqual(ops, ["conv2d", "batchNorm2d+relu", "adaptiveAvgPool2d", "reshape", "linear", "crossEntropy"])
+        // Convolutions by geometry (kernel/stride, channels, output map), so a profile shows which layer.
+        XCTAssertEqual(
+            ops, ["conv2d 3x3/1 2->4 6x6", "batchNorm2d+relu", "adaptiveAvgPool2d", "reshape", "linear", "crossEntropy"])
         XCTAssertTrue(entries.allSatisfy { $0.calls == 1 && $0.forwardMilliseconds >= 0 && $0.backwardMilliseconds > 0 })
         _ = net(x)  // not profiling any more
         XCTAssertEqual(OpProfiler.stop().map(\.calls).reduce(0, +), 6)

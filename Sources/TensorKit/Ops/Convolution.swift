@@ -50,7 +50,12 @@ public func conv2d(
     let needX = input.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     var inputs = [input, weight]
     if let bias { inputs.append(bias) }
-    return Tensor.record("conv2d", y, inputs: inputs) { gy in
+    // By geometry when profiling (as FoldedConv2d's labels): which layer the time goes to.
+    let op =
+        OpProfiler.isEnabled
+        ? "conv2d \(g.kernelH)x\(g.kernelW)/\(stride.0) \(g.inChannels)->\(g.outChannels) \(g.outHeight)x\(g.outWidth)"
+        : "conv2d"
+    return Tensor.record(op, y, inputs: inputs) { gy in
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
         let dw: Tensor? = needW ? Tensor(uninitializedShape: w.shape) : nil
         ConvKernels.backward(gy: gy.pointer, x: x.pointer, w: w.pointer, g, dx: dx?.pointer, dw: dw?.pointer)
