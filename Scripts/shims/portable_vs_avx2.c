@@ -151,12 +151,14 @@ int main(void) {
             transforms(large, 17, 9, hw[i][0], hw[i][1]);
         }
     // Rows of one, partial and several panels; 1-300 columns (partial 8- and 16-wide strips,
-    // more than one 128-column block); depth 1-520; every row range on panel boundaries.
-    ptrdiff_t ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {1, 7, 8, 9, 14, 16, 17, 56, 130, 300}, ks[] = {1, 3, 64, 520};
+    // more than one 128-column block); depth 1-520 (one, two and three 256-deep blocks, one
+    // ending exactly on the boundary); every row range on panel boundaries.
+    ptrdiff_t ms[] = {1, 5, 6, 7, 13, 64}, ns[] = {1, 7, 8, 9, 14, 16, 17, 56, 130, 300},
+              ks[] = {1, 3, 64, 256, 257, 520};
     float betas[] = {0, 1, 0.5f};
     for (int i = 0; i < 6; ++i)
         for (int j = 0; j < 10; ++j)
-            for (int l = 0; l < 4; ++l) {
+            for (int l = 0; l < 6; ++l) {
                 float beta = betas[(i + j + l) % 3];
                 gemm_case(ms[i], ns[j], ks[l], 0, ms[i], beta);
                 if (ms[i] > 6) gemm_case(ms[i], ns[j], ks[l], 6, ms[i] - 6 < 7 ? ms[i] - 6 : 7, beta);

@@ -5,9 +5,10 @@
 // multiplications.
 //
 // Structure: A is packed into 6-row panels, K-major (`a[k][r]`). For each block of up to 128
-// columns of B, each panel runs a 6 x 16 micro-kernel over 16-column strips of B read straight
-// from memory (no packing of B: a 16-column strip of the block, at most K x 16 floats, stays in
-// L1/L2 while the panel's 6 x K values stream through once per block). The kernel keeps its
+// columns and 256 rows (depth) of B, each panel runs a 6 x 16 micro-kernel over 16-column strips
+// of B read straight from memory (no packing of B: the block, at most 256 x 128 floats, stays in
+// L2 while the panels' 6 x 256 slices stream through it; deeper products, such as im2col's
+// K = 9 C, add each depth block's sums into C). The kernel keeps its
 // 6 x 16 tile of C in 12 YMM registers; one B row of the strip is two loads, each A value one
 // broadcast, 12 FMAs per k. Edge columns use masked loads and stores; edge rows compute on the
 // panel's zero padding and store only the rows that exist.
@@ -21,7 +22,7 @@
 #include <immintrin.h>
 #endif
 
-enum { AMR = 6, ANR = 16, ANB = 128 };
+enum { AMR = 6, ANR = 16, ANB = 128, AKC = 256 };
 
 size_t tkgemm_avx2_packed_a_size(ptrdiff_t m, ptrdiff_t k) { return (size_t)((m + AMR - 1) / AMR * AMR * k); }
 
@@ -101,12 +102,16 @@ TK_AVX2 void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdi
     (void)m_total;
     for (ptrdiff_t jb = 0; jb < n; jb += ANB) {
         ptrdiff_t nb = n - jb < ANB ? n - jb : ANB;
-        for (ptrdiff_t p = 0; p < m; p += AMR) {
-            const float *pa = packed + (row0 + p) * k;
-            int mr = m - p < AMR ? (int)(m - p) : AMR;
-            for (ptrdiff_t j = jb; j < jb + nb; j += ANR) {
-                ptrdiff_t nr = jb + nb - j < ANR ? jb + nb - j : ANR;
-                kernel_6x16(k, pa, b + j, ldb, c + p * ldc + j, ldc, mr, nr, beta);
+        for (ptrdiff_t k0 = 0; k0 < k; k0 += AKC) {
+            ptrdiff_t kc = k - k0 < AKC ? k - k0 : AKC;
+            float block_beta = k0 == 0 ? beta : 1.0f;
+            for (ptrdiff_t p = 0; p < m; p += AMR) {
+                const float *pa = packed + (row0 + p) * k + k0 * AMR;
+                int mr = m - p < AMR ? (int)(m - p) : AMR;
+                for (ptrdiff_t j = jb; j < jb + nb; j += ANR) {
+                    ptrdiff_t nr = jb + nb - j < ANR ? jb + nb - j : ANR;
+                    kernel_6x16(kc, pa, b + k0 * ldb + j, ldb, c + p * ldc + j, ldc, mr, nr, block_beta);
+                }
             }
         }
     }
