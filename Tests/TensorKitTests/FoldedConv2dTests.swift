@@ -65,6 +65,13 @@ final class FoldedConv2dTests: XCTestCase {
             let oh = (c.h + 2 * c.p - c.k) / c.s + 1, ow = (c.w + 2 * c.p - c.k) / c.s + 1
             let r = randomTensor([c.n, c.cout, oh, ow], seed: UInt64(200 + i))
             let what = "case \(i) \(c), kernels \(kernels)"
+            // The im2col path's filter matrix: packed once for the AVX-512 kernel; none for the
+            // AVX2 and portable sets, whose im2col products run on OpenBLAS (which packs B too:
+            // the AVX2 kernel reads B in place and was 0.8-0.95x OpenBLAS on these products,
+            // `audiocnn bench gemm`, Docs/Benchmarks.md).
+            let expectedFormat: BLAS.PackedMatrix.Format? = kernels == .avx512 ? .float32 : nil
+            XCTAssertEqual(
+                PreparedConvWeights(conv.weight.value, outputScale: nil).packedFilters()?.format, expectedFormat, what)
             withNoGrad {
                 let plain = reference(conv, bn, x, residual: nil, relu: false)
                 assertClose(folded(x), plain.out, "\(what): conv+bn")

@@ -6,12 +6,21 @@ extension KernelBenchmark {
     public enum GEMMKernel: String, CaseIterable, Sendable {
         /// TensorKit's packed AVX-512 kernel (needs AVX-512F/VL and FMA).
         case tensorKit
+        /// TensorKit's AVX2/FMA kernel over an A packed once, as for frozen filters and the
+        /// Winograd filters of a training call (needs AVX2 and FMA; products without
+        /// transposes only).
+        case tensorKitAVX2
         /// OpenBLAS `cblas_sgemm`, single-threaded, with the kernel family in ``blasKernels``.
         case openBLAS
     }
 
     /// Whether this CPU runs TensorKit's own GEMM kernel.
     public static var tensorKitGEMMAvailable: Bool { KernelConfiguration.isAVX512Available }
+
+    /// TensorKit's own kernel for this CPU: the AVX-512 one, else the AVX2 one, else `nil`.
+    public static var tensorKitGEMMKernel: GEMMKernel? {
+        KernelConfiguration.isAVX512Available ? .tensorKit : KernelConfiguration.isAVX2Available ? .tensorKitAVX2 : nil
+    }
 
     /// Operands for timing one row-major product `C[m × n] = op(A)[m × k] · op(B)[k × n]` the way
     /// TensorKit's convolutions run it, allocated once.
@@ -52,12 +61,58 @@ extension KernelBenchmark {
         /// - Returns: `nil` when `kernel` cannot run on this CPU.
         public func measure(_ kernel: GEMMKernel, repetitions: Int = 5) -> Double? {
             precondition(repetitions > 0, "GEMMProbe.measure: repetitions \(repetitions) must be positive")
-            if kernel == .tensorKit, !KernelConfiguration.isAVX512Available { return nil }
             var configuration = KernelConfiguration.current
-            if kernel == .tensorKit { configuration.kernelSet = .avx512 }
-            configuration.gemm = kernel == .tensorKit ? .tensorKit : .openBLAS
+            switch kernel {
+            case .tensorKit:
+                guard KernelConfiguration.isAVX512Available else { return nil }
+                configuration.kernelSet = .avx512
+                configuration.gemm = .tensorKit
+            case .tensorKitAVX2:
+                guard KernelConfiguration.isAVX2Available, !transposeA, !transposeB else { return nil }
+                configuration.kernelSet = .avx2
+                configuration.gemm = .tensorKit
+                configuration.precision = .float32
+            case .openBLAS:
+                configuration.gemm = .openBLAS
+            }
             configuration.minimumTensorKitGEMMWork = 0
-            return KernelConfiguration.withCurrent(configuration) { timed(repetitions) }
+            return KernelConfiguration.withCurrent(configuration) {
+                kernel == .tensorKitAVX2 ? timedPacked(repetitions) : timed(repetitions)
+            }
+        }
+
+        /// Seconds per call of the best of `repetitions` timings of `product` (after one
+        /// warm-up), repeated so that one timing spans at least ~2 ms.
+        private func best(_ repetitions: Int, _ product: () -> Void) -> Double {
+            let calls = max(1, Int(2e-3 * 50e9 / flops))
+            var best = Double.infinity
+            for _ in 0..<(repetitions + 1) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<calls { product() }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(calls))
+            }
+            return best
+        }
+
+        /// GFLOP/s with A packed once, outside the timing (``BLAS/pack(_:m:k:a:lda:)`` for the
+        /// current configuration's kernel).
+        private func timedPacked(_ repetitions: Int) -> Double? {
+            guard let packed = BLAS.pack(.none, m: m, k: k, a: a.pointer, lda: k) else { return nil }
+            let bp = UnsafePointer(b.pointer)
+            let n = self.n, split = splitOverWorkers
+            let outputs = UncheckedSendable(c.map(\.pointer))
+            let seconds = withExtendedLifetime((packed, b, c)) {
+                best(repetitions) {
+                    if split {
+                        BLAS.gemm(packed, .none, n: n, b: bp, ldb: n, c: outputs.value[0], ldc: n, parallel: true)
+                    } else {
+                        Parallel.blocks(Parallel.workers, blocks: Parallel.workers) { t, _, _ in
+                            BLAS.gemm(packed, .none, n: n, b: bp, ldb: n, c: outputs.value[t], ldc: n)
+                        }
+                    }
+                }
+            }
+            return flops / seconds / 1e9
         }
 
         private func timed(_ repetitions: Int) -> Double {
@@ -65,30 +120,24 @@ extension KernelBenchmark {
             let lda = transposeA ? m : k, ldb = transposeB ? k : n
             let ap = UnsafePointer(a.pointer), bp = UnsafePointer(b.pointer)
             let (m, n, k) = (self.m, self.n, self.k)
-            // Repeat small products so one timing spans at least ~2 ms.
-            let calls = max(1, Int(2e-3 * 50e9 / flops))
             let outputs = UncheckedSendable(c.map(\.pointer))
-            var best = Double.infinity
-            withExtendedLifetime((a, b, c)) {
-                for _ in 0..<(repetitions + 1) {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    for _ in 0..<calls {
-                        if splitOverWorkers {
+            let split = splitOverWorkers
+            let seconds = withExtendedLifetime((a, b, c)) {
+                best(repetitions) {
+                    if split {
+                        BLAS.gemm(
+                            ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
+                            c: outputs.value[0], ldc: n, parallel: true)
+                    } else {
+                        Parallel.blocks(Parallel.workers, blocks: Parallel.workers) { t, _, _ in
                             BLAS.gemm(
                                 ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
-                                c: c[0].pointer, ldc: n, parallel: true)
-                        } else {
-                            Parallel.blocks(Parallel.workers, blocks: Parallel.workers) { t, _, _ in
-                                BLAS.gemm(
-                                    ta, tb, m: m, n: n, k: k, a: ap, lda: lda, b: bp, ldb: ldb,
-                                    c: outputs.value[t], ldc: n)
-                            }
+                                c: outputs.value[t], ldc: n)
                         }
                     }
-                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(calls))
                 }
             }
-            return flops / best / 1e9
+            return flops / seconds / 1e9
         }
     }
 }
