@@ -98,46 +98,23 @@ TK_AVX2_INLINE void input_tiles(const float *plane, ptrdiff_t wp, ptrdiff_t ti, 
     }
 }
 
-TK_AVX2 void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
-                                          ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
-                                          const float *bias, float *y, const float *residual, float *pre, int relu) {
-    ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
-    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
-        __m256 b = _mm256_set1_ps(bias ? bias[oc] : 0.0f);
-        const float *base = m + oc * ld_t + tile_offset;
-        ptrdiff_t plane = oc * h * w;
-        for (ptrdiff_t ti = 0; ti < th; ++ti) {
-            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
-                const float *p = base + ti * tw + tj;
-                ptrdiff_t lanes = tw - tj;
-                __m256 q[16];
-                for (int xi = 0; xi < 16; ++xi) q[xi] = load8(p + xi * channel_stride, lanes);
-                // Rows of A^T M (s0, s1), then columns of (A^T M) A.
-                __m256 s0[4], s1[4];
-                for (int j = 0; j < 4; ++j) {
-                    s0[j] = _mm256_add_ps(_mm256_add_ps(q[j], q[4 + j]), q[8 + j]);
-                    s1[j] = _mm256_sub_ps(_mm256_sub_ps(q[4 + j], q[8 + j]), q[12 + j]);
-                }
-                __m256 rows[2][2] = {
-                    {_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s0[0], s0[1]), s0[2]), b),
-                     _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s0[1], s0[2]), s0[3]), b)},
-                    {_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s1[0], s1[1]), s1[2]), b),
-                     _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s1[1], s1[2]), s1[3]), b)},
-                };
-                ptrdiff_t col = 2 * tj;
-                for (int r = 0; r < 2; ++r) {
-                    ptrdiff_t row = 2 * ti + r;
-                    if (row >= h) break;
-                    ptrdiff_t at = plane + row * w + col;
-                    __m256 lo, hi;
-                    interleave(rows[r][0], rows[r][1], &lo, &hi);
-                    finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, w - col, lo);
-                    if (w - col > 8)
-                        finish8(y + at + 8, residual ? residual + at + 8 : NULL, pre ? pre + at + 8 : NULL, relu,
-                                w - col - 8, hi);
-                }
-            }
-        }
+// A^T M A + bias of eight F(2x2) tiles at p (`lanes` tiles): rows[r][k] holds output row r of
+// the tiles, columns 8k ..< 8k + 8 of the 16 they span.
+TK_AVX2_INLINE void output_tiles(const float *p, ptrdiff_t lanes, ptrdiff_t channel_stride, __m256 b,
+                                 __m256 rows[4][4]) {
+    __m256 q[16];
+    for (int xi = 0; xi < 16; ++xi) q[xi] = load8(p + xi * channel_stride, lanes);
+    // Rows of A^T M (s0, s1), then columns of (A^T M) A.
+    __m256 s0[4], s1[4];
+    for (int j = 0; j < 4; ++j) {
+        s0[j] = _mm256_add_ps(_mm256_add_ps(q[j], q[4 + j]), q[8 + j]);
+        s1[j] = _mm256_sub_ps(_mm256_sub_ps(q[4 + j], q[8 + j]), q[12 + j]);
+    }
+    __m256 *s[2] = {s0, s1};
+    for (int r = 0; r < 2; ++r) {
+        __m256 left = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(s[r][0], s[r][1]), s[r][2]), b);
+        __m256 right = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(s[r][1], s[r][2]), s[r][3]), b);
+        interleave(left, right, &rows[r][0], &rows[r][1]);
     }
 }
 
@@ -314,51 +291,84 @@ TK_AVX2 void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff
     input_transform(1, x, c0, c1, h, w, v, ld_t, tile_offset, channel_stride, scratch);
 }
 
-TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
-                                            ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
-                                            const float *bias, float *y, const float *residual, float *pre,
-                                            int relu) {
-    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+// A^T M A + bias of eight F(4x4) tiles at p (`lanes` tiles): rows[r][k] holds output row r of
+// the tiles, columns 8k ..< 8k + 8 of the 32 they span.
+TK_AVX2_INLINE void output_tiles43(const float *p, ptrdiff_t lanes, ptrdiff_t channel_stride, __m256 b,
+                                   __m256 rows[4][4]) {
+    // s[j][i]: row i of A^T M for column j of M.
+    __m256 s[6][4], s12, d12, s34, d34;
+    for (int j = 0; j < 6; ++j) {
+        __m256 q[6];
+        for (int i = 0; i < 6; ++i) q[i] = load8(p + (6 * i + j) * channel_stride, lanes);
+        WINO43_OUTPUT(q, s[j]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        __m256 r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
+        WINO43_OUTPUT(r, yv);
+        for (int j = 0; j < 4; ++j) yv[j] = _mm256_add_ps(yv[j], b);
+        // Lanes are tiles; output column 4l + j is yv[j][l]: a 4x4 transpose per 128-bit lane
+        // (tiles l and l + 4), then the lanes put in tile order.
+        __m256 p01l = _mm256_unpacklo_ps(yv[0], yv[1]), p01h = _mm256_unpackhi_ps(yv[0], yv[1]);
+        __m256 p23l = _mm256_unpacklo_ps(yv[2], yv[3]), p23h = _mm256_unpackhi_ps(yv[2], yv[3]);
+        __m256 t0 = _mm256_shuffle_ps(p01l, p23l, 0x44), t1 = _mm256_shuffle_ps(p01l, p23l, 0xEE);
+        __m256 t2 = _mm256_shuffle_ps(p01h, p23h, 0x44), t3 = _mm256_shuffle_ps(p01h, p23h, 0xEE);
+        rows[i][0] = _mm256_permute2f128_ps(t0, t1, 0x20);
+        rows[i][1] = _mm256_permute2f128_ps(t2, t3, 0x20);
+        rows[i][2] = _mm256_permute2f128_ps(t0, t1, 0x31);
+        rows[i][3] = _mm256_permute2f128_ps(t2, t3, 0x31);
+    }
+}
+
+// Both output transforms (`large`: F(4x4), constant-folded per caller): every vector of eight
+// tiles of each output channel transformed, then its rows finished into y with the layer's
+// epilogue (residual, pre-activation copy, ReLU), clipped to the map.
+TK_AVX2_INLINE void output_transform(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                     ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
+                                     const float *bias, float *y, const float *residual, float *pre, int relu) {
+    int tile = large ? 4 : 2;
+    ptrdiff_t th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile;
     for (ptrdiff_t oc = o0; oc < o1; ++oc) {
         __m256 b = _mm256_set1_ps(bias ? bias[oc] : 0.0f);
         const float *base = m + oc * ld_t + tile_offset;
         ptrdiff_t plane = oc * h * w;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
-                const float *p = base + ti * tw + tj;
-                ptrdiff_t lanes = tw - tj;
-                // s[j][i]: row i of A^T M for column j of M.
-                __m256 s[6][4], s12, d12, s34, d34;
-                for (int j = 0; j < 6; ++j) {
-                    __m256 q[6];
-                    for (int i = 0; i < 6; ++i) q[i] = load8(p + (6 * i + j) * channel_stride, lanes);
-                    WINO43_OUTPUT(q, s[j]);
+                __m256 rows[4][4];
+                if (large) {
+                    output_tiles43(base + ti * tw + tj, tw - tj, channel_stride, b, rows);
+                } else {
+                    output_tiles(base + ti * tw + tj, tw - tj, channel_stride, b, rows);
                 }
-                for (int i = 0; i < 4; ++i) {
-                    ptrdiff_t row = 4 * ti + i;
+                // Each row of the tiles spans `tile` vectors of eight columns.
+                for (int r = 0; r < tile; ++r) {
+                    ptrdiff_t row = tile * ti + r;
                     if (row >= h) break;
-                    __m256 r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
-                    WINO43_OUTPUT(r, yv);
-                    for (int j = 0; j < 4; ++j) yv[j] = _mm256_add_ps(yv[j], b);
-                    // Lanes are tiles; output column 4l + j is yv[j][l]: a 4x4 transpose per
-                    // 128-bit lane (tiles l and l + 4), then the lanes put in tile order.
-                    __m256 p01l = _mm256_unpacklo_ps(yv[0], yv[1]), p01h = _mm256_unpackhi_ps(yv[0], yv[1]);
-                    __m256 p23l = _mm256_unpacklo_ps(yv[2], yv[3]), p23h = _mm256_unpackhi_ps(yv[2], yv[3]);
-                    __m256 t0 = _mm256_shuffle_ps(p01l, p23l, 0x44), t1 = _mm256_shuffle_ps(p01l, p23l, 0xEE);
-                    __m256 t2 = _mm256_shuffle_ps(p01h, p23h, 0x44), t3 = _mm256_shuffle_ps(p01h, p23h, 0xEE);
-                    __m256 out[4] = {_mm256_permute2f128_ps(t0, t1, 0x20), _mm256_permute2f128_ps(t2, t3, 0x20),
-                                     _mm256_permute2f128_ps(t0, t1, 0x31), _mm256_permute2f128_ps(t2, t3, 0x31)};
-                    for (int k = 0; k < 4; ++k) {
-                        ptrdiff_t col = 4 * tj + 8 * k;
+                    for (int k = 0; k < tile; ++k) {
+                        ptrdiff_t col = tile * tj + 8 * k;
                         if (col >= w) break;
                         ptrdiff_t at = plane + row * w + col;
-                        finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, w - col, out[k]);
+                        finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, w - col,
+                                rows[r][k]);
                     }
                 }
             }
         }
     }
 }
+
+TK_AVX2 void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                          ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
+                                          const float *bias, float *y, const float *residual, float *pre, int relu) {
+    output_transform(0, m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
+}
+
+TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                            ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
+                                            const float *bias, float *y, const float *residual, float *pre,
+                                            int relu) {
+    output_transform(1, m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
+}
+
 TK_AVX2 void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
                                             ptrdiff_t row0, ptrdiff_t row1, float *u) {
     ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
