@@ -140,7 +140,7 @@ let package = Package(
         // MARK: - Tests
         .target(name: "_TestSupport", dependencies: ["TensorKit", "_SeededRandom"], path: "Tests/_TestSupport"),
         .testTarget(name: "AudioDSPTests", dependencies: ["AudioDSP", "_TestSupport", "_CSndFile"]),
-        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport", "_Locking"]),
+        .testTarget(name: "TensorKitTests", dependencies: ["TensorKit", "_TestSupport", "_Locking", "_TensorKitGEMM"]),
         .testTarget(name: "TBLoggerTests", dependencies: ["TBLogger", "_TBLoggerProto", "_TestSupport"]),
         .testTarget(name: "ResNetAudioTests", dependencies: ["ResNetAudio", "TensorKit", "_TestSupport"]),
         .testTarget(

@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchLoaderCommand.self,
             BenchConvCommand.self,
             BenchGEMMCommand.self,
+            BenchPeakCommand.self,
             BenchOptimCommand.self,
             BenchTrainCommand.self,
             BenchInferCommand.self,

@@ -135,6 +135,18 @@ void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
                                 const float *packed, const float *b, ptrdiff_t ldb, float beta, float *c,
                                 ptrdiff_t ldc);
 
+// The machine's multiply-add rate (peak.c), for benchmarks.
+
+/// Which instructions `tkgemm_peak_flops` runs: 256-bit float32 FMA (AVX2), 512-bit float32
+/// FMA (AVX-512F), 512-bit bfloat16 dot products into float32 (`vdpbf16ps`, AVX512_BF16).
+enum { TKGEMM_PEAK_FP32_AVX2 = 0, TKGEMM_PEAK_FP32_AVX512 = 1, TKGEMM_PEAK_BF16_AVX512 = 2 };
+
+/// Runs `iterations` steps of twelve independent multiply-add chains of `kind` on the calling
+/// thread, from registers only, and returns the floating-point operations done (a multiply and
+/// an add each), or 0 when this CPU lacks the instructions (always 0 off x86-64). Time it to get
+/// the thread's peak FLOP rate.
+double tkgemm_peak_flops(int kind, int64_t iterations);
+
 #ifdef __cplusplus
 }
 #endif
