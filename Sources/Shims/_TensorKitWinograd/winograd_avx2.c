@@ -176,34 +176,25 @@ TK_AVX2_INLINE void gather_filters(const float *w, ptrdiff_t c, int for_input_gr
     }
 }
 
-TK_AVX2 void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
-                                          ptrdiff_t row0, ptrdiff_t row1, float *u) {
-    ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
-    ptrdiff_t plane = rows * cols;
+// G g G^T of eight F(2x2) filters g (9 values each), stored at out (`lanes` filters, the 16
+// values `plane` floats apart).
+TK_AVX2_INLINE void filter_tiles(const __m256 g[9], float *out, ptrdiff_t lanes, ptrdiff_t plane) {
     const __m256 half = _mm256_set1_ps(0.5f);
-    for (ptrdiff_t row = row0; row < row1; ++row) {
-        for (ptrdiff_t col = 0; col < cols; col += 8) {
-            ptrdiff_t lanes = cols - col;
-            __m256 g[9];
-            gather_filters(w, c, for_input_gradient, row, col, lanes, g);
-            // t = G g (4 x 3), then U = t G^T (4 x 4).
-            __m256 t[4][3];
-            for (int j = 0; j < 3; ++j) {
-                __m256 r0 = g[j], r1 = g[3 + j], r2 = g[6 + j];
-                t[0][j] = r0;
-                t[1][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(r0, r1), r2));
-                t[2][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(r0, r1), r2));
-                t[3][j] = r2;
-            }
-            float *out = u + row * cols + col;
-            for (int i = 0; i < 4; ++i) {
-                __m256 a = t[i][0], b = t[i][1], e = t[i][2];
-                store8(out + (4 * i + 0) * plane, lanes, a);
-                store8(out + (4 * i + 1) * plane, lanes, _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(a, b), e)));
-                store8(out + (4 * i + 2) * plane, lanes, _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(a, b), e)));
-                store8(out + (4 * i + 3) * plane, lanes, e);
-            }
-        }
+    // t = G g (4 x 3), then U = t G^T (4 x 4).
+    __m256 t[4][3];
+    for (int j = 0; j < 3; ++j) {
+        __m256 r0 = g[j], r1 = g[3 + j], r2 = g[6 + j];
+        t[0][j] = r0;
+        t[1][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(r0, r1), r2));
+        t[2][j] = _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(r0, r1), r2));
+        t[3][j] = r2;
+    }
+    for (int i = 0; i < 4; ++i) {
+        __m256 a = t[i][0], b = t[i][1], e = t[i][2];
+        store8(out + (4 * i + 0) * plane, lanes, a);
+        store8(out + (4 * i + 1) * plane, lanes, _mm256_mul_ps(half, _mm256_add_ps(_mm256_add_ps(a, b), e)));
+        store8(out + (4 * i + 2) * plane, lanes, _mm256_mul_ps(half, _mm256_add_ps(_mm256_sub_ps(a, b), e)));
+        store8(out + (4 * i + 3) * plane, lanes, e);
     }
 }
 
@@ -369,29 +360,48 @@ TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdif
     output_transform(1, m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
 }
 
-TK_AVX2 void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
-                                            ptrdiff_t row0, ptrdiff_t row1, float *u) {
+// G g G^T of eight F(4x4) filters g, stored at out (the 36 values `plane` floats apart).
+TK_AVX2_INLINE void filter_tiles43(const __m256 g[9], float *out, ptrdiff_t lanes, ptrdiff_t plane) {
+    // t = G g (6 x 3, column j from column j of g), then U = t G^T (row i from row i of t).
+    __m256 t[3][6];
+    for (int j = 0; j < 3; ++j) {
+        __m256 column[3] = {g[j], g[3 + j], g[6 + j]};
+        WINO43_FILTER(column, t[j]);
+    }
+    for (int i = 0; i < 6; ++i) {
+        __m256 r[3] = {t[0][i], t[1][i], t[2][i]}, v[6];
+        WINO43_FILTER(r, v);
+        for (int j = 0; j < 6; ++j) store8(out + (6 * i + j) * plane, lanes, v[j]);
+    }
+}
+
+// Both filter transforms (`large`: F(4x4), constant-folded per caller): rows row0 ..< row1 of U,
+// eight columns at a time.
+TK_AVX2_INLINE void filter_transform(int large, const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                     ptrdiff_t row0, ptrdiff_t row1, float *u) {
     ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
     ptrdiff_t plane = rows * cols;
     for (ptrdiff_t row = row0; row < row1; ++row) {
         for (ptrdiff_t col = 0; col < cols; col += 8) {
-            ptrdiff_t lanes = cols - col;
             __m256 g[9];
-            gather_filters(w, c, for_input_gradient, row, col, lanes, g);
-            // t = G g (6 x 3, column j from column j of g), then U = t G^T (row i from row i of t).
-            __m256 t[3][6];
-            for (int j = 0; j < 3; ++j) {
-                __m256 column[3] = {g[j], g[3 + j], g[6 + j]};
-                WINO43_FILTER(column, t[j]);
-            }
-            float *out = u + row * cols + col;
-            for (int i = 0; i < 6; ++i) {
-                __m256 r[3] = {t[0][i], t[1][i], t[2][i]}, v[6];
-                WINO43_FILTER(r, v);
-                for (int j = 0; j < 6; ++j) store8(out + (6 * i + j) * plane, lanes, v[j]);
+            gather_filters(w, c, for_input_gradient, row, col, cols - col, g);
+            if (large) {
+                filter_tiles43(g, u + row * cols + col, cols - col, plane);
+            } else {
+                filter_tiles(g, u + row * cols + col, cols - col, plane);
             }
         }
     }
+}
+
+TK_AVX2 void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                          ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    filter_transform(0, w, o, c, for_input_gradient, row0, row1, u);
+}
+
+TK_AVX2 void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
+                                            ptrdiff_t row0, ptrdiff_t row1, float *u) {
+    filter_transform(1, w, o, c, for_input_gradient, row0, row1, u);
 }
 #undef ADD
 #undef SUB
