@@ -14,9 +14,6 @@ extension KernelBenchmark {
         case openBLAS
     }
 
-    /// Whether this CPU runs TensorKit's own GEMM kernel.
-    public static var tensorKitGEMMAvailable: Bool { KernelConfiguration.isAVX512Available }
-
     /// TensorKit's own kernel for this CPU: the AVX-512 one, else the AVX2 one, else `nil`.
     public static var tensorKitGEMMKernel: GEMMKernel? {
         KernelConfiguration.isAVX512Available ? .tensorKit : KernelConfiguration.isAVX2Available ? .tensorKitAVX2 : nil
