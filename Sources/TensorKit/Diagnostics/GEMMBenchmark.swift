@@ -55,7 +55,8 @@ extension KernelBenchmark {
 
         /// GFLOP/s of the best of `repetitions` timed calls (after one warm-up) with `kernel`
         /// on all of TensorKit's workers (the current configuration with `kernel` forced).
-        /// - Returns: `nil` when `kernel` cannot run on this CPU.
+        /// - Returns: `nil` when `kernel` cannot run on this CPU, or (``GEMMKernel/tensorKitAVX2``)
+        ///   on a product with a transpose.
         public func measure(_ kernel: GEMMKernel, repetitions: Int = 5) -> Double? {
             precondition(repetitions > 0, "GEMMProbe.measure: repetitions \(repetitions) must be positive")
             var configuration = KernelConfiguration.current
