@@ -15,6 +15,7 @@ void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, p
 void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+void p_tkwino43_avx2_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
@@ -70,11 +71,14 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
         exact(what, p2, p1, yn);
         free(y1); free(y2); free(p1); free(p2);
     }
-    if (!large) {  // the output-gradient transform (F(2x2) only) of channels 1 ..< O
+    {  // the output-gradient transform of channels 1 ..< O
         float *gy = randv(yn), *m1 = fillv(vn, 8), *m2 = fillv(vn, 8);
-        tkwino_avx2_output_gradient_transform(gy, 1, O, h, w, m1, ld_t, tile_offset, channel_stride);
-        p_tkwino_output_gradient_transform(gy, 1, O, h, w, m2, ld_t, tile_offset, channel_stride);
-        snprintf(what, sizeof what, "output gradient O=%td h=%td w=%td", O, h, w);
+        gy[0] = -0.0f;
+        (large ? tkwino43_avx2_output_gradient_transform : tkwino_avx2_output_gradient_transform)(
+            gy, 1, O, h, w, m1, ld_t, tile_offset, channel_stride);
+        (large ? p_tkwino43_avx2_output_gradient_transform : p_tkwino_output_gradient_transform)(
+            gy, 1, O, h, w, m2, ld_t, tile_offset, channel_stride);
+        snprintf(what, sizeof what, "output gradient F(%td) O=%td h=%td w=%td", tile, O, h, w);
         exact(what, m2, m1, vn);
         free(gy); free(m1); free(m2);
     }

@@ -156,16 +156,17 @@ final class WideConvolutionTests: XCTestCase {
 }
 
 extension WideConvolutionTests {
-    /// Float32 training's input gradient on Winograd F(4×4, 3×3) (forward pass and weight gradient
-    /// on F(2×2)), forced on small maps: against PyTorch's float64 fixtures and a float64
-    /// direct convolution, at the default tolerance (1e-4 relative), on odd shapes (batch 1-5,
-    /// 1-67 columns, partial 8- and 16-tile vectors); with each vector kernel set the CPU has.
-    func testLargeTilesForTheInputGradientAgreeWithPyTorch() throws {
+    /// Float32 training's input gradient on Winograd F(4×4, 3×3), and with the AVX2 set its
+    /// weight gradient on 4×4 output-gradient tiles (the forward pass on F(2×2)), forced on small
+    /// maps: against PyTorch's float64 fixtures and a float64 direct convolution, at the default
+    /// tolerance (1e-4 relative), on odd shapes (batch 1-5, 1-67 columns and 1-11 rows: partial
+    /// tiles, partial 8- and 16-tile vectors); with each vector kernel set the CPU has.
+    func testLargeTilesForTheGradientsAgreeWithPyTorch() throws {
         guard !vectorKernelSets.isEmpty else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 or AVX2 kernels") }
-        for kernels in vectorKernelSets { try checkLargeTilesForTheInputGradient(kernels) }
+        for kernels in vectorKernelSets { try checkLargeTilesForTheGradients(kernels) }
     }
 
-    private func checkLargeTilesForTheInputGradient(_ kernels: KernelConfiguration.KernelSet) throws {
+    private func checkLargeTilesForTheGradients(_ kernels: KernelConfiguration.KernelSet) throws {
         try KernelConfiguration.withCurrent(changing: {
             $0.kernelSet = kernels; $0.gemm = .tensorKit; $0.precision = .float32
             $0.winogradMinimumTilesPerWorker = 0; $0.winogradLargeTileTrainingMinimum = 0
@@ -178,11 +179,13 @@ extension WideConvolutionTests {
                     batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3], outChannels: w.shape[0],
                     kernelH: 3, kernelW: 3, strideH: meta[0], strideW: meta[0], padH: meta[1], padW: meta[1])
                 XCTAssertTrue(Winograd.applies(g) && Winograd.usesLargeTilesForInputGradient(g), "\(c) takes F(4x4), \(kernels)")
+                XCTAssertEqual(
+                    Winograd.usesLargeTilesForWeightGradient(g), kernels == .avx2, "\(c): 4x4 weight-gradient tiles, \(kernels)")
                 let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
                 assertClose(y, try fixture(c, "y"), "\(c) forward")
                 y.backward(gradient: try fixture(c, "gy"))
                 assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, F(4x4), \(kernels)")
-                assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
+                assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(kernels)")
                 if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
             }
             for xs in [[3, 96, 6, 7], [5, 48, 2, 3], [1, 40, 11, 10], [1, 8, 5, 67], [2, 8, 1, 33]] {

@@ -360,6 +360,52 @@ TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdif
     output_transform(1, m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
 }
 
+// Row `row` of eight F(4x4) output-gradient tiles (columns col ..< col + 32 of a channel), zero
+// past the map, as four vectors: d[k] lane l is column 4l + k.
+TK_AVX2_INLINE void gradient_row43(const float *src, ptrdiff_t h, ptrdiff_t w, ptrdiff_t row, ptrdiff_t col,
+                                   __m256 d[4]) {
+    if (row >= h) {
+        for (int k = 0; k < 4; ++k) d[k] = _mm256_setzero_ps();
+    } else if (col + 32 <= w) {
+        tile_columns(src + row * w + col, 4, d);
+    } else {
+        float buffer[32];
+        for (int k = 0; k < 4; ++k) {
+            _mm256_storeu_ps(buffer + 8 * k, load8(src + row * w + col + 8 * k, w - col - 8 * k));
+        }
+        tile_columns(buffer, 4, d);
+    }
+}
+
+TK_AVX2 void tkwino43_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h,
+                                                     ptrdiff_t w, float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                     ptrdiff_t channel_stride) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    __m256 s02, s13, t02, t13;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        const float *src = gy + oc * h * w;
+        float *base = m + oc * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; tj += 8) {
+                // The row pass: e[a] = A times row a of the tiles; then A times each column of e.
+                __m256 e[4][6];
+                for (int a = 0; a < 4; ++a) {
+                    __m256 d[4];
+                    gradient_row43(src, h, w, 4 * ti + a, 4 * tj, d);
+                    WINO43_OUTPUT_GRADIENT(d, e[a]);
+                }
+                float *out = base + ti * tw + tj;
+                ptrdiff_t lanes = tw - tj;
+                for (int j = 0; j < 6; ++j) {
+                    __m256 column[4] = {e[0][j], e[1][j], e[2][j], e[3][j]}, t[6];
+                    WINO43_OUTPUT_GRADIENT(column, t);
+                    for (int i = 0; i < 6; ++i) store8(out + (6 * i + j) * channel_stride, lanes, t[i]);
+                }
+            }
+        }
+    }
+}
+
 // G g G^T of eight F(4x4) filters g, stored at out (the 36 values `plane` floats apart).
 TK_AVX2_INLINE void filter_tiles43(const __m256 g[9], float *out, ptrdiff_t lanes, ptrdiff_t plane) {
     // t = G g (6 x 3, column j from column j of g), then U = t G^T (row i from row i of t).
@@ -439,6 +485,44 @@ void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, 
     tkwino43_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre,
                                        relu);
 }
+// No F(4x4) output-gradient transform among the portable ones: the same operations on floats.
+void tkwino43_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                             float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                             ptrdiff_t channel_stride) {
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define K(c) (c)
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    float s02, s13, t02, t13;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        const float *src = gy + oc * h * w;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            for (ptrdiff_t tj = 0; tj < tw; ++tj) {
+                float e[4][6];
+                for (int a = 0; a < 4; ++a) {
+                    float d[4];
+                    for (int k = 0; k < 4; ++k) {
+                        ptrdiff_t row = 4 * ti + a, col = 4 * tj + k;
+                        d[k] = row < h && col < w ? src[row * w + col] : 0.0f;
+                    }
+                    WINO43_OUTPUT_GRADIENT(d, e[a]);
+                }
+                float *out = m + oc * ld_t + tile_offset + ti * tw + tj;
+                for (int j = 0; j < 6; ++j) {
+                    float column[4] = {e[0][j], e[1][j], e[2][j], e[3][j]}, t[6];
+                    WINO43_OUTPUT_GRADIENT(column, t);
+                    for (int i = 0; i < 6; ++i) out[(6 * i + j) * channel_stride] = t[i];
+                }
+            }
+        }
+    }
+#undef ADD
+#undef SUB
+#undef MUL
+#undef K
+}
+
 void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
                                   ptrdiff_t row1, float *u) {
     tkwino_filter_transform(w, o, c, for_input_gradient, row0, row1, u);

@@ -38,6 +38,21 @@ static inline void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_
         y[3] = ADD(ADD(d12, MUL(K(8.0f), d34)), m[5]);                        \
     } while (0)
 
+// dM = A dy (4 -> 6), the adjoint of A^T m: row i of A is column i of A^T above. Needs temporaries
+// s02, s13, t02, t13 of the type.
+#define WINO43_OUTPUT_GRADIENT(y, m)                                          \
+    do {                                                                      \
+        s02 = ADD(y[0], y[2]), s13 = ADD(y[1], y[3]);                         \
+        t02 = ADD(y[0], MUL(K(4.0f), y[2]));                                  \
+        t13 = MUL(K(2.0f), ADD(y[1], MUL(K(4.0f), y[3])));                    \
+        m[0] = y[0];                                                          \
+        m[1] = ADD(s02, s13);                                                 \
+        m[2] = SUB(s02, s13);                                                 \
+        m[3] = ADD(t02, t13);                                                 \
+        m[4] = SUB(t02, t13);                                                 \
+        m[5] = y[3];                                                          \
+    } while (0)
+
 // G g (3 -> 6) of F(4x4, 3x3): rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6),
 // (1/24, -1/12, 1/6), (0, 0, 1).
 #define WINO43_FILTER(g, t)                                                                        \

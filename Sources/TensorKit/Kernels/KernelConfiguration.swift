@@ -107,8 +107,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// float32 tests' tolerances. At ``Precision/bfloat16`` it amplifies the operands' rounding in
     /// each layer's output about six-fold, yet the model's logits and class probabilities stay
     /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Float32 training's input
-    /// gradients take it too (from 64 4×4 tiles per worker); its forward pass and weight
-    /// gradients stay on F(2×2). Needs the AVX-512 kernels.
+    /// gradients take it too (from 64 4×4 tiles per worker), and with the AVX2 kernels its
+    /// weight gradients (on 4×4 output-gradient tiles); its forward pass stays on F(2×2). Needs
+    /// the AVX-512 or AVX2 kernels.
     public var winogradLargeTiles: Bool
 
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are

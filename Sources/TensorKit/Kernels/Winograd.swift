@@ -54,13 +54,23 @@ enum Winograd {
     /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
     /// (AVX-512, or AVX2 with its packed-A kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming and packing 36 filter
-    /// matrices per call. The forward pass and the weight gradient stay on F(2×2): F(4×4) in the
-    /// forward pass rounds enough to fail the full model's gradient-precision test
+    /// matrices per call. The forward pass stays on F(2×2) (the weight gradient too, but with
+    /// the AVX2 set: ``usesLargeTilesForWeightGradient(_:_:)``): F(4×4) in the forward pass rounds enough to fail the full model's gradient-precision test
     /// (`FullModelTrainingParityTests`: 2.04x PyTorch float32's error against float64, bound
     /// 2x; F(2×2) 1.56x), while F(4×4) in the input gradient leaves it at 1.56x. bfloat16 keeps
     /// F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about sixfold (`BFloat16Tests`).
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         guard configuration.precision == .float32, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
+        return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
+    }
+
+    /// Whether the weight gradient of a float32 training convolution `g` (Winograd applying)
+    /// runs on 4×4 output-gradient tiles (36 matrices: 9/16 of the 2×2 tiles' multiplications,
+    /// and 36/64 of their transformed data): the AVX2 transforms (whose set alone has the F(4×4)
+    /// output-gradient transform; the AVX-512 set keeps 2×2 tiles) and as many 4×4 tiles per
+    /// worker as ``usesLargeTilesForInputGradient(_:_:)`` asks.
+    static func usesLargeTilesForWeightGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
+        guard configuration.precision == .float32, configuration.usesAVX2Winograd else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
@@ -429,23 +439,29 @@ enum Winograd {
 
     /// `dw[O, C, 3, 3] = ∂L/∂w` of ``convolve(_:batch:inChannels:height:width:u:outChannels:bias:into:)``
     /// from its input `x[N, C, H, W]` and output gradient `gy[N, O, H, W]`, in the Winograd
-    /// domain: `dU_ξ = Σ dM_ξ · V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dw = Gᵀ dU G`.
+    /// domain: `dU_ξ = Σ dM_ξ · V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dw = Gᵀ dU G`; on
+    /// 4×4 output-gradient tiles (36 matrices, F(4×4, 3×3)'s A, B and G) with `largeTiles`
+    /// (``usesLargeTilesForWeightGradient(_:_:)``), else 2×2 (16).
     static func weightGradient(
         x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
-        outChannels o: Int, height h: Int, width w: Int, into dw: UnsafeMutablePointer<Float>
+        outChannels o: Int, height h: Int, width w: Int, largeTiles: Bool = false,
+        into dw: UnsafeMutablePointer<Float>
     ) {
-        let th = (h + 1) / 2, tw = (w + 1) / 2, tilesPerImage = th * tw
-        let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage)
+        precondition(!largeTiles || usesAVX2Transforms, "Winograd.weightGradient: 4x4 tiles need the AVX2 transforms")
+        let tile = largeTiles ? 4 : 2, matrices = (tile + 2) * (tile + 2)
+        let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile, tilesPerImage = th * tw
+        let target = largeTiles ? KernelConfiguration.current.winogradLargeTargetTiles : targetTiles
+        let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage, target: target)
         let inner = blocks == 1 && Parallel.workers > 1
-        let partials = (0..<blocks).map { _ in TensorStorage(capacity: 16 * o * c) }
+        let partials = (0..<blocks).map { _ in TensorStorage(capacity: matrices * o * c) }
         // Raw pointers into it are used below: keep it alive to the end of the scope.
         defer { withExtendedLifetime(partials) {} }
         Parallel.blocks(n, blocks: blocks) { t, lo, hi in
-            let gs = max(1, min(hi - lo, (targetTiles + tilesPerImage - 1) / tilesPerImage))
-            let v = TensorStorage(capacity: 16 * planeStride(c, gs * tilesPerImage))
+            let gs = max(1, min(hi - lo, (target + tilesPerImage - 1) / tilesPerImage))
+            let v = TensorStorage(capacity: matrices * planeStride(c, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
-            let dm = TensorStorage(capacity: 16 * planeStride(o, gs * tilesPerImage))
+            let dm = TensorStorage(capacity: matrices * planeStride(o, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(dm) {} }
             let du = partials[t].pointer
@@ -456,27 +472,34 @@ enum Winograd {
                 let vp = v.pointer, mp = dm.pointer
                 let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
-                    transformInputs(
-                        x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                        into: vp, ldT: tiles, planeStride: vStride)
+                    if largeTiles {
+                        transformInputs4x4(
+                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                            into: vp, ldT: tiles, planeStride: vStride)
+                    } else {
+                        transformInputs(
+                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                            into: vp, ldT: tiles, planeStride: vStride)
+                    }
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
-                        if usesVectorTransforms || usesAVX2Transforms {
+                        let image = gy + (i + j) * o * h * w
+                        if largeTiles {
+                            tkwino43_avx2_output_gradient_transform(image, o0, o1, h, w, mp, tiles, j * tilesPerImage, mStride)
+                        } else if usesVectorTransforms || usesAVX2Transforms {
                             let transform =
                                 usesAVX2Transforms ? tkwino_avx2_output_gradient_transform : tkwino_output_gradient_transform
-                            transform(
-                                gy + (i + j) * o * h * w, o0, o1, h, w, mp, tiles,
-                                j * tilesPerImage, mStride)
+                            transform(image, o0, o1, h, w, mp, tiles, j * tilesPerImage, mStride)
                         } else {
                             outputGradientTransform(
-                                gy + (i + j) * o * h * w, channels: o0, o1, height: h, width: w,
+                                image, channels: o0, o1, height: h, width: w,
                                 into: mp, ldT: tiles, tileOffset: j * tilesPerImage, channelStride: mStride)
                         }
                     }
                 }
                 let beta: Float = first ? 0 : 1
-                forEach(16, parallel: inner) { x0, x1 in
+                forEach(matrices, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
                         BLAS.gemm(
                             .none, .transposed, m: o, n: c, k: tiles, a: mp + xi * mStride, lda: tiles,
@@ -488,9 +511,16 @@ enum Winograd {
             }
         }
         let total = partials[0].pointer
-        for part in partials.dropFirst() { Kernels.addInPlace(total, part.pointer, count: 16 * o * c) }
-        // dw = Gᵀ dU G for every (o, c).
-        let plane = o * c
+        for part in partials.dropFirst() { Kernels.addInPlace(total, part.pointer, count: matrices * o * c) }
+        if largeTiles {
+            filterGradient4x4(total, planes: o * c, into: dw)
+        } else {
+            filterGradient(total, planes: o * c, into: dw)
+        }
+    }
+
+    /// `dw = Gᵀ dU G` for every (o, c) of F(2×2, 3×3)'s 16 matrices `dU` (`planes` = O·C floats each).
+    private static func filterGradient(_ total: UnsafePointer<Float>, planes plane: Int, into dw: UnsafeMutablePointer<Float>) {
         Parallel.forRange(plane, grain: 1, cost: 64) { lo, hi in
             for at in lo..<hi {
                 @inline(__always) func u(_ i: Int) -> SIMD4<Float> {
@@ -505,6 +535,54 @@ enum Winograd {
                     out[r * 3] = z[0] + 0.5 * (z[1] + z[2])
                     out[r * 3 + 1] = 0.5 * (z[1] - z[2])
                     out[r * 3 + 2] = 0.5 * (z[1] + z[2]) + z[3]
+                }
+            }
+        }
+    }
+
+    /// `dw = Gᵀ dU G` for every (o, c) of F(4×4, 3×3)'s 36 matrices `dU`, with the `G` of
+    /// `WINO43_FILTER` (rows (1/4, 0, 0), −(1, 1, 1)/6, −(1, −1, 1)/6, (1/24, 1/12, 1/6),
+    /// (1/24, −1/12, 1/6), (0, 0, 1)); eight (o, c) pairs per SIMD step.
+    private static func filterGradient4x4(
+        _ total: UnsafePointer<Float>, planes plane: Int, into dw: UnsafeMutablePointer<Float>
+    ) {
+        typealias V = SIMD8<Float>
+        /// `Gᵀ a` (3 values) of 6 values `a`.
+        @inline(__always) func gTransposed(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ a4: V, _ a5: V) -> (V, V, V) {
+            let sixth: Float = 1 / 6, twelfth: Float = 1 / 12, twentyFourth: Float = 1 / 24
+            let s12 = a1 + a2, d12 = a2 - a1, s34 = a3 + a4, d34 = a3 - a4
+            return (0.25 * a0 - sixth * s12 + twentyFourth * s34, sixth * d12 + twelfth * d34, sixth * (s34 - s12) + a5)
+        }
+        Parallel.forRange((plane + 7) / 8, grain: 1, cost: 8 * 160) { lo, hi in
+            for block in lo..<hi {
+                let at = 8 * block, lanes = min(8, plane - at)
+                @inline(__always) func u(_ i: Int, _ j: Int) -> V {
+                    let p = total + (6 * i + j) * plane + at
+                    if lanes == 8 { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+                    var v = V.zero
+                    for l in 0..<lanes { v[l] = p[l] }
+                    return v
+                }
+                // t = Gᵀ dU, column by column (t[k][j] is the k-th of column j's three)...
+                @inline(__always) func column(_ j: Int) -> (V, V, V) {
+                    gTransposed(u(0, j), u(1, j), u(2, j), u(3, j), u(4, j), u(5, j))
+                }
+                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+                // ...then dw = t G: row k of dw is Gᵀ applied to row k of t.
+                let r0 = gTransposed(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
+                let r1 = gTransposed(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
+                let r2 = gTransposed(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+                for l in 0..<lanes {
+                    let out = dw + (at + l) * 9
+                    out[0] = r0.0[l]
+                    out[1] = r0.1[l]
+                    out[2] = r0.2[l]
+                    out[3] = r1.0[l]
+                    out[4] = r1.1[l]
+                    out[5] = r1.2[l]
+                    out[6] = r2.0[l]
+                    out[7] = r2.1[l]
+                    out[8] = r2.2[l]
                 }
             }
         }

@@ -230,7 +230,7 @@ enum ConvKernels {
             if let dw {
                 Winograd.weightGradient(
                     x: x, gy: gy, batch: g.batch, inChannels: g.inChannels, outChannels: g.outChannels,
-                    height: g.height, width: g.width, into: dw)
+                    height: g.height, width: g.width, largeTiles: Winograd.usesLargeTilesForWeightGradient(g), into: dw)
             }
             return
         }

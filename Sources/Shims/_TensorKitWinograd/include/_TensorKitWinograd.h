@@ -126,6 +126,13 @@ void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                     ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
                                     const float *residual, float *pre, int relu);
+/// dM = A dY A^T for the 4x4 output-gradient tiles (zero past the map) of channels `o0 ..< o1`
+/// of one image `gy[O][h][w]`, into the 36 matrices of F(4x4, 3x3) as `tkwino43_input_transform`
+/// lays V out: the weight gradient's dU_xi = sum of dM_xi V_xi^T. AVX2 only (no AVX-512 twin);
+/// off x86-64 a scalar definition with the same contract.
+void tkwino43_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                             float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                             ptrdiff_t channel_stride);
 #ifdef __cplusplus
 }
 #endif
