@@ -333,15 +333,9 @@ enum Winograd {
                 let vp = v.pointer, mp = m.pointer
                 let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
-                    if tile == 4 {
-                        transformInputs4x4(
-                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                            into: vp, ldT: tiles, planeStride: vStride)
-                    } else {
-                        transformInputs(
-                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                            into: vp, ldT: tiles, planeStride: vStride)
-                    }
+                    transformInputs(
+                        tile: tile, x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                        into: vp, ldT: tiles, planeStride: vStride)
                 }
                 forEach(matrices, parallel: inner) { x0, x1 in
                     for xi in x0..<x1 {
@@ -472,15 +466,9 @@ enum Winograd {
                 let vp = v.pointer, mp = dm.pointer
                 let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
-                    if largeTiles {
-                        transformInputs4x4(
-                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                            into: vp, ldT: tiles, planeStride: vStride)
-                    } else {
-                        transformInputs(
-                            x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
-                            into: vp, ldT: tiles, planeStride: vStride)
-                    }
+                    transformInputs(
+                        tile: tile, x, images: i..<(i + count), inChannels: c, channels: c0, c1, height: h, width: w,
+                        into: vp, ldT: tiles, planeStride: vStride)
                 }
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
@@ -655,6 +643,25 @@ enum Winograd {
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
         if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
+    }
+
+    /// The input transform of `tile` × `tile` output tiles (2: F(2×2, 3×3), 4: F(4×4, 3×3)), as
+    /// ``transformInputs(_:images:inChannels:channels:_:height:width:into:ldT:planeStride:)`` or
+    /// ``transformInputs4x4(_:images:inChannels:channels:_:height:width:into:ldT:planeStride:)``.
+    private static func transformInputs(
+        tile: Int, _ x: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
+        channels c0: Int, _ c1: Int, height h: Int, width w: Int,
+        into v: UnsafeMutablePointer<Float>, ldT: Int, planeStride: Int
+    ) {
+        if tile == 4 {
+            transformInputs4x4(
+                x, images: images, inChannels: c, channels: c0, c1, height: h, width: w, into: v, ldT: ldT,
+                planeStride: planeStride)
+        } else {
+            transformInputs(
+                x, images: images, inChannels: c, channels: c0, c1, height: h, width: w, into: v, ldT: ldT,
+                planeStride: planeStride)
+        }
     }
 
     /// `tkwino43_input_transform` (F(4×4, 3×3); its AVX2 twin with the AVX2 kernels) of channels `c0..<c1` of `images`, side by side
