@@ -498,42 +498,97 @@ enum Winograd {
                 i += count
             }
         }
-        let total = partials[0].pointer
-        for part in partials.dropFirst() { Kernels.addInPlace(total, part.pointer, count: matrices * o * c) }
-        if largeTiles {
-            filterGradient4x4(total, planes: o * c, into: dw)
-        } else {
-            filterGradient(total, planes: o * c, into: dw)
-        }
+        filterGradient(partials, planes: o * c, largeTiles: largeTiles, into: dw)
     }
 
-    /// `dw = Gᵀ dU G` for every (o, c) of F(2×2, 3×3)'s 16 matrices `dU` (`planes` = O·C floats each).
-    private static func filterGradient(_ total: UnsafePointer<Float>, planes plane: Int, into dw: UnsafeMutablePointer<Float>) {
-        Parallel.forRange(plane, grain: 1, cost: 64) { lo, hi in
-            for at in lo..<hi {
-                @inline(__always) func u(_ i: Int) -> SIMD4<Float> {
-                    SIMD4(
-                        total[(4 * i) * plane + at], total[(4 * i + 1) * plane + at],
-                        total[(4 * i + 2) * plane + at], total[(4 * i + 3) * plane + at])
-                }
-                let u0 = u(0), u1 = u(1), u2 = u(2), u3 = u(3)
-                let z0 = u0 + 0.5 * (u1 + u2), z1 = 0.5 * (u1 - u2), z2 = 0.5 * (u1 + u2) + u3
-                let out = dw + at * 9
-                for (r, z) in [(0, z0), (1, z1), (2, z2)] {
-                    out[r * 3] = z[0] + 0.5 * (z[1] + z[2])
-                    out[r * 3 + 1] = 0.5 * (z[1] - z[2])
-                    out[r * 3 + 2] = 0.5 * (z[1] + z[2]) + z[3]
-                }
+    /// `dw = Gᵀ dU G` for every (o, c), `dU` the sum of `parts` (each the 16 matrices of
+    /// F(2×2, 3×3), or with `largeTiles` the 36 of F(4×4, 3×3), `planes` = O·C floats apart),
+    /// added in order as they are read; eight (o, c) pairs per SIMD step.
+    private static func filterGradient(
+        _ parts: [TensorStorage], planes plane: Int, largeTiles: Bool, into dw: UnsafeMutablePointer<Float>
+    ) {
+        let count = parts.count
+        let pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: count)
+        defer { pointers.deallocate() }
+        for (k, part) in parts.enumerated() { pointers[k] = UnsafePointer(part.pointer) }
+        // Raw pointers into them are used below: keep them alive to the end of the scope.
+        defer { withExtendedLifetime(parts) {} }
+        let side = largeTiles ? 6 : 4
+        Parallel.forRange((plane + 7) / 8, grain: 1, cost: 8 * side * side * 4) { lo, hi in
+            for block in lo..<hi {
+                filterGradient(
+                    UnsafePointer(pointers), count: count, planes: plane, at: 8 * block, largeTiles: largeTiles, into: dw)
             }
         }
     }
 
-    /// `dw = Gᵀ dU G` for every (o, c) of F(4×4, 3×3)'s 36 matrices `dU`, with the `G` of
-    /// `WINO43_FILTER` (rows (1/4, 0, 0), −(1, 1, 1)/6, −(1, −1, 1)/6, (1/24, 1/12, 1/6),
-    /// (1/24, −1/12, 1/6), (0, 0, 1)); eight (o, c) pairs per SIMD step.
-    private static func filterGradient4x4(
-        _ total: UnsafePointer<Float>, planes plane: Int, into dw: UnsafeMutablePointer<Float>
+    /// ``filterGradient(_:planes:largeTiles:into:)`` of pairs `at ..< at + 8` (fewer at the end).
+    private static func filterGradient(
+        _ parts: UnsafePointer<UnsafePointer<Float>>, count: Int, planes plane: Int, at: Int, largeTiles: Bool,
+        into dw: UnsafeMutablePointer<Float>
     ) {
+        let side = largeTiles ? 6 : 4, lanes = min(8, plane - at)
+        // dU[i][j] of the eight pairs.
+        @inline(__always) func u(_ i: Int, _ j: Int) -> SIMD8<Float> {
+            let offset = (side * i + j) * plane + at
+            var sum = load8(parts[0] + offset, lanes)
+            for k in 1..<count { sum += load8(parts[k] + offset, lanes) }
+            return sum
+        }
+        let r = largeTiles ? sandwich6(u) : sandwich4(u)
+        for l in 0..<lanes {
+            let out = dw + (at + l) * 9
+            out[0] = r.0.0[l]
+            out[1] = r.0.1[l]
+            out[2] = r.0.2[l]
+            out[3] = r.1.0[l]
+            out[4] = r.1.1[l]
+            out[5] = r.1.2[l]
+            out[6] = r.2.0[l]
+            out[7] = r.2.1[l]
+            out[8] = r.2.2[l]
+        }
+    }
+
+    /// The 8 floats at `p`, or the first `lanes` of them and zeros.
+    @inline(__always)
+    private static func load8(_ p: UnsafePointer<Float>, _ lanes: Int) -> SIMD8<Float> {
+        if lanes == 8 { return UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+        var v = SIMD8<Float>.zero
+        for l in 0..<lanes { v[l] = p[l] }
+        return v
+    }
+
+    /// Three values for eight (o, c) pairs: a row of a 3×3 filter gradient, one pair per lane.
+    private typealias Triple = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+    /// `Gᵀ dU G` (rows of the 3×3 result) of F(2×2, 3×3)'s `G` (rows (1, 0, 0), (1, 1, 1)/2,
+    /// (1, −1, 1)/2, (0, 0, 1)) from `u(i, j)` = dU[i][j], one (o, c) pair per lane.
+    @inline(__always)
+    private static func sandwich4(
+        _ u: (Int, Int) -> SIMD8<Float>
+    ) -> (Triple, Triple, Triple) {
+        typealias V = SIMD8<Float>
+        /// `Gᵀ a` (3 values) of 4 values `a`.
+        @inline(__always) func gTransposed(_ a0: V, _ a1: V, _ a2: V, _ a3: V) -> (V, V, V) {
+            (a0 + 0.5 * (a1 + a2), 0.5 * (a1 - a2), 0.5 * (a1 + a2) + a3)
+        }
+        // t = Gᵀ dU, column by column (t[k][j] is the k-th of column j's three), then dw = t G:
+        // row k of dw is Gᵀ applied to row k of t.
+        @inline(__always) func column(_ j: Int) -> (V, V, V) { gTransposed(u(0, j), u(1, j), u(2, j), u(3, j)) }
+        let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3)
+        return (
+            gTransposed(c0.0, c1.0, c2.0, c3.0), gTransposed(c0.1, c1.1, c2.1, c3.1),
+            gTransposed(c0.2, c1.2, c2.2, c3.2)
+        )
+    }
+
+    /// `Gᵀ dU G` as ``sandwich4(_:)`` with F(4×4, 3×3)'s `G` of `WINO43_FILTER` (rows (1/4, 0, 0),
+    /// −(1, 1, 1)/6, −(1, −1, 1)/6, (1/24, 1/12, 1/6), (1/24, −1/12, 1/6), (0, 0, 1)).
+    @inline(__always)
+    private static func sandwich6(
+        _ u: (Int, Int) -> SIMD8<Float>
+    ) -> (Triple, Triple, Triple) {
         typealias V = SIMD8<Float>
         /// `Gᵀ a` (3 values) of 6 values `a`.
         @inline(__always) func gTransposed(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ a4: V, _ a5: V) -> (V, V, V) {
@@ -541,39 +596,14 @@ enum Winograd {
             let s12 = a1 + a2, d12 = a2 - a1, s34 = a3 + a4, d34 = a3 - a4
             return (0.25 * a0 - sixth * s12 + twentyFourth * s34, sixth * d12 + twelfth * d34, sixth * (s34 - s12) + a5)
         }
-        Parallel.forRange((plane + 7) / 8, grain: 1, cost: 8 * 160) { lo, hi in
-            for block in lo..<hi {
-                let at = 8 * block, lanes = min(8, plane - at)
-                @inline(__always) func u(_ i: Int, _ j: Int) -> V {
-                    let p = total + (6 * i + j) * plane + at
-                    if lanes == 8 { return UnsafeRawPointer(p).loadUnaligned(as: V.self) }
-                    var v = V.zero
-                    for l in 0..<lanes { v[l] = p[l] }
-                    return v
-                }
-                // t = Gᵀ dU, column by column (t[k][j] is the k-th of column j's three)...
-                @inline(__always) func column(_ j: Int) -> (V, V, V) {
-                    gTransposed(u(0, j), u(1, j), u(2, j), u(3, j), u(4, j), u(5, j))
-                }
-                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-                // ...then dw = t G: row k of dw is Gᵀ applied to row k of t.
-                let r0 = gTransposed(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0)
-                let r1 = gTransposed(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1)
-                let r2 = gTransposed(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
-                for l in 0..<lanes {
-                    let out = dw + (at + l) * 9
-                    out[0] = r0.0[l]
-                    out[1] = r0.1[l]
-                    out[2] = r0.2[l]
-                    out[3] = r1.0[l]
-                    out[4] = r1.1[l]
-                    out[5] = r1.2[l]
-                    out[6] = r2.0[l]
-                    out[7] = r2.1[l]
-                    out[8] = r2.2[l]
-                }
-            }
+        @inline(__always) func column(_ j: Int) -> (V, V, V) {
+            gTransposed(u(0, j), u(1, j), u(2, j), u(3, j), u(4, j), u(5, j))
         }
+        let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+        return (
+            gTransposed(c0.0, c1.0, c2.0, c3.0, c4.0, c5.0), gTransposed(c0.1, c1.1, c2.1, c3.1, c4.1, c5.1),
+            gTransposed(c0.2, c1.2, c2.2, c3.2, c4.2, c5.2)
+        )
     }
 
     /// `dM[ξ][o][t] = (A dY Aᵀ)[ξ]` for the 2×2 output-gradient tiles of channels `o0..<o1` of
