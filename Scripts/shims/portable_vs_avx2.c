@@ -18,6 +18,7 @@ void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t,
 void p_tkwino43_avx2_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
+void p_tkgemm_avx2_pack_a(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *);
 void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 typedef void (*OutputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
@@ -167,6 +168,21 @@ int main(void) {
                 gemm_case(ms[i], ns[j], ks[l], 0, ms[i], beta);
                 if (ms[i] > 6) gemm_case(ms[i], ns[j], ks[l], 6, ms[i] - 6 < 7 ? ms[i] - 6 : 7, beta);
             }
+    // Packing alone, bit for bit against the portable loop: full and partial panels, depths with
+    // and without 8-column tails, A with a row stride past its width, and sentinels after it.
+    ptrdiff_t pm[] = {1, 5, 6, 7, 12, 13}, pk[] = {1, 7, 8, 9, 15, 16, 17, 100};
+    for (int i = 0; i < 6; ++i)
+        for (int l = 0; l < 8; ++l) {
+            ptrdiff_t m = pm[i], k = pk[l], lda = k + 3;
+            size_t size = tkgemm_avx2_packed_a_size(m, k);
+            float *a = randv((size_t)(m * lda)), *p1 = fillv(size + 8, 7), *p2 = fillv(size + 8, 7);
+            tkgemm_avx2_pack_a(m, k, a, lda, p1);
+            p_tkgemm_avx2_pack_a(m, k, a, lda, p2);
+            char what[96];
+            snprintf(what, sizeof what, "pack_a m=%td k=%td lda=%td", m, k, lda);
+            exact(what, p2, p1, size + 8);
+            free(a); free(p1); free(p2);
+        }
     printf("%d checks, %d failures\n", checks, fails);
     return fails != 0;
 }

@@ -26,11 +26,58 @@ enum { AMR = 6, ANR = 16, ANB = 128, AKC = 256 };
 
 size_t tkgemm_avx2_packed_a_size(ptrdiff_t m, ptrdiff_t k) { return (size_t)((m + AMR - 1) / AMR * AMR * k); }
 
+// Columns kk0 ..< k of one panel (rows p ..< p + 6, zero past m), one value at a time.
+static void pack_panel_tail(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, ptrdiff_t p, ptrdiff_t kk0,
+                            float *panel) {
+    for (ptrdiff_t kk = kk0; kk < k; ++kk)
+        for (int r = 0; r < AMR; ++r) panel[kk * AMR + r] = p + r < m ? a[(p + r) * lda + kk] : 0.0f;
+}
+
+#if defined(__x86_64__)
+int tkgemm_avx2_available(void);
+// Full panels eight columns at a time: six row loads, an 8 x 8 transpose (rows 6 and 7 zero),
+// and eight 8-float stores 6 floats apart, each overwriting the last one's two spare lanes; the
+// eighth keeps to its 6 (a masked store), so nothing past the block is touched.
+__attribute__((target("avx2,fma"))) static void pack_panel_avx2(ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                                                  float *panel, ptrdiff_t *done) {
+    ptrdiff_t kk = 0;
+    __m256 zero = _mm256_setzero_ps();
+    __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
+    for (; kk + 8 <= k; kk += 8) {
+        __m256 r[8];
+        for (int i = 0; i < AMR; ++i) r[i] = _mm256_loadu_ps(a + i * lda + kk);
+        r[6] = r[7] = zero;
+        __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+        __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+        __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+        __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+        // Column j of the block: rows 0-3 from u(j mod 4) low/high lane, rows 4-7 from u(4 + ...).
+        __m256 col[8] = {
+            _mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+            _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+            _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+            _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31),
+        };
+        float *out = panel + kk * AMR;
+        for (int j = 0; j < 7; ++j) _mm256_storeu_ps(out + j * AMR, col[j]);
+        _mm256_maskstore_ps(out + 7 * AMR, six, col[7]);
+    }
+    *done = kk;
+}
+#endif
+
 void tkgemm_avx2_pack_a(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, float *packed) {
     for (ptrdiff_t p = 0; p < m; p += AMR) {
         float *panel = packed + p * k;
-        for (ptrdiff_t kk = 0; kk < k; ++kk)
-            for (int r = 0; r < AMR; ++r) panel[kk * AMR + r] = p + r < m ? a[(p + r) * lda + kk] : 0.0f;
+        ptrdiff_t kk0 = 0;
+#if defined(__x86_64__)
+        if (p + AMR <= m && tkgemm_avx2_available()) pack_panel_avx2(k, a + p * lda, lda, panel, &kk0);
+#endif
+        pack_panel_tail(m, k, a, lda, p, kk0, panel);
     }
 }
 
