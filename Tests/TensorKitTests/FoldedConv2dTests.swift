@@ -207,16 +207,24 @@ final class FoldedConv2dTests: XCTestCase {
     /// The pooled stem (`folded(x, reluThen: pool)`, one direct kernel) against the separate
     /// operations (conv, batch norm, ReLU, then `maxPool2d`, each checked against PyTorch) on
     /// batch 1, 3 and 5, maps of 9 to 1000 frames and odd heights, 7×7, 5×5 and 3×3 filters;
-    /// the AVX-512 kernel equal to the portable C definition bit for bit, and the same at
-    /// bfloat16 (the stem stays float32).
+    /// each vector kernel this CPU runs (AVX-512, AVX2) equal to the portable C definition bit
+    /// for bit, and the same at bfloat16 (the stem stays float32).
     func testPooledStemMatchesSeparateOperations() throws {
-        try XCTSkipUnless(KernelConfiguration.isAVX512Available, "the pooled stem kernel runs with TensorKit's AVX-512 kernels")
-        // The AVX-512 kernel set whatever TENSORKIT_KERNELS says (CI also runs the suite with
-        // `portable`, where the layer takes the separate operations).
-        KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512 }) { checkPooledStem() }
+        let sets = vectorSets
+        try XCTSkipIf(sets.isEmpty, "the pooled stem kernels need AVX-512 or AVX2 with FMA")
+        // Each set whatever TENSORKIT_KERNELS says (CI also runs the suite with `portable`,
+        // where the layer takes the separate operations).
+        for set in sets {
+            KernelConfiguration.withCurrent(changing: { $0.kernelSet = set }) { checkPooledStem(set) }
+        }
     }
 
-    private func checkPooledStem() {
+    /// The kernel sets with a pooled stem kernel that this CPU runs.
+    private var vectorSets: [KernelConfiguration.KernelSet] {
+        (KernelConfiguration.isAVX512Available ? [.avx512] : []) + (KernelConfiguration.isAVX2Available ? [.avx2] : [])
+    }
+
+    private func checkPooledStem(_ set: KernelConfiguration.KernelSet) {
         let pool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
         let cases: [(n: Int, cout: Int, k: Int, p: Int, h: Int, w: Int)] = [
             (1, 64, 7, 3, 128, 431), (3, 24, 7, 3, 128, 9), (5, 20, 7, 3, 13, 1000), (1, 7, 7, 3, 1, 1),
@@ -226,14 +234,17 @@ final class FoldedConv2dTests: XCTestCase {
             let (conv, bn) = layers(1, c.cout, kernel: c.k, stride: 2, padding: c.p, bias: i % 2 == 0, seed: UInt64(300 + i))
             let folded = FoldedConv2d(conv, batchNorm: bn)
             let x = randomTensor([c.n, 1, c.h, c.w], seed: UInt64(400 + i))
-            let what = "case \(i) \(c)"
+            let what = "\(set) case \(i) \(c)"
+            XCTAssertTrue(
+                PooledStem.applies(inputShape: x.shape, filterShape: folded.weight.shape, stride: 2, padding: c.p, pool: pool),
+                "\(what): the pooled kernel runs")
             withNoGrad {
                 let expected = maxPool2d(reference(conv, bn, x, residual: nil, relu: true).out, kernelSize: 3, stride: 2, padding: 1)
                 let y = folded(x, reluThen: pool)
                 XCTAssertEqual(y.shape, expected.shape, what)
                 assertClose(y, expected, "\(what): pooled stem")
                 let portable = PooledStem.pooled(x, filters: folded.weight, bias: folded.bias, padding: c.p, portable: true)
-                XCTAssertEqual(y.scalars, portable.scalars, "\(what): AVX-512 against portable C")
+                XCTAssertEqual(y.scalars, portable.scalars, "\(what): vector kernel against portable C")
                 let bf16 = KernelConfiguration.withCurrent(changing: { $0.precision = .bfloat16 }) { folded(x, reluThen: pool) }
                 XCTAssertEqual(bf16.scalars, y.scalars, "\(what): float32 at bfloat16 too")
             }
@@ -243,7 +254,12 @@ final class FoldedConv2dTests: XCTestCase {
     /// NaN in the stem's input reaches the pooled outputs whose windows it feeds, as through
     /// PyTorch's ReLU and max pooling, and the rest stay the separate operations' values.
     func testPooledStemPropagatesNaN() throws {
-        try XCTSkipUnless(KernelConfiguration.isAVX512Available, "the pooled stem kernel runs with TensorKit's AVX-512 kernels")
+        let sets = vectorSets
+        try XCTSkipIf(sets.isEmpty, "the pooled stem kernels need AVX-512 or AVX2 with FMA")
+        for set in sets { checkPooledStemNaN(set) }
+    }
+
+    private func checkPooledStemNaN(_ set: KernelConfiguration.KernelSet) {
         let (conv, bn) = layers(1, 8, kernel: 7, stride: 2, padding: 3, bias: false, seed: 51)
         let folded = FoldedConv2d(conv, batchNorm: bn)
         var x = randomTensor([1, 1, 40, 61], seed: 52)
@@ -251,7 +267,7 @@ final class FoldedConv2dTests: XCTestCase {
         let pool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
         let (y, expected) = withNoGrad {
             (
-                KernelConfiguration.withCurrent(changing: { $0.kernelSet = .avx512 }) { folded(x, reluThen: pool) },
+                KernelConfiguration.withCurrent(changing: { $0.kernelSet = set }) { folded(x, reluThen: pool) },
                 pool(reference(conv, bn, x, residual: nil, relu: true).out)
             )
         }
@@ -259,8 +275,10 @@ final class FoldedConv2dTests: XCTestCase {
         XCTAssertEqual(a.count, b.count)
         XCTAssertTrue(b.contains { $0.isNaN }, "the reference has NaN outputs")
         for j in b.indices {
-            XCTAssertEqual(a[j].isNaN, b[j].isNaN, "output \(j): \(a[j]) against \(b[j])")
-            if !b[j].isNaN { XCTAssertEqual(Double(a[j]), Double(b[j]), accuracy: 1e-4 * max(1, abs(Double(b[j]))), "output \(j)") }
+            XCTAssertEqual(a[j].isNaN, b[j].isNaN, "\(set) output \(j): \(a[j]) against \(b[j])")
+            if !b[j].isNaN {
+                XCTAssertEqual(Double(a[j]), Double(b[j]), accuracy: 1e-4 * max(1, abs(Double(b[j]))), "\(set) output \(j)")
+            }
         }
     }
 

@@ -6,17 +6,31 @@ import _TensorKitConv
 /// of one channel copied per output, then the map written, read back and pooled.
 enum PooledStem {
     /// Whether `pooled(…)` runs for these shapes in the configuration `configuration`: the
-    /// AVX-512 kernel set, one input channel, square stride-2 filters, 3×3 / 2 / 1 pooling.
+    /// AVX-512 or AVX2 kernel set, one input channel, square stride-2 filters, 3×3 / 2 / 1 pooling.
     static func applies(
         inputShape: [Int], filterShape: [Int], stride: Int, padding: Int, pool: MaxPool2d,
         _ configuration: KernelConfiguration = .current
     ) -> Bool {
-        guard configuration.kernelSet == .avx512, tkconv_available() != 0 else { return false }
+        guard kernel(configuration) != nil else { return false }
         let k = filterShape[2]
         return inputShape.count == 4 && inputShape[1] == 1 && filterShape[1] == 1 && filterShape[3] == k
             && stride == 2 && pool.kernelSize == 3 && pool.stride == 2 && pool.padding == 1
             && inputShape[2] + 2 * padding >= k && inputShape[3] + 2 * padding >= k
     }
+
+    /// The vector kernel of `configuration`'s kernel set, when this CPU runs it.
+    private static func kernel(_ configuration: KernelConfiguration) -> Kernel? {
+        switch configuration.kernelSet {
+        case .avx512: return tkconv_available() != 0 ? tkconv_stem_pool : nil
+        case .avx2: return tkconv_avx2_available() != 0 ? tkconv_stem_pool_avx2 : nil
+        case .portable: return nil
+        }
+    }
+
+    private typealias Kernel = @convention(c) (
+        UnsafePointer<Float>?, Int, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, Int, Int, Int, Int,
+        UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?
+    ) -> Void
 
     /// `maxPool2d(relu(conv2d(x, filters, stride: 2, padding) + bias), 3, 2, 1)` of
     /// `x[N, 1, H, W]` with `filters[O, 1, k, k]`: `[N, O, PH, PW]`, in float32 at any precision.
@@ -31,13 +45,13 @@ enum PooledStem {
         let group = 16, groups = (o + group - 1) / group
         let xp = x.pointer, fp = filters.pointer, bp = bias.pointer, yp = y.pointer
         let scratchCount = tkconv_stem_scratch(h, w, k, padding)
+        let run = portable ? tkconv_stem_pool_portable : kernel(.current) ?? tkconv_stem_pool_portable
         withExtendedLifetime((x, filters, bias)) {
             Parallel.forRange(n * groups, grain: 1, cost: 1) { lo, hi in
                 let scratch = TensorStorage(capacity: scratchCount)
                 defer { withExtendedLifetime(scratch) {} }
                 for unit in lo..<hi {
                     let image = unit / groups, c0 = unit % groups * group, c1 = min(o, c0 + group)
-                    let run = portable ? tkconv_stem_pool_portable : tkconv_stem_pool
                     run(xp + image * h * w, h, w, fp, bp, k, padding, c0, c1, yp + image * o * ph * pw, scratch.pointer)
                 }
             }

@@ -18,12 +18,19 @@
 /// 1 when the AVX-512 definition runs on this CPU (x86-64 with AVX-512F), else 0.
 int tkconv_available(void);
 
-/// Floats of scratch `tkconv_stem_pool` and `tkconv_stem_pool_portable` need.
+/// 1 when the AVX2 definition runs on this CPU (x86-64 with AVX2 and FMA), else 0.
+int tkconv_avx2_available(void);
+
+/// Floats of scratch `tkconv_stem_pool`, `tkconv_stem_pool_avx2` and `tkconv_stem_pool_portable` need.
 size_t tkconv_stem_scratch(ptrdiff_t h, ptrdiff_t w, ptrdiff_t k, ptrdiff_t pad);
 
 /// The AVX-512 kernel (x86-64 only; elsewhere the portable definition under this name).
 void tkconv_stem_pool(const float *x, ptrdiff_t h, ptrdiff_t w, const float *filters, const float *bias, ptrdiff_t k,
                       ptrdiff_t pad, ptrdiff_t o0, ptrdiff_t o1, float *y, float *scratch);
+
+/// The AVX2 kernel, eight columns per vector (x86-64 only; elsewhere the portable definition).
+void tkconv_stem_pool_avx2(const float *x, ptrdiff_t h, ptrdiff_t w, const float *filters, const float *bias,
+                           ptrdiff_t k, ptrdiff_t pad, ptrdiff_t o0, ptrdiff_t o1, float *y, float *scratch);
 
 /// The same result, one output at a time, on every architecture (tests compare the two).
 void tkconv_stem_pool_portable(const float *x, ptrdiff_t h, ptrdiff_t w, const float *filters, const float *bias,
