@@ -27,10 +27,11 @@ enum PooledStem {
         }
     }
 
-    private typealias Kernel = @convention(c) (
-        UnsafePointer<Float>?, Int, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, Int, Int, Int, Int,
-        UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?
-    ) -> Void
+    private typealias Kernel =
+        @convention(c) (
+            UnsafePointer<Float>?, Int, Int, UnsafePointer<Float>?, UnsafePointer<Float>?, Int, Int, Int, Int,
+            UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?
+        ) -> Void
 
     /// `maxPool2d(relu(conv2d(x, filters, stride: 2, padding) + bias), 3, 2, 1)` of
     /// `x[N, 1, H, W]` with `filters[O, 1, k, k]`: `[N, O, PH, PW]`, in float32 at any precision.
