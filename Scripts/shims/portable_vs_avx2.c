@@ -18,6 +18,7 @@ void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t,
 void p_tkwino43_avx2_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 void p_tkwino_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino43_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino_avx2_filter_gradient(const float *const *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkgemm_avx2_pack_a(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *);
 void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
@@ -96,6 +97,48 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
         free(u1); free(u2);
     }
     free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt);
+}
+
+// dw = G^T (sum of `count` parts) G of pairs p0 ..< p1 out of `plane`: the AVX2 kernel and its
+// portable twin bit for bit, sentinels before p0 and from p1 untouched, and both against float64
+// sums with G of F(2x2, 3x3) or F(4x4, 3x3).
+static void filter_gradient_case(int large, ptrdiff_t count, ptrdiff_t plane, ptrdiff_t p0, ptrdiff_t p1) {
+    static const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double g4[6][3] = {{0.25, 0, 0},         {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    int side = large ? 6 : 4;
+    const float *parts[3];
+    for (ptrdiff_t k = 0; k < count; ++k) parts[k] = randv((size_t)(side * side * plane));
+    float *d1 = fillv((size_t)(plane * 9), 7), *d2 = fillv((size_t)(plane * 9), 7);
+    tkwino_avx2_filter_gradient(parts, count, plane, large, p0, p1, d1);
+    p_tkwino_avx2_filter_gradient(parts, count, plane, large, p0, p1, d2);
+    char what[96];
+    snprintf(what, sizeof what, "filter_gradient large=%d count=%td plane=%td pairs %td..<%td", large, count, plane, p0, p1);
+    exact(what, d2, d1, (size_t)(plane * 9));
+    ++checks;
+    for (ptrdiff_t p = 0; p < plane; ++p)
+        for (int e = 0; e < 9; ++e) {
+            double want = 7, size = 0;
+            if (p >= p0 && p < p1) {
+                want = 0;
+                for (int i = 0; i < side; ++i)
+                    for (int j = 0; j < side; ++j) {
+                        double du = 0;
+                        for (ptrdiff_t k = 0; k < count; ++k) du += parts[k][(side * i + j) * plane + p];
+                        double gi = large ? g4[i][e / 3] : g2[i][e / 3], gj = large ? g4[j][e % 3] : g2[j][e % 3];
+                        want += gi * du * gj;
+                        size += fabs(gi * du * gj);
+                    }
+            }
+            if (fabs(d1[p * 9 + e] - want) > 1e-6 * (size + 1)) {
+                printf("FAIL %s pair %td element %d: %g vs %g\n", what, p, e, d1[p * 9 + e], want);
+                ++fails;
+                p = plane;
+                break;
+            }
+        }
+    for (ptrdiff_t k = 0; k < count; ++k) free((void *)parts[k]);
+    free(d1); free(d2);
 }
 
 // C rows row0 ..< row0 + rows of A * B + beta * C (A m x k, packed; B k x n with ldb = n + 3), on
@@ -183,6 +226,15 @@ int main(void) {
             exact(what, p2, p1, size + 8);
             free(a); free(p1); free(p2);
         }
+    // The filter gradient: one to three parts; pair ranges of one, partial and whole vectors,
+    // starting on a vector boundary or past it.
+    ptrdiff_t planes[] = {1, 5, 8, 13, 67};
+    for (int large = 0; large < 2; ++large)
+        for (ptrdiff_t count = 1; count <= 3; ++count)
+            for (int i = 0; i < 5; ++i) {
+                filter_gradient_case(large, count, planes[i], 0, planes[i]);
+                if (planes[i] > 8) filter_gradient_case(large, count, planes[i], 8, planes[i] - 1);
+            }
     printf("%d checks, %d failures\n", checks, fails);
     return fails != 0;
 }

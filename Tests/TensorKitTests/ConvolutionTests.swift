@@ -205,6 +205,37 @@ extension WideConvolutionTests {
     }
 }
 
+extension WideConvolutionTests {
+    /// The weight gradient's last step, `dw = Gᵀ dU G` with `dU` summed from the workers' parts,
+    /// in C with AVX2 (`tkwino_avx2_filter_gradient`) against the Swift definition bit for bit
+    /// (the same operations in the same order): F(2×2) and F(4×4), one to three parts, pair
+    /// counts of partial and whole vectors. (The gradient tests above check the result against
+    /// PyTorch.)
+    func testVectorFilterGradientEqualsTheSwiftDefinition() throws {
+        try XCTSkipUnless(KernelConfiguration.isAVX2Available, "tkwino_avx2_filter_gradient needs AVX2 and FMA")
+        for large in [false, true] {
+            let side = large ? 6 : 4
+            for count in 1...3 {
+                for plane in [1, 7, 8, 9, 67, 200] {
+                    let parts = (0..<count).map { k in
+                        let values = randomTensor([side * side * plane], seed: UInt64(100 * plane + 10 * k + side)).scalars
+                        let storage = TensorStorage(capacity: values.count)
+                        storage.pointer.update(from: values, count: values.count)
+                        return storage
+                    }
+                    var results: [[UInt32]] = []
+                    for vector in [false, true] {
+                        let dw = Tensor(zeros: [plane, 9])
+                        Winograd.filterGradient(parts, planes: plane, largeTiles: large, vector: vector, into: dw.pointer)
+                        results.append(dw.scalars.map(\.bitPattern))
+                    }
+                    XCTAssertEqual(results[1], results[0], "F(\(side - 2)x\(side - 2)), \(count) parts, \(plane) pairs")
+                }
+            }
+        }
+    }
+}
+
 final class WinogradSelectionTests: XCTestCase {
     func testWinogradOnlyForLarge3x3Stride1Padding1() {
         func geometry(_ n: Int, _ h: Int, _ w: Int, k: Int = 3, s: Int = 1, p: Int = 1) -> ConvGeometry {

@@ -449,6 +449,42 @@ TK_AVX2 void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff
                                             ptrdiff_t row0, ptrdiff_t row1, float *u) {
     filter_transform(1, w, o, c, for_input_gradient, row0, row1, u);
 }
+// Both filter gradients (`side` 6: F(4x4), 4: F(2x2), constant-folded per caller), eight pairs
+// per vector.
+TK_AVX2_INLINE void filter_gradient(int side, const float *const *parts, ptrdiff_t count, ptrdiff_t plane,
+                                    ptrdiff_t p0, ptrdiff_t p1, float *dw) {
+    __m256 s12, d12, s34, d34;
+    (void)d12, (void)s34, (void)d34;
+    for (ptrdiff_t at = p0; at < p1; at += 8) {
+        ptrdiff_t lanes = p1 - at < 8 ? p1 - at : 8;
+        __m256 du[36], t[6][3], row[3];
+        for (int e = 0; e < side * side; ++e) {
+            ptrdiff_t offset = e * plane + at;
+            __m256 sum = load8(parts[0] + offset, lanes);
+            for (ptrdiff_t k = 1; k < count; ++k) sum = ADD(sum, load8(parts[k] + offset, lanes));
+            du[e] = sum;
+        }
+        float result[9][8];
+#define STORE(e, value) _mm256_storeu_ps(result[e], value)
+        if (side == 6) {
+            FILTER_GRADIENT_SANDWICH(WINO43_FILTER_GRADIENT, 6, du, t, row, STORE);
+        } else {
+            FILTER_GRADIENT_SANDWICH(WINO_FILTER_GRADIENT, 4, du, t, row, STORE);
+        }
+#undef STORE
+        for (ptrdiff_t l = 0; l < lanes; ++l)
+            for (int e = 0; e < 9; ++e) dw[(at + l) * 9 + e] = result[e][l];
+    }
+}
+
+TK_AVX2 void tkwino_avx2_filter_gradient(const float *const *parts, ptrdiff_t count, ptrdiff_t plane, int large,
+                                         ptrdiff_t p0, ptrdiff_t p1, float *dw) {
+    if (large) {
+        filter_gradient(6, parts, count, plane, p0, p1, dw);
+    } else {
+        filter_gradient(4, parts, count, plane, p0, p1, dw);
+    }
+}
 #undef ADD
 #undef SUB
 #undef MUL
@@ -531,5 +567,37 @@ void tkwino_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int 
 void tkwino43_avx2_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient, ptrdiff_t row0,
                                     ptrdiff_t row1, float *u) {
     tkwino43_filter_transform(w, o, c, for_input_gradient, row0, row1, u);
+}
+
+// The same operations on one pair at a time.
+void tkwino_avx2_filter_gradient(const float *const *parts, ptrdiff_t count, ptrdiff_t plane, int large,
+                                 ptrdiff_t p0, ptrdiff_t p1, float *dw) {
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define K(c) (c)
+    int side = large ? 6 : 4;
+    float s12, d12, s34, d34;
+    (void)d12, (void)s34, (void)d34;
+    for (ptrdiff_t at = p0; at < p1; ++at) {
+        float du[36], t[6][3], row[3];
+        for (int e = 0; e < side * side; ++e) {
+            float sum = parts[0][e * plane + at];
+            for (ptrdiff_t k = 1; k < count; ++k) sum = ADD(sum, parts[k][e * plane + at]);
+            du[e] = sum;
+        }
+        float *out = dw + at * 9;
+#define STORE(e, value) out[e] = (value)
+        if (large) {
+            FILTER_GRADIENT_SANDWICH(WINO43_FILTER_GRADIENT, 6, du, t, row, STORE);
+        } else {
+            FILTER_GRADIENT_SANDWICH(WINO_FILTER_GRADIENT, 4, du, t, row, STORE);
+        }
+#undef STORE
+    }
+#undef ADD
+#undef SUB
+#undef MUL
+#undef K
 }
 #endif

@@ -53,6 +53,46 @@ static inline void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_
         m[5] = y[3];                                                          \
     } while (0)
 
+// G^T a (6 -> 3) of F(4x4, 3x3), the adjoint of WINO43_FILTER: the weight gradient's
+// dw = G^T dU G. Needs temporaries s12, d12, s34, d34 of the type.
+#define WINO43_FILTER_GRADIENT(a, t)                                                              \
+    do {                                                                                          \
+        s12 = ADD(a[1], a[2]), d12 = SUB(a[2], a[1]);                                             \
+        s34 = ADD(a[3], a[4]), d34 = SUB(a[3], a[4]);                                             \
+        t[0] = ADD(SUB(MUL(K(0.25f), a[0]), MUL(K(1.0f / 6.0f), s12)), MUL(K(1.0f / 24.0f), s34)); \
+        t[1] = ADD(MUL(K(1.0f / 6.0f), d12), MUL(K(1.0f / 12.0f), d34));                         \
+        t[2] = ADD(MUL(K(1.0f / 6.0f), SUB(s34, s12)), a[5]);                                     \
+    } while (0)
+
+// G^T a (4 -> 3) of F(2x2, 3x3) (G: rows (1, 0, 0), (1, 1, 1)/2, (1, -1, 1)/2, (0, 0, 1)).
+// Needs a temporary s12 of the type.
+#define WINO_FILTER_GRADIENT(a, t)                                            \
+    do {                                                                      \
+        s12 = MUL(K(0.5f), ADD(a[1], a[2]));                                  \
+        t[0] = ADD(a[0], s12);                                                \
+        t[1] = MUL(K(0.5f), SUB(a[1], a[2]));                                 \
+        t[2] = ADD(s12, a[3]);                                                \
+    } while (0)
+
+// dw = G^T dU G for pairs p0 ..< p1 (each dU the sum of parts[0 ..< count] in order, element
+// (i, j) of pair p at (side i + j) plane + p): the 1-D pass on each column of dU, then on each
+// row of the result. `dU` and `t` are arrays of the type, `row` a 3-array; `GRADIENT` one of the
+// two macros above, `STORE(e, value)` writes element e (0 ..< 9) of the pair's 3x3 result.
+#define FILTER_GRADIENT_SANDWICH(GRADIENT, side, dU, t, row, STORE)           \
+    do {                                                                      \
+        for (int j = 0; j < (side); ++j) {                                    \
+            __typeof__(dU[0]) column[6];                                      \
+            for (int i = 0; i < (side); ++i) column[i] = dU[(side) * i + j];  \
+            GRADIENT(column, t[j]);                                           \
+        }                                                                     \
+        for (int k = 0; k < 3; ++k) {                                         \
+            __typeof__(dU[0]) across[6];                                      \
+            for (int j = 0; j < (side); ++j) across[j] = t[j][k];             \
+            GRADIENT(across, row);                                            \
+            for (int m = 0; m < 3; ++m) STORE(3 * k + m, row[m]);             \
+        }                                                                     \
+    } while (0)
+
 // G g (3 -> 6) of F(4x4, 3x3): rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6),
 // (1/24, -1/12, 1/6), (0, 0, 1).
 #define WINO43_FILTER(g, t)                                                                        \

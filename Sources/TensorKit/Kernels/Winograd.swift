@@ -503,9 +503,10 @@ enum Winograd {
 
     /// `dw = Gᵀ dU G` for every (o, c), `dU` the sum of `parts` (each the 16 matrices of
     /// F(2×2, 3×3), or with `largeTiles` the 36 of F(4×4, 3×3), `planes` = O·C floats apart),
-    /// added in order as they are read; eight (o, c) pairs per SIMD step.
-    private static func filterGradient(
-        _ parts: [TensorStorage], planes plane: Int, largeTiles: Bool, into dw: UnsafeMutablePointer<Float>
+    /// added in order as they are read; eight (o, c) pairs per SIMD step, with `vector` in C.
+    static func filterGradient(
+        _ parts: [TensorStorage], planes plane: Int, largeTiles: Bool, vector: Bool = usesVectorFilterGradient,
+        into dw: UnsafeMutablePointer<Float>
     ) {
         let count = parts.count
         let pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: count)
@@ -515,6 +516,12 @@ enum Winograd {
         defer { withExtendedLifetime(parts) {} }
         let side = largeTiles ? 6 : 4
         Parallel.forRange((plane + 7) / 8, grain: 1, cost: 8 * side * side * 4) { lo, hi in
+            if vector {
+                // `const float *const *`: the same pointers, as C's nullable ones.
+                let cParts = UnsafeRawPointer(pointers).assumingMemoryBound(to: UnsafePointer<Float>?.self)
+                tkwino_avx2_filter_gradient(cParts, count, plane, largeTiles ? 1 : 0, 8 * lo, min(plane, 8 * hi), dw)
+                return
+            }
             for block in lo..<hi {
                 filterGradient(
                     UnsafePointer(pointers), count: count, planes: plane, at: 8 * block, largeTiles: largeTiles, into: dw)
@@ -522,7 +529,15 @@ enum Winograd {
         }
     }
 
-    /// ``filterGradient(_:planes:largeTiles:into:)`` of pairs `at ..< at + 8` (fewer at the end).
+    /// Whether ``filterGradient(_:planes:largeTiles:vector:into:)`` runs `tkwino_avx2_filter_gradient`
+    /// (the same operations in the same order, eight pairs per AVX2 vector): with the AVX2 or the
+    /// AVX-512 transforms. This Swift code compiles for baseline x86-64 (SSE), its `SIMD8` in
+    /// halves.
+    static var usesVectorFilterGradient: Bool {
+        (usesAVX2Transforms || usesVectorTransforms) && KernelConfiguration.isAVX2Available
+    }
+
+    /// ``filterGradient(_:planes:largeTiles:vector:into:)`` of pairs `at ..< at + 8` (fewer at the end).
     private static func filterGradient(
         _ parts: UnsafePointer<UnsafePointer<Float>>, count: Int, planes plane: Int, at: Int, largeTiles: Bool,
         into dw: UnsafeMutablePointer<Float>

@@ -133,6 +133,13 @@ void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, 
 void tkwino43_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                              float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                              ptrdiff_t channel_stride);
+/// dw = G^T dU G (the weight gradient's last step) for the (o, c) pairs p0 ..< p1 of a
+/// convolution: dU is the sum of parts[0] + ... + parts[count - 1], added in that order, each
+/// the 16 matrices of F(2x2, 3x3) (36 of F(4x4, 3x3) with `large`) `plane` = O C floats apart,
+/// pair p at offset p in each; dw[p][9] is the pair's 3x3 filter gradient. Eight pairs per
+/// vector; off x86-64 a scalar definition with the same operations.
+void tkwino_avx2_filter_gradient(const float *const *parts, ptrdiff_t count, ptrdiff_t plane, int large,
+                                 ptrdiff_t p0, ptrdiff_t p1, float *dw);
 #ifdef __cplusplus
 }
 #endif
