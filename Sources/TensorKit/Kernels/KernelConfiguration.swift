@@ -38,9 +38,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         /// CPUs with AVX-512F/VL and FMA.
         case avx512
         /// TensorKit's AVX2 kernels, on x86-64 CPUs with AVX2 and FMA: the Winograd tile
-        /// transforms (F(2×2, 3×3); F(4×4, 3×3) for frozen filters and float32 input gradients)
-        /// and, for float32 Winograd products, a GEMM over filters packed once; OpenBLAS for
-        /// every other product. The default where AVX-512 is missing (AMD Zen 2 and 3, most
+        /// transforms (F(2×2, 3×3); F(4×4, 3×3) for frozen filters and float32 gradients), the
+        /// weight gradient's last step, the pooled inference stem and, for float32 Winograd
+        /// products, a GEMM over filters packed once; OpenBLAS for every other product. The default where AVX-512 is missing (AMD Zen 2 and 3, most
         /// Intel client CPUs).
         case avx2
         /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on

@@ -64,7 +64,7 @@ public final class FoldedConv2d: @unchecked Sendable {
     /// `pool(relu(conv(input) + bias))`: a ResNet stem's convolution, ReLU and max pooling.
     ///
     /// For a one-channel input, a stride-2 square convolution and 3×3 / stride-2 / padding-1
-    /// pooling on TensorKit's AVX-512 kernels, one direct kernel computes the pooled map (in
+    /// pooling on TensorKit's AVX-512 or AVX2 kernels, one direct kernel computes the pooled map (in
     /// float32 at either ``KernelConfiguration/Precision``; the stem is a small share of the
     /// work) and the full-size map between them is never written. Otherwise, and when gradients
     /// are recorded, it is `pool(self(input, relu: true))`.
