@@ -189,8 +189,11 @@ enum MaxPoolKernels {
                         // Start from the window's first valid position with −∞, as the scalar path
                         // does, so an all-(−∞) window still points inside the image.
                         let lane = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
-                        var firstColumn = lane &+ Int32(2 * oc - p)
-                        firstColumn.replace(with: 0, where: firstColumn .< 0)
+                        // Negative columns (the left border) clamped to 0, with vector shifts: the
+                        // `replace(with:where:)` form went lane by lane through the stack (half
+                        // of this function's time in store-forwarding stalls).
+                        let unclamped = lane &+ Int32(2 * oc - p)
+                        let firstColumn = unclamped & ~(unclamped &>> 31)
                         var best = SIMD8<Float>(repeating: -.infinity)
                         var at = Int32(Swift.max(h0, 0) * w) &+ firstColumn
                         for k in 0..<3 {
