@@ -58,13 +58,16 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
     }
     let inputShape = input.shape
     return Tensor.record("maxPool2d", out, inputs: [input]) { gy in
-        let dx = Tensor(zeros: inputShape)
+        // Each plane is zeroed just before its scatter, while it is in cache: one pass over
+        // the (large) gradient instead of two.
+        let dx = Tensor(uninitializedShape: inputShape)
         let gp = gy.pointer, d = dx.pointer
         argmax.withUnsafeBufferPointer { am in
             let amp = am.baseAddress!
             Parallel.forRange(planes, grain: 1, cost: ohw) { lo, hi in
                 for plane in lo..<hi {
                     let dst = d + plane * hw
+                    dst.update(repeating: 0, count: hw)
                     for j in 0..<ohw { dst[Int(amp[plane * ohw + j])] += gp[plane * ohw + j] }
                 }
             }
