@@ -234,6 +234,7 @@ int main(void) {
             for (int i = 0; i < 5; ++i) {
                 filter_gradient_case(large, count, planes[i], 0, planes[i]);
                 if (planes[i] > 8) filter_gradient_case(large, count, planes[i], 8, planes[i] - 1);
+                if (planes[i] > 3) filter_gradient_case(large, count, planes[i], 3, planes[i]);
             }
     printf("%d checks, %d failures\n", checks, fails);
     return fails != 0;

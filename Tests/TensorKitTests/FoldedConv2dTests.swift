@@ -206,7 +206,8 @@ final class FoldedConv2dTests: XCTestCase {
 
     /// The pooled stem (`folded(x, reluThen: pool)`, one direct kernel) against the separate
     /// operations (conv, batch norm, ReLU, then `maxPool2d`, each checked against PyTorch) on
-    /// batch 1, 3 and 5, maps of 9 to 1000 frames and odd heights, 7×7, 5×5 and 3×3 filters;
+    /// batch 1, 3 and 5, maps of 9 to 1000 frames and odd heights, 7×7, 5×5 and 3×3 filters (widths
+    /// ending in whole and partial vectors of 8 and 16 columns);
     /// each vector kernel this CPU runs (AVX-512, AVX2) equal to the portable C definition bit
     /// for bit, and the same at bfloat16 (the stem stays float32).
     func testPooledStemMatchesSeparateOperations() throws {
@@ -228,7 +229,7 @@ final class FoldedConv2dTests: XCTestCase {
         let pool = MaxPool2d(kernelSize: 3, stride: 2, padding: 1)
         let cases: [(n: Int, cout: Int, k: Int, p: Int, h: Int, w: Int)] = [
             (1, 64, 7, 3, 128, 431), (3, 24, 7, 3, 128, 9), (5, 20, 7, 3, 13, 1000), (1, 7, 7, 3, 1, 1),
-            (3, 5, 7, 3, 7, 7), (1, 16, 5, 2, 31, 45), (1, 3, 3, 1, 10, 33),
+            (3, 5, 7, 3, 7, 7), (1, 16, 5, 2, 31, 45), (1, 3, 3, 1, 10, 33), (1, 6, 7, 3, 21, 29),
         ]
         for (i, c) in cases.enumerated() {
             let (conv, bn) = layers(1, c.cout, kernel: c.k, stride: 2, padding: c.p, bias: i % 2 == 0, seed: UInt64(300 + i))

@@ -492,6 +492,10 @@ TK_AVX2 void tkwino_avx2_filter_gradient(const float *const *parts, ptrdiff_t co
 
 #else  // not x86-64: the portable transforms, with the same contracts
 
+// The scalar twins below must round as the vector code does: no a * b + c fused into an FMA (the
+// default on AArch64, where FMA is baseline).
+#pragma STDC FP_CONTRACT OFF
+
 int tkwino_avx2_available(void) { return 0; }
 
 void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,

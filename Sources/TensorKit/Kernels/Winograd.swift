@@ -509,7 +509,8 @@ enum Winograd {
         into dw: UnsafeMutablePointer<Float>
     ) {
         let count = parts.count
-        let pointers = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: count)
+        // Optional: C's `const float *const *` as `tkwino_avx2_filter_gradient` takes it.
+        let pointers = UnsafeMutablePointer<UnsafePointer<Float>?>.allocate(capacity: count)
         defer { pointers.deallocate() }
         for (k, part) in parts.enumerated() { pointers[k] = UnsafePointer(part.pointer) }
         // Raw pointers into them are used below: keep them alive to the end of the scope.
@@ -517,9 +518,7 @@ enum Winograd {
         let side = largeTiles ? 6 : 4
         Parallel.forRange((plane + 7) / 8, grain: 1, cost: 8 * side * side * 4) { lo, hi in
             if vector {
-                // `const float *const *`: the same pointers, as C's nullable ones.
-                let cParts = UnsafeRawPointer(pointers).assumingMemoryBound(to: UnsafePointer<Float>?.self)
-                tkwino_avx2_filter_gradient(cParts, count, plane, largeTiles ? 1 : 0, 8 * lo, min(plane, 8 * hi), dw)
+                tkwino_avx2_filter_gradient(pointers, count, plane, largeTiles ? 1 : 0, 8 * lo, min(plane, 8 * hi), dw)
                 return
             }
             for block in lo..<hi {
@@ -539,15 +538,15 @@ enum Winograd {
 
     /// ``filterGradient(_:planes:largeTiles:vector:into:)`` of pairs `at ..< at + 8` (fewer at the end).
     private static func filterGradient(
-        _ parts: UnsafePointer<UnsafePointer<Float>>, count: Int, planes plane: Int, at: Int, largeTiles: Bool,
+        _ parts: UnsafePointer<UnsafePointer<Float>?>, count: Int, planes plane: Int, at: Int, largeTiles: Bool,
         into dw: UnsafeMutablePointer<Float>
     ) {
         let side = largeTiles ? 6 : 4, lanes = min(8, plane - at)
         // dU[i][j] of the eight pairs.
         @inline(__always) func u(_ i: Int, _ j: Int) -> SIMD8<Float> {
             let offset = (side * i + j) * plane + at
-            var sum = load8(parts[0] + offset, lanes)
-            for k in 1..<count { sum += load8(parts[k] + offset, lanes) }
+            var sum = load8(parts[0]! + offset, lanes)
+            for k in 1..<count { sum += load8(parts[k]! + offset, lanes) }
             return sum
         }
         let r = largeTiles ? sandwich6(u) : sandwich4(u)

@@ -64,7 +64,7 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
         let gp = gy.pointer, d = dx.pointer
         argmax.withUnsafeBufferPointer { am in
             let amp = am.baseAddress!
-            Parallel.forRange(planes, grain: 1, cost: ohw) { lo, hi in
+            Parallel.forRange(planes, grain: 1, cost: hw + ohw) { lo, hi in
                 for plane in lo..<hi {
                     let dst = d + plane * hw
                     dst.update(repeating: 0, count: hw)
