@@ -157,20 +157,29 @@ final class WideConvolutionTests: XCTestCase {
 
 extension WideConvolutionTests {
     /// Float32 training's input gradient on Winograd F(4×4, 3×3), and with the AVX2 set its
-    /// weight gradient on 4×4 output-gradient tiles (the forward pass on F(2×2)), forced on small
-    /// maps: against PyTorch's float64 fixtures and a float64 direct convolution, at the default
-    /// tolerance (1e-4 relative), on odd shapes (batch 1-5, 1-67 columns and 1-11 rows: partial
-    /// tiles, partial 8- and 16-tile vectors); with each vector kernel set the CPU has.
+    /// weight gradient on 4×4 output-gradient tiles, forced on small maps, with the forward pass
+    /// on F(2×2) and (``KernelConfiguration/winogradLargeTilesForward``) on F(4×4): against
+    /// PyTorch's float64 fixtures and a float64 direct convolution, at the default tolerance
+    /// (1e-4 relative), on odd shapes (batch 1-5, 1-67 columns and 1-11 rows: partial tiles,
+    /// partial 8- and 16-tile vectors); with each vector kernel set the CPU has.
     func testLargeTilesForTheGradientsAgreeWithPyTorch() throws {
         guard !vectorKernelSets.isEmpty else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 or AVX2 kernels") }
-        for kernels in vectorKernelSets { try checkLargeTilesForTheGradients(kernels) }
+        for kernels in vectorKernelSets {
+            var outputs: [[[UInt32]]] = []
+            for forward in [false, true] { outputs.append(try checkLargeTilesForTheGradients(kernels, forward: forward)) }
+            // The setting changes the forward pass's arithmetic (it is not ignored).
+            XCTAssertNotEqual(outputs[0], outputs[1], "forward outputs with and without F(4x4), \(kernels)")
+        }
     }
 
-    private func checkLargeTilesForTheGradients(_ kernels: KernelConfiguration.KernelSet) throws {
+    /// Runs the checks; returns the forward outputs of the random cases, bit for bit.
+    private func checkLargeTilesForTheGradients(_ kernels: KernelConfiguration.KernelSet, forward: Bool) throws -> [[UInt32]] {
         try KernelConfiguration.withCurrent(changing: {
             $0.kernelSet = kernels; $0.gemm = .tensorKit; $0.precision = .float32
             $0.winogradMinimumTilesPerWorker = 0; $0.winogradLargeTileTrainingMinimum = 0
+            $0.winogradLargeTilesForward = forward
         }) {
+            var outputs: [[UInt32]] = []
             for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2"] {
                 let meta = try fixture(c, "meta").scalars.map(Int.init)
                 let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
@@ -181,8 +190,9 @@ extension WideConvolutionTests {
                 XCTAssertTrue(Winograd.applies(g) && Winograd.usesLargeTilesForInputGradient(g), "\(c) takes F(4x4), \(kernels)")
                 XCTAssertEqual(
                     Winograd.usesLargeTilesForWeightGradient(g), kernels == .avx2, "\(c): 4x4 weight-gradient tiles, \(kernels)")
+                XCTAssertEqual(Winograd.usesLargeTilesForward(g), forward, "\(c): forward pass on F(4x4), \(kernels)")
                 let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                assertClose(y, try fixture(c, "y"), "\(c) forward")
+                assertClose(y, try fixture(c, "y"), "\(c) forward, F(4x4) \(forward)")
                 y.backward(gradient: try fixture(c, "gy"))
                 assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, F(4x4), \(kernels)")
                 assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(kernels)")
@@ -196,11 +206,13 @@ extension WideConvolutionTests {
                 let gy = randomTensor(y.shape, seed: 43)
                 y.backward(gradient: gy)
                 let ref = direct(x.scalars, xs, w.scalars, w.shape, stride: 1, pad: 1, gy: gy.scalars)
-                let what = "x \(xs), \(o) filters, F(4x4), \(kernels)"
+                let what = "x \(xs), \(o) filters, F(4x4), forward on F(4x4) \(forward), \(kernels)"
                 assertClose(y, try Tensor(shape: y.shape, scalars: ref.y.map(Float.init)), what + " forward")
                 assertClose(x.grad, try Tensor(shape: xs, scalars: ref.dx.map(Float.init)), what + " dx")
                 assertClose(w.grad, try Tensor(shape: w.shape, scalars: ref.dw.map(Float.init)), what + " dw")
+                outputs.append(y.scalars.map(\.bitPattern))
             }
+            return outputs
         }
     }
 }

@@ -13,6 +13,7 @@ final class KernelConfigurationTests: XCTestCase {
         let set = KernelConfiguration(environment: [
             "TENSORKIT_KERNELS": "portable", "TENSORKIT_GEMM": "openblas", "TENSORKIT_WINOGRAD": "0",
             "TENSORKIT_NUM_THREADS": "3", "TENSORKIT_CONV_COLUMNS": "64", "TENSORKIT_WINOGRAD_MIN_TILES": "32",
+            "TENSORKIT_WINOGRAD_LARGE_TILES": "0", "TENSORKIT_WINOGRAD_FORWARD_4X4": "1",
         ])
         XCTAssertEqual(set.kernelSet, .portable)
         XCTAssertEqual(set.gemm, .openBLAS)
@@ -20,13 +21,16 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertEqual(set.threads, 3)
         XCTAssertEqual(set.convolutionColumns, 64)
         XCTAssertEqual(set.winogradMinimumTilesPrepared, 32)
+        XCTAssertFalse(set.winogradLargeTiles)
+        XCTAssertTrue(set.winogradLargeTilesForward)
+        XCTAssertFalse(defaults.winogradLargeTilesForward, "the forward pass of training stays on F(2x2) unless asked")
         XCTAssertFalse(set.usesTensorKitGEMM)
         XCTAssertFalse(set.usesVectorWinograd)
         XCTAssertEqual(set.description.split(separator: " ").first, "kernels=portable")
         // Values that do not parse leave the defaults (and warn on standard error).
         let bad = KernelConfiguration(environment: [
             "TENSORKIT_KERNELS": "neon", "TENSORKIT_NUM_THREADS": "-2",
-            "TENSORKIT_CONV_COLUMNS": "many",
+            "TENSORKIT_CONV_COLUMNS": "many", "TENSORKIT_WINOGRAD_FORWARD_4X4": "yes",
         ])
         XCTAssertEqual(bad, defaults)
         let avx2 = KernelConfiguration(environment: ["TENSORKIT_KERNELS": "avx2"])

@@ -70,6 +70,24 @@ final class FullModelTrainingParityTests: XCTestCase {
     /// within 2x, and every parameter's error below 10% (PyTorch's worst is 1.2e-2, ours
     /// 4.1e-2); a wrong gradient is off by O(1).
     func testFirstStepGradientsAreAsAccurateAsPyTorchFloat32() throws {
+        try checkFirstStepGradients(meanRatioBound: 2)
+    }
+
+    /// The same with the forward pass on Winograd F(4×4, 3×3) too
+    /// (``KernelConfiguration/winogradLargeTilesForward``, off by default): faster, and less
+    /// precise. Measured 2026-12-04 on the AVX2 set: 1.75x PyTorch float32's error (0.32x
+    /// without it), spread over every layer (median parameter 1.76x, against 0.71x). The opt-in
+    /// is held to 3x, for the statistic's noise (above) on the other kernel set; a wrong
+    /// gradient still fails each parameter's 10% bound.
+    func testFirstStepGradientsWithTheForwardPassOnLargeTiles() throws {
+        let configuration = KernelConfiguration.current
+        try XCTSkipIf(configuration.kernelSet == .portable, "F(4x4, 3x3) needs the AVX-512 or AVX2 kernels")
+        try KernelConfiguration.withCurrent(changing: { $0.winogradLargeTilesForward = true }) {
+            try checkFirstStepGradients(meanRatioBound: 3)
+        }
+    }
+
+    private func checkFirstStepGradients(meanRatioBound: Double) throws {
         let exact = try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_step_gradients_float64.safetensors"))
         let (model, _, _) = try Self.firstStep(
             try SafeTensorsFile(contentsOf: Fixtures.url("Training", "full_train_steps.safetensors")).metadata)
@@ -107,7 +125,7 @@ final class FullModelTrainingParityTests: XCTestCase {
         print(
             "Gradient error against float64, ours / PyTorch float32, geometric mean \(meanRatio)x:\n  "
                 + report.joined(separator: "\n  "))
-        XCTAssertLessThanOrEqual(meanRatio, 2, "gradient rounding error relative to PyTorch float32's")
+        XCTAssertLessThanOrEqual(meanRatio, meanRatioBound, "gradient rounding error relative to PyTorch float32's")
     }
 
     /// The model with the fixture's weights in training mode, after the first step's forward

@@ -51,6 +51,11 @@ extension KernelConfiguration {
         case "0": winogradLargeTiles = false
         case let other?: Self.warn("TENSORKIT_WINOGRAD_LARGE_TILES=\(other) is not 0 or 1; ignored")
         }
+        switch environment["TENSORKIT_WINOGRAD_FORWARD_4X4"] {
+        case nil, "", "0": break
+        case "1": winogradLargeTilesForward = true
+        case let other?: Self.warn("TENSORKIT_WINOGRAD_FORWARD_4X4=\(other) is not 0 or 1; ignored")
+        }
         if let n = positive("TENSORKIT_WINOGRAD_MIN_TILES") { winogradMinimumTilesPrepared = n }
         if let n = positive("TENSORKIT_CONV_COLUMNS") { convolutionColumns = n }
         if let n = positive("TENSORKIT_NUM_THREADS") {

@@ -108,9 +108,20 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// each layer's output about six-fold, yet the model's logits and class probabilities stay
     /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Float32 training's input
     /// gradients take it too (from 64 4×4 tiles per worker), and with the AVX2 kernels its
-    /// weight gradients (on 4×4 output-gradient tiles); its forward pass stays on F(2×2). Needs
+    /// weight gradients (on 4×4 output-gradient tiles); its forward pass stays on F(2×2) unless
+    /// ``winogradLargeTilesForward`` is set. Needs
     /// the AVX-512 or AVX2 kernels.
     public var winogradLargeTiles: Bool
+
+    /// Float32 forward passes with filters transformed on each call (training) on F(4×4, 3×3)
+    /// too, where ``winogradLargeTiles`` gives the input gradients F(4×4) (off unless asked;
+    /// `TENSORKIT_WINOGRAD_FORWARD_4X4=1`). It trades precision for speed, as PyTorch's
+    /// `torch.set_float32_matmul_precision("high")` does: fewer multiplications in every 3×3
+    /// layer of a training step, and a larger rounding error in the forward pass, which the
+    /// backward pass amplifies: the gradients' error against float64 grows several-fold, to
+    /// about PyTorch float32's (`FullModelTrainingParityTests`; Docs/Benchmarks.md has the
+    /// figures). Needs the AVX-512 or AVX2 kernels.
+    public var winogradLargeTilesForward: Bool
 
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
     /// unfolded side by side.
@@ -154,6 +165,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         winograd = true
         winogradMinimumTilesPrepared = 8
         winogradLargeTiles = true
+        winogradLargeTilesForward = false
         convolutionColumns = 2048
         storedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
@@ -207,6 +219,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         "kernels=\(kernelSet.rawValue) gemm=\(gemm.rawValue) precision=\(precision) winograd=\(winograd ? "on" : "off")"
             + " threads=\(threads)"
             + " winograd_min_tiles=\(winogradMinimumTilesPrepared) winograd_4x4=\(winogradLargeTiles ? "on" : "off")"
+            + " winograd_4x4_forward=\(winogradLargeTilesForward ? "on" : "off")"
             + " conv_columns=\(convolutionColumns)"
     }
 }

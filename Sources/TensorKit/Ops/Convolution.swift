@@ -109,7 +109,13 @@ enum ConvKernels {
         epilogue: ConvEpilogue
     ) {
         if Winograd.applies(g, weightsPrepared: prepared != nil) {
-            let large = prepared != nil && Winograd.usesLargeTiles(g) ? prepared?.winogradFilters4x4() : nil
+            let large =
+                prepared != nil
+                ? (Winograd.usesLargeTiles(g) ? prepared?.winogradFilters4x4() : nil)
+                : Winograd.usesLargeTilesForward(g)
+                    ? Winograd.Filters.forCall4x4(
+                        Winograd.transformWeights4x4(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false),
+                        rows: g.outChannels, cols: g.inChannels) : nil
             let u =
                 large ?? prepared?.winogradFilters()
                 ?? .forCall(

@@ -81,7 +81,9 @@ struct BenchTrainCommand: ParsableCommand {
                 ("overlap", wire > 0 ? max(0, 1 - exposed / wire) : 0),
             ]
         }
-        printResult(fields, labels: kernelLabels(), json: options.json)
+        // The forward pass's Winograd tiles (`TENSORKIT_WINOGRAD_FORWARD_4X4=1`: 4x4, faster, less precise).
+        let forward = KernelConfiguration.current.winogradLargeTilesForward ? "4x4" : "2x2"
+        printResult(fields, labels: kernelLabels() + [("winograd_forward", forward)], json: options.json)
     }
 
     /// One step under ``OpProfiler``: where the time of a training step goes.
