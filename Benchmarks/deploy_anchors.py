@@ -45,12 +45,15 @@ NUM_CLASSES = 50  # `audiocnn bench` builds both models with 50 classes
 MELS, FRAMES = 128, 431
 FULL_FORWARD_GFLOP = 7.95  # the figure for one 5-s clip, direct convolution
 
-ENGINES = ["ours", "ours-bf16", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
-TRAIN_ENGINES = ["ours", "ours-bf16", "torch-f32", "torch-bf16"]
+# ours-fwd4x4: training only, ours at fp32 with TENSORKIT_WINOGRAD_FORWARD_4X4=1 (the forward pass on
+# Winograd F(4x4, 3x3) too: faster, less precise; opt-in).
+ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
+TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "torch-f32", "torch-bf16"]
 BF16_ENGINES = {"ours-bf16", "ov-bf16", "torch-bf16"}  # compared with ours-bf16; the others with ours (fp32)
 LABELS = {
     "ours": "ours (audiocnn)",
     "ours-bf16": "ours (audiocnn)",
+    "ours-fwd4x4": "ours (audiocnn), forward F(4x4)",
     "ort": "ONNX Runtime",
     "ov-f32": "OpenVINO",
     "ov-bf16": "OpenVINO",
@@ -332,10 +335,13 @@ def python_child(kind: str, spec: dict, env: dict, tag: str) -> tuple[dict | Non
 
 
 def swift_child(binary: str, mode: str, batch: int, args, env: dict, workdir: str,
-                precision: str = "fp32") -> tuple[dict | None, float, str]:
+                precision: str = "fp32", forward4x4: bool = False) -> tuple[dict | None, float, str]:
     cmd = [binary, "bench", mode, "--batch", str(batch), "--iterations", str(args.iters),
            "--model", "resnet34" if args.model == "full" else "small", "--precision", precision, "--json"]
-    res, rss, err = run_child(cmd, env, workdir, f"ours-{precision}-{mode}-b{batch}")
+    if forward4x4:
+        env = dict(env, TENSORKIT_WINOGRAD_FORWARD_4X4="1")
+    tag = f"ours-{precision}{'-fwd4x4' if forward4x4 else ''}-{mode}-b{batch}"
+    res, rss, err = run_child(cmd, env, workdir, tag)
     if res is not None:
         res["precision"] = res.get("precision", precision)
         res["self_reported_peak_rss_mb"] = res.get("peak_rss_mb")
@@ -516,6 +522,8 @@ def main() -> None:
                 print(f"round {round_ + 1} of {args.rounds}", flush=True)
             for batch in batches:
                 for engine in engines:
+                    if engine == "ours-fwd4x4":
+                        continue  # a training setting: inference's frozen filters take F(4x4) anyway
                     spec = dict(base, batch=batch, engine=engine)
                     if engine.startswith("ours"):
                         res, rss, err = swift_child(swift, "infer", batch, args, env, workdir,
@@ -533,7 +541,8 @@ def main() -> None:
                     spec = dict(base, batch=batch, engine=engine)
                     if engine.startswith("ours"):
                         res, rss, err = swift_child(swift, "train", batch, args, env, workdir,
-                                                    "bf16" if engine == "ours-bf16" else "fp32")
+                                                    "bf16" if engine == "ours-bf16" else "fp32",
+                                                    forward4x4=engine == "ours-fwd4x4")
                     else:
                         res, rss, err = python_child("torch-train", spec, env, f"{engine}-train-b{batch}")
                     record("train", batch, engine, res, rss, err, 3 * flop_clip)
@@ -558,6 +567,13 @@ def main() -> None:
                 if paired:
                     pick["paired_ratios"] = paired
                     pick["paired_ratio_median"] = sorted(paired)[len(paired) // 2]
+                if key[0] == "train" and key[2] not in BF16_ENGINES and "ours-fwd4x4" in engines:
+                    fast = rounds_of(key[0], key[1], "ours-fwd4x4")
+                    paired = [m["clips_per_s"] / r["clips_per_s"] for m, r in zip(fast, rows)
+                              if not m["error"] and not r["error"] and m.get("clips_per_s") and r.get("clips_per_s")]
+                    if paired:
+                        pick["paired_ratios_fwd4x4"] = paired
+                        pick["paired_ratio_fwd4x4_median"] = sorted(paired)[len(paired) // 2]
             merged.append(pick)
         results = merged
 
@@ -594,12 +610,15 @@ def main() -> None:
                          + (f", {row['infer_requests']} async requests" if row.get("infer_requests") else "")
                          + (", convs " + "/".join(f"{n} {p}" for p, n in sorted(conv.items())) if conv else ""))
         if row["engine"].startswith("ours"):
-            notes.append(", ".join(f"{k} {row[k]}" for k in ("kernels", "gemm", "winograd") if k in row))
+            notes.append(", ".join(f"{k} {row[k]}" for k in ("kernels", "gemm", "winograd", "winograd_forward") if k in row))
         if row.get("rounds_clips_per_s"):
             notes.append("rounds " + "/".join(fmt(v, ".1f") for v in row["rounds_clips_per_s"]) + " clips/s")
         if row.get("paired_ratios"):
             notes.append("ours/this by round (clips/s) " + "/".join(fmt(v, ".2f") for v in row["paired_ratios"])
                          + ", median " + fmt(row["paired_ratio_median"], ".2f"))
+        if row.get("paired_ratios_fwd4x4"):
+            notes.append("ours with forward F(4x4)/this by round " + "/".join(fmt(v, ".2f") for v in row["paired_ratios_fwd4x4"])
+                         + ", median " + fmt(row["paired_ratio_fwd4x4_median"], ".2f"))
         latency = row.get("latency_ms") if row["case"] == "infer" else row.get("step_ms")
         if row["case"] == "train":
             notes.append("step ms (mean) in latency column; FLOPs = 3 x forward")

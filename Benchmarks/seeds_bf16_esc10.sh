@@ -8,7 +8,9 @@
 # compares them with the float32 ones.
 # Usage: bash Benchmarks/seeds_bf16_esc10.sh SEED [SEED ...]
 #   MODEL (resnet34 or small, default resnet34), PRECISION (default bf16), WORK (default
-#   /tmp/full_esc10_seeds), EPOCHS (default 20), AUDIOCNN (default .build/release/audiocnn)
+#   /tmp/full_esc10_seeds), EPOCHS (default 20), AUDIOCNN (default .build/release/audiocnn),
+#   TAG (the results' name, default swift-<precision>[-small]: set it when TENSORKIT_* variables
+#   change the arithmetic, e.g. TAG=swift-fp32-fwd4x4 TENSORKIT_WINOGRAD_FORWARD_4X4=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${WORK:-/tmp/full_esc10_seeds}"
@@ -18,7 +20,7 @@ precision="${PRECISION:-bf16}"
 audiocnn="${AUDIOCNN:-.build/release/audiocnn}"
 data="../shared/esc50"
 results="Benchmarks/results/full_esc10_seeds"
-tag="swift-$precision$([ "$model" = small ] && echo -small || true)"
+tag="${TAG:-swift-$precision$([ "$model" = small ] && echo -small || true)}"
 mkdir -p "$work" "$results"
 
 run() {  # seed
