@@ -107,8 +107,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// float32 tests' tolerances. At ``Precision/bfloat16`` it amplifies the operands' rounding in
     /// each layer's output about six-fold, yet the model's logits and class probabilities stay
     /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Float32 training's input
-    /// gradients take it too (from 64 4×4 tiles per worker), and with the AVX2 kernels its
-    /// weight gradients (on 4×4 output-gradient tiles); its forward pass stays on F(2×2) unless
+    /// gradients take it too (from 64 4×4 tiles per worker), and so do its weight gradients (on
+    /// 4×4 output-gradient tiles); its forward pass stays on F(2×2) unless
     /// ``winogradLargeTilesForward`` is set. Needs
     /// the AVX-512 or AVX2 kernels.
     public var winogradLargeTiles: Bool
@@ -153,6 +153,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// F(4×4, 3×3) applies to float32 training's input gradients from this many 4×4 tiles per
     /// worker (batch 16 on 2 workers: layer1 1728, layer2 448, layer3 112, layer4 32).
     var winogradLargeTileTrainingMinimum = 64
+    /// Whether float32 training's weight gradients take 4×4 output-gradient tiles where its
+    /// input gradients take F(4×4, 3×3) (tests and timings turn it off to compare).
+    var winogradLargeTilesWeightGradient = true
     /// Whether 3×3/2 max pooling takes its SIMD path.
     var maxPoolFastPath = true
 

@@ -55,12 +55,12 @@ enum Winograd {
     /// (AVX-512, or AVX2 with its packed-A kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming and packing 36 filter
     /// matrices per call. The forward pass stays on F(2×2) unless asked
-    /// (``usesLargeTilesForward(_:_:)``; the weight gradient too, but with the AVX2 set:
+    /// (``usesLargeTilesForward(_:_:)``; the weight gradient takes 4×4 tiles too:
     /// ``usesLargeTilesForWeightGradient(_:_:)``): the forward pass's rounding is what the
     /// backward pass amplifies. In `FullModelTrainingParityTests` (gradients against float64,
-    /// ours / PyTorch float32's error, AVX2 set) F(4×4) in the input and weight gradients leaves
-    /// the ratio at 0.32x, as on F(2×2) alone; F(4×4) in the forward pass too raises it to 1.75x
-    /// (bound 2x). bfloat16 keeps F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about
+    /// ours / PyTorch float32's error) F(4×4) in the input and weight gradients leaves the ratio
+    /// where F(2×2) alone has it (AVX2 set on Zen 3: 0.32x; AVX-512 set on Zen 4: 1.59x);
+    /// F(4×4) in the forward pass too raises it (1.75x and 2.05x). bfloat16 keeps F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about
     /// sixfold (`BFloat16Tests`).
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         guard configuration.precision == .float32, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
@@ -76,11 +76,13 @@ enum Winograd {
 
     /// Whether the weight gradient of a float32 training convolution `g` (Winograd applying)
     /// runs on 4×4 output-gradient tiles (36 matrices: 9/16 of the 2×2 tiles' multiplications,
-    /// and 36/64 of their transformed data): the AVX2 transforms (whose set alone has the F(4×4)
-    /// output-gradient transform; the AVX-512 set keeps 2×2 tiles) and as many 4×4 tiles per
-    /// worker as ``usesLargeTilesForInputGradient(_:_:)`` asks.
+    /// and 36/64 of their transformed data): the AVX2 or AVX-512 transforms (the F(4×4)
+    /// output-gradient transform is the AVX2 one in both sets, which AVX-512 CPUs run too) and
+    /// as many 4×4 tiles per worker as ``usesLargeTilesForInputGradient(_:_:)`` asks.
     static func usesLargeTilesForWeightGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        guard configuration.precision == .float32, configuration.usesAVX2Winograd else { return false }
+        guard configuration.precision == .float32, configuration.winogradLargeTilesWeightGradient else { return false }
+        let avx512 = configuration.usesVectorWinograd && KernelConfiguration.isAVX2Available
+        guard configuration.usesAVX2Winograd || avx512 else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
@@ -451,7 +453,9 @@ enum Winograd {
         outChannels o: Int, height h: Int, width w: Int, largeTiles: Bool = false,
         into dw: UnsafeMutablePointer<Float>
     ) {
-        precondition(!largeTiles || usesAVX2Transforms, "Winograd.weightGradient: 4x4 tiles need the AVX2 transforms")
+        precondition(
+            !largeTiles || ((usesAVX2Transforms || usesVectorTransforms) && KernelConfiguration.isAVX2Available),
+            "Winograd.weightGradient: 4x4 tiles need the AVX2 transforms")
         let tile = largeTiles ? 4 : 2, matrices = (tile + 2) * (tile + 2)
         let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile, tilesPerImage = th * tw
         let target = largeTiles ? KernelConfiguration.current.winogradLargeTargetTiles : targetTiles
