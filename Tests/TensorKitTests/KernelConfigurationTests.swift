@@ -38,6 +38,30 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertFalse(avx2.usesTensorKitGEMM, "the AVX2 kernels multiply on OpenBLAS")
     }
 
+    /// `appliesLargeTilesForward` says where the opt-in takes effect: float32 training with a
+    /// vector kernel set and F(4×4) on; never at bfloat16, with the portable kernels, with
+    /// Winograd or its 4×4 tiles off, or unasked.
+    func testLargeTilesForwardAppliesOnlyWhereTheForwardPassTakesThem() {
+        var asked = KernelConfiguration()
+        asked.winogradLargeTilesForward = true
+        XCTAssertEqual(asked.appliesLargeTilesForward, !vectorKernelSets.isEmpty)
+        XCTAssertFalse(KernelConfiguration().appliesLargeTilesForward, "not asked")
+        let changes: [(String, (inout KernelConfiguration) -> Void)] = [
+            ("bf16", { $0.precision = .bfloat16 }), ("portable", { $0.kernelSet = .portable }),
+            ("winograd off", { $0.winograd = false }), ("4x4 tiles off", { $0.winogradLargeTiles = false }),
+        ]
+        for (what, change) in changes {
+            var c = asked
+            change(&c)
+            XCTAssertFalse(c.appliesLargeTilesForward, what)
+        }
+        for kernels in vectorKernelSets {
+            var c = asked
+            c.kernelSet = kernels
+            XCTAssertTrue(c.appliesLargeTilesForward, "\(kernels)")
+        }
+    }
+
     func testAVX512IsOnlyChosenWhereTheCPUHasIt() {
         var configuration = KernelConfiguration()
         configuration.kernelSet = .avx512

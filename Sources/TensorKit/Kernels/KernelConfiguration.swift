@@ -123,6 +123,11 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// figures). Needs the AVX-512 or AVX2 kernels.
     public var winogradLargeTilesForward: Bool
 
+    /// Whether ``winogradLargeTilesForward`` takes effect with these settings: it is asked, and
+    /// training runs at float32 with the AVX-512 or AVX2 kernels and F(4×4) on (elsewhere the
+    /// forward pass stays on F(2×2) whatever the flag says).
+    public var appliesLargeTilesForward: Bool { Winograd.takesLargeTilesForward(self) }
+
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
     /// unfolded side by side.
     public var convolutionColumns: Int

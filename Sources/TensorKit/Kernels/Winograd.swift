@@ -74,6 +74,16 @@ enum Winograd {
         configuration.winogradLargeTilesForward && usesLargeTilesForInputGradient(g, configuration)
     }
 
+    /// Whether ``usesLargeTilesForward(_:_:)`` holds for a 3×3/1/1 layer on a map large enough
+    /// for every tile threshold: whether `configuration` runs training's forward passes on
+    /// F(4×4) anywhere (its flag asked, and float32 with the AVX-512 or AVX2 kernels).
+    static func takesLargeTilesForward(_ configuration: KernelConfiguration) -> Bool {
+        let g = ConvGeometry(
+            batch: configuration.threads, inChannels: 64, height: 256, width: 256, outChannels: 64,
+            kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1)
+        return applies(g, configuration) && usesLargeTilesForward(g, configuration)
+    }
+
     /// Whether the weight gradient of a float32 training convolution `g` (Winograd applying)
     /// runs on 4×4 output-gradient tiles (36 matrices: 9/16 of the 2×2 tiles' multiplications,
     /// and 36/64 of their transformed data): the AVX2 or AVX-512 transforms (the F(4×4)
