@@ -45,15 +45,18 @@ NUM_CLASSES = 50  # `audiocnn bench` builds both models with 50 classes
 MELS, FRAMES = 128, 431
 FULL_FORWARD_GFLOP = 7.95  # the figure for one 5-s clip, direct convolution
 
-# ours-fwd4x4: training only, ours at fp32 with TENSORKIT_WINOGRAD_FORWARD_4X4=1 (the forward pass on
-# Winograd F(4x4, 3x3) too: faster, less precise; opt-in).
-ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
-TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "torch-f32", "torch-bf16"]
+# ours-fwd4x4 / ours-bf16-fwd4x4: training only, ours at fp32 / bf16 with TENSORKIT_WINOGRAD_FORWARD_4X4=1
+# (the forward pass on Winograd F(4x4, 3x3) too, and at bf16 the input gradient: faster, less precise;
+# opt-in).
+FWD4X4_ENGINES = {"ours-fwd4x4", "ours-bf16-fwd4x4"}
+ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd4x4", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
+TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd4x4", "torch-f32", "torch-bf16"]
 BF16_ENGINES = {"ours-bf16", "ov-bf16", "torch-bf16"}  # compared with ours-bf16; the others with ours (fp32)
 LABELS = {
     "ours": "ours (audiocnn)",
     "ours-bf16": "ours (audiocnn)",
     "ours-fwd4x4": "ours (audiocnn), forward F(4x4)",
+    "ours-bf16-fwd4x4": "ours (audiocnn), forward F(4x4)",
     "ort": "ONNX Runtime",
     "ov-f32": "OpenVINO",
     "ov-bf16": "OpenVINO",
@@ -522,7 +525,7 @@ def main() -> None:
                 print(f"round {round_ + 1} of {args.rounds}", flush=True)
             for batch in batches:
                 for engine in engines:
-                    if engine == "ours-fwd4x4":
+                    if engine in FWD4X4_ENGINES:
                         continue  # a training setting: inference's frozen filters take F(4x4) anyway
                     spec = dict(base, batch=batch, engine=engine)
                     if engine.startswith("ours"):
@@ -541,8 +544,8 @@ def main() -> None:
                     spec = dict(base, batch=batch, engine=engine)
                     if engine.startswith("ours"):
                         res, rss, err = swift_child(swift, "train", batch, args, env, workdir,
-                                                    "bf16" if engine == "ours-bf16" else "fp32",
-                                                    forward4x4=engine == "ours-fwd4x4")
+                                                    "bf16" if engine.startswith("ours-bf16") else "fp32",
+                                                    forward4x4=engine in FWD4X4_ENGINES)
                     else:
                         res, rss, err = python_child("torch-train", spec, env, f"{engine}-train-b{batch}")
                     record("train", batch, engine, res, rss, err, 3 * flop_clip)
@@ -567,8 +570,9 @@ def main() -> None:
                 if paired:
                     pick["paired_ratios"] = paired
                     pick["paired_ratio_median"] = sorted(paired)[len(paired) // 2]
-                if key[0] == "train" and key[2] not in BF16_ENGINES and "ours-fwd4x4" in engines:
-                    fast = rounds_of(key[0], key[1], "ours-fwd4x4")
+                fast_engine = "ours-bf16-fwd4x4" if key[2] in BF16_ENGINES else "ours-fwd4x4"
+                if key[0] == "train" and fast_engine in engines:
+                    fast = rounds_of(key[0], key[1], fast_engine)
                     paired = [m["clips_per_s"] / r["clips_per_s"] for m, r in zip(fast, rows)
                               if not m["error"] and not r["error"] and m.get("clips_per_s") and r.get("clips_per_s")]
                     if paired:

@@ -267,6 +267,50 @@ final class BFloat16Tests: XCTestCase {
         }
     }
 
+    /// Training at bfloat16 with `winogradLargeTilesForward` (forced on small maps): the forward
+    /// pass and the input gradient on F(4×4), the weight gradient still on 2×2 tiles. Forward, dx
+    /// and dw against PyTorch's fixtures within 5% (L2; F(4×4)'s rounding, as frozen filters
+    /// above), the forward pass and dx rounded visibly more than without the setting (it is not
+    /// ignored), and dw bit for bit the same as without it.
+    func testTrainingOnLargeTilesAtBFloat16() throws {
+        guard KernelConfiguration.isBFloat16Available else { throw XCTSkip("this CPU has no AVX512_BF16") }
+        for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2"] {
+            let meta = try fixture(c, "meta").scalars.map(Int.init)
+            let expected = (y: try fixture(c, "y"), dx: try fixture(c, "dx"), dw: try fixture(c, "dw"))
+            func run(forward4x4: Bool) throws -> (y: Tensor, dx: Tensor, dw: Tensor) {
+                try KernelConfiguration.withCurrent(changing: {
+                    $0.kernelSet = .avx512; $0.gemm = .tensorKit; $0.precision = .bfloat16
+                    $0.winogradMinimumTilesPerWorker = 0; $0.winogradLargeTileTrainingMinimum = 0
+                    $0.winogradLargeTilesForward = forward4x4
+                }) {
+                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                    let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
+                    let g = ConvGeometry(
+                        batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                        outChannels: w.shape[0], kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1)
+                    XCTAssertEqual(Winograd.usesLargeTilesForward(g), forward4x4, "\(c): forward on F(4x4)")
+                    XCTAssertEqual(Winograd.usesLargeTilesForInputGradient(g), forward4x4, "\(c): dx on F(4x4)")
+                    XCTAssertFalse(Winograd.usesLargeTilesForWeightGradient(g), "\(c): dw on 2x2 tiles at bf16")
+                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                    y.backward(gradient: try fixture(c, "gy"))
+                    return (y, try XCTUnwrap(x.grad), try XCTUnwrap(w.grad))
+                }
+            }
+            let large = try run(forward4x4: true), small = try run(forward4x4: false)
+            for (name, a, b, e) in [
+                ("forward", large.y, small.y, expected.y), ("dx", large.dx, small.dx, expected.dx),
+                ("dw", large.dw, small.dw, expected.dw),
+            ] {
+                XCTAssertLessThanOrEqual(l2Error(a, e), 5e-2, "\(c) \(name), F(4x4) at bfloat16")
+                XCTAssertLessThanOrEqual(l2Error(b, e), 1e-2, "\(c) \(name), F(2x2) at bfloat16")
+            }
+            for (name, a, b, e) in [("forward", large.y, small.y, expected.y), ("dx", large.dx, small.dx, expected.dx)] {
+                XCTAssertGreaterThan(l2Error(a, e), 2 * l2Error(b, e), "\(c) \(name): F(4x4) rounds like F(2x2): was it used?")
+            }
+            XCTAssertEqual(large.dw.scalars, small.dw.scalars, "\(c): dw does not depend on the forward tiles")
+        }
+    }
+
     /// `‖a − e‖₂ / ‖e‖₂`.
     private func l2Error(_ actual: Tensor, _ expected: Tensor) -> Double {
         precondition(actual.shape == expected.shape)

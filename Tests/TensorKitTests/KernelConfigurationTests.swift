@@ -39,15 +39,24 @@ final class KernelConfigurationTests: XCTestCase {
     }
 
     /// `appliesLargeTilesForward` says where the opt-in takes effect: float32 training with a
-    /// vector kernel set and F(4×4) on; never at bfloat16, with the portable kernels, with
-    /// Winograd or its 4×4 tiles off, or unasked.
+    /// vector kernel set, or bfloat16 with the AVX-512 set, and F(4×4) on; never with the
+    /// portable kernels, bfloat16 on the AVX2 set, Winograd or its 4×4 tiles off, or unasked.
     func testLargeTilesForwardAppliesOnlyWhereTheForwardPassTakesThem() {
         var asked = KernelConfiguration()
         asked.winogradLargeTilesForward = true
         XCTAssertEqual(asked.appliesLargeTilesForward, !vectorKernelSets.isEmpty)
         XCTAssertFalse(KernelConfiguration().appliesLargeTilesForward, "not asked")
+        var bf16 = asked
+        bf16.precision = .bfloat16
+        XCTAssertEqual(bf16.appliesLargeTilesForward, KernelConfiguration.isAVX512Available, "bf16")
         let changes: [(String, (inout KernelConfiguration) -> Void)] = [
-            ("bf16", { $0.precision = .bfloat16 }), ("portable", { $0.kernelSet = .portable }),
+            (
+                "bf16 on the AVX2 set",
+                {
+                    $0.precision = .bfloat16; $0.kernelSet = .avx2
+                }
+            ),
+            ("portable", { $0.kernelSet = .portable }),
             ("winograd off", { $0.winograd = false }), ("4x4 tiles off", { $0.winogradLargeTiles = false }),
         ]
         for (what, change) in changes {

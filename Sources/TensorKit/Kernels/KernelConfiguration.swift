@@ -25,7 +25,8 @@ import Foundation
 /// | `TENSORKIT_GEMM=openblas` | OpenBLAS instead of TensorKit's GEMM (vector transforms stay) |
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
-/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | F(2×2, 3×3) only, not F(4×4, 3×3): frozen filters (either precision) and float32 training's input gradients |
+/// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | F(2×2, 3×3) only, not F(4×4, 3×3): frozen filters (either precision), float32 training's input and weight gradients |
+/// | `TENSORKIT_WINOGRAD_FORWARD_4X4=1` | training's forward pass on F(4×4, 3×3) too, and at bf16 its input gradients (``winogradLargeTilesForward``) |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
 /// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
@@ -113,19 +114,22 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// the AVX-512 or AVX2 kernels.
     public var winogradLargeTiles: Bool
 
-    /// Float32 forward passes with filters transformed on each call (training) on F(4×4, 3×3)
-    /// too, where ``winogradLargeTiles`` gives the input gradients F(4×4) (off unless asked;
+    /// Forward passes with filters transformed on each call (training) on F(4×4, 3×3) too,
+    /// where ``winogradLargeTiles`` gives the input gradients F(4×4) (off unless asked;
     /// `TENSORKIT_WINOGRAD_FORWARD_4X4=1`). It trades precision for speed, as PyTorch's
     /// `torch.set_float32_matmul_precision("high")` does: fewer multiplications in every 3×3
     /// layer of a training step, and a larger rounding error in the forward pass, which the
     /// backward pass amplifies: the gradients' error against float64 grows several-fold, to
     /// about PyTorch float32's (`FullModelTrainingParityTests`; Docs/Benchmarks.md has the
-    /// figures). Needs the AVX-512 or AVX2 kernels.
+    /// figures). Needs the AVX-512 or AVX2 kernels. At ``Precision/bfloat16`` (AVX-512 kernels)
+    /// it puts the input gradients on F(4×4) as well (float32 training has them there already):
+    /// F(4×4) amplifies bfloat16's rounding about sixfold per layer.
     public var winogradLargeTilesForward: Bool
 
-    /// Whether ``winogradLargeTilesForward`` takes effect with these settings: it is asked, and
-    /// training runs at float32 with the AVX-512 or AVX2 kernels and F(4×4) on (elsewhere the
-    /// forward pass stays on F(2×2) whatever the flag says).
+    /// Whether ``winogradLargeTilesForward`` takes effect with these settings: it is asked,
+    /// F(4×4) is on, and training runs at float32 with the AVX-512 or AVX2 kernels, or at
+    /// bfloat16 with the AVX-512 kernels (elsewhere the forward pass stays on F(2×2) whatever
+    /// the flag says).
     public var appliesLargeTilesForward: Bool { Winograd.takesLargeTilesForward(self) }
 
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are

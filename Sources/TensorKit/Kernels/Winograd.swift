@@ -50,7 +50,7 @@ enum Winograd {
         return tiles * max(imagesPerWorker, 1) >= minimum
     }
 
-    /// Whether the input gradient of a float32 training convolution `g` (Winograd applying; its
+    /// Whether the input gradient of a training convolution `g` (Winograd applying; its
     /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
     /// (AVX-512, or AVX2 with its packed-A kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming and packing 36 filter
@@ -60,14 +60,17 @@ enum Winograd {
     /// backward pass amplifies. In `FullModelTrainingParityTests` (gradients against float64,
     /// ours / PyTorch float32's error) F(4×4) in the input and weight gradients leaves the ratio
     /// where F(2×2) alone has it (AVX2 set on Zen 3: 0.32x; AVX-512 set on Zen 4: 1.59x);
-    /// F(4×4) in the forward pass too raises it (1.75x and 2.05x). bfloat16 keeps F(2×2) throughout: F(4×4) amplifies bfloat16's rounding about
-    /// sixfold (`BFloat16Tests`).
+    /// F(4×4) in the forward pass too raises it (1.75x and 2.05x). bfloat16 keeps F(2×2)
+    /// throughout unless ``KernelConfiguration/winogradLargeTilesForward`` asks (then its forward
+    /// pass and input gradient take F(4×4), its weight gradient stays on 2×2 tiles): F(4×4)
+    /// amplifies bfloat16's rounding about sixfold (`BFloat16Tests`).
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        guard configuration.precision == .float32, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
+        let precision = configuration.precision == .float32 || configuration.winogradLargeTilesForward
+        guard precision, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
-    /// Whether the forward pass of a float32 convolution `g` whose filters are transformed on
+    /// Whether the forward pass of a convolution `g` whose filters are transformed on
     /// each call (training; Winograd applying) runs on F(4×4, 3×3): only when asked
     /// (``KernelConfiguration/winogradLargeTilesForward``), where its input gradient would.
     static func usesLargeTilesForward(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
@@ -76,7 +79,8 @@ enum Winograd {
 
     /// Whether ``usesLargeTilesForward(_:_:)`` holds for a 3×3/1/1 layer on a map large enough
     /// for every tile threshold: whether `configuration` runs training's forward passes on
-    /// F(4×4) anywhere (its flag asked, and float32 with the AVX-512 or AVX2 kernels).
+    /// F(4×4) anywhere (its flag asked; float32 with the AVX-512 or AVX2 kernels, or bfloat16
+    /// with the AVX-512 kernels).
     static func takesLargeTilesForward(_ configuration: KernelConfiguration) -> Bool {
         let g = ConvGeometry(
             batch: configuration.threads, inChannels: 64, height: 256, width: 256, outChannels: 64,

@@ -82,7 +82,7 @@ struct BenchTrainCommand: ParsableCommand {
             ]
         }
         // The forward pass's Winograd tiles (`TENSORKIT_WINOGRAD_FORWARD_4X4=1`: 4x4, faster, less
-        // precise, where it applies: float32 with the AVX-512 or AVX2 kernels).
+        // precise, where it applies: float32 with the AVX-512 or AVX2 kernels, bf16 with AVX-512).
         let forward = KernelConfiguration.current.appliesLargeTilesForward ? "4x4" : "2x2"
         printResult(fields, labels: kernelLabels() + [("winograd_forward", forward)], json: options.json)
     }
