@@ -22,6 +22,8 @@ data="../shared/esc50"
 results="Benchmarks/results/full_esc10_seeds"
 tag="${TAG:-swift-$precision$([ "$model" = small ] && echo -small || true)}"
 mkdir -p "$work" "$results"
+# The results are read from each run's checkpoint with Python's safetensors: check before training.
+python3 -c "import safetensors" 2>/dev/null || { echo "needs Python's safetensors: pip install safetensors" >&2; exit 1; }
 
 run() {  # seed
   local seed=$1 out="$work/$tag-s$1"

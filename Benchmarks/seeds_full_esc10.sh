@@ -21,6 +21,8 @@ mask_end="${MASK_END:-torchaudio}"
 sides="${SIDES:-both}"
 [ "$mask_end" = legacy ] && torch_prefix=pytorch || torch_prefix=pytorch-tamask
 mkdir -p "$work" "$results"
+# The Swift results are read from each run's checkpoint with Python's safetensors: check first.
+python3 -c "import safetensors" 2>/dev/null || { echo "needs Python's safetensors: pip install safetensors" >&2; exit 1; }
 run_pytorch() { # SEED
   python3 Benchmarks/train_pytorch.py --data "$data" --epochs "$epochs" --seed "$1" --threads 1 --mask-end "$mask_end" \
     --features-cache "$work/features.npz" --json "$results/$torch_prefix-s$1.json" > "$work/$torch_prefix-s$1.log" 2>&1
