@@ -270,14 +270,14 @@ final class BFloat16Tests: XCTestCase {
     /// Training at bfloat16 with `winogradLargeTilesForward` (forced on small maps): the forward
     /// pass and the input gradient on F(4×4), the weight gradient still on 2×2 tiles. Forward, dx
     /// and dw against PyTorch's fixtures within 5% (L2; F(4×4)'s rounding, as frozen filters
-    /// above), the forward pass and dx rounded visibly more than without the setting (it is not
-    /// ignored), and dw bit for bit the same as without it.
+    /// above), the forward pass and dx rounded visibly more than with the setting `false` (it is
+    /// not ignored), dw bit for bit the same, and the default (`nil`) the same as `true`.
     func testTrainingOnLargeTilesAtBFloat16() throws {
         guard KernelConfiguration.isBFloat16Available else { throw XCTSkip("this CPU has no AVX512_BF16") }
         for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2"] {
             let meta = try fixture(c, "meta").scalars.map(Int.init)
             let expected = (y: try fixture(c, "y"), dx: try fixture(c, "dx"), dw: try fixture(c, "dw"))
-            func run(forward4x4: Bool) throws -> (y: Tensor, dx: Tensor, dw: Tensor) {
+            func run(forward4x4: Bool?) throws -> (y: Tensor, dx: Tensor, dw: Tensor) {
                 try KernelConfiguration.withCurrent(changing: {
                     $0.kernelSet = .avx512; $0.gemm = .tensorKit; $0.precision = .bfloat16
                     $0.winogradMinimumTilesPerWorker = 0; $0.winogradLargeTileTrainingMinimum = 0
@@ -288,8 +288,8 @@ final class BFloat16Tests: XCTestCase {
                     let g = ConvGeometry(
                         batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
                         outChannels: w.shape[0], kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1)
-                    XCTAssertEqual(Winograd.usesLargeTilesForward(g), forward4x4, "\(c): forward on F(4x4)")
-                    XCTAssertEqual(Winograd.usesLargeTilesForInputGradient(g), forward4x4, "\(c): dx on F(4x4)")
+                    XCTAssertEqual(Winograd.usesLargeTilesForward(g), forward4x4 ?? true, "\(c): forward on F(4x4)")
+                    XCTAssertEqual(Winograd.usesLargeTilesForInputGradient(g), forward4x4 ?? true, "\(c): dx on F(4x4)")
                     XCTAssertFalse(Winograd.usesLargeTilesForWeightGradient(g), "\(c): dw on 2x2 tiles at bf16")
                     let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
                     y.backward(gradient: try fixture(c, "gy"))
@@ -308,6 +308,9 @@ final class BFloat16Tests: XCTestCase {
                 XCTAssertGreaterThan(l2Error(a, e), 2 * l2Error(b, e), "\(c) \(name): F(4x4) rounds like F(2x2): was it used?")
             }
             XCTAssertEqual(large.dw.scalars, small.dw.scalars, "\(c): dw does not depend on the forward tiles")
+            let byDefault = try run(forward4x4: nil)
+            XCTAssertEqual(byDefault.y.scalars, large.y.scalars, "\(c): bfloat16 trains on F(4x4) by default")
+            XCTAssertEqual(byDefault.dx.scalars, large.dx.scalars, "\(c): bfloat16's dx on F(4x4) by default")
         }
     }
 

@@ -22,8 +22,9 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertEqual(set.convolutionColumns, 64)
         XCTAssertEqual(set.winogradMinimumTilesPrepared, 32)
         XCTAssertFalse(set.winogradLargeTiles)
-        XCTAssertTrue(set.winogradLargeTilesForward)
-        XCTAssertFalse(defaults.winogradLargeTilesForward, "the forward pass of training stays on F(2x2) unless asked")
+        XCTAssertEqual(set.winogradLargeTilesForward, true)
+        XCTAssertNil(defaults.winogradLargeTilesForward, "training's forward tiles are left to the precision")
+        XCTAssertEqual(KernelConfiguration(environment: ["TENSORKIT_WINOGRAD_FORWARD_4X4": "0"]).winogradLargeTilesForward, false)
         XCTAssertFalse(set.usesTensorKitGEMM)
         XCTAssertFalse(set.usesVectorWinograd)
         XCTAssertEqual(set.description.split(separator: " ").first, "kernels=portable")
@@ -38,17 +39,23 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertFalse(avx2.usesTensorKitGEMM, "the AVX2 kernels multiply on OpenBLAS")
     }
 
-    /// `appliesLargeTilesForward` says where the opt-in takes effect: float32 training with a
-    /// vector kernel set, or bfloat16 with the AVX-512 set, and F(4×4) on; never with the
-    /// portable kernels, bfloat16 on the AVX2 set, Winograd or its 4×4 tiles off, or unasked.
+    /// `appliesLargeTilesForward` says where training's forward pass takes F(4×4): asked at
+    /// float32 with a vector kernel set, or at bfloat16 with the AVX-512 set unless refused, and
+    /// F(4×4) on; never with the portable kernels, bfloat16 on the AVX2 set, Winograd or its 4×4
+    /// tiles off, or float32 unasked.
     func testLargeTilesForwardAppliesOnlyWhereTheForwardPassTakesThem() {
         var asked = KernelConfiguration()
         asked.winogradLargeTilesForward = true
         XCTAssertEqual(asked.appliesLargeTilesForward, !vectorKernelSets.isEmpty)
-        XCTAssertFalse(KernelConfiguration().appliesLargeTilesForward, "not asked")
+        XCTAssertFalse(KernelConfiguration().appliesLargeTilesForward, "float32, not asked")
         var bf16 = asked
         bf16.precision = .bfloat16
         XCTAssertEqual(bf16.appliesLargeTilesForward, KernelConfiguration.isAVX512Available, "bf16")
+        var bf16Default = KernelConfiguration()
+        bf16Default.precision = .bfloat16
+        XCTAssertEqual(bf16Default.appliesLargeTilesForward, KernelConfiguration.isAVX512Available, "bf16 by default")
+        bf16Default.winogradLargeTilesForward = false
+        XCTAssertFalse(bf16Default.appliesLargeTilesForward, "bf16, refused")
         let changes: [(String, (inout KernelConfiguration) -> Void)] = [
             (
                 "bf16 on the AVX2 set",

@@ -5,7 +5,8 @@ import Training
 import XCTest
 
 /// A run records the operand precision it trained with (TensorKit's current one, as
-/// `audiocnn train --precision` sets it) in the training state and the checkpoints' metadata.
+/// `audiocnn train --precision` sets it) in the training state and the checkpoints' metadata,
+/// and the checkpoints record the kernel settings too.
 final class PrecisionMetadataTests: XCTestCase {
     private func train(_ precision: KernelConfiguration.Precision) throws -> (state: [String: String], checkpoint: CheckpointMetadata) {
         let out = TinyData.freshDirectory("precision-\(precision)")
@@ -25,6 +26,10 @@ final class PrecisionMetadataTests: XCTestCase {
             XCTAssertEqual(state["precision"], precision.rawValue)
             XCTAssertEqual(checkpoint.extra["precision"], precision.rawValue)
             XCTAssertEqual(state["processes"], "1", "the other entries stay")
+            // The kernels' settings, among them training's Winograd tiles.
+            let kernels = try XCTUnwrap(checkpoint.extra["kernels"], "\(precision): kernel settings recorded")
+            XCTAssertTrue(kernels.contains("precision=\(precision)"), kernels)
+            XCTAssertTrue(kernels.contains("winograd_4x4_forward=auto"), kernels)
         }
     }
 

@@ -52,7 +52,8 @@ extension KernelConfiguration {
         case let other?: Self.warn("TENSORKIT_WINOGRAD_LARGE_TILES=\(other) is not 0 or 1; ignored")
         }
         switch environment["TENSORKIT_WINOGRAD_FORWARD_4X4"] {
-        case nil, "", "0": break
+        case nil, "": break
+        case "0": winogradLargeTilesForward = false
         case "1": winogradLargeTilesForward = true
         case let other?: Self.warn("TENSORKIT_WINOGRAD_FORWARD_4X4=\(other) is not 0 or 1; ignored")
         }

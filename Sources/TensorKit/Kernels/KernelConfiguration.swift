@@ -26,7 +26,7 @@ import Foundation
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
 /// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | F(2×2, 3×3) only, not F(4×4, 3×3): frozen filters (either precision), float32 training's input and weight gradients |
-/// | `TENSORKIT_WINOGRAD_FORWARD_4X4=1` | training's forward pass on F(4×4, 3×3) too, and at bf16 its input gradients (``winogradLargeTilesForward``) |
+/// | `TENSORKIT_WINOGRAD_FORWARD_4X4=1` or `0` | training's forward pass on F(4×4, 3×3) too, and at bf16 its input gradients, or not (default: at bf16 only; ``winogradLargeTilesForward``) |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
 /// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
@@ -115,21 +115,31 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     public var winogradLargeTiles: Bool
 
     /// Forward passes with filters transformed on each call (training) on F(4×4, 3×3) too,
-    /// where ``winogradLargeTiles`` gives the input gradients F(4×4) (off unless asked;
-    /// `TENSORKIT_WINOGRAD_FORWARD_4X4=1`). It trades precision for speed, as PyTorch's
+    /// where ``winogradLargeTiles`` gives the input gradients F(4×4): `true` asks for it, `false`
+    /// refuses it, and `nil` (the default) leaves it to the precision: on at
+    /// ``Precision/bfloat16``, off at ``Precision/float32`` (`TENSORKIT_WINOGRAD_FORWARD_4X4=1`
+    /// or `=0` set it). ``appliesLargeTilesForward`` says whether it takes effect.
+    ///
+    /// At float32 it trades precision for speed, as PyTorch's
     /// `torch.set_float32_matmul_precision("high")` does: fewer multiplications in every 3×3
     /// layer of a training step, and a larger rounding error in the forward pass, which the
-    /// backward pass amplifies: the gradients' error against float64 grows several-fold, to
-    /// about PyTorch float32's (`FullModelTrainingParityTests`; Docs/Benchmarks.md has the
-    /// figures). Needs the AVX-512 or AVX2 kernels. At ``Precision/bfloat16`` (AVX-512 kernels)
-    /// it puts the input gradients on F(4×4) as well (float32 training has them there already):
-    /// F(4×4) amplifies bfloat16's rounding about sixfold per layer.
-    public var winogradLargeTilesForward: Bool
+    /// backward pass amplifies: the gradients' error against float64 grows to about twice
+    /// PyTorch float32's (`FullModelTrainingParityTests`; Docs/Benchmarks.md has the figures),
+    /// so float32 keeps F(2×2) unless asked. Needs the AVX-512 or AVX2 kernels. At
+    /// ``Precision/bfloat16`` (AVX-512 kernels) it puts the input gradients on F(4×4) as well
+    /// (float32 training has them there already): F(4×4) amplifies bfloat16's rounding about
+    /// sixfold per layer, and ESC-10 training ends within the run-to-run noise of float32 with it
+    /// (paired seeds in Docs/Benchmarks.md), so bfloat16 takes it by default.
+    public var winogradLargeTilesForward: Bool?
 
-    /// Whether ``winogradLargeTilesForward`` takes effect with these settings: it is asked,
-    /// F(4×4) is on, and training runs at float32 with the AVX-512 or AVX2 kernels, or at
-    /// bfloat16 with the AVX-512 kernels (elsewhere the forward pass stays on F(2×2) whatever
-    /// the flag says).
+    /// ``winogradLargeTilesForward``, or where it is `nil` the precision's default: whether
+    /// training's forward pass asks for F(4×4, 3×3).
+    var asksLargeTilesForward: Bool { winogradLargeTilesForward ?? (precision == .bfloat16) }
+
+    /// Whether training's forward pass runs on F(4×4, 3×3) with these settings: it is asked
+    /// (``winogradLargeTilesForward``, or by default at bfloat16), F(4×4) is on, and training
+    /// runs at float32 with the AVX-512 or AVX2 kernels, or at bfloat16 with the AVX-512 kernels
+    /// (elsewhere the forward pass stays on F(2×2) whatever the setting says).
     public var appliesLargeTilesForward: Bool { Winograd.takesLargeTilesForward(self) }
 
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
@@ -177,7 +187,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         winograd = true
         winogradMinimumTilesPrepared = 8
         winogradLargeTiles = true
-        winogradLargeTilesForward = false
+        winogradLargeTilesForward = nil
         convolutionColumns = 2048
         storedThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
@@ -231,7 +241,7 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         "kernels=\(kernelSet.rawValue) gemm=\(gemm.rawValue) precision=\(precision) winograd=\(winograd ? "on" : "off")"
             + " threads=\(threads)"
             + " winograd_min_tiles=\(winogradMinimumTilesPrepared) winograd_4x4=\(winogradLargeTiles ? "on" : "off")"
-            + " winograd_4x4_forward=\(winogradLargeTilesForward ? "on" : "off")"
+            + " winograd_4x4_forward=\(winogradLargeTilesForward.map { $0 ? "on" : "off" } ?? "auto")"
             + " conv_columns=\(convolutionColumns)"
     }
 }

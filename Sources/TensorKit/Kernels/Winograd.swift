@@ -54,33 +54,35 @@ enum Winograd {
     /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
     /// (AVX-512, or AVX2 with its packed-A kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming and packing 36 filter
-    /// matrices per call. The forward pass stays on F(2×2) unless asked
+    /// matrices per call. At float32 the forward pass stays on F(2×2) unless asked
     /// (``usesLargeTilesForward(_:_:)``; the weight gradient takes 4×4 tiles too:
     /// ``usesLargeTilesForWeightGradient(_:_:)``): the forward pass's rounding is what the
     /// backward pass amplifies. In `FullModelTrainingParityTests` (gradients against float64,
     /// ours / PyTorch float32's error) F(4×4) in the input and weight gradients leaves the ratio
     /// where F(2×2) alone has it (AVX2 set on Zen 3: 0.32x; AVX-512 set on Zen 4: 1.59x);
-    /// F(4×4) in the forward pass too raises it (1.75x and 2.05x). bfloat16 keeps F(2×2)
-    /// throughout unless ``KernelConfiguration/winogradLargeTilesForward`` asks (then its forward
-    /// pass and input gradient take F(4×4), its weight gradient stays on 2×2 tiles): F(4×4)
-    /// amplifies bfloat16's rounding about sixfold (`BFloat16Tests`).
+    /// F(4×4) in the forward pass too raises it (1.75x and 2.05x). bfloat16 puts its forward
+    /// pass and input gradient on F(4×4) unless ``KernelConfiguration/winogradLargeTilesForward``
+    /// is `false` (its weight gradient stays on 2×2 tiles): F(4×4) amplifies bfloat16's rounding
+    /// about sixfold per layer (`BFloat16Tests`), and ESC-10 training ends within the run-to-run
+    /// noise of float32 with it.
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        let precision = configuration.precision == .float32 || configuration.winogradLargeTilesForward
+        let precision = configuration.precision == .float32 || configuration.asksLargeTilesForward
         guard precision, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
     /// Whether the forward pass of a convolution `g` whose filters are transformed on
-    /// each call (training; Winograd applying) runs on F(4×4, 3×3): only when asked
-    /// (``KernelConfiguration/winogradLargeTilesForward``), where its input gradient would.
+    /// each call (training; Winograd applying) runs on F(4×4, 3×3): where it is asked
+    /// (``KernelConfiguration/winogradLargeTilesForward``, by default at bfloat16 only) and its
+    /// input gradient would.
     static func usesLargeTilesForward(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
-        configuration.winogradLargeTilesForward && usesLargeTilesForInputGradient(g, configuration)
+        configuration.asksLargeTilesForward && usesLargeTilesForInputGradient(g, configuration)
     }
 
     /// Whether ``usesLargeTilesForward(_:_:)`` holds for a 3×3/1/1 layer on a map large enough
     /// for every tile threshold: whether `configuration` runs training's forward passes on
-    /// F(4×4) anywhere (its flag asked; float32 with the AVX-512 or AVX2 kernels, or bfloat16
-    /// with the AVX-512 kernels).
+    /// F(4×4) anywhere (asked, or at bfloat16 by default; float32 with the AVX-512 or AVX2
+    /// kernels, or bfloat16 with the AVX-512 kernels).
     static func takesLargeTilesForward(_ configuration: KernelConfiguration) -> Bool {
         let g = ConvGeometry(
             batch: configuration.threads, inChannels: 64, height: 256, width: 256, outChannels: 64,
@@ -95,8 +97,7 @@ enum Winograd {
     /// as many 4×4 tiles per worker as ``usesLargeTilesForInputGradient(_:_:)`` asks.
     static func usesLargeTilesForWeightGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         guard configuration.precision == .float32, configuration.winogradLargeTilesWeightGradient else { return false }
-        let avx512 = configuration.usesVectorWinograd && KernelConfiguration.isAVX2Available
-        guard configuration.usesAVX2Winograd || avx512 else { return false }
+        guard usesVectorFilterGradient(configuration) else { return false }
         return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
     }
 
@@ -468,8 +469,8 @@ enum Winograd {
         into dw: UnsafeMutablePointer<Float>
     ) {
         precondition(
-            !largeTiles || ((usesAVX2Transforms || usesVectorTransforms) && KernelConfiguration.isAVX2Available),
-            "Winograd.weightGradient: 4x4 tiles need the AVX2 transforms")
+            !largeTiles || usesVectorFilterGradient(.current),
+            "Winograd.weightGradient: 4x4 tiles need the AVX2 or AVX-512 transforms on an AVX2 CPU")
         let tile = largeTiles ? 4 : 2, matrices = (tile + 2) * (tile + 2)
         let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile, tilesPerImage = th * tw
         let target = largeTiles ? KernelConfiguration.current.winogradLargeTargetTiles : targetTiles
@@ -533,7 +534,7 @@ enum Winograd {
     /// F(2×2, 3×3), or with `largeTiles` the 36 of F(4×4, 3×3), `planes` = O·C floats apart),
     /// added in order as they are read; eight (o, c) pairs per SIMD step, with `vector` in C.
     static func filterGradient(
-        _ parts: [TensorStorage], planes plane: Int, largeTiles: Bool, vector: Bool = usesVectorFilterGradient,
+        _ parts: [TensorStorage], planes plane: Int, largeTiles: Bool, vector: Bool = usesVectorFilterGradient(.current),
         into dw: UnsafeMutablePointer<Float>
     ) {
         let count = parts.count
@@ -559,9 +560,10 @@ enum Winograd {
     /// Whether ``filterGradient(_:planes:largeTiles:vector:into:)`` runs `tkwino_avx2_filter_gradient`
     /// (the same operations in the same order, eight pairs per AVX2 vector): with the AVX2 or the
     /// AVX-512 transforms. This Swift code compiles for baseline x86-64 (SSE), its `SIMD8` in
-    /// halves.
-    static var usesVectorFilterGradient: Bool {
-        (usesAVX2Transforms || usesVectorTransforms) && KernelConfiguration.isAVX2Available
+    /// halves. The weight gradient's 4×4 tiles need the same (their output-gradient transform is
+    /// the AVX2 one in both sets).
+    static func usesVectorFilterGradient(_ configuration: KernelConfiguration) -> Bool {
+        (configuration.usesAVX2Winograd || configuration.usesVectorWinograd) && KernelConfiguration.isAVX2Available
     }
 
     /// ``filterGradient(_:planes:largeTiles:vector:into:)`` of pairs `at ..< at + 8` (fewer at the end).

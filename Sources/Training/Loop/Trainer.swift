@@ -348,6 +348,8 @@ public final class Trainer {
             extra: [
                 "training_config": configuration.json, "seed": String(configuration.seed),
                 "precision": KernelConfiguration.current.precision.rawValue,
+                // The kernels' choices that change the arithmetic (e.g. training's Winograd tiles).
+                "kernels": KernelConfiguration.current.description,
             ])
         do {
             try Checkpoint.save(model, metadata: metadata, to: url)
