@@ -45,18 +45,22 @@ NUM_CLASSES = 50  # `audiocnn bench` builds both models with 50 classes
 MELS, FRAMES = 128, 431
 FULL_FORWARD_GFLOP = 7.95  # the issue's figure for one 5-s clip, direct convolution
 
-# ours-fwd4x4 / ours-bf16-fwd4x4: training only, ours at fp32 / bf16 with TENSORKIT_WINOGRAD_FORWARD_4X4=1
-# (the forward pass on Winograd F(4x4, 3x3) too, and at bf16 the input gradient: faster, less precise;
-# opt-in).
-FWD4X4_ENGINES = {"ours-fwd4x4", "ours-bf16-fwd4x4"}
-ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd4x4", "ort", "ov-f32", "ov-bf16", "torch-f32", "torch-bf16"]
-TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd4x4", "torch-f32", "torch-bf16"]
+# Training only, ours with the forward pass's Winograd tiles set (TENSORKIT_WINOGRAD_FORWARD_4X4):
+# ours-fwd4x4 at fp32 with it on (F(4x4) in the forward pass too: faster, less precise; opt-in at fp32),
+# ours-bf16-fwd2x2 at bf16 with it off (F(2x2) in the forward pass and the input gradient: bf16's
+# default until 2026-12-04). ours-bf16-fwd4x4 (it on at bf16) is now ours-bf16's default, kept by name.
+FORWARD_TILES = {"ours-fwd4x4": "1", "ours-bf16-fwd4x4": "1", "ours-bf16-fwd2x2": "0"}
+ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd2x2", "ours-bf16-fwd4x4", "ort", "ov-f32", "ov-bf16",
+           "torch-f32", "torch-bf16"]
+TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd2x2", "ours-bf16-fwd4x4", "torch-f32", "torch-bf16"]
+DEFAULT_ENGINES = [e for e in ENGINES if e != "ours-bf16-fwd4x4"]
 BF16_ENGINES = {"ours-bf16", "ov-bf16", "torch-bf16"}  # compared with ours-bf16; the others with ours (fp32)
 LABELS = {
     "ours": "ours (audiocnn)",
     "ours-bf16": "ours (audiocnn)",
     "ours-fwd4x4": "ours (audiocnn), forward F(4x4)",
     "ours-bf16-fwd4x4": "ours (audiocnn), forward F(4x4)",
+    "ours-bf16-fwd2x2": "ours (audiocnn), forward F(2x2)",
     "ort": "ONNX Runtime",
     "ov-f32": "OpenVINO",
     "ov-bf16": "OpenVINO",
@@ -338,12 +342,12 @@ def python_child(kind: str, spec: dict, env: dict, tag: str) -> tuple[dict | Non
 
 
 def swift_child(binary: str, mode: str, batch: int, args, env: dict, workdir: str,
-                precision: str = "fp32", forward4x4: bool = False) -> tuple[dict | None, float, str]:
+                precision: str = "fp32", forward_tiles: str | None = None) -> tuple[dict | None, float, str]:
     cmd = [binary, "bench", mode, "--batch", str(batch), "--iterations", str(args.iters),
            "--model", "resnet34" if args.model == "full" else "small", "--precision", precision, "--json"]
-    if forward4x4:
-        env = dict(env, TENSORKIT_WINOGRAD_FORWARD_4X4="1")
-    tag = f"ours-{precision}{'-fwd4x4' if forward4x4 else ''}-{mode}-b{batch}"
+    if forward_tiles is not None:
+        env = dict(env, TENSORKIT_WINOGRAD_FORWARD_4X4=forward_tiles)
+    tag = f"ours-{precision}{'-fwd' + forward_tiles if forward_tiles else ''}-{mode}-b{batch}"
     res, rss, err = run_child(cmd, env, workdir, tag)
     if res is not None:
         res["precision"] = res.get("precision", precision)
@@ -444,7 +448,7 @@ def main() -> None:
     ap.add_argument("--skip-train", action="store_true")
     ap.add_argument("--rounds", type=int, default=1,
                     help="run every engine this many times, interleaved, and report each one's median round")
-    ap.add_argument("--engines", default=",".join(ENGINES), help="subset of " + ",".join(ENGINES))
+    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help="subset of " + ",".join(ENGINES))
     ap.add_argument("--ov-hint", choices=["auto", "latency", "throughput"], default="auto",
                     help="OpenVINO PERFORMANCE_HINT: auto = LATENCY at batch 1, THROUGHPUT above")
     ap.add_argument("--swift", default=os.path.join(REPO, ".build", "release", "audiocnn"), help="our binary")
@@ -525,7 +529,7 @@ def main() -> None:
                 print(f"round {round_ + 1} of {args.rounds}", flush=True)
             for batch in batches:
                 for engine in engines:
-                    if engine in FWD4X4_ENGINES:
+                    if engine in FORWARD_TILES:
                         continue  # a training setting: inference's frozen filters take F(4x4) anyway
                     spec = dict(base, batch=batch, engine=engine)
                     if engine.startswith("ours"):
@@ -545,7 +549,7 @@ def main() -> None:
                     if engine.startswith("ours"):
                         res, rss, err = swift_child(swift, "train", batch, args, env, workdir,
                                                     "bf16" if engine.startswith("ours-bf16") else "fp32",
-                                                    forward4x4=engine in FWD4X4_ENGINES)
+                                                    forward_tiles=FORWARD_TILES.get(engine))
                     else:
                         res, rss, err = python_child("torch-train", spec, env, f"{engine}-train-b{batch}")
                     record("train", batch, engine, res, rss, err, 3 * flop_clip)
@@ -570,14 +574,16 @@ def main() -> None:
                 if paired:
                     pick["paired_ratios"] = paired
                     pick["paired_ratio_median"] = sorted(paired)[len(paired) // 2]
-                fast_engine = "ours-bf16-fwd4x4" if key[2] in BF16_ENGINES else "ours-fwd4x4"
-                if key[0] == "train" and fast_engine in engines:
-                    fast = rounds_of(key[0], key[1], fast_engine)
-                    paired = [m["clips_per_s"] / r["clips_per_s"] for m, r in zip(fast, rows)
+                # Ours with the forward tiles set otherwise than by default (fp32: F(4x4); bf16: F(2x2)).
+                other_engine = "ours-bf16-fwd2x2" if key[2] in BF16_ENGINES else "ours-fwd4x4"
+                if key[0] == "train" and other_engine in engines:
+                    other = rounds_of(key[0], key[1], other_engine)
+                    paired = [m["clips_per_s"] / r["clips_per_s"] for m, r in zip(other, rows)
                               if not m["error"] and not r["error"] and m.get("clips_per_s") and r.get("clips_per_s")]
                     if paired:
-                        pick["paired_ratios_fwd4x4"] = paired
-                        pick["paired_ratio_fwd4x4_median"] = sorted(paired)[len(paired) // 2]
+                        pick["paired_ratios_other_tiles"] = paired
+                        pick["paired_ratio_other_tiles_median"] = sorted(paired)[len(paired) // 2]
+                        pick["other_tiles"] = "F(2x2)" if key[2] in BF16_ENGINES else "F(4x4)"
             merged.append(pick)
         results = merged
 
@@ -620,9 +626,10 @@ def main() -> None:
         if row.get("paired_ratios"):
             notes.append("ours/this by round (clips/s) " + "/".join(fmt(v, ".2f") for v in row["paired_ratios"])
                          + ", median " + fmt(row["paired_ratio_median"], ".2f"))
-        if row.get("paired_ratios_fwd4x4"):
-            notes.append("ours with forward F(4x4)/this by round " + "/".join(fmt(v, ".2f") for v in row["paired_ratios_fwd4x4"])
-                         + ", median " + fmt(row["paired_ratio_fwd4x4_median"], ".2f"))
+        if row.get("paired_ratios_other_tiles"):
+            notes.append(f"ours with forward {row['other_tiles']}/this by round "
+                         + "/".join(fmt(v, ".2f") for v in row["paired_ratios_other_tiles"])
+                         + ", median " + fmt(row["paired_ratio_other_tiles_median"], ".2f"))
         latency = row.get("latency_ms") if row["case"] == "infer" else row.get("step_ms")
         if row["case"] == "train":
             notes.append("step ms (mean) in latency column; FLOPs = 3 x forward")
