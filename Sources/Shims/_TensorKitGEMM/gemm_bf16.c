@@ -122,6 +122,20 @@ static void packed_a_bf16_product_scalar(ptrdiff_t m_total, ptrdiff_t row0, ptrd
     }
 }
 
+// C = A B^T + beta C from bfloat16 rows (A m x k, B n x k), one dot product at a time: the
+// whole product off x86-64, and the fallback when there is no scratch for packing.
+static void nt_rows_product_scalar(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint16_t *a, ptrdiff_t lda,
+                                   const uint16_t *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            float sum = 0.0f;
+            for (ptrdiff_t p = 0; p < k; ++p) sum += bf16_value(a[i * lda + p]) * bf16_value(b[j * ldb + p]);
+            float *cij = c + i * ldc + j;
+            *cij = sum + (beta != 0.0f ? beta * *cij : 0.0f);
+        }
+    }
+}
+
 #if defined(__x86_64__)
 int tkgemm_bf16_available(void) {
     static int cached = -1;
@@ -170,8 +184,12 @@ TK_BF16 static void pack_pairs_across(const float *src, ptrdiff_t ld, int count,
 // (width MR) and B transposed (width NR). Eight rows at a time, 32 k per step: each row's 32
 // values become 16 pairs in order (one vector of 32-bit pairs per row), and the 8 x 16 block of
 // pairs is transposed in registers so that each pair index stores its 8 rows side by side.
-TK_BF16 static void pack_pairs_along(const float *src, ptrdiff_t ld, int count, ptrdiff_t kc, uint16_t *dst,
-                                     int width) {
+//
+// `rows16`: the source holds bfloat16 already (`src` is then a `const uint16_t *`, `ld` in its
+// elements), and each row's 32 values are one load, with no rounding.
+TK_BF16 static inline __attribute__((always_inline)) void pack_pairs_along_from(const void *src, int rows16,
+                                                                               ptrdiff_t ld, int count, ptrdiff_t kc,
+                                                                               uint16_t *dst, int width) {
     ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
     if (count < width) memset(dst, 0, sizeof(uint16_t) * (size_t)kcp * (size_t)width);
     uint32_t *d32 = (uint32_t *)dst;
@@ -181,10 +199,13 @@ TK_BF16 static void pack_pairs_along(const float *src, ptrdiff_t ld, int count, 
             ptrdiff_t left = kc - p;
             __mmask16 m0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
             __mmask16 m1 = left >= 32 ? (__mmask16)0xFFFF : left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+            __mmask32 m16 = left >= 32 ? (__mmask32)0xFFFFFFFFu : (__mmask32)((1u << left) - 1);
             __m512i x[8];
             for (int r = 0; r < 8; ++r) {
-                if (r < rows) {
-                    const float *row = src + (r0 + r) * ld + p;
+                if (r < rows && rows16) {
+                    x[r] = _mm512_maskz_loadu_epi16(m16, (const uint16_t *)src + (r0 + r) * ld + p);
+                } else if (r < rows) {
+                    const float *row = (const float *)src + (r0 + r) * ld + p;
                     x[r] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(m1, row + 16), _mm512_maskz_loadu_ps(m0, row));
                 } else {
                     x[r] = _mm512_setzero_si512();
@@ -218,6 +239,16 @@ TK_BF16 static void pack_pairs_along(const float *src, ptrdiff_t ld, int count, 
             }
         }
     }
+}
+
+TK_BF16 static void pack_pairs_along(const float *src, ptrdiff_t ld, int count, ptrdiff_t kc, uint16_t *dst,
+                                     int width) {
+    pack_pairs_along_from(src, 0, ld, count, kc, dst, width);
+}
+
+TK_BF16 static void pack_pairs_along_rows16(const uint16_t *src, ptrdiff_t ld, int count, ptrdiff_t kc,
+                                            uint16_t *dst, int width) {
+    pack_pairs_along_from(src, 1, ld, count, kc, dst, width);
 }
 
 // MARK: - Micro-kernel
@@ -352,6 +383,58 @@ TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n
     return 0;
 }
 
+// MARK: - Operands already in bfloat16
+
+TK_BF16 void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint16_t *a, ptrdiff_t lda,
+                                       const uint16_t *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    ptrdiff_t kc_max;
+    k_slicing_bf16(k, &kc_max);
+    ptrdiff_t nc_max = n < nc_block_bf16 ? (n + NR - 1) / NR * NR : nc_block_bf16;
+    ptrdiff_t mc_max = m < mc_block_bf16 ? (m + MR - 1) / MR * MR : mc_block_bf16;
+    Scratch *s = tkgemm_scratch_get((size_t)(mc_max * kc_max) / 2, (size_t)(kc_max * nc_max) / 2);
+    if (!s) {
+        nt_rows_product_scalar(m, n, k, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    uint16_t *sa = (uint16_t *)s->a, *sb = (uint16_t *)s->b;
+    int first_accumulates = beta != 0.0f;
+    if (beta != 0.0f && beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
+
+    // gemm.c's loops, as in tkgemm_sgemm_bf16 with both operands stored along k.
+    for (ptrdiff_t jc = 0; jc < n; jc += nc_block_bf16) {
+        ptrdiff_t nc = n - jc < nc_block_bf16 ? n - jc : nc_block_bf16;
+        for (ptrdiff_t pc = 0, slice = 0; pc < k; pc += kc_max, ++slice) {
+            ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
+            ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
+            int accumulate = slice > 0 || first_accumulates;
+            for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+                int cols = (int)(nc - jr < NR ? nc - jr : NR);
+                pack_pairs_along_rows16(b + (jc + jr) * ldb + pc, ldb, cols, kc, sb + jr * kcp, NR);
+            }
+            for (ptrdiff_t ic = 0; ic < m; ic += mc_block_bf16) {
+                ptrdiff_t mc = m - ic < mc_block_bf16 ? m - ic : mc_block_bf16;
+                for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
+                    int rows = (int)(mc - ir < MR ? mc - ir : MR);
+                    pack_pairs_along_rows16(a + (ic + ir) * lda + pc, lda, rows, kc, sa + ir * kcp, MR);
+                }
+                for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
+                    int rows = (int)(mc - ir < MR ? mc - ir : MR);
+                    for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
+                        int cols = (int)(nc - jr < NR ? nc - jr : NR);
+                        micro_kernel_bf16(kcp / 2, sa + ir * kcp, sb + jr * kcp, c + (ic + ir) * ldc + jc + jr, ldc,
+                                          rows, cols, 1.0f, accumulate);
+                    }
+                }
+            }
+        }
+    }
+}
+
 // MARK: - Pre-packed A
 
 TK_BF16 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
@@ -465,6 +548,12 @@ int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
         }
     }
     return 0;
+}
+
+void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint16_t *a, ptrdiff_t lda,
+                               const uint16_t *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    nt_rows_product_scalar(m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
 // One MR-row panel of op(A), as the x86-64 definition above packs it.

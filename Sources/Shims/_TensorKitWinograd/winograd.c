@@ -90,9 +90,39 @@ TK_AVX512 static inline __attribute__((always_inline)) void wino_input_tiles(con
     }
 }
 
-TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
-                                      ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
-                                      float *scratch) {
+// x rounded to bfloat16 as `vcvtneps2bf16` rounds (to nearest even; subnormals to zero of the
+// same sign; NaN kept, made quiet), in AVX-512F alone, and stored to p[0 ..< 16] where `k` has
+// lanes: the weight gradient's bfloat16 operands, the same values TensorKit's GEMM gets when it
+// rounds float32 operands while packing them.
+TK_AVX512 static inline __attribute__((always_inline)) void store_bf16(uint16_t *p, __mmask16 k, __m512 x) {
+    __m512i u = _mm512_castps_si512(x);
+    const __m512i exponent = _mm512_set1_epi32(0x7f800000);
+    __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), exponent);
+    u = _mm512_mask_and_epi32(u, _mm512_testn_epi32_mask(u, exponent), u, _mm512_set1_epi32((int)0x80000000u));
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+    r = _mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
+    if (k == (__mmask16)0xFFFF) {
+        _mm256_storeu_si256((__m256i *)p, _mm512_cvtepi32_epi16(r));
+    } else {
+        _mm512_mask_cvtepi32_storeu_epi16(p, k, r);
+    }
+}
+
+// Lanes `k` of x to element `at` of a float32 plane, or of a bfloat16 one when `v16` is given.
+TK_AVX512 static inline __attribute__((always_inline)) void store_lanes(float *v32, uint16_t *v16, ptrdiff_t at,
+                                                                       __mmask16 k, __m512 x) {
+    if (v16) {
+        store_bf16(v16 + at, k, x);
+    } else {
+        _mm512_mask_storeu_ps(v32 + at, k, x);
+    }
+}
+
+// tkwino_input_transform into float32 `v`, or into bfloat16 `v16` when given (`v` unused).
+TK_AVX512 static inline __attribute__((always_inline)) void input_transform(
+    const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v, uint16_t *v16, ptrdiff_t ld_t,
+    ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
     ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
     ptrdiff_t hp, wp;
     padded_dims(h, w, &hp, &wp);
@@ -104,17 +134,29 @@ TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1
             if (ch + 1 < c1) prefetch_floats(xc + h * w + r * w, w, 0);
             memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
         }
-        float *base = v + ch * ld_t + tile_offset;
+        ptrdiff_t base = ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 __m512 out[16];
                 wino_input_tiles(scratch, wp, ti, tj, out);
-                float *o = base + ti * tw + tj;
+                ptrdiff_t o = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
-                for (int xi = 0; xi < 16; ++xi) _mm512_mask_storeu_ps(o + xi * channel_stride, k, out[xi]);
+                for (int xi = 0; xi < 16; ++xi) store_lanes(v, v16, o + xi * channel_stride, k, out[xi]);
             }
         }
     }
+}
+
+TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                                      ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                      float *scratch) {
+    input_transform(x, c0, c1, h, w, v, NULL, ld_t, tile_offset, channel_stride, scratch);
+}
+
+TK_AVX512 void tkwino_input_transform_bf16_rows(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                                uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                ptrdiff_t channel_stride, float *scratch) {
+    input_transform(x, c0, c1, h, w, NULL, v, ld_t, tile_offset, channel_stride, scratch);
 }
 
 // While one tile row of a channel is finished, its rows r0 ..< r0 + rows of the next channel
@@ -225,15 +267,16 @@ TK_AVX512 void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c,
     }
 }
 
-TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
-                                                float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
-                                                ptrdiff_t channel_stride) {
+// tkwino_output_gradient_transform into float32 `m`, or into bfloat16 `m16` when given.
+TK_AVX512 static inline __attribute__((always_inline)) void output_gradient_transform(
+    const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w, float *m, uint16_t *m16, ptrdiff_t ld_t,
+    ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
     ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (ptrdiff_t oc = o0; oc < o1; ++oc) {
         const float *src = gy + oc * h * w;
-        float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t base = oc * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 ptrdiff_t col = 2 * tj;
@@ -258,18 +301,30 @@ TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, p
                     {_mm512_sub_ps(r[0][0], r[1][0]), _mm512_sub_ps(r[0][1], r[1][1])},
                     {_mm512_sub_ps(_mm512_setzero_ps(), r[1][0]), _mm512_sub_ps(_mm512_setzero_ps(), r[1][1])},
                 };
-                float *out = base + ti * tw + tj;
+                ptrdiff_t out = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
                 for (int i = 0; i < 4; ++i) {
                     __m512 x = p[i][0], y = p[i][1];
-                    _mm512_mask_storeu_ps(out + (4 * i + 0) * channel_stride, k, x);
-                    _mm512_mask_storeu_ps(out + (4 * i + 1) * channel_stride, k, _mm512_add_ps(x, y));
-                    _mm512_mask_storeu_ps(out + (4 * i + 2) * channel_stride, k, _mm512_sub_ps(x, y));
-                    _mm512_mask_storeu_ps(out + (4 * i + 3) * channel_stride, k, _mm512_sub_ps(_mm512_setzero_ps(), y));
+                    store_lanes(m, m16, out + (4 * i + 0) * channel_stride, k, x);
+                    store_lanes(m, m16, out + (4 * i + 1) * channel_stride, k, _mm512_add_ps(x, y));
+                    store_lanes(m, m16, out + (4 * i + 2) * channel_stride, k, _mm512_sub_ps(x, y));
+                    store_lanes(m, m16, out + (4 * i + 3) * channel_stride, k, _mm512_sub_ps(_mm512_setzero_ps(), y));
                 }
             }
         }
     }
+}
+
+TK_AVX512 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                                float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                ptrdiff_t channel_stride) {
+    output_gradient_transform(gy, o0, o1, h, w, m, NULL, ld_t, tile_offset, channel_stride);
+}
+
+TK_AVX512 void tkwino_output_gradient_transform_bf16_rows(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h,
+                                                          ptrdiff_t w, uint16_t *m, ptrdiff_t ld_t,
+                                                          ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
+    output_gradient_transform(gy, o0, o1, h, w, NULL, m, ld_t, tile_offset, channel_stride);
 }
 #endif  // __x86_64__
 
@@ -574,6 +629,25 @@ TK_AVX512 void tkwino43_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t 
 #if !defined(__x86_64__)
 int tkwino_available(void) { return 0; }
 
+// The bfloat16 nearest to x, ties to even, as vcvtne2ps2bf16 rounds (NaN quiet, subnormals to zero).
+static uint16_t bf16_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
+    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+// Element `at` of a float32 plane, or of a bfloat16 one when `v16` is given.
+static inline void put(float *v32, uint16_t *v16, ptrdiff_t at, float value) {
+    if (v16) {
+        v16[at] = bf16_bits(value);
+    } else {
+        v32[at] = value;
+    }
+}
+
 // V = B^T d B of the 4x4 input tile (ti, tj) of one channel (padding 1, zero outside the map),
 // value xi = 4 * row + column of the transformed tile in t[xi].
 static void wino_tile(const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti, ptrdiff_t tj, float t[16]) {
@@ -599,22 +673,35 @@ static void wino_tile(const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti, p
     }
 }
 
-void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
-                            ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
-    (void)scratch;  // reads x directly, zero outside the map
+// tkwino_input_transform into float32 `v`, or into bfloat16 `v16` when given.
+static void input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                            uint16_t *v16, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
     ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
-        float *base = v + ch * ld_t + tile_offset;
+        ptrdiff_t base = ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
                 float t[16];
                 wino_tile(xc, h, w, ti, tj, t);
-                float *o = base + ti * tw + tj;
-                for (int xi = 0; xi < 16; ++xi) o[xi * channel_stride] = t[xi];
+                ptrdiff_t o = base + ti * tw + tj;
+                for (int xi = 0; xi < 16; ++xi) put(v, v16, o + xi * channel_stride, t[xi]);
             }
         }
     }
+}
+
+void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
+                            ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
+    (void)scratch;  // reads x directly, zero outside the map
+    input_transform(x, c0, c1, h, w, v, NULL, ld_t, tile_offset, channel_stride);
+}
+
+void tkwino_input_transform_bf16_rows(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                      uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                      float *scratch) {
+    (void)scratch;
+    input_transform(x, c0, c1, h, w, NULL, v, ld_t, tile_offset, channel_stride);
 }
 
 void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
@@ -688,12 +775,14 @@ void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_i
     }
 }
 
-void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
-                                      float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
+// tkwino_output_gradient_transform into float32 `m`, or into bfloat16 `m16` when given.
+static void output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w, float *m,
+                                      uint16_t *m16, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                      ptrdiff_t channel_stride) {
     ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
     for (ptrdiff_t oc = o0; oc < o1; ++oc) {
         const float *src = gy + oc * h * w;
-        float *base = m + oc * ld_t + tile_offset;
+        ptrdiff_t base = oc * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
                 // The 2x2 tile of dY, zero past the map.
@@ -711,17 +800,28 @@ void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o
                     {r[0][0] - r[1][0], r[0][1] - r[1][1]},
                     {0.0f - r[1][0], 0.0f - r[1][1]},
                 };
-                float *out = base + ti * tw + tj;
+                ptrdiff_t out = base + ti * tw + tj;
                 for (int i = 0; i < 4; ++i) {
                     float x = p[i][0], yv = p[i][1];
-                    out[(4 * i + 0) * channel_stride] = x;
-                    out[(4 * i + 1) * channel_stride] = x + yv;
-                    out[(4 * i + 2) * channel_stride] = x - yv;
-                    out[(4 * i + 3) * channel_stride] = 0.0f - yv;
+                    put(m, m16, out + (4 * i + 0) * channel_stride, x);
+                    put(m, m16, out + (4 * i + 1) * channel_stride, x + yv);
+                    put(m, m16, out + (4 * i + 2) * channel_stride, x - yv);
+                    put(m, m16, out + (4 * i + 3) * channel_stride, 0.0f - yv);
                 }
             }
         }
     }
+}
+
+void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                      float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
+    output_gradient_transform(gy, o0, o1, h, w, m, NULL, ld_t, tile_offset, channel_stride);
+}
+
+void tkwino_output_gradient_transform_bf16_rows(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                                uint16_t *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                ptrdiff_t channel_stride) {
+    output_gradient_transform(gy, o0, o1, h, w, NULL, m, ld_t, tile_offset, channel_stride);
 }
 #define ADD(a, b) ((a) + (b))
 #define SUB(a, b) ((a) - (b))
@@ -765,15 +865,6 @@ void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdif
     }
 }
 
-// The bfloat16 nearest to x, ties to even, as vcvtne2ps2bf16 rounds (NaN quiet, subnormals to zero).
-static uint16_t bf16_bits(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x0040u);
-    if ((u & 0x7f800000u) == 0) u &= 0x80000000u;
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
 
 // Both bfloat16 input transforms, one tile at a time: F(4x4) when `large`, else F(2x2).
 static void input_transform_bf16(int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,

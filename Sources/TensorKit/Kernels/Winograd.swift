@@ -462,10 +462,12 @@ enum Winograd {
     /// from its input `x[N, C, H, W]` and output gradient `gy[N, O, H, W]`, in the Winograd
     /// domain: `dU_ξ = Σ dM_ξ · V_ξᵀ` with `dM = A dY Aᵀ` per tile, then `dw = Gᵀ dU G`; on
     /// 4×4 output-gradient tiles (36 matrices, F(4×4, 3×3)'s A, B and G) with `largeTiles`
-    /// (``usesLargeTilesForWeightGradient(_:_:)``), else 2×2 (16).
+    /// (``usesLargeTilesForWeightGradient(_:_:)``), else 2×2 (16). At bfloat16 the 2×2 tiles'
+    /// transforms write bfloat16 operands for the products where ``takesBFloat16Rows(m:n:k:_:)``
+    /// (unless `bfloat16Rows` is `false`: float32 planes rounded while packed, the same numbers).
     static func weightGradient(
         x: UnsafePointer<Float>, gy: UnsafePointer<Float>, batch n: Int, inChannels c: Int,
-        outChannels o: Int, height h: Int, width w: Int, largeTiles: Bool = false,
+        outChannels o: Int, height h: Int, width w: Int, largeTiles: Bool = false, bfloat16Rows: Bool = true,
         into dw: UnsafeMutablePointer<Float>
     ) {
         precondition(
@@ -493,6 +495,15 @@ enum Winograd {
             while i < hi {
                 let count = min(gs, hi - i), tiles = count * tilesPerImage
                 let vp = v.pointer, mp = dm.pointer
+                if !largeTiles, bfloat16Rows, takesBFloat16Rows(m: o, n: c, k: tiles) {
+                    bfloat16Products(
+                        x: x, gy: gy, images: i..<(i + count), inChannels: c, outChannels: o, height: h, width: w,
+                        v: UnsafeMutableRawPointer(vp), dm: UnsafeMutableRawPointer(mp), parallel: inner,
+                        beta: first ? 0 : 1, into: du)
+                    first = false
+                    i += count
+                    continue
+                }
                 let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
                     transformInputs(
@@ -528,6 +539,52 @@ enum Winograd {
             }
         }
         filterGradient(partials, planes: o * c, largeTiles: largeTiles, into: dw)
+    }
+
+    /// Whether the weight gradient's product `dU_ξ[m × n] += dM_ξ · V_ξᵀ` (k tiles) runs on
+    /// bfloat16 operands written by the transforms themselves
+    /// (``bfloat16Products(x:gy:images:inChannels:outChannels:height:width:v:dm:parallel:beta:into:)``):
+    /// where `BLAS.gemm` would run it with `vdpbf16ps` on float32 operands rounded while packed
+    /// (bfloat16 precision, AVX512_BF16, TensorKit's GEMM and a large enough product), with the
+    /// AVX-512 transforms. The same values reach the same kernel in the same order either way.
+    static func takesBFloat16Rows(m: Int, n: Int, k: Int, _ configuration: KernelConfiguration = .current) -> Bool {
+        configuration.precision == .bfloat16 && configuration.usesVectorWinograd && KernelConfiguration.isBFloat16Available
+            && BLAS.kernel(m: m, n: n, k: k, configuration) == .tensorKit
+    }
+
+    /// One group of images of ``weightGradient(x:gy:batch:inChannels:outChannels:height:width:largeTiles:bfloat16Rows:into:)``
+    /// on 2×2 tiles at bfloat16: both transforms round to bfloat16 as they store (half the bytes
+    /// of float32 planes to write and read back), and the 16 products
+    /// `dU_ξ = dM_ξ · V_ξᵀ + beta · dU_ξ` take them as they are (`tkgemm_sgemm_bf16_nt_rows`).
+    /// `v` and `dm` hold at least 16 planes of ``planeStride(_:_:)`` floats for `c` and `o` rows.
+    private static func bfloat16Products(
+        x: UnsafePointer<Float>, gy: UnsafePointer<Float>, images: Range<Int>, inChannels c: Int,
+        outChannels o: Int, height h: Int, width w: Int, v: UnsafeMutableRawPointer, dm: UnsafeMutableRawPointer,
+        parallel: Bool, beta: Float, into du: UnsafeMutablePointer<Float>
+    ) {
+        let tilesPerImage = ((h + 1) / 2) * ((w + 1) / 2), tiles = images.count * tilesPerImage
+        let vp = v.assumingMemoryBound(to: UInt16.self), mp = dm.assumingMemoryBound(to: UInt16.self)
+        let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
+        forEach(c, parallel: parallel) { c0, c1 in
+            let scratch = TensorStorage(capacity: tkwino_input_scratch(h, w))
+            defer { withExtendedLifetime(scratch) {} }
+            for (j, image) in images.enumerated() {
+                tkwino_input_transform_bf16_rows(
+                    x + image * c * h * w, c0, c1, h, w, vp, tiles, j * tilesPerImage, vStride, scratch.pointer)
+            }
+        }
+        forEach(o, parallel: parallel) { o0, o1 in
+            for (j, image) in images.enumerated() {
+                tkwino_output_gradient_transform_bf16_rows(
+                    gy + image * o * h * w, o0, o1, h, w, mp, tiles, j * tilesPerImage, mStride)
+            }
+        }
+        forEach(16, parallel: parallel) { x0, x1 in
+            for xi in x0..<x1 {
+                tkgemm_sgemm_bf16_nt_rows(
+                    o, c, tiles, mp + xi * mStride, tiles, vp + xi * vStride, tiles, beta, du + xi * o * c, c)
+            }
+        }
     }
 
     /// `dw = Gᵀ dU G` for every (o, c), `dU` the sum of `parts` (each the 16 matrices of

@@ -62,6 +62,14 @@ int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
                       const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                       float beta, float *c, ptrdiff_t ldc);
 
+/// `C[m x n] = A · B^T + beta · C` from operands already rounded to bfloat16, stored as rows
+/// along k (A `m x k`, `lda` elements apart; B `n x k`, `ldb` apart), as `tkgemm_sgemm_bf16`
+/// computes it from float32 A and transposed B holding the same values, without rounding while
+/// packing. Never fails: without scratch memory, or off x86-64 (or without AVX512_BF16, where it
+/// must not be called on x86-64), one dot product at a time.
+void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint16_t *a, ptrdiff_t lda,
+                               const uint16_t *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+
 /// 16-bit elements needed by `tkgemm_pack_a_bf16` for an `m x k` op(A).
 size_t tkgemm_packed_a_bf16_size(ptrdiff_t m, ptrdiff_t k);
 

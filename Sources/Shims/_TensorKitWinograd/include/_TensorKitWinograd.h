@@ -53,6 +53,18 @@ void tkwino_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_i
 void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                       float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
 
+/// `tkwino_input_transform` and `tkwino_output_gradient_transform` with their values rounded to
+/// bfloat16 (to nearest even, as `vcvtneps2bf16` rounds: the values TensorKit's bfloat16 GEMM
+/// gets when it packs the float32 ones) into planes of 16-bit elements with the same layout, all
+/// offsets and strides counted in elements: the operands of the bfloat16 weight gradient
+/// (`tkgemm_sgemm_bf16_nt_rows`), half the bytes to write and read again.
+void tkwino_input_transform_bf16_rows(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                      uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
+                                      float *scratch);
+void tkwino_output_gradient_transform_bf16_rows(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                                uint16_t *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                ptrdiff_t channel_stride);
+
 // F(4x4, 3x3): 4x4 output tiles from 6x6 input tiles, 36 matrices (xi = 6 * row + column of the
 // transformed tile), th = ceil(h / 4), tw = ceil(w / 4), tile t = ti * tw + tj covering output rows
 // 4ti ..< 4ti + 4 and columns 4tj ..< 4tj + 4; otherwise the layouts above. A quarter of direct
