@@ -22,8 +22,8 @@ void p_tkgemm_round_bf16(const float *, float *, size_t);
 size_t p_tkgemm_packed_b_bf16_size(ptrdiff_t, ptrdiff_t);
 void p_tkgemm_pack_b_bf16(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *);
 void p_tkgemm_sgemm_packed_ab_bf16(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const uint16_t *, const uint16_t *, float *, ptrdiff_t);
-void p_tkwino43_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
-void p_tkwino_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino43_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);
+void p_tkwino_input_transform_bf16(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, uint16_t *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 int p_tkwino_available(void);
 void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 size_t p_tkwino_input_scratch(ptrdiff_t, ptrdiff_t);
@@ -310,11 +310,11 @@ static void wino_bf16_case(int large, ptrdiff_t C, ptrdiff_t h, ptrdiff_t w) {
             ptrdiff_t c1 = c0 + 4 < C ? c0 + 4 : C;
             const float *xi = x + image * C * h * w;
             if (large) {
-                tkwino43_input_transform_bf16(xi, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs, s);
-                p_tkwino43_input_transform_bf16(xi, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs, s);
+                tkwino43_input_transform_bf16(xi, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs);
+                p_tkwino43_input_transform_bf16(xi, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs);
             } else {
-                tkwino_input_transform_bf16(xi, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs, s);
-                p_tkwino_input_transform_bf16(xi, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs, s);
+                tkwino_input_transform_bf16(xi, c0, c1, C, h, w, got, depth, width, n, image * tiles, bs);
+                p_tkwino_input_transform_bf16(xi, c0, c1, C, h, w, port, depth, width, n, image * tiles, bs);
             }
         }
     char what[128];

@@ -36,7 +36,7 @@ final class BFloat16WeightGradientTests: XCTestCase {
             var scratch = [Float](repeating: 0, count: tkwino_input_scratch(h, w))
             var m32 = v32, m16 = v16
             tkwino_input_transform(x, 0, c, h, w, &v32, ld, offset, stride, &scratch)
-            tkwino_input_transform_bf16_rows(x, 0, c, h, w, &v16, ld, offset, stride, &scratch)
+            tkwino_input_transform_bf16_rows(x, 0, c, h, w, &v16, ld, offset, stride)
             tkwino_output_gradient_transform(x, 0, c, h, w, &m32, ld, offset, stride)
             tkwino_output_gradient_transform_bf16_rows(x, 0, c, h, w, &m16, ld, offset, stride)
             for (name, a, b) in [("input", v32, v16), ("output gradient", m32, m16)] {

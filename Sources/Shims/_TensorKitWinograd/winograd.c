@@ -1,7 +1,8 @@
 // Winograd F(2x2, 3x3) tile transforms (see include/_TensorKitWinograd.h).
 //
 // Sixteen horizontally adjacent tiles are one vector: lane l holds tile tj0 + l. The columns
-// of a tile row come from two 16-wide loads of a zero-padded row and an even/odd lane split,
+// of a tile row come from two 16-wide loads of the map row (masked past its edges: the zero
+// padding, with no padded copy of the channel) and an even/odd lane split,
 // so every store of the transformed tiles is one full 64-byte vector per xi (instead of the
 // sixteen scattered 16-byte stores of a four-tile version). The output side interleaves the
 // even and odd output columns back and finishes the layer (bias, residual, ReLU) in the same
@@ -58,23 +59,43 @@ size_t tkwino_input_scratch(ptrdiff_t h, ptrdiff_t w) {
 }
 
 #if defined(__x86_64__)
-// B^T d B of sixteen tiles (ti, tj ..< tj + 16) of a padded plane: out[4r + j] is value (r, j) of
-// every tile, lane l for tile tj + l. Both input transforms (float32 V, packed bfloat16) use it.
-TK_AVX512 static inline __attribute__((always_inline)) void wino_input_tiles(const float *plane, ptrdiff_t wp,
-                                                                            ptrdiff_t ti, ptrdiff_t tj, __m512 out[16]) {
+// Sixteen floats of a map row from column c0 on (c0 may be -1), zero outside columns 0 ..< w
+// and when `row` is NULL (a row outside the map): the transforms read the map in place, its
+// zero padding made by masks rather than by a padded copy of each channel.
+TK_AVX512 static inline __attribute__((always_inline)) __m512 load_row16(const float *row, ptrdiff_t c0, ptrdiff_t w) {
+    if (!row) return _mm512_setzero_ps();
+    ptrdiff_t lo = c0 < 0 ? -c0 : 0, hi = w - c0 < 16 ? w - c0 : 16;
+    if (lo == 0 && hi == 16) return _mm512_loadu_ps(row + c0);
+    if (hi <= lo) return _mm512_setzero_ps();
+    __mmask16 k = (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1));
+    // Masked-off lanes are never read, so the address may lie one float before the row.
+    return _mm512_maskz_loadu_ps(k, (const float *)((uintptr_t)row + (uintptr_t)(c0 * (ptrdiff_t)sizeof(float))));
+}
+
+// Row r of channel `xc` (h x w), or NULL outside the map or when there is no channel.
+static inline const float *map_row(const float *xc, ptrdiff_t r, ptrdiff_t h, ptrdiff_t w) {
+    return xc && r >= 0 && r < h ? xc + r * w : NULL;
+}
+
+// B^T d B of sixteen tiles (ti, tj ..< tj + 16) of channel `xc` (h x w, padding 1; all zero for
+// a NULL `xc`): out[4r + j] is value (r, j) of every tile, lane l for tile tj + l. The float32
+// and bfloat16 input transforms use it.
+TK_AVX512 static inline __attribute__((always_inline)) void wino_input_tiles(const float *xc, ptrdiff_t h, ptrdiff_t w,
+                                                                            ptrdiff_t ti, ptrdiff_t tj,
+                                                                            __m512 out[16]) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     __m512 d[4][4];
+    ptrdiff_t c0 = 2 * tj - 1;
     for (int a = 0; a < 4; ++a) {
-        const float *p = plane + (2 * ti + a) * wp + 2 * tj;
-        __m512 lo = _mm512_loadu_ps(p), hi = _mm512_loadu_ps(p + 16);
-        __m512 lo2 = _mm512_loadu_ps(p + 2), hi2 = _mm512_loadu_ps(p + 18);
+        const float *row = map_row(xc, 2 * ti + a - 1, h, w);
+        __m512 lo = load_row16(row, c0, w), hi = load_row16(row, c0 + 16, w);
+        __m512 lo2 = load_row16(row, c0 + 2, w), hi2 = load_row16(row, c0 + 18, w);
         d[a][0] = _mm512_permutex2var_ps(lo, even, hi);
         d[a][1] = _mm512_permutex2var_ps(lo, odd, hi);
         d[a][2] = _mm512_permutex2var_ps(lo2, even, hi2);
         d[a][3] = _mm512_permutex2var_ps(lo2, odd, hi2);
     }
-    // Rows of B^T d, then columns of (B^T d) B.
     __m512 e[4][4];
     for (int b = 0; b < 4; ++b) {
         e[0][b] = _mm512_sub_ps(d[0][b], d[2][b]);
@@ -122,23 +143,17 @@ TK_AVX512 static inline __attribute__((always_inline)) void store_lanes(float *v
 // tkwino_input_transform into float32 `v`, or into bfloat16 `v16` when given (`v` unused).
 TK_AVX512 static inline __attribute__((always_inline)) void input_transform(
     const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v, uint16_t *v16, ptrdiff_t ld_t,
-    ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
+    ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
     ptrdiff_t th = (h + 1) / 2, tw = (w + 1) / 2;
-    ptrdiff_t hp, wp;
-    padded_dims(h, w, &hp, &wp);
-    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
-        // Only columns 1 ... w of rows 1 ... h change between channels; the border stays zero.
-        for (ptrdiff_t r = 0; r < h; ++r) {
-            if (ch + 1 < c1) prefetch_floats(xc + h * w + r * w, w, 0);
-            memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
-        }
         ptrdiff_t base = ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            // The next channel's rows this tile row moves past, while this one is transformed.
+            if (ch + 1 < c1 && 2 * ti < h) prefetch_floats(xc + h * w + 2 * ti * w, (2 * ti + 2 <= h ? 2 : 1) * w, 0);
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 __m512 out[16];
-                wino_input_tiles(scratch, wp, ti, tj, out);
+                wino_input_tiles(xc, h, w, ti, tj, out);
                 ptrdiff_t o = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
                 for (int xi = 0; xi < 16; ++xi) store_lanes(v, v16, o + xi * channel_stride, k, out[xi]);
@@ -150,13 +165,14 @@ TK_AVX512 static inline __attribute__((always_inline)) void input_transform(
 TK_AVX512 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                       ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
                                       float *scratch) {
-    input_transform(x, c0, c1, h, w, v, NULL, ld_t, tile_offset, channel_stride, scratch);
+    (void)scratch;  // reads x in place
+    input_transform(x, c0, c1, h, w, v, NULL, ld_t, tile_offset, channel_stride);
 }
 
 TK_AVX512 void tkwino_input_transform_bf16_rows(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
                                                 uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset,
-                                                ptrdiff_t channel_stride, float *scratch) {
-    input_transform(x, c0, c1, h, w, NULL, v, ld_t, tile_offset, channel_stride, scratch);
+                                                ptrdiff_t channel_stride) {
+    input_transform(x, c0, c1, h, w, NULL, v, ld_t, tile_offset, channel_stride);
 }
 
 // While one tile row of a channel is finished, its rows r0 ..< r0 + rows of the next channel
@@ -352,21 +368,25 @@ TK_AVX512 static void wino43_column_index(__m512i index[4]) {
             _mm512_set1_epi32(31));
 }
 
-// The row pass of B^T d B for sixteen tiles (ti, tj ..< tj + 16) of a padded plane: e[a] = row a
-// of the 6x6 input tiles times B. Column c of tile l is element 4l + c: lanes 0-7 from the
-// first 32 floats, 8-15 (index taken mod 32) from the next 32; columns 4 and 5 are columns 0
-// and 1 of a load 4 further.
-TK_AVX512 static inline __attribute__((always_inline)) void wino43_input_rows(const float *plane, ptrdiff_t wp,
+// The row pass of B^T d B for sixteen tiles (ti, tj ..< tj + 16) of channel `xc` (h x w,
+// padding 1; all zero for a NULL `xc`): e[a] = row a of the 6x6 input tiles times B. Column c of
+// tile l is element 4l + c: lanes 0-7 from the first 32 floats, 8-15 (index taken mod 32) from
+// the next 32; columns 4 and 5 are columns 0 and 1 of the loads 4 further.
+TK_AVX512 static inline __attribute__((always_inline)) void wino43_input_rows(const float *xc, ptrdiff_t h, ptrdiff_t w,
                                                                              ptrdiff_t ti, ptrdiff_t tj,
                                                                              const __m512i index[4], __m512 e[6][6]) {
+    ptrdiff_t c0 = 4 * tj - 1;
     for (int a = 0; a < 6; ++a) {
-        const float *p = plane + (4 * ti + a) * wp + 4 * tj;
+        const float *row = map_row(xc, 4 * ti + a - 1, h, w);
+        __m512 x[2][4];
+        for (int s = 0; s < 2; ++s)
+            for (int part = 0; part < 4; ++part) x[s][part] = load_row16(row, c0 + 4 * s + 16 * part, w);
         __m512 d[6];
         for (int c = 0; c < 6; ++c) {
-            const float *q = c < 4 ? p : p + 4;
+            const __m512 *q = x[c < 4 ? 0 : 1];
             int k = c & 3;
-            __m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(q), index[k], _mm512_loadu_ps(q + 16));
-            __m512 hi = _mm512_permutex2var_ps(_mm512_loadu_ps(q + 32), index[k], _mm512_loadu_ps(q + 48));
+            __m512 lo = _mm512_permutex2var_ps(q[0], index[k], q[1]);
+            __m512 hi = _mm512_permutex2var_ps(q[2], index[k], q[3]);
             d[c] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
         }
         WINO43_INPUT(d, e[a]);
@@ -376,23 +396,19 @@ TK_AVX512 static inline __attribute__((always_inline)) void wino43_input_rows(co
 TK_AVX512 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                         ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
                                         float *scratch) {
+    (void)scratch;  // reads x in place
     ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
-    ptrdiff_t hp, wp;
-    padded_dims43(h, w, &hp, &wp);
-    memset(scratch, 0, sizeof(float) * (size_t)(hp * wp));
     __m512i index[4];
     wino43_column_index(index);
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
         const float *xc = x + ch * h * w;
-        for (ptrdiff_t r = 0; r < h; ++r) {
-            if (ch + 1 < c1) prefetch_floats(xc + h * w + r * w, w, 0);
-            memcpy(scratch + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
-        }
         float *base = v + ch * ld_t + tile_offset;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            if (ch + 1 < c1 && 4 * ti < h)
+                prefetch_floats(xc + h * w + 4 * ti * w, (4 * ti + 4 <= h ? 4 : h - 4 * ti) * w, 0);
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 __m512 e[6][6];
-                wino43_input_rows(scratch, wp, ti, tj, index, e);
+                wino43_input_rows(xc, h, w, ti, tj, index, e);
                 float *o = base + ti * tw + tj;
                 __mmask16 k = lanes_mask(tw - tj);
                 for (int j = 0; j < 6; ++j) {
@@ -426,23 +442,6 @@ static PanelSpot panel_spot(ptrdiff_t t, ptrdiff_t lanes, ptrdiff_t pair, ptrdif
 
 #define TK_AVX512_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16,avx2,fma")))
 
-// Copies channels ch and ch + 1 of one image into the interiors of two zero-bordered padded
-// planes (the odd one all zero when ch + 1 is past c1), prefetching the pair after them.
-static inline void copy_channel_pair(const float *x, ptrdiff_t ch, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
-                                     float *planes[2], ptrdiff_t hp, ptrdiff_t wp) {
-    for (int q = 0; q < 2; ++q) {
-        if (ch + q >= c1) {
-            memset(planes[q], 0, sizeof(float) * (size_t)(hp * wp));
-            continue;
-        }
-        const float *xc = x + (ch + q) * h * w;
-        for (ptrdiff_t r = 0; r < h; ++r) {
-            if (ch + 2 < c1) prefetch_floats(xc + 2 * h * w + r * w, w, 0);
-            memcpy(planes[q] + (r + 1) * wp + 1, xc + r * w, sizeof(float) * (size_t)w);
-        }
-    }
-}
-
 // Stores the transformed value of sixteen tiles of an even and an odd channel as 32-bit
 // bfloat16 pairs (even channel low) at `spot` of one matrix's packed B.
 TK_AVX512_BF16 static inline __attribute__((always_inline)) void store_pairs(uint32_t *plane, PanelSpot spot,
@@ -471,30 +470,28 @@ static inline PanelSpot pair_spot(ptrdiff_t ch, ptrdiff_t c, ptrdiff_t slice_dep
 // each caller compiles to its own loop).
 TK_AVX512_BF16 static inline __attribute__((always_inline)) void input_transform_bf16(
     int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w, uint16_t *packed,
-    ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset, ptrdiff_t xi_stride,
-    float *scratch) {
+    ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset, ptrdiff_t xi_stride) {
     ptrdiff_t tile = large ? 4 : 2, th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile;
-    ptrdiff_t hp, wp;
-    if (large) {
-        padded_dims43(h, w, &hp, &wp);
-    } else {
-        padded_dims(h, w, &hp, &wp);
-    }
-    float *planes[2] = {scratch, scratch + hp * wp};
-    memset(scratch, 0, sizeof(float) * (size_t)(2 * hp * wp));
     __m512i index[4];
     if (large) wino43_column_index(index);
     uint32_t *out = (uint32_t *)packed;
     for (ptrdiff_t ch = c0; ch < c1; ch += 2) {
-        copy_channel_pair(x, ch, c1, h, w, planes, hp, wp);
+        // An odd channel past c1 transforms to zeros (NULL).
+        const float *xc[2] = {x + ch * h * w, ch + 1 < c1 ? x + (ch + 1) * h * w : NULL};
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            // The next pair's rows this tile row moves past, while this pair is transformed.
+            if (ch + 2 < c1 && tile * ti < h) {
+                ptrdiff_t rows = tile * ti + tile <= h ? tile : h - tile * ti;
+                for (ptrdiff_t q = 2; q < 4 && ch + q < c1; ++q)
+                    prefetch_floats(x + (ch + q) * h * w + tile * ti * w, rows * w, 0);
+            }
             for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
                 PanelSpot spot =
                     pair_spot(ch, c, slice_depth, panel_width, n, tile_offset + ti * tw + tj, tw - tj < 16 ? tw - tj : 16);
                 if (!large) {
                     __m512 even[16], odd[16];
-                    wino_input_tiles(planes[0], wp, ti, tj, even);
-                    wino_input_tiles(planes[1], wp, ti, tj, odd);
+                    wino_input_tiles(xc[0], h, w, ti, tj, even);
+                    wino_input_tiles(xc[1], h, w, ti, tj, odd);
                     for (int xi = 0; xi < 16; ++xi) store_pairs(out + xi * (xi_stride / 2), spot, even[xi], odd[xi]);
                     continue;
                 }
@@ -503,7 +500,7 @@ TK_AVX512_BF16 static inline __attribute__((always_inline)) void input_transform
                 __m512 even[36];
                 for (int q = 0; q < 2; ++q) {
                     __m512 e[6][6];
-                    wino43_input_rows(planes[q], wp, ti, tj, index, e);
+                    wino43_input_rows(xc[q], h, w, ti, tj, index, e);
                     for (int j = 0; j < 6; ++j) {
                         __m512 column[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
                         WINO43_INPUT(column, r);
@@ -525,15 +522,15 @@ TK_AVX512_BF16 static inline __attribute__((always_inline)) void input_transform
 TK_AVX512_BF16 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
                                                 ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
                                                 ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
-                                                ptrdiff_t xi_stride, float *scratch) {
-    input_transform_bf16(0, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride, scratch);
+                                                ptrdiff_t xi_stride) {
+    input_transform_bf16(0, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
 }
 
 TK_AVX512_BF16 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h,
                                                   ptrdiff_t w, uint16_t *packed, ptrdiff_t slice_depth,
                                                   ptrdiff_t panel_width, ptrdiff_t n, ptrdiff_t tile_offset,
-                                                  ptrdiff_t xi_stride, float *scratch) {
-    input_transform_bf16(1, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride, scratch);
+                                                  ptrdiff_t xi_stride) {
+    input_transform_bf16(1, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
 }
 
 TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
@@ -698,9 +695,7 @@ void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_
 }
 
 void tkwino_input_transform_bf16_rows(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
-                                      uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
-                                      float *scratch) {
-    (void)scratch;
+                                      uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
     input_transform(x, c0, c1, h, w, NULL, v, ld_t, tile_offset, channel_stride);
 }
 
@@ -899,15 +894,13 @@ static void input_transform_bf16(int large, const float *x, ptrdiff_t c0, ptrdif
 
 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
                                  uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
-                                 ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch) {
-    (void)scratch;  // reads x directly, zero outside the map
+                                 ptrdiff_t tile_offset, ptrdiff_t xi_stride) {
     input_transform_bf16(0, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
 }
 
 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
                                    uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
-                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch) {
-    (void)scratch;  // reads x directly, zero outside the map
+                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride) {
     input_transform_bf16(1, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
 }
 

@@ -423,20 +423,17 @@ enum Winograd {
         defer { withExtendedLifetime(m) {} }
         let bp = b.pointer, mp = m.pointer
         let packed = UnsafeMutableRawPointer(bp).assumingMemoryBound(to: UInt16.self)
-        let scratchCount = 2 * (large ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w))
         var i = images.lowerBound
         while i < images.upperBound {
             let count = min(gs, images.upperBound - i), tiles = count * tilesPerImage
             let mStride = planeStride(o, tiles)
             // Pieces of whole channel pairs: a pair is one element of the packed layout.
             forEach((c + 1) / 2, parallel: parallel) { p0, p1 in
-                let scratch = TensorStorage(capacity: scratchCount)
-                defer { withExtendedLifetime(scratch) {} }
                 for j in 0..<count {
                     let transform = large ? tkwino43_input_transform_bf16 : tkwino_input_transform_bf16
                     transform(
                         x + (i + j) * c * h * w, 2 * p0, min(c, 2 * p1), c, h, w, packed, depth, width, tiles,
-                        j * tilesPerImage, 2 * bStride, scratch.pointer)
+                        j * tilesPerImage, 2 * bStride)
                 }
             }
             forEach(packs.count, parallel: parallel) { x0, x1 in
@@ -566,11 +563,8 @@ enum Winograd {
         let vp = v.assumingMemoryBound(to: UInt16.self), mp = dm.assumingMemoryBound(to: UInt16.self)
         let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
         forEach(c, parallel: parallel) { c0, c1 in
-            let scratch = TensorStorage(capacity: tkwino_input_scratch(h, w))
-            defer { withExtendedLifetime(scratch) {} }
             for (j, image) in images.enumerated() {
-                tkwino_input_transform_bf16_rows(
-                    x + image * c * h * w, c0, c1, h, w, vp, tiles, j * tilesPerImage, vStride, scratch.pointer)
+                tkwino_input_transform_bf16_rows(x + image * c * h * w, c0, c1, h, w, vp, tiles, j * tilesPerImage, vStride)
             }
         }
         forEach(o, parallel: parallel) { o0, o1 in

@@ -27,7 +27,8 @@ int tkwino_available(void);
 
 /// V = B^T d B for every 4x4 input tile d (padding 1, zeros outside the map) of channels
 /// `c0 ..< c1` of one image `x[C][h][w]`. `scratch` holds at least `tkwino_input_scratch(h, w)`
-/// floats (a zero-padded copy of one channel).
+/// floats (a zero-padded copy of one channel, which the AVX2 twin makes; this one reads `x` in
+/// place).
 void tkwino_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                             ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
 
@@ -59,8 +60,7 @@ void tkwino_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o
 /// offsets and strides counted in elements: the operands of the bfloat16 weight gradient
 /// (`tkgemm_sgemm_bf16_nt_rows`), half the bytes to write and read again.
 void tkwino_input_transform_bf16_rows(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
-                                      uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride,
-                                      float *scratch);
+                                      uint16_t *v, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
 void tkwino_output_gradient_transform_bf16_rows(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                                 uint16_t *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                                 ptrdiff_t channel_stride);
@@ -73,7 +73,7 @@ void tkwino_output_gradient_transform_bf16_rows(const float *gy, ptrdiff_t o0, p
 // maps.
 
 /// V = B^T d B for every 6x6 input tile (padding 1) of channels `c0 ..< c1`; `scratch` holds at
-/// least `tkwino43_input_scratch(h, w)` floats.
+/// least `tkwino43_input_scratch(h, w)` floats (used by the AVX2 twin only).
 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                               ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
 
@@ -85,18 +85,17 @@ size_t tkwino43_input_scratch(ptrdiff_t h, ptrdiff_t w);
 /// each xi, at `packed + xi * xi_stride`, the `c x n` matrix of that GEMM's packed-B layout (K
 /// slices of `slice_depth`, panels `panel_width` columns wide), tiles at column `tile_offset + t`.
 /// The same values as the float32 transform followed by `tkgemm_pack_b_bf16`, without the float32
-/// V in between. x86-64: needs AVX512_BF16 (the caller checks); `scratch` holds at least twice
-/// `tkwino43_input_scratch(h, w)` floats.
+/// V in between. x86-64: needs AVX512_BF16 (the caller checks).
 void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
                                    uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
-                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch);
+                                   ptrdiff_t tile_offset, ptrdiff_t xi_stride);
 
 /// `tkwino_input_transform` (F(2x2, 3x3)) written as the bfloat16 B of TensorKit's GEMM, with the
 /// arguments and layout of `tkwino43_input_transform_bf16` (16 matrices `xi_stride` apart).
-/// `scratch` holds at least `2 * tkwino_input_scratch(h, w)` floats. x86-64: needs AVX512_BF16.
+/// x86-64: needs AVX512_BF16.
 void tkwino_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t c, ptrdiff_t h, ptrdiff_t w,
                                  uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
-                                 ptrdiff_t tile_offset, ptrdiff_t xi_stride, float *scratch);
+                                 ptrdiff_t tile_offset, ptrdiff_t xi_stride);
 
 /// U = G g G^T (36 matrices `rows x cols`, xi = 6 * row + column, `rows * cols` floats apart) for
 /// rows `row0 ..< row1`, with the arguments and layout of `tkwino_filter_transform`: forward
