@@ -105,6 +105,7 @@ struct TrainCommand: AsyncParsableCommand {
         let progress = TrainingProgressView(prefix: prefix)
         trainer.onBatch = { progress.batch($0) }
         trainer.onEpoch = { progress.epoch($0, isBest: $1, epochs: recipe.epochs) }
+        trainer.onWarning = { FileHandle.standardError.write(Data("\(prefix)warning: \($0)\n".utf8)) }
         if let group = dataParallel?.group, group.rank != 0 { return try trainer.run(resume: resume, stopAfterEpoch: stopAfter) }
         let ranks =
             dataParallel.map {

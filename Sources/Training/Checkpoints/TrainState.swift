@@ -37,6 +37,9 @@ struct TrainState {
     /// The operand precision of the convolution and linear GEMMs the run trained with (TensorKit's
     /// current one); `fp32` in files of an earlier version.
     var precision = KernelConfiguration.Precision.float32
+    /// TensorKit's kernel settings the run last trained with (``KernelConfiguration/description``);
+    /// `nil` in files of an earlier version.
+    var kernels: String?
 
     func write(to url: URL) throws(TrainingError) {
         var writer = SafeTensorsWriter()
@@ -53,6 +56,7 @@ struct TrainState {
         writer.metadata["best_epoch"] = String(bestEpoch)
         writer.metadata["processes"] = String(processes)
         writer.metadata["precision"] = precision.rawValue
+        if let kernels { writer.metadata["kernels"] = kernels }
         writer.metadata["training_config"] = configurationJSON
         writer.metadata["model_config"] = modelConfigJSON
         let encoder = JSONEncoder()
@@ -115,7 +119,8 @@ struct TrainState {
                 optimizer: try OptimizationState(from: file, prefix: "optimizer."),
                 scheduler: try OptimizationState(from: file, prefix: "scheduler."),
                 processes: meta["processes"].flatMap(Int.init) ?? 1,
-                precision: meta["precision"].flatMap(KernelConfiguration.Precision.init(rawValue:)) ?? .float32)
+                precision: meta["precision"].flatMap(KernelConfiguration.Precision.init(rawValue:)) ?? .float32,
+                kernels: meta["kernels"])
         } catch {
             throw .cannotResume("\(url.path): \(error)")
         }

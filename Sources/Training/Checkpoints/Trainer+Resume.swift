@@ -62,6 +62,15 @@ extension Trainer {
                 "the run in \(outputDirectory.path) was trained at precision \(state.precision), not \(precision): "
                     + "resume it with the same precision (--precision \(state.precision))")
         }
+        // Other kernel settings still train the same model, with other rounding: say so, go on.
+        let kernels = KernelConfiguration.current.description
+        if let stored = state.kernels, stored != kernels, (dataParallel?.group.rank ?? 0) == 0 {
+            onWarning?(
+                "resuming the run in \(outputDirectory.path) with other kernel settings than it last trained with ("
+                    + Self.differences(from: stored, to: kernels)
+                    + "): its next epochs round differently from an uninterrupted run's; the TENSORKIT_* variables of that session give its settings back"
+            )
+        }
         let weights: [String: Tensor]
         let classes: [String]
         if let stored = state.weights, let storedClasses = state.classes {
@@ -91,6 +100,24 @@ extension Trainer {
         }
         if (dataParallel?.group.rank ?? 0) == 0 { try repairCheckpoints(after: state, model: model) }
         return state
+    }
+
+    /// The fields of two `key=value …` kernel descriptions (``KernelConfiguration/description``)
+    /// that differ, as `key old → new` (`none` for a field one of them lacks).
+    static func differences(from old: String, to new: String) -> String {
+        func fields(_ s: String) -> [(key: String, value: String)] {
+            s.split(separator: " ").map { field in
+                let parts = field.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+            }
+        }
+        let before = fields(old), after = fields(new)
+        let was = Dictionary(before, uniquingKeysWith: { first, _ in first })
+        let now = Dictionary(after, uniquingKeysWith: { first, _ in first })
+        let keys = after.map(\.key) + before.map(\.key).filter { now[$0] == nil }
+        return keys.filter { was[$0] != now[$0] }
+            .map { "\($0) \(was[$0] ?? "none") → \(now[$0] ?? "none")" }
+            .joined(separator: ", ")
     }
 
     /// The last train state: read from ``stateURL`` alone, or by rank 0 and sent to every

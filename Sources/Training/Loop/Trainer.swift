@@ -42,6 +42,11 @@ public final class Trainer {
     /// Called after every epoch with its report and whether it was the best so far (on rank 0
     /// only in a data-parallel run).
     public var onEpoch: ((EpochReport, Bool) -> Void)?
+    /// Called with each warning about a run that goes on regardless (on rank 0 only in a
+    /// data-parallel run): a resume with other kernel settings than the run last trained with
+    /// (TensorKit's `KernelConfiguration`: kernel set, Winograd tiles, threads), whose later
+    /// epochs then round differently from an uninterrupted run's.
+    public var onWarning: ((String) -> Void)?
     /// Record the run step by step for a paired replay in another framework (see
     /// ``TrainingTrace``), or `nil` (the default). One process only, from the first epoch.
     public var trace: TrainingTrace?
@@ -208,7 +213,8 @@ public final class Trainer {
                 configurationJSON: configuration.json, modelConfigJSON: Self.json(modelConfig),
                 history: history, weights: model.stateDict(), classes: data.classes,
                 optimizer: optimizer.stateDict(), scheduler: scheduler.stateDict(),
-                processes: group?.size ?? 1, precision: KernelConfiguration.current.precision
+                processes: group?.size ?? 1, precision: KernelConfiguration.current.precision,
+                kernels: KernelConfiguration.current.description
             )
             .write(to: stateURL)
             if isBest { try save(model, to: bestCheckpointURL, epoch: epoch + 1, accuracy: validation.accuracy) }

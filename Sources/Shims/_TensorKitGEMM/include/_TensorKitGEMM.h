@@ -65,8 +65,8 @@ int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdif
 /// `C[m x n] = A · B^T + beta · C` from operands already rounded to bfloat16, stored as rows
 /// along k (A `m x k`, `lda` elements apart; B `n x k`, `ldb` apart), as `tkgemm_sgemm_bf16`
 /// computes it from float32 A and transposed B holding the same values, without rounding while
-/// packing. Never fails: without scratch memory, or off x86-64 (or without AVX512_BF16, where it
-/// must not be called on x86-64), one dot product at a time.
+/// packing. On x86-64 it needs AVX512_BF16 (`tkgemm_bf16_available()`; the caller checks). Never
+/// fails: without scratch memory, and off x86-64, it computes one dot product at a time.
 void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint16_t *a, ptrdiff_t lda,
                                const uint16_t *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
