@@ -313,45 +313,60 @@ TK_BF16 static void micro_kernel_bf16(ptrdiff_t kp, const uint16_t *pa, const ui
 
 // MARK: - Driver
 
+// One operand of the driver, as its rows (A) or columns (B) and depth k are stored: float32
+// along k (element (r, p) at r * ld + p) or across it (at p * ld + r), rounded while packed; or
+// bfloat16 along k (`rows16`), taken as it is.
+typedef struct {
+    const void *data;
+    ptrdiff_t ld;
+    int across, rows16;
+} OperandBF16;
+
+// Rows or columns r0 ..< r0 + count of `op`, k from pc (kc deep), into one panel `width` wide.
+TK_BF16 static void pack_panel_bf16(OperandBF16 op, ptrdiff_t r0, int count, ptrdiff_t pc, ptrdiff_t kc,
+                                    uint16_t *dst, int width) {
+    if (op.rows16) {
+        pack_pairs_along_rows16((const uint16_t *)op.data + r0 * op.ld + pc, op.ld, count, kc, dst, width);
+    } else if (op.across) {
+        pack_pairs_across((const float *)op.data + pc * op.ld + r0, op.ld, count, kc, dst, width);
+    } else {
+        pack_pairs_along((const float *)op.data + r0 * op.ld + pc, op.ld, count, kc, dst, width);
+    }
+}
+
+static OperandBF16 float_operand(const float *data, ptrdiff_t ld, int across) {
+    OperandBF16 op = {data, ld, across, 0};
+    return op;
+}
+
 // Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-wide panels of pairs, panel jr at dst + jr * kcp.
-TK_BF16 static void pack_b_block_bf16(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
-                                      ptrdiff_t jc, ptrdiff_t nc, uint16_t *dst) {
+TK_BF16 static void pack_b_block_bf16(OperandBF16 b, ptrdiff_t pc, ptrdiff_t kc, ptrdiff_t jc, ptrdiff_t nc,
+                                      uint16_t *dst) {
     ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
     for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
         int cols = (int)(nc - jr < NR ? nc - jr : NR);
-        if (trans_b) {
-            pack_pairs_along(b + (jc + jr) * ldb + pc, ldb, cols, kc, dst + jr * kcp, NR);
-        } else {
-            pack_pairs_across(b + pc * ldb + jc + jr, ldb, cols, kc, dst + jr * kcp, NR);
-        }
+        pack_panel_bf16(b, jc + jr, cols, pc, kc, dst + jr * kcp, NR);
     }
 }
 
 // One MR-row panel of op(A) (rows r0 ..< r0 + rows, k from pc, kc deep) into dst.
 TK_BF16 static void pack_a_panel_bf16(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t r0, int rows,
                                       ptrdiff_t pc, ptrdiff_t kc, uint16_t *dst) {
-    if (trans_a) {
-        pack_pairs_across(a + pc * lda + r0, lda, rows, kc, dst, MR);
-    } else {
-        pack_pairs_along(a + r0 * lda + pc, lda, rows, kc, dst, MR);
-    }
+    pack_panel_bf16(float_operand(a, lda, trans_a), r0, rows, pc, kc, dst, MR);
 }
 
-TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
-                              const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
-                              ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+// C (+)= alpha op(A) op(B) with gemm.c's loops (Goto/BLIS blocking) on operands described by
+// `a` (m rows) and `b` (n columns), k deep. Returns -1, C untouched, when there is no scratch
+// for the panels.
+TK_BF16 static int gemm_bf16_blocks(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, OperandBF16 a, OperandBF16 b,
+                                    float beta, float *c, ptrdiff_t ldc) {
     ptrdiff_t kc_max;
     k_slicing_bf16(k, &kc_max);
     ptrdiff_t nc_max = n < nc_block_bf16 ? (n + NR - 1) / NR * NR : nc_block_bf16;
     ptrdiff_t mc_max = m < mc_block_bf16 ? (m + MR - 1) / MR * MR : mc_block_bf16;
     // Scratch is counted in floats; two bfloat16 fit in one.
     Scratch *s = tkgemm_scratch_get((size_t)(mc_max * kc_max) / 2, (size_t)(kc_max * nc_max) / 2);
-    if (!s) return -1;  // out of memory: the caller falls back
+    if (!s) return -1;
     uint16_t *sa = (uint16_t *)s->a, *sb = (uint16_t *)s->b;
     int first_accumulates = beta != 0.0f;
     if (beta != 0.0f && beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
@@ -362,12 +377,12 @@ TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n
             ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
             int accumulate = slice > 0 || first_accumulates;
-            pack_b_block_bf16(trans_b, b, ldb, pc, kc, jc, nc, sb);
+            pack_b_block_bf16(b, pc, kc, jc, nc, sb);
             for (ptrdiff_t ic = 0; ic < m; ic += mc_block_bf16) {
                 ptrdiff_t mc = m - ic < mc_block_bf16 ? m - ic : mc_block_bf16;
                 for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
                     int rows = (int)(mc - ir < MR ? mc - ir : MR);
-                    pack_a_panel_bf16(trans_a, a, lda, ic + ir, rows, pc, kc, sa + ir * kcp);
+                    pack_panel_bf16(a, ic + ir, rows, pc, kc, sa + ir * kcp, MR);
                 }
                 for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
                     int rows = (int)(mc - ir < MR ? mc - ir : MR);
@@ -383,6 +398,19 @@ TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n
     return 0;
 }
 
+TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                              const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+                              ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
+        return 0;
+    }
+    // op(B)'s columns lie along k when B is transposed. Out of memory: -1, and the caller falls back.
+    return gemm_bf16_blocks(m, n, k, alpha, float_operand(a, lda, trans_a), float_operand(b, ldb, !trans_b), beta, c,
+                            ldc);
+}
+
 // MARK: - Operands already in bfloat16
 
 TK_BF16 void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const uint16_t *a, ptrdiff_t lda,
@@ -392,47 +420,9 @@ TK_BF16 void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, co
         if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
         return;
     }
-    ptrdiff_t kc_max;
-    k_slicing_bf16(k, &kc_max);
-    ptrdiff_t nc_max = n < nc_block_bf16 ? (n + NR - 1) / NR * NR : nc_block_bf16;
-    ptrdiff_t mc_max = m < mc_block_bf16 ? (m + MR - 1) / MR * MR : mc_block_bf16;
-    Scratch *s = tkgemm_scratch_get((size_t)(mc_max * kc_max) / 2, (size_t)(kc_max * nc_max) / 2);
-    if (!s) {
+    OperandBF16 rows_a = {a, lda, 0, 1}, rows_b = {b, ldb, 0, 1};
+    if (gemm_bf16_blocks(m, n, k, 1.0f, rows_a, rows_b, beta, c, ldc) != 0)
         nt_rows_product_scalar(m, n, k, a, lda, b, ldb, beta, c, ldc);
-        return;
-    }
-    uint16_t *sa = (uint16_t *)s->a, *sb = (uint16_t *)s->b;
-    int first_accumulates = beta != 0.0f;
-    if (beta != 0.0f && beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-
-    // gemm.c's loops, as in tkgemm_sgemm_bf16 with both operands stored along k.
-    for (ptrdiff_t jc = 0; jc < n; jc += nc_block_bf16) {
-        ptrdiff_t nc = n - jc < nc_block_bf16 ? n - jc : nc_block_bf16;
-        for (ptrdiff_t pc = 0, slice = 0; pc < k; pc += kc_max, ++slice) {
-            ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
-            ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
-            int accumulate = slice > 0 || first_accumulates;
-            for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
-                int cols = (int)(nc - jr < NR ? nc - jr : NR);
-                pack_pairs_along_rows16(b + (jc + jr) * ldb + pc, ldb, cols, kc, sb + jr * kcp, NR);
-            }
-            for (ptrdiff_t ic = 0; ic < m; ic += mc_block_bf16) {
-                ptrdiff_t mc = m - ic < mc_block_bf16 ? m - ic : mc_block_bf16;
-                for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
-                    int rows = (int)(mc - ir < MR ? mc - ir : MR);
-                    pack_pairs_along_rows16(a + (ic + ir) * lda + pc, lda, rows, kc, sa + ir * kcp, MR);
-                }
-                for (ptrdiff_t ir = 0; ir < mc; ir += MR) {
-                    int rows = (int)(mc - ir < MR ? mc - ir : MR);
-                    for (ptrdiff_t jr = 0; jr < nc; jr += NR) {
-                        int cols = (int)(nc - jr < NR ? nc - jr : NR);
-                        micro_kernel_bf16(kcp / 2, sa + ir * kcp, sb + jr * kcp, c + (ic + ir) * ldc + jc + jr, ldc,
-                                          rows, cols, 1.0f, accumulate);
-                    }
-                }
-            }
-        }
-    }
 }
 
 // MARK: - Pre-packed A
@@ -464,7 +454,7 @@ TK_BF16 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdi
             ptrdiff_t kc = k - pc < kc_max ? k - pc : kc_max;
             ptrdiff_t kcp = (kc + 1) & ~(ptrdiff_t)1;
             int accumulate = slice > 0 || first_accumulates;
-            pack_b_block_bf16(trans_b, b, ldb, pc, kc, jc, nc, sb);
+            pack_b_block_bf16(float_operand(b, ldb, !trans_b), pc, kc, jc, nc, sb);
             const uint16_t *block = packed_a + pc * m_pad + row0 * kcp;
             for (ptrdiff_t ir = 0; ir < m; ir += MR) {
                 int rows = (int)(m - ir < MR ? m - ir : MR);
