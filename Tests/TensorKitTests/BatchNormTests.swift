@@ -97,6 +97,35 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// The fused backward pass rebuilds the ReLU's mask from the input instead of reading the
+    /// output: it must close exactly where the output is 0, kink included. Each channel holds
+    /// values equal to its mean (the output there is exactly β = 0: closed) beside values just
+    /// above and below it; the gradients must equal the unfused chain's bit for bit.
+    func testFusedReLUMaskAgreesWithTheOutputAtTheKink() throws {
+        let values: [Float] = (0..<2 * 2 * 9).map { i in [-1, 0, 1, 0, 1e-7, -1e-7, 0, 3, -3][i % 9] * Float(1 + i / 18) }
+        let x = try Tensor(shape: [2, 2, 3, 3], scalars: values)
+        let w = try Tensor(shape: [2], scalars: [0.7, 1.9]), b = Tensor(repeating: 0, shape: [2])
+        for training in [true, false] {
+            var rm1 = Tensor(repeating: 0, shape: [2]), rv1 = Tensor(repeating: 1, shape: [2])
+            var rm2 = rm1, rv2 = rv1
+            let xs = [x, w, b].map { $0.requiringGrad() }, ys = [x, w, b].map { $0.requiringGrad() }
+            let fused = batchNorm2d(
+                xs[0], weight: xs[1], bias: xs[2], runningMean: &rm1, runningVar: &rv1,
+                training: training, fusedReLU: true)
+            let plain = batchNorm2d(
+                ys[0], weight: ys[1], bias: ys[2], runningMean: &rm2, runningVar: &rv2, training: training
+            ).relu()
+            XCTAssertEqual(fused.scalars, plain.scalars)
+            XCTAssertTrue(fused.scalars.contains(0), "some outputs sit at the kink")
+            let g = try Tensor(shape: fused.shape, scalars: (0..<fused.scalars.count).map { Float($0 % 5) - 1.5 })
+            fused.backward(gradient: g)
+            plain.backward(gradient: g)
+            for i in 0..<3 {
+                XCTAssertEqual(xs[i].grad?.scalars, ys[i].grad?.scalars, "gradient \(i), training \(training)")
+            }
+        }
+    }
+
     func testLayerTracksBatchesAndSwitchesToRunningStatsInEval() {
         let bn = BatchNorm2d(2)
         let x = randomTensor([4, 2, 3, 3], seed: 8, scale: 3, shift: 2)

@@ -26,19 +26,21 @@ extension Kernels {
         }.0
     }
 
-    /// `(Σ g[i], Σ g[i]·(x[i] − mean))`, with `g[i]` taken as 0 where `mask[i] ≤ 0` when a mask
-    /// (a ReLU's output) is given: the two sums of batch norm's backward pass.
+    /// `(Σ g[i], Σ g[i]·(x[i] − mean))`, with `g[i]` taken as 0 where `gate` closes (where a
+    /// fused ReLU's output `max(a·x[i] + shift, 0)` is 0) when a gate is given: the two sums of
+    /// batch norm's backward pass.
     static func sumAndCentredDot(
         _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, centredOn mean: Float,
-        mask: UnsafePointer<Float>?, count: Int
+        gate: ReLUGate?, count: Int
     ) -> (Double, Double) {
         let m = SIMD16<Float>(repeating: mean)
-        if let mask {
+        if let gate {
             return blockedSums(count: count) { i in
-                let d = load(g, i).replacing(with: 0, where: load(mask, i) .<= 0)
-                return (d, d * (load(x, i) - m))
+                let xv = load(x, i)
+                let d = gate.apply(load(g, i), input: xv)
+                return (d, d * (xv - m))
             } tail: { i in
-                let d = mask[i] <= 0 ? 0 : g[i]
+                let d = gate.apply(g[i], input: x[i])
                 return (d, d * (x[i] - mean))
             }
         }
@@ -84,5 +86,39 @@ extension Kernels {
             i += 1
         }
         return (total0, total1)
+    }
+}
+
+/// The mask of a ReLU fused after an affine map, rebuilt from the map's input instead of read
+/// from the ReLU's output: the output `max(a·x + shift, 0)` is 0, and its gradient closed, exactly
+/// where `a·x + shift ≤ 0`. Batch norm's forward pass computes its output with the same
+/// expression (``affine(_:)``), so the decision is the same bit for bit, and the backward pass
+/// reads one stream less.
+struct ReLUGate {
+    var a: Float
+    var shift: Float
+
+    /// `a·x + shift`, as the forward pass computes it.
+    @inline(__always)
+    func affine(_ x: Float) -> Float { a * x + shift }
+
+    @inline(__always)
+    func affine(_ x: SIMD8<Float>) -> SIMD8<Float> { a * x + shift }
+
+    @inline(__always)
+    func affine(_ x: SIMD16<Float>) -> SIMD16<Float> { a * x + shift }
+
+    /// `g` where the gate is open at input `x`, else 0.
+    @inline(__always)
+    func apply(_ g: Float, input x: Float) -> Float { affine(x) <= 0 ? 0 : g }
+
+    @inline(__always)
+    func apply(_ g: SIMD8<Float>, input x: SIMD8<Float>) -> SIMD8<Float> {
+        g.replacing(with: 0, where: affine(x) .<= 0)
+    }
+
+    @inline(__always)
+    func apply(_ g: SIMD16<Float>, input x: SIMD16<Float>) -> SIMD16<Float> {
+        g.replacing(with: 0, where: affine(x) .<= 0)
     }
 }

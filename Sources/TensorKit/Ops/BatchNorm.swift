@@ -80,34 +80,35 @@ public func batchNorm2d(
     }
     let out = Tensor(uninitializedShape: input.shape)
     let y = out.pointer, gp = weight?.pointer, bp = bias?.pointer, rp = residual?.pointer
-    Parallel.forRange(n * c, grain: 1, cost: hw) { lo, hi in
-        for plane in lo..<hi {
-            let ch = plane % c
-            let a = (gp?[ch] ?? 1) * sp[ch]
-            let shift = (bp?[ch] ?? 0) - mp[ch] * a
-            let src = x + plane * hw, dst = y + plane * hw
-            if let rp {
-                let r = rp + plane * hw
-                if fusedReLU {
-                    for i in 0..<hw { dst[i] = Swift.max(a * src[i] + shift + r[i], 0) }
-                } else {
-                    for i in 0..<hw { dst[i] = a * src[i] + shift + r[i] }
-                }
-            } else if fusedReLU {
-                for i in 0..<hw { dst[i] = Swift.max(a * src[i] + shift, 0) }
+    @inline(__always) func normalise(plane: Int) {
+        let gate = BatchNormKernels.gate(channel: plane % c, weight: gp, bias: bp, mean: mp, invStd: sp)
+        let src = x + plane * hw, dst = y + plane * hw
+        if let rp {
+            let r = rp + plane * hw
+            if fusedReLU {
+                for i in 0..<hw { dst[i] = Swift.max(gate.affine(src[i]) + r[i], 0) }
             } else {
-                for i in 0..<hw { dst[i] = a * src[i] + shift }
+                for i in 0..<hw { dst[i] = gate.affine(src[i]) + r[i] }
             }
+        } else if fusedReLU {
+            for i in 0..<hw { dst[i] = Swift.max(gate.affine(src[i]), 0) }
+        } else {
+            for i in 0..<hw { dst[i] = gate.affine(src[i]) }
         }
+    }
+    Parallel.forRange(n * c, grain: 1, cost: hw) { lo, hi in
+        for plane in lo..<hi { normalise(plane: plane) }
     }
     var inputs = [input]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
     if let residual { inputs.append(residual) }
     let hasResidual = residual != nil
-    // Save only what backward reads: the output only for the ReLU mask (without ReLU the
-    // output is often consumed at once, and keeping it would hold a whole map per layer).
-    let savedX = input.detached, savedY: Tensor? = fusedReLU ? out.detached : nil, savedW = weight?.detached
+    // Save only what backward reads: the output only for the mask of a ReLU after a residual
+    // sum (without one, the mask is rebuilt from the input; without ReLU the output is often
+    // consumed at once, and keeping it would hold a whole map per layer).
+    let savedX = input.detached, savedY: Tensor? = fusedReLU && hasResidual ? out.detached : nil
+    let savedW = weight?.detached, savedB = bias?.detached
     let needX = input.requiresGrad, needW = weight?.requiresGrad ?? false, needB = bias?.requiresGrad ?? false
     let hasW = weight != nil, hasB = bias != nil
     return Tensor.record(fusedReLU ? "batchNorm2d+relu" : "batchNorm2d", out, inputs: inputs) { g in
@@ -116,7 +117,7 @@ public func batchNorm2d(
         // batch-32 step that map is 113 MB, and it would sit in the buffer cache all step).
         let dy = hasResidual ? savedY.map { Tensor.reluBackward(g, output: $0) } ?? g : g
         let grads = BatchNormKernels.backward(
-            dy: dy, reluOutput: hasResidual ? nil : savedY, x: savedX, weight: savedW,
+            dy: dy, fusedReLU: fusedReLU && !hasResidual, x: savedX, weight: savedW, bias: savedB,
             mean: mean, invStd: invStd, training: training, needX: needX,
             replicaStatistics: training ? replicaStatistics : nil)
         var result: [Tensor?] = [grads.dx]
@@ -128,31 +129,43 @@ public func batchNorm2d(
 }
 
 enum BatchNormKernels {
-    /// Gradients of batch norm given the output gradient `dy`, masked by `reluOutput > 0`
-    /// element by element when `reluOutput` (the fused ReLU's output) is given.
+    /// `γ·σ⁻¹` and `β − μ·γ·σ⁻¹` of channel `ch`: the forward pass's output is `a·x + shift`
+    /// (before a residual and a ReLU), and a fused ReLU's mask is this gate's.
+    @inline(__always)
+    static func gate(
+        channel ch: Int, weight gp: UnsafePointer<Float>?, bias bp: UnsafePointer<Float>?,
+        mean mp: UnsafePointer<Float>, invStd sp: UnsafePointer<Float>
+    ) -> ReLUGate {
+        let a = (gp?[ch] ?? 1) * sp[ch]
+        return ReLUGate(a: a, shift: (bp?[ch] ?? 0) - mp[ch] * a)
+    }
+
+    /// Gradients of batch norm given the output gradient `dy`, masked element by element by
+    /// the ReLU fused after it when `fusedReLU` (without a residual: the mask is rebuilt from
+    /// `x`, `weight`, `bias` and the statistics, as the forward pass computed the output).
     static func backward(
-        dy: Tensor, reluOutput: Tensor? = nil, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
-        training: Bool, needX: Bool, replicaStatistics: (any ReplicaStatistics)? = nil
+        dy: Tensor, fusedReLU: Bool = false, x: Tensor, weight: Tensor?, bias: Tensor? = nil, mean: Tensor,
+        invStd: Tensor, training: Bool, needX: Bool, replicaStatistics: (any ReplicaStatistics)? = nil
     ) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
         let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
         if let replicaStatistics {
             return synchronisedBackward(
-                dy: dy, reluOutput: reluOutput, x: x, weight: weight, mean: mean, invStd: invStd,
+                dy: dy, fusedReLU: fusedReLU, x: x, weight: weight, bias: bias, mean: mean, invStd: invStd,
                 needX: needX, replicas: replicaStatistics)
         }
         let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
-        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer, yp = reluOutput?.pointer
-        let wp = weight?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer, dxp = dx?.pointer
+        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer
+        let wp = weight?.pointer, bp = bias?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer, dxp = dx?.pointer
         Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
             for ch in lo..<hi {
                 let mu = mp[ch], istd = sp[ch]
+                let relu = fusedReLU ? gate(channel: ch, weight: wp, bias: bp, mean: mp, invStd: sp) : nil
                 var sumDy = 0.0, sumDyXc = 0.0
                 for b in 0..<n {
                     let plane = (b * c + ch) * hw
                     let (s1, s2) = Kernels.sumAndCentredDot(
-                        g + plane, xp + plane, centredOn: mu,
-                        mask: yp.map { $0 + plane }, count: hw)
+                        g + plane, xp + plane, centredOn: mu, gate: relu, count: hw)
                     sumDy += s1; sumDyXc += s2
                 }
                 dbp[ch] = Float(sumDy)
@@ -161,20 +174,20 @@ enum BatchNormKernels {
                 let gamma = wp?[ch] ?? 1
                 if training {
                     trainingInputGradient(
-                        channel: ch, n: n, c: c, hw: hw, dy: g, x: xp, reluOutput: yp, dx: dxp, gamma: gamma,
+                        channel: ch, n: n, c: c, hw: hw, dy: g, x: xp, relu: relu, dx: dxp, gamma: gamma,
                         mean: mu, invStd: istd, meanDy: Float(sumDy / Double(m)), meanDyXc: Float(sumDyXc / Double(m)))
                 } else {
                     let k = gamma * istd
                     for b in 0..<n {
-                        let gs = g + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
-                        if let yp {
-                            let ys = yp + (b * c + ch) * hw
+                        let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
+                        if let relu {
                             var i = 0
                             while i + 8 <= hw {
-                                UnsafeMutableRawPointer(ds + i).storeBytes(of: k * masked(gs, ys, i), as: SIMD8<Float>.self)
+                                let d = relu.apply(load8(gs, i), input: load8(xs, i))
+                                UnsafeMutableRawPointer(ds + i).storeBytes(of: k * d, as: SIMD8<Float>.self)
                                 i += 8
                             }
-                            while i < hw { ds[i] = ys[i] <= 0 ? 0 : k * gs[i]; i += 1 }
+                            while i < hw { ds[i] = k * relu.apply(gs[i], input: xs[i]); i += 1 }
                         } else {
                             for i in 0..<hw { ds[i] = k * gs[i] }
                         }
@@ -185,29 +198,28 @@ enum BatchNormKernels {
         return (dx, dWeight, dBias)
     }
 
-    /// dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)) for one channel, with `dy` masked by
-    /// `reluOutput > 0` when given; `meanDyXc` is mean(dy·(x − μ)).
+    /// dx = γ·σ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)) for one channel, with `dy` masked by the
+    /// fused ReLU's gate when given; `meanDyXc` is mean(dy·(x − μ)).
     @inline(__always)
     static func trainingInputGradient(
         channel ch: Int, n: Int, c: Int, hw: Int, dy g: UnsafeMutablePointer<Float>, x xp: UnsafeMutablePointer<Float>,
-        reluOutput yp: UnsafeMutablePointer<Float>?, dx dxp: UnsafeMutablePointer<Float>, gamma: Float,
+        relu: ReLUGate?, dx dxp: UnsafeMutablePointer<Float>, gamma: Float,
         mean mu: Float, invStd istd: Float, meanDy: Float, meanDyXc: Float
     ) {
         let k = gamma * istd
         let proj = meanDyXc * istd * istd
         for b in 0..<n {
             let gs = g + (b * c + ch) * hw, xs = xp + (b * c + ch) * hw, ds = dxp + (b * c + ch) * hw
-            if let yp {
-                let ys = yp + (b * c + ch) * hw
+            if let relu {
                 var i = 0
                 while i + 8 <= hw {
-                    let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
-                    let r = k * (masked(gs, ys, i) - meanDy - (xv - mu) * proj)
+                    let xv = load8(xs, i)
+                    let r = k * (relu.apply(load8(gs, i), input: xv) - meanDy - (xv - mu) * proj)
                     UnsafeMutableRawPointer(ds + i).storeBytes(of: r, as: SIMD8<Float>.self)
                     i += 8
                 }
                 while i < hw {
-                    let d = ys[i] <= 0 ? 0 : gs[i]
+                    let d = relu.apply(gs[i], input: xs[i])
                     ds[i] = k * (d - meanDy - (xs[i] - mu) * proj)
                     i += 1
                 }
@@ -268,14 +280,17 @@ enum BatchNormKernels {
     /// dy·(x − μ) are summed across replicas before dx is formed (dγ and dβ stay local; they are
     /// summed with every other gradient).
     static func synchronisedBackward(
-        dy: Tensor, reluOutput: Tensor?, x: Tensor, weight: Tensor?, mean: Tensor, invStd: Tensor,
+        dy: Tensor, fusedReLU: Bool, x: Tensor, weight: Tensor?, bias: Tensor?, mean: Tensor, invStd: Tensor,
         needX: Bool, replicas: any ReplicaStatistics
     ) -> (dx: Tensor?, dWeight: Tensor, dBias: Tensor) {
         let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3], m = n * hw
         let dWeight = Tensor(uninitializedShape: [c]), dBias = Tensor(uninitializedShape: [c])
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
-        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer, yp = reluOutput?.pointer
-        let wp = weight?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer
+        let g = dy.pointer, xp = x.pointer, mp = mean.pointer, sp = invStd.pointer
+        let wp = weight?.pointer, bp = bias?.pointer, dwp = dWeight.pointer, dbp = dBias.pointer
+        @inline(__always) func relu(_ ch: Int) -> ReLUGate? {
+            fusedReLU ? gate(channel: ch, weight: wp, bias: bp, mean: mp, invStd: sp) : nil
+        }
         var sums = [Double](repeating: 0, count: 2 * c + 1)
         sums.withUnsafeMutableBufferPointer { s in
             let sums = s.baseAddress!
@@ -285,7 +300,7 @@ enum BatchNormKernels {
                     for b in 0..<n {
                         let plane = (b * c + ch) * hw
                         let (s1, s2) = Kernels.sumAndCentredDot(
-                            g + plane, xp + plane, centredOn: mp[ch], mask: yp.map { $0 + plane }, count: hw)
+                            g + plane, xp + plane, centredOn: mp[ch], gate: relu(ch), count: hw)
                         sumDy += s1; sumDyXc += s2
                     }
                     dbp[ch] = Float(sumDy)
@@ -304,7 +319,7 @@ enum BatchNormKernels {
             Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
                 for ch in lo..<hi {
                     trainingInputGradient(
-                        channel: ch, n: n, c: c, hw: hw, dy: g, x: xp, reluOutput: yp, dx: dxp, gamma: wp?[ch] ?? 1,
+                        channel: ch, n: n, c: c, hw: hw, dy: g, x: xp, relu: relu(ch), dx: dxp, gamma: wp?[ch] ?? 1,
                         mean: mp[ch], invStd: sp[ch], meanDy: Float(sums[ch] / count),
                         meanDyXc: Float(sums[c + ch] / count))
                 }
@@ -313,11 +328,8 @@ enum BatchNormKernels {
         return (dx, dWeight, dBias)
     }
 
-    /// Eight elements of `g` where the ReLU output `y` is positive, else 0 (as `reluBackward`).
     @inline(__always)
-    private static func masked(_ g: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
-        let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-        let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
-        return gv.replacing(with: 0, where: yv .<= 0)
+    private static func load8(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
     }
 }
