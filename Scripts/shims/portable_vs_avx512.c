@@ -34,6 +34,7 @@ void p_tkwino43_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, 
 size_t p_tkwino43_input_scratch(ptrdiff_t, ptrdiff_t);
 void p_tkwino43_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
+void p_tkwino43_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
 
 static int fails = 0, checks = 0;
 static float rnd(void) { return (float)((double)rand() / RAND_MAX * 2.0 - 1.0); }
@@ -244,7 +245,14 @@ static void wino43_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
         near(what, u1, want, un, 1e-6f);
         free(u1); free(u2); free(want);
     }
-    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt);
+    // output-gradient transform (the weight gradient's dM on 4x4 tiles), channels 1 ..< O
+    float *gy = randv(yn), *m1 = fillv(vn, 8), *m2 = fillv(vn, 8);
+    gy[0] = NAN; gy[yn - 1] = -0.0f;
+    tkwino43_output_gradient_transform(gy, 1, O, h, w, m1, ld_t, tile_offset, channel_stride);
+    p_tkwino43_output_gradient_transform(gy, 1, O, h, w, m2, ld_t, tile_offset, channel_stride);
+    snprintf(what, sizeof what, "outgrad43 O=%td h=%td w=%td", O, h, w);
+    exact(what, m2, m1, vn);
+    free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt); free(gy); free(m1); free(m2);
 }
 
 // Packed bfloat16 B, packed in even row ranges, against its portable twin (bit for bit), and the

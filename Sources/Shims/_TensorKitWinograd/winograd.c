@@ -580,6 +580,49 @@ TK_AVX512 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t
         }
     }
 }
+// dM = A dY A^T of sixteen 4x4 output-gradient tiles at a time: the AVX-512 twin of
+// tkwino43_avx2_output_gradient_transform (eight tiles), the same operations in the same order.
+// A row of sixteen tiles is 64 floats: column k of tile l is element 4l + k, picked from the four
+// loads as wino43_input_rows does (here without the padding column).
+TK_AVX512 void tkwino43_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h,
+                                                  ptrdiff_t w, float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
+                                                  ptrdiff_t channel_stride) {
+    ptrdiff_t th = (h + 3) / 4, tw = (w + 3) / 4;
+    __m512i index[4];
+    wino43_column_index(index);
+    __m512 s02, s13, t02, t13;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        const float *src = gy + oc * h * w;
+        float *base = m + oc * ld_t + tile_offset;
+        for (ptrdiff_t ti = 0; ti < th; ++ti) {
+            if (oc + 1 < o1 && 4 * ti < h)
+                prefetch_floats(src + h * w + 4 * ti * w, (4 * ti + 4 <= h ? 4 : h - 4 * ti) * w, 0);
+            for (ptrdiff_t tj = 0; tj < tw; tj += 16) {
+                // The row pass: e[a] = A times row a of the tiles; then A times each column of e.
+                __m512 e[4][6];
+                for (int a = 0; a < 4; ++a) {
+                    const float *row = map_row(src, 4 * ti + a, h, w);
+                    __m512 x[4], d[4];
+                    for (int part = 0; part < 4; ++part) x[part] = load_row16(row, 4 * tj + 16 * part, w);
+                    for (int k = 0; k < 4; ++k) {
+                        __m512 lo = _mm512_permutex2var_ps(x[0], index[k], x[1]);
+                        __m512 hi = _mm512_permutex2var_ps(x[2], index[k], x[3]);
+                        d[k] = _mm512_mask_blend_ps((__mmask16)0xFF00, lo, hi);
+                    }
+                    WINO43_OUTPUT_GRADIENT(d, e[a]);
+                }
+                float *out = base + ti * tw + tj;
+                __mmask16 k = lanes_mask(tw - tj);
+                for (int j = 0; j < 6; ++j) {
+                    __m512 column[4] = {e[0][j], e[1][j], e[2][j], e[3][j]}, t[6];
+                    WINO43_OUTPUT_GRADIENT(column, t);
+                    for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(out + (6 * i + j) * channel_stride, k, t[i]);
+                }
+            }
+        }
+    }
+}
+
 TK_AVX512 void tkwino43_filter_transform(const float *w, ptrdiff_t o, ptrdiff_t c, int for_input_gradient,
                                          ptrdiff_t row0, ptrdiff_t row1, float *u) {
     ptrdiff_t rows = for_input_gradient ? c : o, cols = for_input_gradient ? o : c;
@@ -902,6 +945,12 @@ void tkwino43_input_transform_bf16(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
                                    uint16_t *packed, ptrdiff_t slice_depth, ptrdiff_t panel_width, ptrdiff_t n,
                                    ptrdiff_t tile_offset, ptrdiff_t xi_stride) {
     input_transform_bf16(1, x, c0, c1, c, h, w, packed, slice_depth, panel_width, n, tile_offset, xi_stride);
+}
+
+// Off x86-64 the scalar definition of tkwino43_avx2_output_gradient_transform is the one.
+void tkwino43_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                        float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
+    tkwino43_avx2_output_gradient_transform(gy, o0, o1, h, w, m, ld_t, tile_offset, channel_stride);
 }
 
 void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,

@@ -511,7 +511,9 @@ enum Winograd {
                     for j in 0..<count {
                         let image = gy + (i + j) * o * h * w
                         if largeTiles {
-                            tkwino43_avx2_output_gradient_transform(image, o0, o1, h, w, mp, tiles, j * tilesPerImage, mStride)
+                            let transform =
+                                usesVectorTransforms ? tkwino43_output_gradient_transform : tkwino43_avx2_output_gradient_transform
+                            transform(image, o0, o1, h, w, mp, tiles, j * tilesPerImage, mStride)
                         } else if usesVectorTransforms || usesAVX2Transforms {
                             let transform =
                                 usesAVX2Transforms ? tkwino_avx2_output_gradient_transform : tkwino_output_gradient_transform

@@ -139,11 +139,15 @@ void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, 
                                     const float *residual, float *pre, int relu);
 /// dM = A dY A^T for the 4x4 output-gradient tiles (zero past the map) of channels `o0 ..< o1`
 /// of one image `gy[O][h][w]`, into the 36 matrices of F(4x4, 3x3) as `tkwino43_input_transform`
-/// lays V out: the weight gradient's dU_xi = sum of dM_xi V_xi^T. AVX2 only (no AVX-512 twin);
-/// off x86-64 a scalar definition with the same contract.
+/// lays V out: the weight gradient's dU_xi = sum of dM_xi V_xi^T. The AVX2 kernel; off x86-64 a
+/// scalar definition with the same contract.
 void tkwino43_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                              float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                              ptrdiff_t channel_stride);
+/// The same with AVX-512 (sixteen tiles a step instead of eight), bit for bit the same values;
+/// off x86-64 the scalar definition. Call it only where `tkwino_available()`.
+void tkwino43_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
+                                        float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
 /// dw = G^T dU G (the weight gradient's last step) for the (o, c) pairs p0 ..< p1 of a
 /// convolution: dU is the sum of parts[0] + ... + parts[count - 1], added in that order, each
 /// the 16 matrices of F(2x2, 3x3) (36 of F(4x4, 3x3) with `large`) `plane` = O C floats apart,
