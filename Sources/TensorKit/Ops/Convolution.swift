@@ -12,7 +12,7 @@
 ///
 /// Differentiable in all three inputs. 3×3 stride-1 padding-1 layers run as Winograd F(2×2, 3×3)
 /// (on large maps with the AVX-512 or AVX2 kernels, their input gradients as F(4×4, 3×3), and
-/// with the AVX2 kernels their weight gradients on 4×4 tiles too),
+/// at float32 their weight gradients on 4×4 tiles too),
 /// the others as im2col + SGEMM (TensorKit's AVX-512 kernel, or OpenBLAS), with the images of the
 /// batch spread over the cores (several small images per GEMM); 1×1 stride-1 convolutions skip
 /// im2col entirely.
