@@ -20,8 +20,9 @@
 //   _SeededRandom        the one SplitMix64: generator, seed mixer, hash          (no deps)
 //   _Locking             Locked<Value>: a pthread-mutex lock ThreadSanitizer sees (no deps)
 //   Sources/Shims        `_C*` system libraries (OpenBLAS, libsndfile, FFTW, libsoxr, protobuf-c);
-//                        C: _TensorKitGEMM, _TensorKitWinograd and _TensorKitConv (AVX-512 on
-//                        x86-64, scalar elsewhere), _AudioDSPPrefetch, _TBLoggerProto (generated)
+//                        C: _TensorKitGEMM, _TensorKitWinograd, _TensorKitConv and _TensorKitOptim
+//                        (AVX-512 on x86-64, scalar or Swift elsewhere), _AudioDSPPrefetch,
+//                        _TBLoggerProto (generated)
 // Examples/ holds small executables of this package; Examples/Consumer is a separate package that
 // uses each product by path, as another project would (Scripts/check-consumer.sh).
 
@@ -62,7 +63,10 @@ let package = Package(
         .target(name: "AudioDSP", dependencies: ["_SeededRandom", "_Locking", "_CSndFile", "_CFFTW", "_CSoxr", "_AudioDSPPrefetch"]),
         .target(
             name: "TensorKit",
-            dependencies: ["_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd", "_TensorKitConv"]),
+            dependencies: [
+                "_SeededRandom", "_Locking", "_CBLAS", "_TensorKitGEMM", "_TensorKitWinograd", "_TensorKitConv",
+                "_TensorKitOptim",
+            ]),
         .target(name: "TBLogger", dependencies: ["_Locking", "_TBLoggerProto", "_CProtobufC"]),
         .target(name: "ResNetAudio", dependencies: ["TensorKit", "_Locking"]),
         .target(name: "ESC50", dependencies: ["AudioDSP", "_Locking", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
@@ -115,6 +119,7 @@ let package = Package(
         .target(name: "_TensorKitGEMM", path: "Sources/Shims/_TensorKitGEMM"),  // C: AVX-512 SGEMM kernels
         .target(name: "_TensorKitWinograd", path: "Sources/Shims/_TensorKitWinograd"),  // C: AVX-512 Winograd transforms
         .target(name: "_TensorKitConv", path: "Sources/Shims/_TensorKitConv"),  // C: direct convolution (the stem, pooled)
+        .target(name: "_TensorKitOptim", path: "Sources/Shims/_TensorKitOptim"),  // C: AVX-512 Adam update
         // C: Open MPI's entry points, loaded with dlopen only when `mpirun` started the process.
         .target(name: "_CMPILoader", path: "Sources/Shims/_CMPILoader", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(

@@ -1,4 +1,5 @@
 import _TensorKitGEMM
+import _TensorKitOptim
 import _TensorKitWinograd
 import Foundation
 
@@ -196,6 +197,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var usesTensorKitGEMM: Bool { kernelSet == .avx512 && gemm == .tensorKit }
     /// Whether the Winograd tile transforms are the AVX-512 ones.
     var usesVectorWinograd: Bool { kernelSet == .avx512 }
+    /// Whether Adam's update runs on the AVX-512 loop (`tkoptim_adam`) rather than the Swift one.
+    var usesVectorOptimizer: Bool { kernelSet == .avx512 && tkoptim_available() != 0 }
     /// Whether the Winograd tile transforms are the AVX2 ones (float32 V and M).
     var usesAVX2Winograd: Bool { kernelSet == .avx2 }
     /// Whether float32 Winograd filters (frozen, or once per training call) are packed for
