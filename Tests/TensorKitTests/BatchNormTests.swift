@@ -71,20 +71,9 @@ final class BatchNormTests: XCTestCase {
         let x = randomTensor([2, 3, 5, 7], seed: 25, scale: 2, shift: 0.3)
         let w = randomTensor([3], seed: 26, scale: 0.3, shift: 1), b = randomTensor([3], seed: 27)
         for training in [true, false] {
-            var rm1 = Tensor(repeating: 0.1, shape: [3]), rv1 = Tensor(repeating: 1.5, shape: [3])
-            var rm2 = rm1, rv2 = rv1
-            let xs = [x, w, b].map { $0.requiringGrad() }, ys = [x, w, b].map { $0.requiringGrad() }
-            let fused = batchNorm2d(
-                xs[0], weight: xs[1], bias: xs[2], runningMean: &rm1, runningVar: &rv1,
-                training: training, fusedReLU: true)
-            let plain = batchNorm2d(
-                ys[0], weight: ys[1], bias: ys[2], runningMean: &rm2, runningVar: &rv2,
-                training: training
-            ).relu()
-            let g = randomTensor(fused.shape, seed: 28)
-            fused.backward(gradient: g)
-            plain.backward(gradient: g)
-            for i in 0..<3 { assertClose(xs[i].grad, ys[i].grad!, rtol: 1e-5, "gradient \(i), training \(training)") }
+            let run = Self.fusedAndUnfusedReLU(
+                x, w, b, training: training, runningMean: 0.1, runningVar: 1.5, gradient: randomTensor(x.shape, seed: 28))
+            for i in 0..<3 { assertClose(run.fusedGrads[i], run.plainGrads[i]!, rtol: 1e-5, "gradient \(i), training \(training)") }
             // Finite differences only in training: in evaluation mode with these values an
             // output lies within h of the ReLU kink, where the difference quotient is meaningless.
             guard training else { continue }
@@ -105,25 +94,35 @@ final class BatchNormTests: XCTestCase {
         let values: [Float] = (0..<2 * 2 * 9).map { i in [-1, 0, 1, 0, 1e-7, -1e-7, 0, 3, -3][i % 9] * Float(1 + i / 18) }
         let x = try Tensor(shape: [2, 2, 3, 3], scalars: values)
         let w = try Tensor(shape: [2], scalars: [0.7, 1.9]), b = Tensor(repeating: 0, shape: [2])
+        let g = try Tensor(shape: x.shape, scalars: (0..<values.count).map { Float($0 % 5) - 1.5 })
         for training in [true, false] {
-            var rm1 = Tensor(repeating: 0, shape: [2]), rv1 = Tensor(repeating: 1, shape: [2])
-            var rm2 = rm1, rv2 = rv1
-            let xs = [x, w, b].map { $0.requiringGrad() }, ys = [x, w, b].map { $0.requiringGrad() }
-            let fused = batchNorm2d(
-                xs[0], weight: xs[1], bias: xs[2], runningMean: &rm1, runningVar: &rv1,
-                training: training, fusedReLU: true)
-            let plain = batchNorm2d(
-                ys[0], weight: ys[1], bias: ys[2], runningMean: &rm2, runningVar: &rv2, training: training
-            ).relu()
-            XCTAssertEqual(fused.scalars, plain.scalars)
-            XCTAssertTrue(fused.scalars.contains(0), "some outputs sit at the kink")
-            let g = try Tensor(shape: fused.shape, scalars: (0..<fused.scalars.count).map { Float($0 % 5) - 1.5 })
-            fused.backward(gradient: g)
-            plain.backward(gradient: g)
+            let run = Self.fusedAndUnfusedReLU(x, w, b, training: training, runningMean: 0, runningVar: 1, gradient: g)
+            XCTAssertEqual(run.fused.scalars, run.plain.scalars)
+            XCTAssertTrue(run.fused.scalars.contains(0), "some outputs sit at the kink")
             for i in 0..<3 {
-                XCTAssertEqual(xs[i].grad?.scalars, ys[i].grad?.scalars, "gradient \(i), training \(training)")
+                XCTAssertEqual(run.fusedGrads[i]?.scalars, run.plainGrads[i]?.scalars, "gradient \(i), training \(training)")
             }
         }
+    }
+
+    /// relu(bn(x)) fused (the mask inside batch norm's backward kernel) and as the unfused chain
+    /// (`batchNorm2d(...).relu()`), each from running statistics filled with the values given,
+    /// both backpropagated from `gradient`: the outputs and the gradients of x, weight and bias.
+    static func fusedAndUnfusedReLU(
+        _ x: Tensor, _ w: Tensor, _ b: Tensor, training: Bool, runningMean: Float, runningVar: Float, gradient: Tensor
+    ) -> (fused: Tensor, plain: Tensor, fusedGrads: [Tensor?], plainGrads: [Tensor?]) {
+        let c = w.shape[0]
+        var rm1 = Tensor(repeating: runningMean, shape: [c]), rv1 = Tensor(repeating: runningVar, shape: [c])
+        var rm2 = rm1, rv2 = rv1
+        let xs = [x, w, b].map { $0.requiringGrad() }, ys = [x, w, b].map { $0.requiringGrad() }
+        let fused = batchNorm2d(
+            xs[0], weight: xs[1], bias: xs[2], runningMean: &rm1, runningVar: &rv1, training: training, fusedReLU: true)
+        let plain = batchNorm2d(
+            ys[0], weight: ys[1], bias: ys[2], runningMean: &rm2, runningVar: &rv2, training: training
+        ).relu()
+        fused.backward(gradient: gradient)
+        plain.backward(gradient: gradient)
+        return (fused, plain, xs.map(\.grad), ys.map(\.grad))
     }
 
     func testLayerTracksBatchesAndSwitchesToRunningStatsInEval() {
