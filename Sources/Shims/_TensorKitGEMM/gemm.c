@@ -155,12 +155,12 @@ TK_AVX512 TK_INLINE void micro_kernel_nv(ptrdiff_t kc, const float *restrict pa,
         // two steps; ask 4 KiB ahead, as the bfloat16 kernel does.
         if (nv == 1 && (p & 1)) _mm_prefetch((const char *)(pa + 1024), _MM_HINT_T0);
         __m512 b[NV];
-        #pragma clang loop unroll(full)
+#pragma clang loop unroll(full)
         for (int v = 0; v < nv; ++v) b[v] = _mm512_load_ps(pb + 16 * v);
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; ++i) {
             __m512 a = _mm512_set1_ps(pa[i]);
-            #pragma clang loop unroll(full)
+#pragma clang loop unroll(full)
             for (int v = 0; v < nv; ++v) acc[i][v] = _mm512_fmadd_ps(a, b[v], acc[i][v]);
         }
         pa += MR;

@@ -289,12 +289,12 @@ TK_BF16 TK_INLINE void micro_kernel_bf16_nv(ptrdiff_t kp, const uint32_t *restri
     }
     for (; p < kp; ++p) {
         __m512bh b[NV];
-        #pragma clang loop unroll(full)
+#pragma clang loop unroll(full)
         for (int v = 0; v < nv; ++v) b[v] = (__m512bh)_mm512_load_si512((const void *)(pb + 16 * v));
 #pragma clang loop unroll(full)
         for (int i = 0; i < MR; ++i) {
             __m512bh a = (__m512bh)_mm512_set1_epi32((int)pa[i]);
-            #pragma clang loop unroll(full)
+#pragma clang loop unroll(full)
             for (int v = 0; v < nv; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], a, b[v]);
         }
         pa += MR;
