@@ -1,18 +1,24 @@
 import XCTest
 @testable import TensorKit
 
-/// `BLAS.gemm` with TensorKit's AVX-512 kernel and with the OpenBLAS fallback, against a
-/// naive float64 product; then the PyTorch convolution fixtures through each kernel.
+/// `BLAS.gemm` with TensorKit's AVX-512 and AVX2 kernels and with the OpenBLAS fallback, against
+/// a naive float64 product; then the PyTorch convolution fixtures through each kernel.
 final class GEMMTests: XCTestCase {
-    /// Runs `body` with `kernel` selected for every product size; throws XCTSkip when this CPU
-    /// cannot run it.
-    private func using(_ kernel: BLAS.Kernel, _ body: () throws -> Void) throws {
-        if kernel == .tensorKit, !KernelConfiguration.isAVX512Available {
+    /// Runs `body` with `kernel` selected for every product size (TensorKit's from `set`); throws
+    /// XCTSkip when this CPU cannot run it.
+    private func using(
+        _ kernel: BLAS.Kernel, _ set: KernelConfiguration.KernelSet = .avx512, _ body: () throws -> Void
+    ) throws {
+        if kernel == .tensorKit, set == .avx512, !KernelConfiguration.isAVX512Available {
             throw XCTSkip("this CPU has no AVX-512F/VL + FMA: TensorKit's GEMM kernel cannot run here")
         }
+        if kernel == .tensorKit, set == .avx2, !KernelConfiguration.isAVX2Available {
+            throw XCTSkip("this CPU has no AVX2 + FMA: TensorKit's AVX2 GEMM kernel cannot run here")
+        }
         try KernelConfiguration.withCurrent(changing: {
-            if kernel == .tensorKit { $0.kernelSet = .avx512 }
+            if kernel == .tensorKit { $0.kernelSet = set }
             $0.gemm = kernel == .tensorKit ? .tensorKit : .openBLAS
+            $0.precision = .float32
             $0.minimumTensorKitGEMMWork = 0
         }) {
             XCTAssertEqual(BLAS.kernel(m: 64, n: 64, k: 64), kernel)
@@ -82,11 +88,13 @@ final class GEMMTests: XCTestCase {
             file: file, line: line)
     }
 
-    /// Edge sizes around the 8 × 48 register tile and the 256-deep K slices, all transposes,
-    /// beta 0 / 1 / other, alpha 1 / other.
-    private func checkShapes(_ kernel: BLAS.Kernel) throws {
-        try using(kernel) {
-            let sizes = [1, 7, 8, 9, 13, 31, 33, 47, 48, 49, 97]
+    /// Edge sizes around the register tile (8 × 48 for AVX-512, 6 × 16 for AVX2) and the 256-deep
+    /// K slices, all transposes, beta 0 / 1 / other, alpha 1 / other.
+    private func checkShapes(_ kernel: BLAS.Kernel, _ set: KernelConfiguration.KernelSet = .avx512) throws {
+        try using(kernel, set) {
+            let sizes =
+                kernel == .tensorKit && set == .avx2
+                ? [1, 5, 6, 7, 12, 13, 16, 17, 31, 33, 97] : [1, 7, 8, 9, 13, 31, 33, 47, 48, 49, 97]
             var seed: UInt64 = 1
             for ta in [BLAS.Transpose.none, .transposed] {
                 for tb in [BLAS.Transpose.none, .transposed] {
@@ -100,7 +108,8 @@ final class GEMMTests: XCTestCase {
                             }
                         }
                     }
-                    // Several K slices, several column blocks, and a worker split on and off tiles.
+                    // Several K slices, several column blocks (576 wide for AVX-512, 192 for AVX2),
+                    // and a worker split on and off tiles.
                     check(ta, tb, m: 100, n: 700, k: 600, alpha: 1, beta: 1, parallel: false, seed: seed)
                     check(ta, tb, m: 64, n: 1250, k: 300, alpha: 1, beta: 0, parallel: true, seed: seed + 1)
                     check(ta, tb, m: 300, n: 56, k: 520, alpha: 1, beta: 0, parallel: true, seed: seed + 2)
@@ -113,6 +122,12 @@ final class GEMMTests: XCTestCase {
 
     func testTensorKitKernelAgainstFloat64() throws {
         try checkShapes(.tensorKit)
+    }
+
+    /// The AVX2 kernel with both operands packed per call (every product but frozen filters on
+    /// CPUs without AVX-512).
+    func testAVX2KernelAgainstFloat64() throws {
+        try checkShapes(.tensorKit, .avx2)
     }
 
     /// A packed once (frozen filters), the same edge sizes, K slicing (k = 600 and 4608 make
@@ -144,7 +159,7 @@ final class GEMMTests: XCTestCase {
     }
 
     /// The AVX2 set's packed-A kernel (frozen float32 Winograd filters on CPUs without AVX-512):
-    /// edge sizes around its 6 × 16 tile and 128-column blocks, narrow products as at batch 1,
+    /// edge sizes around its 6 × 16 tile and 192-column blocks, narrow products as at batch 1,
     /// and row (6-row panels) and column splits between workers, against float64. It takes A
     /// and B untransposed only: a transposed A is not packed.
     func testAVX2PrepackedAAgainstFloat64() throws {
@@ -157,10 +172,10 @@ final class GEMMTests: XCTestCase {
             XCTAssertNil(transposed)
             let packed = a.withUnsafeBufferPointer { BLAS.pack(.none, m: 8, k: 8, a: $0.baseAddress!, lda: 8) }
             XCTAssertEqual(packed?.format, .float32AVX2)
-            let sizes = [1, 5, 6, 7, 13, 16, 17, 49, 130]
+            let sizes = [1, 5, 6, 7, 13, 16, 17, 49, 200]
             var seed: UInt64 = 7000
             for (im, m) in sizes.enumerated() {
-                for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 || n == 130 {
+                for (jn, n) in sizes.enumerated() where (im + jn) % 2 == 0 || n == 200 {
                     for k in [1, 13, 97, 600] {
                         let beta: Float = [0, 1, 0.5][(im + jn + k) % 3]
                         check(
@@ -197,16 +212,28 @@ final class GEMMTests: XCTestCase {
         XCTAssertEqual(BLAS.kernel(m: 512, n: 512, k: 512, configuration), .openBLAS, "portable kernels")
         configuration.kernelSet = .avx512
         XCTAssertEqual(BLAS.kernel(m: 16, n: 50, k: 2, configuration), .openBLAS, "tiny products stay on OpenBLAS")
+        // Asked for on a CPU without AVX-512, the AVX-512 set falls back to the AVX2 one.
         XCTAssertEqual(
             BLAS.kernel(m: 64, n: 864, k: 64, configuration),
-            KernelConfiguration.isAVX512Available ? .tensorKit : .openBLAS)
+            KernelConfiguration.isAVX512Available || KernelConfiguration.isAVX2Available ? .tensorKit : .openBLAS)
+        configuration.kernelSet = .avx2
+        XCTAssertEqual(BLAS.kernel(m: 16, n: 50, k: 2, configuration), .openBLAS, "tiny products stay on OpenBLAS")
+        XCTAssertEqual(
+            BLAS.kernel(m: 64, n: 864, k: 64, configuration),
+            KernelConfiguration.isAVX2Available ? .tensorKit : .openBLAS)
+        configuration.precision = .bfloat16
+        XCTAssertEqual(BLAS.kernel(m: 64, n: 864, k: 64, configuration), .openBLAS, "AVX2 runs float32 only")
     }
 
     /// The PyTorch convolution fixtures (forward, dx, dw; Winograd and im2col) through each kernel.
     func testConvolutionFixturesThroughEachKernel() throws {
-        for kernel in [BLAS.Kernel.tensorKit, .openBLAS] {
-            if kernel == .tensorKit, !KernelConfiguration.isAVX512Available { continue }
-            try using(kernel) {
+        let kernels: [(BLAS.Kernel, KernelConfiguration.KernelSet)] = [
+            (.tensorKit, .avx512), (.tensorKit, .avx2), (.openBLAS, .avx512),
+        ]
+        for (kernel, set) in kernels {
+            if kernel == .tensorKit, set == .avx512, !KernelConfiguration.isAVX512Available { continue }
+            if kernel == .tensorKit, set == .avx2, !KernelConfiguration.isAVX2Available { continue }
+            try using(kernel, set) {
                 for winograd in [true, false] {
                     try KernelConfiguration.withCurrent(changing: {
                         $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0
@@ -216,7 +243,7 @@ final class GEMMTests: XCTestCase {
                             let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
                             let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
                             let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                            let what = "\(c) (\(kernel), Winograd \(winograd))"
+                            let what = "\(c) (\(kernel) \(set), Winograd \(winograd))"
                             assertClose(y, try fixture(c, "y"), "\(what) forward")
                             y.backward(gradient: try fixture(c, "gy"))
                             assertClose(x.grad, try fixture(c, "dx"), "\(what) dx")

@@ -1,28 +1,30 @@
-// TensorKit's AVX2/FMA SGEMM over an A packed once (see include/_TensorKitGEMM.h): the products of
-// frozen Winograd filters on x86-64 CPUs without AVX-512, where OpenBLAS would pack the same
-// filters again on every call. At batch 1 those products are narrow (14-56 columns) and that
-// packing, which streams the whole filter bank through the cache once more, cost as much as the
-// multiplications.
+// TensorKit's AVX2/FMA SGEMM (see include/_TensorKitGEMM.h), for x86-64 CPUs without AVX-512
+// (AMD Zen 2 and 3, Intel before Ice Lake): the products of frozen Winograd filters with an A
+// packed once (OpenBLAS would pack the same filters again on every call: at batch 1 those
+// products are narrow, 14-56 columns, and that packing cost as much as the multiplications), and
+// every other product, with both operands packed per call.
 //
-// Structure: A is packed into 6-row panels, K-major (`a[k][r]`). For each block of up to 128
-// columns and 256 rows (depth) of B, each panel runs a 6 x 16 micro-kernel over 16-column strips
-// of B read straight from memory (no packing of B: the block, at most 256 x 128 floats, stays in
-// L2 while the panels' 6 x 256 slices stream through it; deeper products, such as im2col's
-// K = 9 C, add each depth block's sums into C). The kernel keeps its
-// 6 x 16 tile of C in 12 YMM registers; one B row of the strip is two loads, each A value one
-// broadcast, 12 FMAs per k. Edge columns use masked loads and stores; edge rows compute on the
-// panel's zero padding and store only the rows that exist.
+// Structure (Goto/BLIS, as gemm.c for AVX-512): A in 6-row panels, K-major (`panel[k * 6 + r]`);
+// for each K slice of at most 256 and each block of at most 192 columns, op(B) is packed into
+// 16-column strips (`strip[k * 16 + j]`, the block staying in L2), and a 6 x 16 micro-kernel runs
+// every panel (6 KiB, in L1) against every strip. The kernel keeps its tile of C in 12 YMM
+// registers: per k, two aligned strip loads, six broadcasts, twelve FMAs. Packing makes every
+// layout (A or B transposed or not) look the same to the kernel, turns its loads into unit-stride
+// streams the prefetcher follows, and zero-pads edge panels and strips, so only stores are masked.
+// Deeper products (im2col's K = 9 C, weight gradients' K = tiles) add each slice into C.
 //
-// x86-64 only, behind a target attribute and `tkgemm_avx2_available()`; elsewhere the product is
-// plain scalar C with the same contract (and `tkgemm_avx2_available()` returns 0).
+// x86-64 only, behind a target attribute and `tkgemm_avx2_available()`; elsewhere the products
+// are plain scalar C with the same contracts (and `tkgemm_avx2_available()` returns 0).
 
 #include "_TensorKitGEMM.h"
+
+#include "gemm_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
-enum { AMR = 6, ANR = 16, ANB = 128, AKC = 256 };
+enum { AMR = 6, ANR = 16 };
 
 size_t tkgemm_avx2_packed_a_size(ptrdiff_t m, ptrdiff_t k) { return (size_t)((m + AMR - 1) / AMR * AMR * k); }
 
@@ -35,40 +37,73 @@ static void pack_panel_tail(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t 
 
 #if defined(__x86_64__)
 int tkgemm_avx2_available(void);
+
+// The 8 x 8 transpose of the rows r[0..7]: col[j] holds element j of every row.
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void transpose8x8_avx2(
+    const __m256 r[8], __m256 col[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    // Column j: rows 0-3 from u(j mod 4)'s low or high lane, rows 4-7 from u(4 + j mod 4)'s.
+    col[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    col[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    col[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    col[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    col[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    col[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    col[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    col[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
 // Full panels eight columns at a time: six row loads, an 8 x 8 transpose (rows 6 and 7 zero),
 // and eight 8-float stores 6 floats apart, each overwriting the last one's two spare lanes; the
 // eighth keeps to its 6 (a masked store), so nothing past the block is touched.
 __attribute__((target("avx2,fma"))) static void pack_panel_avx2(ptrdiff_t k, const float *a, ptrdiff_t lda,
                                                                   float *panel, ptrdiff_t *done) {
     ptrdiff_t kk = 0;
-    __m256 zero = _mm256_setzero_ps();
     __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
     for (; kk + 8 <= k; kk += 8) {
-        __m256 r[8];
+        __m256 r[8], col[8];
         for (int i = 0; i < AMR; ++i) r[i] = _mm256_loadu_ps(a + i * lda + kk);
-        r[6] = r[7] = zero;
-        __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-        __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-        __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-        __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-        __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-        __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-        __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-        __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-        // Column j of the block: rows 0-3 from u(j mod 4) low/high lane, rows 4-7 from u(4 + ...).
-        __m256 col[8] = {
-            _mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
-            _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
-            _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
-            _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31),
-        };
+        r[6] = r[7] = _mm256_setzero_ps();
+        transpose8x8_avx2(r, col);
         float *out = panel + kk * AMR;
         for (int j = 0; j < 7; ++j) _mm256_storeu_ps(out + j * AMR, col[j]);
         _mm256_maskstore_ps(out + 7 * AMR, six, col[7]);
     }
     *done = kk;
 }
+
+// dst[q * dst_stride + r] = src[r * ld + q] for an 8 x 8 block (row r of src becomes column r).
+__attribute__((target("avx2,fma"))) static void transpose_block_avx2(const float *src, ptrdiff_t ld, float *dst,
+                                                                       ptrdiff_t dst_stride) {
+    __m256 r[8], col[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+    transpose8x8_avx2(r, col);
+    for (int j = 0; j < 8; ++j) _mm256_storeu_ps(dst + j * dst_stride, col[j]);
+}
 #endif
+
+// Rows row0 ..< row0 + m of C = A * B + beta * C, A packed by `tkgemm_avx2_pack_a`, one dot
+// product at a time: the whole product off x86-64, and the fallback when there is no scratch
+// for packing B.
+static void packed_a_product_scalar_avx2(ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *packed,
+                                         const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    for (ptrdiff_t i = 0; i < m; ++i) {
+        const float *panel = packed + (row0 + i) / AMR * AMR * k;
+        int r = (int)((row0 + i) % AMR);
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            float sum = 0.0f;
+            for (ptrdiff_t kk = 0; kk < k; ++kk) sum += panel[kk * AMR + r] * b[kk * ldb + j];
+            c[i * ldc + j] = beta == 0.0f ? sum : sum + beta * c[i * ldc + j];
+        }
+    }
+}
 
 void tkgemm_avx2_pack_a(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda, float *packed) {
     for (ptrdiff_t p = 0; p < m; p += AMR) {
@@ -98,70 +133,204 @@ TK_AVX2 static inline __m256i column_mask(ptrdiff_t lanes) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-// C[mr x nr] = panel (6 x k) * B[k x nr] (+ beta * C unless beta == 0, when C is not read).
-TK_AVX2 static inline __attribute__((always_inline)) void kernel_6x16(ptrdiff_t k, const float *pa, const float *b,
-                                                                     ptrdiff_t ldb, float *c, ptrdiff_t ldc, int mr,
-                                                                     ptrdiff_t nr, float beta) {
-    __m256 acc[AMR][2];
-    for (int r = 0; r < AMR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    __m256i m0 = column_mask(nr), m1 = column_mask(nr - 8);
-    for (ptrdiff_t kk = 0; kk < k; ++kk) {
-        const float *row = b + kk * ldb;
-        __m256 b0, b1;
+// MARK: Packing B
+
+// Columns j0 ..< j0 + nr (nr <= 16) of op(B)'s rows pc ..< pc + kc as one strip,
+// strip[kk * 16 + j], zero past nr: the layout the micro-kernel reads with two aligned loads per
+// k. B not transposed: rows of 16 contiguous floats. B transposed (op(B)[kk][j] = b[j * ldb + kk]):
+// 8 x 8 transposes of eight stored rows at a time.
+TK_AVX2 static void pack_b_strip(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
+                                 ptrdiff_t j0, ptrdiff_t nr, float *strip) {
+    if (!trans_b) {
+        const float *src = b + pc * ldb + j0;
         if (nr == ANR) {
-            b0 = _mm256_loadu_ps(row);
-            b1 = _mm256_loadu_ps(row + 8);
+            for (ptrdiff_t kk = 0; kk < kc; ++kk) {
+                _mm256_store_ps(strip + kk * ANR, _mm256_loadu_ps(src + kk * ldb));
+                _mm256_store_ps(strip + kk * ANR + 8, _mm256_loadu_ps(src + kk * ldb + 8));
+            }
         } else {
-            b0 = _mm256_maskload_ps(row, m0);
-            b1 = _mm256_maskload_ps(row + 8, m1);
+            __m256i m0 = column_mask(nr), m1 = column_mask(nr - 8);
+            for (ptrdiff_t kk = 0; kk < kc; ++kk) {
+                _mm256_store_ps(strip + kk * ANR, _mm256_maskload_ps(src + kk * ldb, m0));
+                _mm256_store_ps(strip + kk * ANR + 8, _mm256_maskload_ps(src + kk * ldb + 8, m1));
+            }
         }
-        const float *a = pa + kk * AMR;
+        return;
+    }
+    const float *src = b + j0 * ldb + pc;
+    for (ptrdiff_t half = 0; half < ANR; half += 8) {
+        ptrdiff_t rows = nr - half < 0 ? 0 : nr - half > 8 ? 8 : nr - half;
+        ptrdiff_t kk = 0;
+        if (rows == 8) {
+            for (; kk + 8 <= kc; kk += 8) transpose_block_avx2(src + half * ldb + kk, ldb, strip + kk * ANR + half, ANR);
+        }
+        for (; kk < kc; ++kk)
+            for (ptrdiff_t j = 0; j < 8; ++j) strip[kk * ANR + half + j] = j < rows ? src[(half + j) * ldb + kk] : 0.0f;
+    }
+}
+
+// MARK: Packing A
+
+// Rows p ..< p + mr (mr <= 6) of op(A), columns pc ..< pc + kc, as one panel panel[kk * 6 + r],
+// zero past mr. A not transposed: the 8 x 8 transposes of `pack_panel_avx2` for full panels.
+// A transposed (op(A)[r][kk] = a[kk * lda + r]): six contiguous floats per k.
+TK_AVX2 static void pack_a_panel(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t p, int mr, ptrdiff_t pc,
+                                 ptrdiff_t kc, float *panel) {
+    if (!trans_a) {
+        ptrdiff_t done = 0;
+        if (mr == AMR) pack_panel_avx2(kc, a + p * lda + pc, lda, panel, &done);
+        for (ptrdiff_t kk = done; kk < kc; ++kk)
+            for (int r = 0; r < AMR; ++r) panel[kk * AMR + r] = r < mr ? a[(p + r) * lda + pc + kk] : 0.0f;
+        return;
+    }
+    __m256i six = column_mask(mr);
+    const float *src = a + pc * lda + p;
+    for (ptrdiff_t kk = 0; kk < kc; ++kk) {
+        // Two spare lanes are written and then overwritten by the next k's six (the panel has
+        // two floats of slack past its end: see `pack_scratch_a_floats`).
+        _mm256_storeu_ps(panel + kk * AMR, _mm256_maskload_ps(src + kk * lda, six));
+    }
+}
+
+// MARK: Micro-kernel
+
+// C[mr x nr] = alpha * panel (6 x kc) * strip (kc x 16) + beta * C (C not read when beta == 0).
+// Both operands are packed: per k, two aligned loads of the strip, six broadcasts from the
+// panel and twelve FMAs into twelve YMM accumulators. Every loop over rows has a constant trip
+// count, so that the accumulators stay in registers; rows past mr and columns past nr are not
+// stored.
+TK_AVX2 static inline __attribute__((always_inline)) void kernel_6x16(ptrdiff_t kc, const float *restrict pa,
+                                                                     const float *restrict pb, float *c,
+                                                                     ptrdiff_t ldc, int mr, ptrdiff_t nr,
+                                                                     float alpha, float beta) {
+    __m256 acc[AMR][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < AMR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma clang loop unroll(full)
+    for (int r = 0; r < AMR; ++r) _mm_prefetch((const char *)(c + (r < mr ? r : 0) * ldc), _MM_HINT_T0);
+#pragma clang loop unroll_count(2)
+    for (ptrdiff_t kk = 0; kk < kc; ++kk) {
+        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+#pragma clang loop unroll(full)
         for (int r = 0; r < AMR; ++r) {
-            __m256 ar = _mm256_broadcast_ss(a + r);
+            __m256 ar = _mm256_broadcast_ss(pa + r);
             acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
         }
+        pa += AMR;
+        pb += ANR;
     }
-    __m256 vb = _mm256_set1_ps(beta);
-    for (int r = 0; r < mr; ++r) {
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    __m256i m0 = column_mask(nr), m1 = column_mask(nr - 8);
+#pragma clang loop unroll(full)
+    for (int r = 0; r < AMR; ++r) {
+        if (r >= mr) continue;
         float *out = c + r * ldc;
+        __m256 x0 = alpha == 1.0f ? acc[r][0] : _mm256_mul_ps(va, acc[r][0]);
+        __m256 x1 = alpha == 1.0f ? acc[r][1] : _mm256_mul_ps(va, acc[r][1]);
         if (nr == ANR) {
             if (beta != 0.0f) {
-                acc[r][0] = _mm256_fmadd_ps(vb, _mm256_loadu_ps(out), acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(vb, _mm256_loadu_ps(out + 8), acc[r][1]);
+                x0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(out), x0);
+                x1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(out + 8), x1);
             }
-            _mm256_storeu_ps(out, acc[r][0]);
-            _mm256_storeu_ps(out + 8, acc[r][1]);
+            _mm256_storeu_ps(out, x0);
+            _mm256_storeu_ps(out + 8, x1);
         } else {
             if (beta != 0.0f) {
-                acc[r][0] = _mm256_fmadd_ps(vb, _mm256_maskload_ps(out, m0), acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(vb, _mm256_maskload_ps(out + 8, m1), acc[r][1]);
+                x0 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(out, m0), x0);
+                x1 = _mm256_fmadd_ps(vb, _mm256_maskload_ps(out + 8, m1), x1);
             }
-            _mm256_maskstore_ps(out, m0, acc[r][0]);
-            _mm256_maskstore_ps(out + 8, m1, acc[r][1]);
+            _mm256_maskstore_ps(out, m0, x0);
+            _mm256_maskstore_ps(out + 8, m1, x1);
         }
     }
 }
+
+// MARK: Drivers
+
+// Block sizes for Zen 2/3's 32 KiB L1 and 512 KiB L2: K slices of at most AKC (one 6 x AKC panel,
+// 6 KiB, stays in L1 across a block's strips) and column blocks of at most ANB (AKC x ANB packed
+// floats of B, 192 KiB, stay in L2 across the panels). Both are split evenly, so that no thin last
+// slice or block pays for a full one.
+enum { AKC = 256, ANB = 192 };
+
+static ptrdiff_t even_split(ptrdiff_t total, ptrdiff_t most, ptrdiff_t multiple) {
+    ptrdiff_t parts = (total + most - 1) / most;
+    ptrdiff_t each = (total + parts - 1) / parts;
+    return (each + multiple - 1) / multiple * multiple;
+}
+
+// One (k slice, column block) of C: B's block packed into strips, then every panel of A (from
+// `panel_at`) against every strip. `pa_base` and `panel_stride` locate panel i at
+// pa_base + i * panel_stride.
+TK_AVX2 static void block_product(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc, const float *pa_base,
+                                  ptrdiff_t panel_stride, const float *packed_b, float alpha, float beta, float *c,
+                                  ptrdiff_t ldc) {
+    for (ptrdiff_t p = 0; p < m; p += AMR) {
+        const float *pa = pa_base + p / AMR * panel_stride;
+        int mr = m - p < AMR ? (int)(m - p) : AMR;
+        for (ptrdiff_t j = 0; j < nb; j += ANR) {
+            ptrdiff_t nr = nb - j < ANR ? nb - j : ANR;
+            kernel_6x16(kc, pa, packed_b + j * kc, c + p * ldc + j, ldc, mr, nr, alpha, beta);
+        }
+    }
+}
+
+TK_AVX2 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
+                                 ptrdiff_t jb, ptrdiff_t nb, float *packed_b) {
+    for (ptrdiff_t j = 0; j < nb; j += ANR)
+        pack_b_strip(trans_b, b, ldb, pc, kc, jb + j, nb - j < ANR ? nb - j : ANR, packed_b + j * kc);
+}
+
+// Floats of scratch for one packed A slice: the panels plus the two floats of slack that
+// `pack_a_panel`'s transposed case writes past the last one.
+static size_t pack_scratch_a_floats(ptrdiff_t m, ptrdiff_t kc) { return (size_t)((m + AMR - 1) / AMR * AMR * kc + 8); }
 
 TK_AVX2 void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                         const float *packed, const float *b, ptrdiff_t ldb, float beta, float *c,
                                         ptrdiff_t ldc) {
     (void)m_total;
-    for (ptrdiff_t jb = 0; jb < n; jb += ANB) {
-        ptrdiff_t nb = n - jb < ANB ? n - jb : ANB;
-        for (ptrdiff_t k0 = 0; k0 < k; k0 += AKC) {
-            ptrdiff_t kc = k - k0 < AKC ? k - k0 : AKC;
-            float block_beta = k0 == 0 ? beta : 1.0f;
-            for (ptrdiff_t p = 0; p < m; p += AMR) {
-                const float *pa = packed + (row0 + p) * k + k0 * AMR;
-                int mr = m - p < AMR ? (int)(m - p) : AMR;
-                for (ptrdiff_t j = jb; j < jb + nb; j += ANR) {
-                    ptrdiff_t nr = jb + nb - j < ANR ? jb + nb - j : ANR;
-                    kernel_6x16(kc, pa, b + k0 * ldb + j, ldb, c + p * ldc + j, ldc, mr, nr, block_beta);
-                }
-            }
+    if (m <= 0 || n <= 0) return;
+    ptrdiff_t kc_max = even_split(k, AKC, 1), nb_max = even_split(n, ANB, ANR);
+    Scratch *s = tkgemm_scratch_get(8, (size_t)(kc_max * nb_max));
+    if (!s) {
+        packed_a_product_scalar_avx2(row0, m, n, k, packed, b, ldb, beta, c, ldc);
+        return;
+    }
+    for (ptrdiff_t jb = 0; jb < n; jb += nb_max) {
+        ptrdiff_t nb = n - jb < nb_max ? n - jb : nb_max;
+        for (ptrdiff_t k0 = 0; k0 < k; k0 += kc_max) {
+            ptrdiff_t kc = k - k0 < kc_max ? k - k0 : kc_max;
+            pack_b_block(0, b, ldb, k0, kc, jb, nb, s->b);
+            // Panel i of the rows at row0 (a multiple of 6) holds all of K: slice k0 starts 6 * k0 in.
+            block_product(m, nb, kc, packed + row0 * k + k0 * AMR, AMR * k, s->b, 1.0f, k0 == 0 ? beta : 1.0f,
+                          c + jb, ldc);
         }
     }
+}
+
+TK_AVX2 int tkgemm_avx2_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                              const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+                              ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 0;
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
+        return 0;
+    }
+    ptrdiff_t kc_max = even_split(k, AKC, 1), nb_max = even_split(n, ANB, ANR);
+    Scratch *s = tkgemm_scratch_get(pack_scratch_a_floats(m, kc_max), (size_t)(kc_max * nb_max));
+    if (!s) return 1;
+    for (ptrdiff_t k0 = 0; k0 < k; k0 += kc_max) {
+        ptrdiff_t kc = k - k0 < kc_max ? k - k0 : kc_max;
+        for (ptrdiff_t p = 0; p < m; p += AMR)
+            pack_a_panel(trans_a, a, lda, p, m - p < AMR ? (int)(m - p) : AMR, k0, kc, s->a + p * kc);
+        for (ptrdiff_t jb = 0; jb < n; jb += nb_max) {
+            ptrdiff_t nb = n - jb < nb_max ? n - jb : nb_max;
+            pack_b_block(trans_b, b, ldb, k0, kc, jb, nb, s->b);
+            block_product(m, nb, kc, s->a, AMR * kc, s->b, alpha, k0 == 0 ? beta : 1.0f, c + jb, ldc);
+        }
+    }
+    return 0;
 }
 
 #else
@@ -172,14 +341,11 @@ void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
                                 const float *packed, const float *b, ptrdiff_t ldb, float beta, float *c,
                                 ptrdiff_t ldc) {
     (void)m_total;
-    for (ptrdiff_t i = 0; i < m; ++i) {
-        const float *panel = packed + (row0 + i) / AMR * AMR * k;
-        int r = (int)((row0 + i) % AMR);
-        for (ptrdiff_t j = 0; j < n; ++j) {
-            float sum = 0.0f;
-            for (ptrdiff_t kk = 0; kk < k; ++kk) sum += panel[kk * AMR + r] * b[kk * ldb + j];
-            c[i * ldc + j] = beta == 0.0f ? sum : sum + beta * c[i * ldc + j];
-        }
-    }
+    packed_a_product_scalar_avx2(row0, m, n, k, packed, b, ldb, beta, c, ldc);
+}
+
+int tkgemm_avx2_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                      ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    return tkgemm_sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 #endif

@@ -6,9 +6,9 @@ extension KernelBenchmark {
     public enum GEMMKernel: String, CaseIterable, Sendable {
         /// TensorKit's packed AVX-512 kernel (needs AVX-512F/VL and FMA).
         case tensorKit
-        /// TensorKit's AVX2/FMA kernel over an A packed once, as for frozen filters and the
-        /// Winograd filters of a training call (needs AVX2 and FMA; products without
-        /// transposes only).
+        /// TensorKit's AVX2/FMA kernel (needs AVX2 and FMA): products without transposes over an
+        /// A packed once, as for frozen filters and the Winograd filters of a training call;
+        /// products with a transpose packing both operands on every call, as weight gradients do.
         case tensorKitAVX2
         /// OpenBLAS `cblas_sgemm`, single-threaded, with the kernel family in ``blasKernels``.
         case openBLAS
@@ -55,8 +55,7 @@ extension KernelBenchmark {
 
         /// GFLOP/s of the best of `repetitions` timed calls (after one warm-up) with `kernel`
         /// on all of TensorKit's workers (the current configuration with `kernel` forced).
-        /// - Returns: `nil` when `kernel` cannot run on this CPU, or (``GEMMKernel/tensorKitAVX2``)
-        ///   on a product with a transpose.
+        /// - Returns: `nil` when `kernel` cannot run on this CPU.
         public func measure(_ kernel: GEMMKernel, repetitions: Int = 5) -> Double? {
             precondition(repetitions > 0, "GEMMProbe.measure: repetitions \(repetitions) must be positive")
             var configuration = KernelConfiguration.current
@@ -66,7 +65,7 @@ extension KernelBenchmark {
                 configuration.kernelSet = .avx512
                 configuration.gemm = .tensorKit
             case .tensorKitAVX2:
-                guard KernelConfiguration.isAVX2Available, !transposeA, !transposeB else { return nil }
+                guard KernelConfiguration.isAVX2Available else { return nil }
                 configuration.kernelSet = .avx2
                 configuration.gemm = .tensorKit
                 configuration.precision = .float32
@@ -75,7 +74,7 @@ extension KernelBenchmark {
             }
             configuration.minimumTensorKitGEMMWork = 0
             return KernelConfiguration.withCurrent(configuration) {
-                kernel == .tensorKitAVX2 ? timedPacked(repetitions) : timed(repetitions)
+                kernel == .tensorKitAVX2 && !transposeA && !transposeB ? timedPacked(repetitions) : timed(repetitions)
             }
         }
 

@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 /// Single-precision GEMM, with TensorKit's own threading: TensorKit's AVX-512 kernels
-/// (`_TensorKitGEMM`) where the CPU has AVX-512, OpenBLAS elsewhere and for tiny products (see ``KernelConfiguration``).
+/// (`_TensorKitGEMM`) where the CPU has AVX-512, its AVX2 kernels where it has AVX2 and FMA,
+/// OpenBLAS elsewhere and for tiny products (see ``KernelConfiguration``).
 ///
 /// Why a kernel of our own: machines like this project's pin OpenBLAS to its AVX2 (Haswell)
 /// kernels, because older OpenBLAS builds miscompute or crash with their default kernels on
@@ -63,10 +64,18 @@ enum BLAS {
 
     /// The kernel ``gemm(_:_:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)`` uses for one
     /// worker's `m × n × k` product under `configuration`: TensorKit's when the configuration
-    /// uses it (AVX-512 kernels, `gemm` `.tensorKit`) and the product has at least
-    /// ``KernelConfiguration/minimumTensorKitGEMMWork`` multiply-adds, else OpenBLAS.
+    /// uses it (AVX-512 kernels, or AVX2 ones at float32; `gemm` `.tensorKit`) and the product
+    /// has at least ``KernelConfiguration/minimumTensorKitGEMMWork`` multiply-adds, else OpenBLAS.
     static func kernel(m: Int, n: Int, k: Int, _ configuration: KernelConfiguration = .current) -> Kernel {
-        configuration.usesTensorKitGEMM && m * n * k >= configuration.minimumTensorKitGEMMWork ? .tensorKit : .openBLAS
+        (configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM)
+            && m * n * k >= configuration.minimumTensorKitGEMMWork ? .tensorKit : .openBLAS
+    }
+
+    /// The register tile of TensorKit's kernel under `configuration` (rows × columns of C):
+    /// 8 × 48 for AVX-512, 6 × 16 for AVX2. Work split on its boundaries keeps every worker's
+    /// partial tiles to the true edge of C.
+    static func tile(_ configuration: KernelConfiguration) -> (rows: Int, columns: Int) {
+        configuration.usesAVX2GEMM ? (6, 16) : (8, 48)
     }
 
     /// `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, row-major. With `parallel`, the
@@ -87,11 +96,12 @@ enum BLAS {
         let configuration = KernelConfiguration.current
         let workers = parallel ? configuration.threads : 1
         if workers > 1, m * n * k >= 1 << 18 {
-            // TensorKit's kernel computes 8 × 48 tiles: splitting on tile boundaries keeps every
-            // worker's edge tiles (partly wasted work) to the true edge of C.
+            // Splitting on the kernel's tile boundaries keeps every worker's edge tiles (partly
+            // wasted work) to the true edge of C.
             let own = kernel(m: m / workers, n: n, k: k, configuration) == .tensorKit
+            let tile = own ? Self.tile(configuration) : (rows: 1, columns: 1)
             if m >= n || m >= 64 * workers {
-                let unit = own ? 8 : 1
+                let unit = tile.rows
                 Parallel.forRange((m + unit - 1) / unit, grain: 1) { lo, hi in
                     let r0 = lo * unit, r1 = min(m, hi * unit)
                     // Rows r0..<r1 of op(A): for a transposed A those are columns of the stored A.
@@ -101,7 +111,7 @@ enum BLAS {
                         beta: beta, c: c + r0 * ldc, ldc: ldc, configuration)
                 }
             } else {
-                let unit = own ? 48 : 1
+                let unit = tile.columns
                 Parallel.forRange((n + unit - 1) / unit, grain: 1) { lo, hi in
                     let j0 = lo * unit, j1 = min(n, hi * unit)
                     let bSub = tb == .none ? b + j0 : b + j0 * ldb
@@ -246,8 +256,9 @@ enum BLAS {
                     product(row0: r0, rows: r1 - r0, n: n, b: b, c: c + r0 * ldc)
                 }
             } else {
-                Parallel.forRange((n + 47) / 48, grain: 1) { lo, hi in
-                    let j0 = lo * 48, j1 = min(n, hi * 48)
+                let unit = a.format == .float32AVX2 ? 16 : 48
+                Parallel.forRange((n + unit - 1) / unit, grain: 1) { lo, hi in
+                    let j0 = lo * unit, j1 = min(n, hi * unit)
                     product(row0: 0, rows: m, n: j1 - j0, b: tb == .none ? b + j0 : b + j0 * ldb, c: c + j0)
                 }
             }
@@ -277,26 +288,28 @@ enum BLAS {
             withExtendedLifetime((ra, rb)) {
                 float32(
                     ta, tb, m: m, n: n, k: k, alpha: alpha, a: ra.pointer, lda: ra.ld, b: rb.pointer, ldb: rb.ld,
-                    beta: beta, c: c, ldc: ldc, tensorKit: own)
+                    beta: beta, c: c, ldc: ldc, tensorKit: own && configuration.usesTensorKitGEMM)
             }
             return
         }
         float32(
             ta, tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-            tensorKit: own)
+            tensorKit: own && configuration.usesTensorKitGEMM, avx2: own && configuration.usesAVX2GEMM)
     }
 
     @inline(__always)
     private static func float32(
         _ ta: Transpose, _ tb: Transpose, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, tensorKit: Bool
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, tensorKit: Bool, avx2: Bool = false
     ) {
         // A non-zero status means TensorKit's kernel could not get its scratch memory and left C
         // untouched: OpenBLAS (which manages its own buffers) computes the product instead.
-        if tensorKit,
-            tkgemm_sgemm(ta == .none ? 0 : 1, tb == .none ? 0 : 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0
-        {
+        let t = (a: Int32(ta == .none ? 0 : 1), b: Int32(tb == .none ? 0 : 1))
+        if tensorKit, tkgemm_sgemm(t.a, t.b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
+            return
+        }
+        if avx2, tkgemm_avx2_sgemm(t.a, t.b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) == 0 {
             return
         }
         cblas_sgemm(

@@ -41,9 +41,10 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         case avx512
         /// TensorKit's AVX2 kernels, on x86-64 CPUs with AVX2 and FMA: the Winograd tile
         /// transforms (F(2×2, 3×3); F(4×4, 3×3) for frozen filters and float32 gradients), the
-        /// weight gradient's last step, the pooled inference stem and, for float32 Winograd
-        /// products, a GEMM over filters packed once; OpenBLAS for every other product. The default where AVX-512 is missing (AMD Zen 2 and 3, most
-        /// Intel client CPUs).
+        /// weight gradient's last step, the pooled inference stem and, at float32, a 6 × 16 GEMM
+        /// (over filters packed once where they are frozen, both operands packed per call
+        /// elsewhere); OpenBLAS for tiny products and for bfloat16's emulated ones. The default
+        /// where AVX-512 is missing (AMD Zen 2 and 3, most Intel client CPUs).
         case avx2
         /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on
         /// every CPU; the same results within float rounding.
@@ -201,9 +202,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var usesVectorOptimizer: Bool { kernelSet == .avx512 && tkoptim_available() != 0 }
     /// Whether the Winograd tile transforms are the AVX2 ones (float32 V and M).
     var usesAVX2Winograd: Bool { kernelSet == .avx2 }
-    /// Whether float32 Winograd filters (frozen, or once per training call) are packed for
-    /// TensorKit's AVX2 kernel (`gemm` `.tensorKit`); the AVX2 set's other products run on
-    /// OpenBLAS.
+    /// Whether float32 products run on TensorKit's AVX2 kernel (`gemm` `.tensorKit`): Winograd
+    /// filters (frozen, or once per training call) packed for it, and every other product above
+    /// ``minimumTensorKitGEMMWork``.
     var usesAVX2GEMM: Bool { kernelSet == .avx2 && gemm == .tensorKit && precision == .float32 }
 
     /// Whether this CPU and OS run TensorKit's AVX-512 kernels (checked once).

@@ -127,7 +127,7 @@ static inline void tk_cpu_relax(void) {
 }
 
 // AVX2 and FMA (x86-64 CPUs without AVX-512; gemm_avx2.c): products with an A packed once, for
-// frozen filters that OpenBLAS would pack again on every call. Its own packed layout (6-row
+// frozen filters that OpenBLAS would pack again on every call, and general products. Its own packed layout (6-row
 // panels), not interchangeable with `tkgemm_pack_a`'s.
 /// 1 when this CPU runs `tkgemm_avx2_sgemm_packed_a` with AVX2 and FMA, else 0; always 0 off
 /// x86-64 (where that function is a scalar loop with the same contract).
@@ -142,6 +142,12 @@ void tkgemm_avx2_pack_a(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t lda,
 void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                 const float *packed, const float *b, ptrdiff_t ldb, float beta, float *c,
                                 ptrdiff_t ldc);
+/// `C = alpha * op(A) * op(B) + beta * C` (row-major; C not read when `beta == 0`) on the AVX2
+/// kernel: both operands packed per call into 6-row panels and 16-column strips, as
+/// `tkgemm_sgemm` does for AVX-512. Returns 0, or non-zero (C untouched) when the per-thread
+/// scratch cannot be allocated. Off x86-64 it is `tkgemm_sgemm`'s scalar loop.
+int tkgemm_avx2_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                      ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
 // The machine's multiply-add rate (peak.c), for benchmarks.
 
