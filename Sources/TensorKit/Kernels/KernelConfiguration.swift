@@ -198,8 +198,16 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var usesTensorKitGEMM: Bool { kernelSet == .avx512 && gemm == .tensorKit }
     /// Whether the Winograd tile transforms are the AVX-512 ones.
     var usesVectorWinograd: Bool { kernelSet == .avx512 }
-    /// Whether Adam's update runs on the AVX-512 loop (`tkoptim_adam`) rather than the Swift one.
-    var usesVectorOptimizer: Bool { kernelSet == .avx512 && tkoptim_available() != 0 }
+    /// The lanes of the C loop Adam's update runs on (`tkoptim_adam`): 16 with the AVX-512 set, 8
+    /// with the AVX2 one, `nil` for the Swift loop (portable set, or a CPU without them).
+    var vectorOptimizerWidth: Int32? {
+        let widest = tkoptim_available()
+        switch kernelSet {
+        case .avx512 where widest >= 16: return 16
+        case .avx2 where widest >= 8: return 8
+        default: return nil
+        }
+    }
     /// Whether the Winograd tile transforms are the AVX2 ones (float32 V and M).
     var usesAVX2Winograd: Bool { kernelSet == .avx2 }
     /// Whether float32 products run on TensorKit's AVX2 kernel (`gemm` `.tensorKit`): Winograd

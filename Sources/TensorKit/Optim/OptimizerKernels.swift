@@ -9,9 +9,9 @@ import _TensorKitOptim
 /// Explicit vectors rather than scalar loops: the compiler cannot prove the five buffers do not
 /// alias, and `Float.squareRoot()` on Linux keeps libm's errno check, so a scalar loop is not
 /// vectorised; SIMD8 blocks halve the time of the Adam update (measured: 5.6 ms vs 12.6 ms for
-/// 4M elements on one core). With the AVX-512 kernel set the Adam update runs the same
-/// operations in C, sixteen lanes wide (`tkoptim_adam`): this module compiles for baseline
-/// x86-64, where the update's square root and divisions, not memory, set the speed.
+/// 4M elements on one core). With the AVX-512 and AVX2 kernel sets the Adam update runs the
+/// same operations in C, sixteen or eight lanes wide (`tkoptim_adam`): this module compiles for
+/// baseline x86-64, where the update's square root and divisions, not memory, set the speed.
 enum OptimizerKernels {
     typealias Vector = SIMD8<Float>
 
@@ -101,11 +101,11 @@ enum OptimizerKernels {
         expAvg: UnsafeMutablePointer<Float>, expAvgSq: UnsafeMutablePointer<Float>,
         maxExpAvgSq: UnsafeMutablePointer<Float>?, count: Int, _ s: AdamScalars
     ) {
-        if KernelConfiguration.current.usesVectorOptimizer {
-            // The same update sixteen lanes at a time with AVX-512 (bit for bit the same).
+        if let width = KernelConfiguration.current.vectorOptimizerWidth {
+            // The same update sixteen (AVX-512) or eight (AVX2) lanes at a time, bit for bit the same.
             Parallel.forRange(count, grain: 32_768) { lo, hi in
                 tkoptim_adam(
-                    parameter + lo, gradient + lo, expAvg + lo, expAvgSq + lo, maxExpAvgSq.map { $0 + lo }, hi - lo,
+                    width, parameter + lo, gradient + lo, expAvg + lo, expAvgSq + lo, maxExpAvgSq.map { $0 + lo }, hi - lo,
                     s.decoupledDecayFactor, s.coupledWeightDecay, s.oneMinusBeta1, s.beta2, s.oneMinusBeta2,
                     s.biasCorrection2Sqrt, s.eps, s.negativeStepSize, s.maximize ? 1 : 0)
             }
