@@ -56,30 +56,6 @@ int tkgemm_available(void) {
 
 // MARK: - Packing
 
-// dst[q * dst_stride + r] = src[r * ld + q] for an 8 x 8 block (row r of src becomes column r).
-TK_AVX512 TK_INLINE void transpose8x8(const float *src, ptrdiff_t ld, float *dst, ptrdiff_t dst_stride) {
-    __m256 r0 = _mm256_loadu_ps(src + 0 * ld), r1 = _mm256_loadu_ps(src + 1 * ld);
-    __m256 r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
-    __m256 r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld);
-    __m256 r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
-    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
-    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
-    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
-    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    _mm256_storeu_ps(dst + 0 * dst_stride, _mm256_permute2f128_ps(u0, u4, 0x20));
-    _mm256_storeu_ps(dst + 1 * dst_stride, _mm256_permute2f128_ps(u1, u5, 0x20));
-    _mm256_storeu_ps(dst + 2 * dst_stride, _mm256_permute2f128_ps(u2, u6, 0x20));
-    _mm256_storeu_ps(dst + 3 * dst_stride, _mm256_permute2f128_ps(u3, u7, 0x20));
-    _mm256_storeu_ps(dst + 4 * dst_stride, _mm256_permute2f128_ps(u0, u4, 0x31));
-    _mm256_storeu_ps(dst + 5 * dst_stride, _mm256_permute2f128_ps(u1, u5, 0x31));
-    _mm256_storeu_ps(dst + 6 * dst_stride, _mm256_permute2f128_ps(u2, u6, 0x31));
-    _mm256_storeu_ps(dst + 7 * dst_stride, _mm256_permute2f128_ps(u3, u7, 0x31));
-}
-
 // Packs `rows` (<= width) vectors that are contiguous along k (row r at src + r * ld) into a
 // panel dst[p * width + r] for p < kc, zero in rows >= `rows`. Used for A not transposed
 // (width MR) and for B transposed (width NR).
@@ -89,7 +65,7 @@ TK_AVX512 static void pack_rows_transposing(const float *src, ptrdiff_t ld, int 
     for (; r0 + 8 <= rows; r0 += 8) {
         const float *s = src + r0 * ld;
         ptrdiff_t p = 0;
-        for (; p + 8 <= kc; p += 8) transpose8x8(s + p, ld, dst + p * width + r0, width);
+        for (; p + 8 <= kc; p += 8) tkgemm_transpose8x8(s + p, ld, dst + p * width + r0, width);
         for (; p < kc; ++p)
             for (int r = 0; r < 8; ++r) dst[p * width + r0 + r] = s[r * ld + p];
     }
@@ -240,11 +216,7 @@ TK_AVX512 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, p
 TK_AVX512 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                             const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                             float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return 0;
     ptrdiff_t kc_max;
     k_slicing(k, &kc_max);
     ptrdiff_t nc_max = n < nc_block ? (n + NR - 1) / NR * NR : nc_block;
@@ -323,11 +295,7 @@ TK_AVX512 void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float 
 TK_AVX512 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                                     ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
                                     float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return;
     ptrdiff_t kc_max;
     k_slicing(k, &kc_max);
     ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
@@ -375,11 +343,7 @@ int tkgemm_available(void) { return 0; }
 int tkgemm_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                  const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                  float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return 0;
     for (ptrdiff_t i = 0; i < m; ++i) {
         for (ptrdiff_t j = 0; j < n; ++j) {
             float sum = 0.0f;
@@ -419,11 +383,7 @@ void tkgemm_pack_a(int trans_a, ptrdiff_t m, ptrdiff_t k, const float *a, ptrdif
 void tkgemm_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                            ptrdiff_t k, float alpha, const float *packed_a, const float *b, ptrdiff_t ldb,
                            float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return;
     packed_a_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
 }
 #endif

@@ -38,28 +38,6 @@ static void pack_panel_tail(ptrdiff_t m, ptrdiff_t k, const float *a, ptrdiff_t 
 #if defined(__x86_64__)
 int tkgemm_avx2_available(void);
 
-// The 8 x 8 transpose of the rows r[0..7]: col[j] holds element j of every row.
-__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void transpose8x8_avx2(
-    const __m256 r[8], __m256 col[8]) {
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    // Column j: rows 0-3 from u(j mod 4)'s low or high lane, rows 4-7 from u(4 + j mod 4)'s.
-    col[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-    col[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-    col[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-    col[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-    col[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-    col[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-    col[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-    col[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-}
-
 // Full panels eight columns at a time: six row loads, an 8 x 8 transpose (rows 6 and 7 zero),
 // and eight 8-float stores 6 floats apart, each overwriting the last one's two spare lanes; the
 // eighth keeps to its 6 (a masked store), so nothing past the block is touched.
@@ -71,7 +49,7 @@ __attribute__((target("avx2,fma"))) static void pack_panel_avx2(ptrdiff_t k, con
         __m256 r[8], col[8];
         for (int i = 0; i < AMR; ++i) r[i] = _mm256_loadu_ps(a + i * lda + kk);
         r[6] = r[7] = _mm256_setzero_ps();
-        transpose8x8_avx2(r, col);
+        tkgemm_transpose8x8_registers(r, col);
         float *out = panel + kk * AMR;
         for (int j = 0; j < 7; ++j) _mm256_storeu_ps(out + j * AMR, col[j]);
         _mm256_maskstore_ps(out + 7 * AMR, six, col[7]);
@@ -79,14 +57,6 @@ __attribute__((target("avx2,fma"))) static void pack_panel_avx2(ptrdiff_t k, con
     *done = kk;
 }
 
-// dst[q * dst_stride + r] = src[r * ld + q] for an 8 x 8 block (row r of src becomes column r).
-__attribute__((target("avx2,fma"))) static void transpose_block_avx2(const float *src, ptrdiff_t ld, float *dst,
-                                                                       ptrdiff_t dst_stride) {
-    __m256 r[8], col[8];
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
-    transpose8x8_avx2(r, col);
-    for (int j = 0; j < 8; ++j) _mm256_storeu_ps(dst + j * dst_stride, col[j]);
-}
 #endif
 
 // Rows row0 ..< row0 + m of C = A * B + beta * C, A packed by `tkgemm_avx2_pack_a`, one dot
@@ -162,7 +132,7 @@ TK_AVX2 static void pack_b_strip(int trans_b, const float *b, ptrdiff_t ldb, ptr
         ptrdiff_t rows = nr - half < 0 ? 0 : nr - half > 8 ? 8 : nr - half;
         ptrdiff_t kk = 0;
         if (rows == 8) {
-            for (; kk + 8 <= kc; kk += 8) transpose_block_avx2(src + half * ldb + kk, ldb, strip + kk * ANR + half, ANR);
+            for (; kk + 8 <= kc; kk += 8) tkgemm_transpose8x8(src + half * ldb + kk, ldb, strip + kk * ANR + half, ANR);
         }
         for (; kk < kc; ++kk)
             for (ptrdiff_t j = 0; j < 8; ++j) strip[kk * ANR + half + j] = j < rows ? src[(half + j) * ldb + kk] : 0.0f;
@@ -320,11 +290,7 @@ TK_AVX2 void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdi
 TK_AVX2 int tkgemm_avx2_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                               const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
                               ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return 0;
     ptrdiff_t kc_max = even_split(k, AKC, 1), nb_max = even_split(n, ANB, ANR);
     Scratch *s = tkgemm_scratch_get(pack_scratch_a_floats(m, kc_max), (size_t)(kc_max * nb_max));
     if (!s) return 1;

@@ -405,11 +405,7 @@ TK_BF16 static int gemm_bf16_blocks(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float
 TK_BF16 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                               const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
                               ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return 0;
     // op(B)'s columns lie along k when B is transposed. Out of memory: -1, and the caller falls back.
     return gemm_bf16_blocks(m, n, k, alpha, float_operand(a, lda, trans_a), float_operand(b, ldb, !trans_b), beta, c,
                             ldc);
@@ -434,11 +430,7 @@ TK_BF16 void tkgemm_sgemm_bf16_nt_rows(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, co
 TK_BF16 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                                         ptrdiff_t k, float alpha, const uint16_t *packed_a, const float *b,
                                         ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return;
     ptrdiff_t kc_max;
     k_slicing_bf16(k, &kc_max);
     ptrdiff_t m_pad = (m_total + MR - 1) / MR * MR;
@@ -524,11 +516,7 @@ int tkgemm_bf16_available(void) { return 0; }
 
 int tkgemm_sgemm_bf16(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                       ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return 0;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return 0;
     for (ptrdiff_t i = 0; i < m; ++i) {
         for (ptrdiff_t j = 0; j < n; ++j) {
             float sum = 0.0f;
@@ -560,11 +548,7 @@ static void pack_a_panel_bf16(int trans_a, const float *a, ptrdiff_t lda, ptrdif
 void tkgemm_sgemm_packed_a_bf16(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, int trans_b, ptrdiff_t n,
                                 ptrdiff_t k, float alpha, const uint16_t *packed_a, const float *b, ptrdiff_t ldb,
                                 float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0 || alpha == 0.0f) {
-        if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
-        return;
-    }
+    if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return;
     packed_a_bf16_product_scalar(m_total, row0, m, trans_b, n, k, alpha, packed_a, b, ldb, beta, c, ldc);
 }
 

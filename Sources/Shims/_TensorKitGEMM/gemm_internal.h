@@ -30,7 +30,49 @@ TK_HIDDEN Scratch *tkgemm_scratch_get(size_t a_floats, size_t b_floats);
 /// `C[m x n] *= beta`, or zeroed (not read) when `beta == 0`.
 TK_HIDDEN void tkgemm_scale_c(ptrdiff_t m, ptrdiff_t n, float beta, float *c, ptrdiff_t ldc);
 
+/// Whether `C = alpha * op(A) * op(B) + beta * C` needs no multiplication (C or the depth empty,
+/// or alpha zero); C has then been scaled by `beta` (zeroed, not read, when `beta == 0`), and the
+/// driver returns.
+TK_INLINE int tkgemm_trivial_product(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, float beta, float *c,
+                                     ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return 1;
+    if (k > 0 && alpha != 0.0f) return 0;
+    if (beta != 1.0f) tkgemm_scale_c(m, n, beta, c, ldc);
+    return 1;
+}
+
 #if defined(__x86_64__)
+/// The 8 x 8 transpose of the rows `r[0..7]` with AVX shuffles: `col[j]` holds element j of every
+/// row. The packing of the AVX-512 and the AVX2 GEMMs.
+TK_INLINE __attribute__((target("avx2"))) void tkgemm_transpose8x8_registers(const __m256 r[8], __m256 col[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    // Column j: rows 0-3 from u(j mod 4)'s low or high lane, rows 4-7 from u(4 + j mod 4)'s.
+    col[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    col[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    col[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    col[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    col[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    col[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    col[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    col[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/// `dst[q * dst_stride + r] = src[r * ld + q]` for an 8 x 8 block (row r of src becomes column r).
+TK_INLINE __attribute__((target("avx2"))) void tkgemm_transpose8x8(const float *src, ptrdiff_t ld, float *dst,
+                                                                  ptrdiff_t dst_stride) {
+    __m256 r[8], col[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+    tkgemm_transpose8x8_registers(r, col);
+    for (int j = 0; j < 8; ++j) _mm256_storeu_ps(dst + j * dst_stride, col[j]);
+}
+
 /// Writes the first `mr` rows and `nr` columns of a micro-kernel's accumulators (the first `nv`
 /// vectors of each row) to C: `alpha * acc`, plus C when `accumulate` (else C is not read).
 ///
