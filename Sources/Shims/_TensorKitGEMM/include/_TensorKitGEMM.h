@@ -127,8 +127,8 @@ static inline void tk_cpu_relax(void) {
 }
 
 // AVX2 and FMA (x86-64 CPUs without AVX-512; gemm_avx2.c): products with an A packed once, for
-// frozen filters that OpenBLAS would pack again on every call, and general products. Its own packed layout (6-row
-// panels), not interchangeable with `tkgemm_pack_a`'s.
+// frozen filters that OpenBLAS would pack again on every call, and general products. Its own
+// packed layout (6-row panels), not interchangeable with `tkgemm_pack_a`'s.
 /// 1 when this CPU runs `tkgemm_avx2_sgemm_packed_a` with AVX2 and FMA, else 0; always 0 off
 /// x86-64 (where that function is a scalar loop with the same contract).
 int tkgemm_avx2_available(void);
