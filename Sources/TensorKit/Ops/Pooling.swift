@@ -24,11 +24,13 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
     let planes = g.batch * g.inChannels, hw = g.height * g.width, ohw = g.plane
     let out = Tensor(uninitializedShape: [g.batch, g.inChannels, g.outHeight, g.outWidth])
     let needGrad = GradMode.isEnabled && input.requiresGrad
-    // Every position is written below, so the (large) buffer starts uninitialised.
-    var argmax = needGrad ? [Int32](unsafeUninitializedCapacity: planes * ohw) { _, count in count = planes * ohw } : []
+    // Every position is written below, so the (large) buffer starts uninitialised. It comes from
+    // the tensor buffer pool (Int32 and Float are both 4 bytes): a fresh array of this size
+    // (14 MB at the stem of a batch-16 step) was mapped and its pages faulted in on every step.
+    let argmax = needGrad ? TensorStorage(capacity: planes * ohw) : nil
     let x = input.pointer, y = out.pointer
-    argmax.withUnsafeMutableBufferPointer { am in
-        let amp = needGrad ? am.baseAddress : nil
+    withExtendedLifetime(argmax) {
+        let amp = argmax.map { UnsafeMutableRawPointer($0.pointer).assumingMemoryBound(to: Int32.self) }
         if MaxPoolKernels.isFastPathEnabled, kernelSize == 3, s == 2, padding <= 1, g.outWidth >= 8 {
             MaxPoolKernels.forward3x3Stride2(x, g, into: y, argmax: amp)
             return
@@ -62,8 +64,9 @@ public func maxPool2d(_ input: Tensor, kernelSize: Int, stride: Int? = nil, padd
         // the (large) gradient instead of two.
         let dx = Tensor(uninitializedShape: inputShape)
         let gp = gy.pointer, d = dx.pointer
-        argmax.withUnsafeBufferPointer { am in
-            let amp = am.baseAddress!
+        guard let argmax else { preconditionFailure("TensorKit.maxPool2d: backward without the forward pass's argmax") }
+        withExtendedLifetime(argmax) {
+            let amp = UnsafeRawPointer(argmax.pointer).assumingMemoryBound(to: Int32.self)
             Parallel.forRange(planes, grain: 1, cost: hw + ohw) { lo, hi in
                 for plane in lo..<hi {
                     let dst = d + plane * hw
