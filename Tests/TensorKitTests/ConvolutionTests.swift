@@ -30,13 +30,15 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// Winograd with the batch split over workers in groups of one or several images, and with
-    /// all workers sharing one group (the small-map mode).
+    /// all workers sharing one group (the small-map mode); groups bounded by tiles and by bytes.
     func testWinogradBatchSplitsAgreeWithPyTorch() throws {
-        for tiles in [1, 40, 100_000] {
+        for (tiles, bytes) in [(1, Int.max), (40, Int.max), (100_000, Int.max), (100_000, 20_000)] {
             try KernelConfiguration.withCurrent(changing: {
                 $0.winograd = true
                 $0.winogradMinimumTilesPerWorker = 0
                 $0.winogradTargetTiles = tiles
+                $0.winogradLargeTargetTiles = tiles
+                $0.winogradGroupBytes = bytes
             }) {
                 for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
                     let meta = try fixture(c, "meta").scalars.map(Int.init)
@@ -267,5 +269,23 @@ final class WinogradSelectionTests: XCTestCase {
         }
         XCTAssertFalse(Winograd.applies(geometry(16, 32, 108, s: 2)))
         XCTAssertFalse(Winograd.applies(geometry(16, 32, 108, k: 1, p: 0)))
+    }
+
+    /// Group sizes of the F(2×2) forward pass of the ResNet's layers at batch 16 on two workers
+    /// (V and M: 16 matrices of C + O float32 rows a tile; filters 16 · O · C floats).
+    func testImagesPerGroupKeepsSmallFiltersGroupsInCache() {
+        func group(images: Int, tiles: Int, channels: Int, _ configuration: KernelConfiguration = KernelConfiguration()) -> Int {
+            Winograd.imagesPerGroup(
+                images, tilesPerImage: tiles, target: 512, tileBytes: 16 * 4 * 2 * channels,
+                filterBytes: 16 * 4 * channels * channels, configuration)
+        }
+        XCTAssertEqual(group(images: 8, tiles: 864, channels: 64), 1, "layer1: one image is the smallest group")
+        XCTAssertEqual(group(images: 8, tiles: 216, channels: 128), 1, "layer2: 3.5 MB an image")
+        XCTAssertEqual(group(images: 8, tiles: 56, channels: 256), 2, "layer3: two images, 3.7 MB")
+        XCTAssertEqual(group(images: 16, tiles: 14, channels: 512), 16, "layer4: 16 MB of filters, streamed once")
+        var unbounded = KernelConfiguration()
+        unbounded.winogradGroupBytes = .max
+        XCTAssertEqual(group(images: 8, tiles: 56, channels: 256, unbounded), 8, "512 tiles' worth, up to the worker's images")
+        XCTAssertEqual(group(images: 3, tiles: 14, channels: 512, unbounded), 3)
     }
 }

@@ -166,6 +166,11 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     var winogradTargetTiles = 512
     /// The same for F(4×4, 3×3), whose tiles are 36 values per channel rather than 16.
     var winogradLargeTargetTiles = 128
+    /// The bytes of transformed inputs and products (V and M) a group of images in a Winograd
+    /// convolution keeps in the caches between the transforms and the products; beyond them,
+    /// ``Winograd/imagesPerGroup(_:tilesPerImage:target:tileBytes:filterBytes:_:)`` counts them
+    /// as written out and read back.
+    var winogradGroupBytes = 4 << 20
     /// Winograd applies from this many tiles per worker (filters transformed on each call).
     var winogradMinimumTilesPerWorker = 64
     /// F(4×4, 3×3) applies to frozen filters from this many 4×4 tiles per worker (layer3 at

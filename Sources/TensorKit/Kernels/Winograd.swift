@@ -338,8 +338,12 @@ enum Winograd {
         let target = tile == 4 ? KernelConfiguration.current.winogradLargeTargetTiles : targetTiles
         let blocks = blockCount(batch: n, tilesPerImage: tilesPerImage, target: target)
         let inner = blocks == 1 && Parallel.workers > 1
+        // V (bfloat16 pairs, packed, when the filters are) and M of one tile.
+        let element = u.bfloat16Packs == nil ? 4 : 2
+        let tileBytes = matrices * (element * c + 4 * o), filterBytes = matrices * element * o * c
         Parallel.blocks(n, blocks: blocks) { _, lo, hi in
-            let gs = max(1, min(hi - lo, (target + tilesPerImage - 1) / tilesPerImage))
+            let gs = imagesPerGroup(
+                hi - lo, tilesPerImage: tilesPerImage, target: target, tileBytes: tileBytes, filterBytes: filterBytes)
             // Packed bfloat16 filters (and the vector transforms): the input transform writes
             // the GEMM's packed bfloat16 operands itself, with no float32 V and no packing pass.
             if usesVectorTransforms, let packs = u.bfloat16Packs {
@@ -478,8 +482,12 @@ enum Winograd {
         let partials = (0..<blocks).map { _ in TensorStorage(capacity: matrices * o * c) }
         // Raw pointers into it are used below: keep it alive to the end of the scope.
         defer { withExtendedLifetime(partials) {} }
+        // Each group reads and writes back every dU_ξ (float32; bfloat16 V and dM at bfloat16
+        // precision are counted as float32 here).
+        let tileBytes = matrices * 4 * (c + o), filterBytes = 2 * matrices * 4 * o * c
         Parallel.blocks(n, blocks: blocks) { t, lo, hi in
-            let gs = max(1, min(hi - lo, (target + tilesPerImage - 1) / tilesPerImage))
+            let gs = imagesPerGroup(
+                hi - lo, tilesPerImage: tilesPerImage, target: target, tileBytes: tileBytes, filterBytes: filterBytes)
             let v = TensorStorage(capacity: matrices * planeStride(c, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
@@ -765,6 +773,28 @@ enum Winograd {
     static func blockCount(batch n: Int, tilesPerImage: Int, target: Int = targetTiles) -> Int {
         let perWorker = (n + Parallel.workers - 1) / max(Parallel.workers, 1) * tilesPerImage
         return perWorker >= target ? Parallel.blockCount(n) : 1
+    }
+
+    /// Images transformed and multiplied together, at most enough for `target` tiles: the count
+    /// that moves the fewest bytes per tile, counting the filters (`filterBytes`, streamed once a
+    /// group) and the part of a group's transformed data (`tileBytes` a tile: V and M) beyond
+    /// ``KernelConfiguration/winogradGroupBytes``, written out and read back. Small filters take
+    /// groups that stay in the caches (layer2 and 3 of the ResNet at batch 16: one and two
+    /// images), large ones the whole batch (layer4: 16 MB of filters).
+    static func imagesPerGroup(
+        _ images: Int, tilesPerImage: Int, target: Int, tileBytes: Int, filterBytes: Int,
+        _ configuration: KernelConfiguration = .current
+    ) -> Int {
+        let most = max(1, min(images, (target + tilesPerImage - 1) / tilesPerImage))
+        var best = 1, bestCost = Double.infinity
+        for gs in 1...most {
+            let tiles = gs * tilesPerImage
+            let footprint = Double(tiles * tileBytes)
+            let spilled = max(0, 1 - Double(configuration.winogradGroupBytes) / footprint)
+            let cost = Double(filterBytes) / Double(tiles) + 2 * Double(tileBytes) * spilled
+            if cost <= bestCost { (best, bestCost) = (gs, cost) }
+        }
+        return best
     }
 
     @inline(__always)
