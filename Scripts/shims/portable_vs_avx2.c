@@ -21,6 +21,8 @@ void p_tkwino43_filter_transform(const float *, ptrdiff_t, ptrdiff_t, int, ptrdi
 void p_tkwino_avx2_filter_gradient(const float *const *, ptrdiff_t, ptrdiff_t, int, ptrdiff_t, ptrdiff_t, float *);
 void p_tkgemm_avx2_pack_a(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *);
 void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
+void p_tkwino_avx2_input_transform_band(int, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, float *);
+void p_tkwino_avx2_output_transform_band(int, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 typedef void (*OutputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 
@@ -97,6 +99,64 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
         free(u1); free(u2);
     }
     free(x); free(v1); free(v2); free(s1); free(s2); free(mm); free(bias); free(res); free(wt);
+}
+
+// The band transforms (tile rows ti0 ..< ti1 of one image), AVX2 and the scalar fallback, against
+// the portable whole-image transforms: a band's V is those tiles' columns of the whole image's V,
+// and the output transforms of every band together write the whole image's y; nothing else is
+// written (sentinels past each band's tiles and outside its rows of y).
+static void bands(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w, ptrdiff_t count) {
+    ptrdiff_t tile = large ? 4 : 2, xis = (tile + 2) * (tile + 2);
+    ptrdiff_t th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile, tiles = th * tw;
+    ptrdiff_t chans = C > O ? C : O, cs = chans * tiles + 1;
+    size_t vn = (size_t)(xis * cs), yn = (size_t)(O * h * w);
+    size_t sn = large ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w);
+    float *x = randv((size_t)(C * h * w)), *s1 = fillv(sn, 3), *whole = fillv(vn, 9);
+    (large ? p_tkwino43_input_transform : p_tkwino_input_transform)(x, 0, C, h, w, whole, tiles, 0, cs, s1);
+    float *m = randv(vn), *bias = randv((size_t)O), *res = randv(yn);
+    char what[128];
+    for (int mode = 0; mode < 16; mode += 5) {
+        int hb = mode & 1, hr = mode & 2, hp = mode & 4, relu = (mode & 8) != 0;
+        float *yw = fillv(yn, 5), *pw = fillv(yn, 6), *y1 = fillv(yn, 5), *p1 = fillv(yn, 6), *y2 = fillv(yn, 5),
+              *p2 = fillv(yn, 6);
+        (large ? p_tkwino43_output_transform : p_tkwino_output_transform)(
+            m, 0, O, tiles, 0, cs, h, w, hb ? bias : NULL, yw, hr ? res : NULL, hp ? pw : NULL, relu);
+        for (ptrdiff_t b = 0; b < count; ++b) {
+            ptrdiff_t ti0 = b * th / count, ti1 = (b + 1) * th / count, n = (ti1 - ti0) * tw;
+            if (n == 0) continue;
+            // The band's layout: n tiles a channel row, two spare columns, one spare float a plane.
+            ptrdiff_t ld = n + 2, bcs = chans * ld + 1;
+            size_t bn = (size_t)(xis * bcs);
+            float *want = fillv(bn, 9), *mb = fillv(bn, 0);
+            for (ptrdiff_t xi = 0; xi < xis; ++xi)
+                for (ptrdiff_t ch = 0; ch < chans; ++ch)
+                    for (ptrdiff_t k = 0; k < n; ++k) {
+                        if (ch < C) want[xi * bcs + ch * ld + k] = whole[xi * cs + ch * tiles + ti0 * tw + k];
+                        mb[xi * bcs + ch * ld + k] = m[xi * cs + ch * tiles + ti0 * tw + k];
+                    }
+            if (mode == 0) {
+                float *v1 = fillv(bn, 9), *v2 = fillv(bn, 9), *s2 = fillv(sn, 3);
+                tkwino_avx2_input_transform_band(large, x, 0, C, h, w, ti0, ti1, v1, ld, bcs, s2);
+                p_tkwino_avx2_input_transform_band(large, x, 0, C, h, w, ti0, ti1, v2, ld, bcs, s2);
+                snprintf(what, sizeof what, "input band F(%td) C=%td h=%td w=%td rows %td..<%td", tile, C, h, w, ti0, ti1);
+                exact(what, want, v1, bn);
+                exact(what, want, v2, bn);
+                free(v1); free(v2); free(s2);
+            }
+            tkwino_avx2_output_transform_band(large, mb, 0, O, ld, bcs, h, w, ti0, ti1, hb ? bias : NULL, y1,
+                                              hr ? res : NULL, hp ? p1 : NULL, relu);
+            p_tkwino_avx2_output_transform_band(large, mb, 0, O, ld, bcs, h, w, ti0, ti1, hb ? bias : NULL, y2,
+                                                hr ? res : NULL, hp ? p2 : NULL, relu);
+            free(want); free(mb);
+        }
+        snprintf(what, sizeof what, "output bands F(%td) O=%td h=%td w=%td %td bands mode=%d", tile, O, h, w, count, mode);
+        exact(what, yw, y1, yn);
+        exact(what, pw, p1, yn);
+        exact(what, yw, y2, yn);
+        exact(what, pw, p2, yn);
+        free(yw); free(pw); free(y1); free(p1); free(y2); free(p2);
+    }
+    free(x); free(s1); free(whole); free(m); free(bias); free(res);
 }
 
 // dw = G^T (sum of `count` parts) G of pairs p0 ..< p1 out of `plane`: the AVX2 kernel and its
@@ -197,6 +257,7 @@ int main(void) {
         for (int large = 0; large < 2; ++large) {
             transforms(large, 3, 5, hw[i][0], hw[i][1]);
             transforms(large, 17, 9, hw[i][0], hw[i][1]);
+            for (ptrdiff_t count = 1; count <= 3; ++count) bands(large, 11, 9, hw[i][0], hw[i][1], count);
         }
     // Rows of one, partial and several panels; 1-300 columns (partial 8- and 16-wide strips,
     // more than one 128-column block); depth 1-520 (one, two and three 256-deep blocks, one

@@ -30,25 +30,32 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// Winograd with the batch split over workers in groups of one or several images, and with
-    /// all workers sharing one group (the small-map mode); groups bounded by tiles and by bytes.
+    /// all workers sharing one group (the small-map mode); groups bounded by tiles and by bytes,
+    /// and (AVX2 transforms) images in bands of tile rows: one row a band with 1 byte.
     func testWinogradBatchSplitsAgreeWithPyTorch() throws {
-        for (tiles, bytes) in [(1, Int.max), (40, Int.max), (100_000, Int.max), (100_000, 20_000)] {
-            try KernelConfiguration.withCurrent(changing: {
-                $0.winograd = true
-                $0.winogradMinimumTilesPerWorker = 0
-                $0.winogradTargetTiles = tiles
-                $0.winogradLargeTargetTiles = tiles
-                $0.winogradGroupBytes = bytes
-            }) {
-                for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
-                    let meta = try fixture(c, "meta").scalars.map(Int.init)
-                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                    let b = meta[2] == 1 ? try fixture(c, "b") : nil
-                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                    assertClose(y, try fixture(c, "y"), "\(c) forward, target \(tiles) tiles")
-                    y.backward(gradient: try fixture(c, "gy"))
-                    assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles")
-                    assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles")
+        var sets = [KernelConfiguration.current.kernelSet]
+        if KernelConfiguration.isAVX2Available, sets[0] != .avx2 { sets.append(.avx2) }
+        let groups = [(1, Int.max), (40, Int.max), (100_000, Int.max), (100_000, 20_000), (1, 1)]
+        for kernels in sets {
+            for (tiles, bytes) in groups {
+                try KernelConfiguration.withCurrent(changing: {
+                    $0.kernelSet = kernels
+                    $0.winograd = true
+                    $0.winogradMinimumTilesPerWorker = 0
+                    $0.winogradTargetTiles = tiles
+                    $0.winogradLargeTargetTiles = tiles
+                    $0.winogradGroupBytes = bytes
+                }) {
+                    for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
+                        let meta = try fixture(c, "meta").scalars.map(Int.init)
+                        let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+                        let b = meta[2] == 1 ? try fixture(c, "b") : nil
+                        let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+                        assertClose(y, try fixture(c, "y"), "\(c) forward, target \(tiles) tiles, \(bytes) bytes, \(kernels)")
+                        y.backward(gradient: try fixture(c, "gy"))
+                        assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles, \(bytes) bytes, \(kernels)")
+                        assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles, \(bytes) bytes, \(kernels)")
+                    }
                 }
             }
         }

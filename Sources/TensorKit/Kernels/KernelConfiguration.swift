@@ -169,7 +169,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// The bytes of transformed inputs and products (V and M) a group of images in a Winograd
     /// convolution keeps in the caches between the transforms and the products; beyond them,
     /// ``Winograd/imagesPerGroup(_:tilesPerImage:target:tileBytes:filterBytes:_:)`` counts them
-    /// as written out and read back.
+    /// as written out and read back, and with the AVX2 transforms an image larger than this
+    /// goes in bands of tile rows.
     var winogradGroupBytes = 4 << 20
     /// Winograd applies from this many tiles per worker (filters transformed on each call).
     var winogradMinimumTilesPerWorker = 64

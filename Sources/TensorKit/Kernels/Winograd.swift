@@ -352,6 +352,15 @@ enum Winograd {
                     bias: bias, into: y, epilogue: epilogue, parallel: inner)
                 return
             }
+            // One image's V and M past the caches (layer1 at batch 16: 7 MB): bands of tile rows.
+            let budget = KernelConfiguration.current.winogradGroupBytes, imageBytes = tilesPerImage * tileBytes
+            if usesAVX2Transforms, u.bfloat16Packs == nil, gs == 1, th > 1, imageBytes > budget {
+                let bands = min(th, imageBytes / max(budget, 1) + 1)
+                convolveBands(
+                    x, images: lo..<hi, bands: bands, tile: tile, inChannels: c, height: h, width: w, u: u,
+                    outChannels: o, bias: bias, into: y, epilogue: epilogue, parallel: inner)
+                return
+            }
             let v = TensorStorage(capacity: matrices * planeStride(c, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(v) {} }
@@ -402,6 +411,53 @@ enum Winograd {
                     }
                 }
                 i += count
+            }
+        }
+    }
+
+    /// Winograd convolution of each of `images` in `bands` bands of tile rows, each band
+    /// transformed, multiplied and transformed back while its V and M are in the caches (the AVX2
+    /// transforms, float32; the AVX-512 set keeps whole images).
+    private static func convolveBands(
+        _ x: UnsafePointer<Float>, images: Range<Int>, bands: Int, tile: Int, inChannels c: Int, height h: Int,
+        width w: Int, u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
+        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallel: Bool
+    ) {
+        let matrices = (tile + 2) * (tile + 2)
+        let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile
+        let most = (th + bands - 1) / bands * tw
+        let v = TensorStorage(capacity: matrices * planeStride(c, most))
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(v) {} }
+        let m = TensorStorage(capacity: matrices * planeStride(o, most))
+        // Raw pointers into it are used below: keep it alive to the end of the scope.
+        defer { withExtendedLifetime(m) {} }
+        let vp = v.pointer, mp = m.pointer
+        let large: Int32 = tile == 4 ? 1 : 0
+        let scratchCount = tile == 4 ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w)
+        for i in images {
+            let xi = x + i * c * h * w, image = i * o * h * w
+            for band in 0..<bands {
+                let ti0 = band * th / bands, ti1 = (band + 1) * th / bands
+                let tiles = (ti1 - ti0) * tw
+                let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
+                forEach(c, parallel: parallel) { c0, c1 in
+                    let scratch = TensorStorage(capacity: scratchCount)
+                    // Raw pointers into it are used below: keep it alive to the end of the scope.
+                    defer { withExtendedLifetime(scratch) {} }
+                    tkwino_avx2_input_transform_band(large, xi, c0, c1, h, w, ti0, ti1, vp, tiles, vStride, scratch.pointer)
+                }
+                forEach(matrices, parallel: parallel) { x0, x1 in
+                    for xi in x0..<x1 {
+                        u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * vStride, into: mp + xi * mStride)
+                    }
+                }
+                forEach(o, parallel: parallel) { o0, o1 in
+                    tkwino_avx2_output_transform_band(
+                        large, mp, o0, o1, tiles, mStride, h, w, ti0, ti1, bias, y + image,
+                        epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
+                        epilogue.relu ? 1 : 0)
+                }
             }
         }
     }

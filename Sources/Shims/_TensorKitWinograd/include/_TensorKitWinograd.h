@@ -114,6 +114,14 @@ void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdi
 // caller checks `tkwino_avx2_available()`; elsewhere these are the portable definitions.
 /// 1 when this CPU runs the `_avx2` transforms (AVX2 and FMA), else 0; always 0 off x86-64.
 int tkwino_avx2_available(void);
+// Tile rows ti0 ..< ti1 of one image only (`large`: F(4x4), else F(2x2)): the band's tiles from
+// column 0 of `v` / `m` (`ld_t` of them a channel row), and of y only the rows they cover.
+void tkwino_avx2_input_transform_band(int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w,
+                                      ptrdiff_t ti0, ptrdiff_t ti1, float *v, ptrdiff_t ld_t, ptrdiff_t channel_stride,
+                                      float *scratch);
+void tkwino_avx2_output_transform_band(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
+                                       ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti0, ptrdiff_t ti1,
+                                       const float *bias, float *y, const float *residual, float *pre, int relu);
 /// `tkwino_input_transform` with AVX2.
 void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                  ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
