@@ -15,7 +15,8 @@ enum Winograd {
     // transforms of `_TensorKitWinograd`, sixteen tiles per vector, the layer's bias, residual
     // and ReLU in the output pass, rather than the portable Swift ones below), `usesAVX2Winograd`
     // (their AVX2 twins, eight tiles per vector, on CPUs without AVX-512),
-    // `winogradTargetTiles`, `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`;
+    // `winogradTargetTiles`, `winogradGroupBytes` (``imagesPerGroup(_:tilesPerImage:target:tileBytes:filterBytes:_:)``),
+    // `winogradMinimumTilesPerWorker` and `winogradMinimumTilesPrepared`;
     // for F(4×4, 3×3), `winogradLargeTiles`, `winogradLargeTileMinimum`
     // and `winogradLargeTargetTiles`.
     //
