@@ -688,31 +688,6 @@ static inline void put(float *v32, uint16_t *v16, ptrdiff_t at, float value) {
     }
 }
 
-// V = B^T d B of the 4x4 input tile (ti, tj) of one channel (padding 1, zero outside the map),
-// value xi = 4 * row + column of the transformed tile in t[xi].
-static void wino_tile(const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti, ptrdiff_t tj, float t[16]) {
-    float d[4][4];
-    for (int a = 0; a < 4; ++a) {
-        for (int b = 0; b < 4; ++b) {
-            ptrdiff_t r = 2 * ti + a - 1, col = 2 * tj + b - 1;
-            d[a][b] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
-        }
-    }
-    float e[4][4];
-    for (int b = 0; b < 4; ++b) {
-        e[0][b] = d[0][b] - d[2][b];
-        e[1][b] = d[1][b] + d[2][b];
-        e[2][b] = d[2][b] - d[1][b];
-        e[3][b] = d[1][b] - d[3][b];
-    }
-    for (int r = 0; r < 4; ++r) {
-        t[4 * r + 0] = e[r][0] - e[r][2];
-        t[4 * r + 1] = e[r][1] + e[r][2];
-        t[4 * r + 2] = e[r][2] - e[r][1];
-        t[4 * r + 3] = e[r][1] - e[r][3];
-    }
-}
-
 // tkwino_input_transform into float32 `v`, or into bfloat16 `v16` when given.
 static void input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                             uint16_t *v16, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride) {
@@ -723,7 +698,7 @@ static void input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
                 float t[16];
-                wino_tile(xc, h, w, ti, tj, t);
+                wino_scalar_input_tile(0, xc, h, w, ti, tj, t);
                 ptrdiff_t o = base + ti * tw + tj;
                 for (int xi = 0; xi < 16; ++xi) put(v, v16, o + xi * channel_stride, t[xi]);
             }
@@ -752,30 +727,11 @@ void tkwino_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff
         ptrdiff_t plane = oc * h * w;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                const float *p = base + ti * tw + tj;
-                float q[16];
-                for (int xi = 0; xi < 16; ++xi) q[xi] = p[xi * channel_stride];
-                float s0[4], s1[4];
-                for (int j = 0; j < 4; ++j) {
-                    s0[j] = q[j] + q[4 + j] + q[8 + j];
-                    s1[j] = q[4 + j] - q[8 + j] - q[12 + j];
-                }
-                float rows[2][2] = {
-                    {s0[0] + s0[1] + s0[2] + b, s0[1] - s0[2] - s0[3] + b},
-                    {s1[0] + s1[1] + s1[2] + b, s1[1] - s1[2] - s1[3] + b},
-                };
-                for (int r = 0; r < 2; ++r) {
-                    ptrdiff_t row = 2 * ti + r;
-                    if (row >= h) break;
-                    for (int cc = 0; cc < 2; ++cc) {
-                        ptrdiff_t col = 2 * tj + cc;
-                        if (col >= w) break;
-                        ptrdiff_t at = plane + row * w + col;
-                        float value = rows[r][cc];
-                        if (residual) value += residual[at];
-                        if (pre) pre[at] = value;
-                        if (relu && value < 0.0f) value = 0.0f;  // keeps NaN, as the vector code does
-                        y[at] = value;
+                float rows[4][4];
+                wino_scalar_output_tile(0, base + ti * tw + tj, channel_stride, b, rows);
+                for (int r = 0; r < 2 && 2 * ti + r < h; ++r) {
+                    for (int cc = 0; cc < 2 && 2 * tj + cc < w; ++cc) {
+                        wino_scalar_finish(y, residual, pre, relu, plane + (2 * ti + r) * w + 2 * tj + cc, rows[r][cc]);
                     }
                 }
             }
@@ -866,25 +822,6 @@ void tkwino_output_gradient_transform_bf16_rows(const float *gy, ptrdiff_t o0, p
 #define MUL(a, b) ((a) * (b))
 #define K(c) (c)
 
-// V = B^T d B of the 6x6 input tile (ti, tj) of one channel (padding 1, zero outside the map),
-// value xi = 6 * row + column of the transformed tile in t[xi].
-static void wino43_tile(const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti, ptrdiff_t tj, float t[36]) {
-    float e[6][6];
-    for (int a = 0; a < 6; ++a) {
-        float d[6];
-        for (int c = 0; c < 6; ++c) {
-            ptrdiff_t r = 4 * ti + a - 1, col = 4 * tj + c - 1;
-            d[c] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
-        }
-        WINO43_INPUT(d, e[a]);
-    }
-    for (int j = 0; j < 6; ++j) {
-        float col[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
-        WINO43_INPUT(col, r);
-        for (int i = 0; i < 6; ++i) t[6 * i + j] = r[i];
-    }
-}
-
 void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                               ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch) {
     (void)scratch;  // reads x directly, zero outside the map
@@ -895,7 +832,7 @@ void tkwino43_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdif
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
                 float t[36];
-                wino43_tile(xc, h, w, ti, tj, t);
+                wino_scalar_input_tile(1, xc, h, w, ti, tj, t);
                 float *o = base + ti * tw + tj;
                 for (int xi = 0; xi < 36; ++xi) o[xi * channel_stride] = t[xi];
             }
@@ -921,9 +858,9 @@ static void input_transform_bf16(int large, const float *x, ptrdiff_t c0, ptrdif
                 float values[36] = {0};  // the zero partner of an odd last channel stays zero
                 if (ch < c1) {
                     if (large) {
-                        wino43_tile(xc, h, w, ti, tj, values);
+                        wino_scalar_input_tile(1, xc, h, w, ti, tj, values);
                     } else {
-                        wino_tile(xc, h, w, ti, tj, values);
+                        wino_scalar_input_tile(0, xc, h, w, ti, tj, values);
                     }
                 }
                 ptrdiff_t t = tile_offset + ti * tw + tj;
@@ -963,27 +900,11 @@ void tkwino43_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdi
         ptrdiff_t plane = oc * h * w;
         for (ptrdiff_t ti = 0; ti < th; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                const float *p = base + ti * tw + tj;
-                float s[6][4], s12, d12, s34, d34;
-                for (int j = 0; j < 6; ++j) {
-                    float q[6];
-                    for (int i = 0; i < 6; ++i) q[i] = p[(6 * i + j) * channel_stride];
-                    WINO43_OUTPUT(q, s[j]);
-                }
-                for (int i = 0; i < 4; ++i) {
-                    ptrdiff_t row = 4 * ti + i;
-                    if (row >= h) break;
-                    float r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
-                    WINO43_OUTPUT(r, yv);
-                    for (int j = 0; j < 4; ++j) {
-                        ptrdiff_t col = 4 * tj + j;
-                        if (col >= w) break;
-                        ptrdiff_t at = plane + row * w + col;
-                        float value = yv[j] + b;
-                        if (residual) value += residual[at];
-                        if (pre) pre[at] = value;
-                        if (relu && value < 0.0f) value = 0.0f;  // keeps NaN, as the vector code does
-                        y[at] = value;
+                float rows[4][4];
+                wino_scalar_output_tile(1, base + ti * tw + tj, channel_stride, b, rows);
+                for (int r = 0; r < 4 && 4 * ti + r < h; ++r) {
+                    for (int cc = 0; cc < 4 && 4 * tj + cc < w; ++cc) {
+                        wino_scalar_finish(y, residual, pre, relu, plane + (4 * ti + r) * w + 4 * tj + cc, rows[r][cc]);
                     }
                 }
             }

@@ -644,112 +644,44 @@ void tkwino_avx2_filter_gradient(const float *const *parts, ptrdiff_t count, ptr
 #undef K
 }
 
-// The band transforms: the vector code's operations, in its order, on one tile at a time.
+// The band transforms, one tile at a time.
 void tkwino_avx2_input_transform_band(int large, const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h,
                                       ptrdiff_t w, ptrdiff_t ti0, ptrdiff_t ti1, float *v, ptrdiff_t ld_t,
                                       ptrdiff_t channel_stride, float *scratch) {
-#define ADD(a, b) ((a) + (b))
-#define SUB(a, b) ((a) - (b))
-#define MUL(a, b) ((a) * (b))
-#define K(c) (c)
     (void)scratch;  // reads x directly, zero outside the map
     int tile = large ? 4 : 2, side = tile + 2;
     ptrdiff_t tw = (w + tile - 1) / tile;
     for (ptrdiff_t ch = c0; ch < c1; ++ch) {
-        const float *xc = x + ch * h * w;
         for (ptrdiff_t ti = ti0; ti < ti1; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                float d[6][6], e[6][6], t[6];
-                for (int a = 0; a < side; ++a) {
-                    for (int b = 0; b < side; ++b) {
-                        ptrdiff_t r = tile * ti + a - 1, col = tile * tj + b - 1;
-                        d[a][b] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
-                    }
-                }
+                float t[36];
+                wino_scalar_input_tile(large, x + ch * h * w, h, w, ti, tj, t);
                 float *out = v + ch * ld_t + (ti - ti0) * tw + tj;
-                if (large) {
-                    for (int a = 0; a < 6; ++a) WINO43_INPUT(d[a], e[a]);
-                    for (int j = 0; j < 6; ++j) {
-                        float column[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]};
-                        WINO43_INPUT(column, t);
-                        for (int i = 0; i < 6; ++i) out[(6 * i + j) * channel_stride] = t[i];
-                    }
-                    continue;
-                }
-                for (int b = 0; b < 4; ++b) {
-                    e[0][b] = d[0][b] - d[2][b];
-                    e[1][b] = d[1][b] + d[2][b];
-                    e[2][b] = d[2][b] - d[1][b];
-                    e[3][b] = d[1][b] - d[3][b];
-                }
-                for (int r = 0; r < 4; ++r) {
-                    out[(4 * r + 0) * channel_stride] = e[r][0] - e[r][2];
-                    out[(4 * r + 1) * channel_stride] = e[r][1] + e[r][2];
-                    out[(4 * r + 2) * channel_stride] = e[r][2] - e[r][1];
-                    out[(4 * r + 3) * channel_stride] = e[r][1] - e[r][3];
-                }
+                for (int xi = 0; xi < side * side; ++xi) out[xi * channel_stride] = t[xi];
             }
         }
     }
-#undef ADD
-#undef SUB
-#undef MUL
-#undef K
 }
 
 void tkwino_avx2_output_transform_band(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                        ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti0, ptrdiff_t ti1,
                                        const float *bias, float *y, const float *residual, float *pre, int relu) {
-#define ADD(a, b) ((a) + (b))
-#define SUB(a, b) ((a) - (b))
-#define MUL(a, b) ((a) * (b))
-#define K(c) (c)
-    int tile = large ? 4 : 2, side = tile + 2;
+    int tile = large ? 4 : 2;
     ptrdiff_t tw = (w + tile - 1) / tile;
-    float s12, d12, s34, d34;
     for (ptrdiff_t oc = o0; oc < o1; ++oc) {
-        float b = bias ? bias[oc] : 0.0f;
         for (ptrdiff_t ti = ti0; ti < ti1; ++ti) {
             for (ptrdiff_t tj = 0; tj < tw; ++tj) {
-                const float *p = m + oc * ld_t + (ti - ti0) * tw + tj;
-                float q[36], rows[4][4];
-                for (int xi = 0; xi < side * side; ++xi) q[xi] = p[xi * channel_stride];
-                if (large) {
-                    float sj[6][4];
-                    for (int j = 0; j < 6; ++j) {
-                        float column[6] = {q[j], q[6 + j], q[12 + j], q[18 + j], q[24 + j], q[30 + j]};
-                        WINO43_OUTPUT(column, sj[j]);
-                    }
-                    for (int i = 0; i < 4; ++i) {
-                        float r[6] = {sj[0][i], sj[1][i], sj[2][i], sj[3][i], sj[4][i], sj[5][i]}, yv[4];
-                        WINO43_OUTPUT(r, yv);
-                        for (int j = 0; j < 4; ++j) rows[i][j] = yv[j] + b;
-                    }
-                } else {
-                    float s0[4], s1[4];
-                    for (int j = 0; j < 4; ++j) {
-                        s0[j] = q[j] + q[4 + j] + q[8 + j];
-                        s1[j] = q[4 + j] - q[8 + j] - q[12 + j];
-                    }
-                    rows[0][0] = s0[0] + s0[1] + s0[2] + b, rows[0][1] = s0[1] - s0[2] - s0[3] + b;
-                    rows[1][0] = s1[0] + s1[1] + s1[2] + b, rows[1][1] = s1[1] - s1[2] - s1[3] + b;
-                }
+                float rows[4][4];
+                wino_scalar_output_tile(large, m + oc * ld_t + (ti - ti0) * tw + tj, channel_stride,
+                                        bias ? bias[oc] : 0.0f, rows);
                 for (int r = 0; r < tile && tile * ti + r < h; ++r) {
                     for (int cc = 0; cc < tile && tile * tj + cc < w; ++cc) {
-                        ptrdiff_t at = oc * h * w + (tile * ti + r) * w + tile * tj + cc;
-                        float value = rows[r][cc];
-                        if (residual) value += residual[at];
-                        if (pre) pre[at] = value;
-                        if (relu && value < 0.0f) value = 0.0f;  // keeps NaN, as the vector code does
-                        y[at] = value;
+                        wino_scalar_finish(y, residual, pre, relu, oc * h * w + (tile * ti + r) * w + tile * tj + cc,
+                                           rows[r][cc]);
                     }
                 }
             }
         }
     }
-#undef ADD
-#undef SUB
-#undef MUL
-#undef K
 }
 #endif

@@ -112,4 +112,93 @@ static inline void padded_dims43(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdif
     *wp = 4 * twp + 72;  // the +4 loads of the last vector of tiles read 68 past its start
 }
 
+// MARK: - Scalar tiles
+
+// One tile at a time, for the portable transforms (winograd.c) and the scalar twins of the AVX2
+// ones (winograd_avx2.c): the vector code's operations in its order, never fused into an FMA.
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define K(c) (c)
+
+// V = B^T d B of input tile (ti, tj) of one channel (padding 1, zero outside the map), F(4x4)
+// when `large` (36 values) else F(2x2) (16): value xi = side * row + column in t[xi].
+static inline void wino_scalar_input_tile(int large, const float *xc, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti,
+                                          ptrdiff_t tj, float *t) {
+#pragma STDC FP_CONTRACT OFF
+    int tile = large ? 4 : 2, side = tile + 2;
+    float d[6][6], e[6][6];
+    for (int a = 0; a < side; ++a) {
+        for (int b = 0; b < side; ++b) {
+            ptrdiff_t r = tile * ti + a - 1, col = tile * tj + b - 1;
+            d[a][b] = r >= 0 && r < h && col >= 0 && col < w ? xc[r * w + col] : 0.0f;
+        }
+    }
+    if (large) {
+        for (int a = 0; a < 6; ++a) WINO43_INPUT(d[a], e[a]);
+        for (int j = 0; j < 6; ++j) {
+            float column[6] = {e[0][j], e[1][j], e[2][j], e[3][j], e[4][j], e[5][j]}, r[6];
+            WINO43_INPUT(column, r);
+            for (int i = 0; i < 6; ++i) t[6 * i + j] = r[i];
+        }
+        return;
+    }
+    for (int b = 0; b < 4; ++b) {
+        e[0][b] = d[0][b] - d[2][b];
+        e[1][b] = d[1][b] + d[2][b];
+        e[2][b] = d[2][b] - d[1][b];
+        e[3][b] = d[1][b] - d[3][b];
+    }
+    for (int r = 0; r < 4; ++r) {
+        t[4 * r + 0] = e[r][0] - e[r][2];
+        t[4 * r + 1] = e[r][1] + e[r][2];
+        t[4 * r + 2] = e[r][2] - e[r][1];
+        t[4 * r + 3] = e[r][1] - e[r][3];
+    }
+}
+
+// A^T M A + b of the output tile whose values lie `channel_stride` apart from p (F(4x4) when
+// `large`, else F(2x2)): rows[r][c] is output row r, column c of the tile.
+static inline void wino_scalar_output_tile(int large, const float *p, ptrdiff_t channel_stride, float b,
+                                           float rows[4][4]) {
+#pragma STDC FP_CONTRACT OFF
+    if (large) {
+        float s[6][4], s12, d12, s34, d34;
+        for (int j = 0; j < 6; ++j) {
+            float q[6];
+            for (int i = 0; i < 6; ++i) q[i] = p[(6 * i + j) * channel_stride];
+            WINO43_OUTPUT(q, s[j]);
+        }
+        for (int i = 0; i < 4; ++i) {
+            float r[6] = {s[0][i], s[1][i], s[2][i], s[3][i], s[4][i], s[5][i]}, yv[4];
+            WINO43_OUTPUT(r, yv);
+            for (int j = 0; j < 4; ++j) rows[i][j] = yv[j] + b;
+        }
+        return;
+    }
+    float q[16], s0[4], s1[4];
+    for (int xi = 0; xi < 16; ++xi) q[xi] = p[xi * channel_stride];
+    for (int j = 0; j < 4; ++j) {
+        s0[j] = q[j] + q[4 + j] + q[8 + j];
+        s1[j] = q[4 + j] - q[8 + j] - q[12 + j];
+    }
+    rows[0][0] = s0[0] + s0[1] + s0[2] + b, rows[0][1] = s0[1] - s0[2] - s0[3] + b;
+    rows[1][0] = s1[0] + s1[1] + s1[2] + b, rows[1][1] = s1[1] - s1[2] - s1[3] + b;
+}
+
+// The layer's epilogue on one output value at `at`: + residual, copy to pre, ReLU (keeping NaN,
+// as the vector code's max does).
+static inline void wino_scalar_finish(float *y, const float *residual, float *pre, int relu, ptrdiff_t at,
+                                      float value) {
+    if (residual) value += residual[at];
+    if (pre) pre[at] = value;
+    if (relu && value < 0.0f) value = 0.0f;
+    y[at] = value;
+}
+#undef ADD
+#undef SUB
+#undef MUL
+#undef K
+
+
 #endif
