@@ -437,7 +437,7 @@ enum Winograd {
         let large: Int32 = tile == 4 ? 1 : 0
         let scratchCount = tile == 4 ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w)
         for i in images {
-            let xi = x + i * c * h * w, image = i * o * h * w
+            let input = x + i * c * h * w, image = i * o * h * w
             for band in 0..<bands {
                 let ti0 = band * th / bands, ti1 = (band + 1) * th / bands
                 let tiles = (ti1 - ti0) * tw
@@ -446,7 +446,8 @@ enum Winograd {
                     let scratch = TensorStorage(capacity: scratchCount)
                     // Raw pointers into it are used below: keep it alive to the end of the scope.
                     defer { withExtendedLifetime(scratch) {} }
-                    tkwino_avx2_input_transform_band(large, xi, c0, c1, h, w, ti0, ti1, vp, tiles, vStride, scratch.pointer)
+                    tkwino_avx2_input_transform_band(
+                        large, input, c0, c1, h, w, ti0, ti1, vp, tiles, vStride, scratch.pointer)
                 }
                 forEach(matrices, parallel: parallel) { x0, x1 in
                     for xi in x0..<x1 {
