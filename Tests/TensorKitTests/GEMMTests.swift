@@ -124,8 +124,9 @@ final class GEMMTests: XCTestCase {
         try checkShapes(.tensorKit)
     }
 
-    /// The AVX2 kernel with both operands packed per call (every product but frozen filters on
-    /// CPUs without AVX-512).
+    /// The AVX2 kernel with op(B) packed per call and A read in place (or packed when transposed):
+    /// every product but the Winograd filters' on CPUs without AVX-512. Rows 1, 5, 7, 13, ... end
+    /// inside the 6-row tile, where the in-place kernel must not read past A's last row.
     func testAVX2KernelAgainstFloat64() throws {
         try checkShapes(.tensorKit, .avx2)
     }

@@ -1,16 +1,19 @@
 // TensorKit's AVX2/FMA SGEMM (see include/_TensorKitGEMM.h), for x86-64 CPUs without AVX-512
-// (AMD Zen 2 and 3, Intel before Ice Lake): the products of frozen Winograd filters with an A
-// packed once (OpenBLAS would pack the same filters again on every call: at batch 1 those
-// products are narrow, 14-56 columns, and that packing cost as much as the multiplications), and
-// every other product, with both operands packed per call.
+// (AMD Zen 2 and 3, Intel before Ice Lake): the products of Winograd filters with an A packed
+// once per call or per frozen layer (OpenBLAS would pack the same filters again on every call: at
+// batch 1 those products are narrow, 14-56 columns, and that packing cost as much as the
+// multiplications), and every other product, with op(B) packed per call and A read in place
+// unless it is transposed.
 //
-// Structure (Goto/BLIS, as gemm.c for AVX-512): A in 6-row panels, K-major (`panel[k * 6 + r]`);
-// for each K slice of at most 256 and each block of at most 192 columns, op(B) is packed into
-// 16-column strips (`strip[k * 16 + j]`, the block staying in L2), and a 6 x 16 micro-kernel runs
-// every panel (6 KiB, in L1) against every strip. The kernel keeps its tile of C in 12 YMM
-// registers: per k, two aligned strip loads, six broadcasts, twelve FMAs. Packing makes every
-// layout (A or B transposed or not) look the same to the kernel, turns its loads into unit-stride
-// streams the prefetcher follows, and zero-pads edge panels and strips, so only stores are masked.
+// Structure (Goto/BLIS, as gemm.c for AVX-512): for each K slice of at most 256 and each block of
+// at most 192 columns, op(B) is packed into 16-column strips (`strip[k * 16 + j]`, the block
+// staying in L2), and a 6 x 16 micro-kernel runs every six rows of A (6 KiB a slice, in L1)
+// against every strip. A comes in 6-row panels, K-major (`panel[k * 6 + r]`: packed once, or per
+// call when transposed), or as six rows of a row-major matrix read where it lies (an untransposed
+// A of a one-off product: the weight gradients' dM, im2col's filters; copying it first cost
+// more than the six row streams do). The kernel keeps its tile of C in 12 YMM registers: per k,
+// two aligned strip loads, six broadcasts, twelve FMAs. Packed strips turn B's loads into
+// unit-stride streams the prefetcher follows and are zero-padded, so only stores are masked.
 // Deeper products (im2col's K = 9 C, weight gradients' K = tiles) add each slice into C.
 //
 // x86-64 only, behind a target attribute and `tkgemm_avx2_available()`; elsewhere the products
@@ -141,18 +144,11 @@ TK_AVX2 static void pack_b_strip(int trans_b, const float *b, ptrdiff_t ldb, ptr
 
 // MARK: Packing A
 
-// Rows p ..< p + mr (mr <= 6) of op(A), columns pc ..< pc + kc, as one panel panel[kk * 6 + r],
-// zero past mr. A not transposed: the 8 x 8 transposes of `pack_panel_avx2` for full panels.
-// A transposed (op(A)[r][kk] = a[kk * lda + r]): six contiguous floats per k.
-TK_AVX2 static void pack_a_panel(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t p, int mr, ptrdiff_t pc,
-                                 ptrdiff_t kc, float *panel) {
-    if (!trans_a) {
-        ptrdiff_t done = 0;
-        if (mr == AMR) pack_panel_avx2(kc, a + p * lda + pc, lda, panel, &done);
-        for (ptrdiff_t kk = done; kk < kc; ++kk)
-            for (int r = 0; r < AMR; ++r) panel[kk * AMR + r] = r < mr ? a[(p + r) * lda + pc + kk] : 0.0f;
-        return;
-    }
+// Rows p ..< p + mr (mr <= 6) of a transposed op(A) (op(A)[r][kk] = a[kk * lda + r]), columns
+// pc ..< pc + kc, as one panel panel[kk * 6 + r]: six contiguous floats per k. (An untransposed
+// A is read in place by the kernel.)
+TK_AVX2 static void pack_a_transposed_panel(const float *a, ptrdiff_t lda, ptrdiff_t p, int mr, ptrdiff_t pc,
+                                            ptrdiff_t kc, float *panel) {
     __m256i six = column_mask(mr);
     const float *src = a + pc * lda + p;
     for (ptrdiff_t kk = 0; kk < kc; ++kk) {
@@ -164,34 +160,40 @@ TK_AVX2 static void pack_a_panel(int trans_a, const float *a, ptrdiff_t lda, ptr
 
 // MARK: Micro-kernel
 
-// C[mr x nr] = alpha * panel (6 x kc) * strip (kc x 16) + beta * C (C not read when beta == 0).
-// Both operands are packed: per k, two aligned loads of the strip, six broadcasts from the
-// panel and twelve FMAs into twelve YMM accumulators. Every loop over rows has a constant trip
-// count, so that the accumulators stay in registers; rows past mr and columns past nr are not
-// stored.
+// C[mr x nr] = alpha * A (6 x kc) * strip (kc x 16) + beta * C (C not read when beta == 0).
+// A is a packed panel (`lda` 0: element (r, k) at pa[k * 6 + r]) or six rows of a row-major
+// matrix (`lda` > 0: at pa[r * lda + k], rows past mr reading row mr - 1, whose products are not
+// stored). Per k: two aligned loads of the strip, six broadcasts from A and twelve FMAs into
+// twelve YMM accumulators, in the same order either way. Every loop over rows has a constant
+// trip count, so that the accumulators stay in registers; rows past mr and columns past nr are
+// not stored.
 TK_AVX2 static inline __attribute__((always_inline)) void kernel_6x16(ptrdiff_t kc, const float *restrict pa,
-                                                                     const float *restrict pb, float *c,
-                                                                     ptrdiff_t ldc, int mr, ptrdiff_t nr,
+                                                                     ptrdiff_t lda, const float *restrict pb,
+                                                                     float *c, ptrdiff_t ldc, int mr, ptrdiff_t nr,
                                                                      float alpha, float beta,
                                                                      const int stream_a) {
     __m256 acc[AMR][2];
+    const float *row[AMR];
 #pragma clang loop unroll(full)
-    for (int r = 0; r < AMR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int r = 0; r < AMR; ++r) {
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        row[r] = lda ? pa + (r < mr ? r : mr - 1) * lda : pa + r;
+    }
+    const ptrdiff_t a_step = lda ? 1 : AMR;
 #pragma clang loop unroll(full)
     for (int r = 0; r < AMR; ++r) _mm_prefetch((const char *)(c + (r < mr ? r : 0) * ldc), _MM_HINT_T0);
 #pragma clang loop unroll_count(2)
     for (ptrdiff_t kk = 0; kk < kc; ++kk) {
         // One strip (batch 1's layer3/4 products, 14-56 columns): each panel of A is read once,
         // from memory, 24 bytes a step; ask 4 KiB ahead, about a line every other step.
-        if (stream_a && (kk & 1)) _mm_prefetch((const char *)(pa + 1024), _MM_HINT_T0);
+        if (stream_a && (kk & 1)) _mm_prefetch((const char *)(row[0] + kk * a_step + 1024), _MM_HINT_T0);
         __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
 #pragma clang loop unroll(full)
         for (int r = 0; r < AMR; ++r) {
-            __m256 ar = _mm256_broadcast_ss(pa + r);
+            __m256 ar = _mm256_broadcast_ss(row[r] + kk * a_step);
             acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
         }
-        pa += AMR;
         pb += ANR;
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
@@ -234,24 +236,40 @@ static ptrdiff_t even_split(ptrdiff_t total, ptrdiff_t most, ptrdiff_t multiple)
     return (each + multiple - 1) / multiple * multiple;
 }
 
-// One (k slice, column block) of C: B's block packed into strips, then every panel of A (from
-// `panel_at`) against every strip. `pa_base` and `panel_stride` locate panel i at
-// pa_base + i * panel_stride.
-TK_AVX2 static void block_product(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc, const float *pa_base,
-                                  ptrdiff_t panel_stride, const float *packed_b, float alpha, float beta, float *c,
-                                  ptrdiff_t ldc) {
+// One (k slice, column block) of C: every 6 rows of A against every strip of B's packed block.
+// A in packed panels (`lda` 0: panel i at pa_base + i * panel_stride) or, with `lda` > 0, rows of
+// a row-major matrix read in place (row i at pa_base + i * lda; `panel_stride` unused).
+TK_AVX2 static inline __attribute__((always_inline)) void block_rows(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc,
+                                                                    const float *pa_base, ptrdiff_t panel_stride,
+                                                                    ptrdiff_t lda, const float *packed_b,
+                                                                    float alpha, float beta, float *c,
+                                                                    ptrdiff_t ldc) {
     for (ptrdiff_t p = 0; p < m; p += AMR) {
-        const float *pa = pa_base + p / AMR * panel_stride;
+        const float *pa = lda ? pa_base + p * lda : pa_base + p / AMR * panel_stride;
         int mr = m - p < AMR ? (int)(m - p) : AMR;
         if (nb <= ANR) {
-            kernel_6x16(kc, pa, packed_b, c + p * ldc, ldc, mr, nb, alpha, beta, 1);
+            kernel_6x16(kc, pa, lda, packed_b, c + p * ldc, ldc, mr, nb, alpha, beta, 1);
             continue;
         }
         for (ptrdiff_t j = 0; j < nb; j += ANR) {
             ptrdiff_t nr = nb - j < ANR ? nb - j : ANR;
-            kernel_6x16(kc, pa, packed_b + j * kc, c + p * ldc + j, ldc, mr, nr, alpha, beta, 0);
+            kernel_6x16(kc, pa, lda, packed_b + j * kc, c + p * ldc + j, ldc, mr, nr, alpha, beta, 0);
         }
     }
+}
+
+// `block_rows` on packed panels.
+TK_AVX2 static void block_product(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc, const float *pa_base,
+                                  ptrdiff_t panel_stride, const float *packed_b, float alpha, float beta, float *c,
+                                  ptrdiff_t ldc) {
+    block_rows(m, nb, kc, pa_base, panel_stride, 0, packed_b, alpha, beta, c, ldc);
+}
+
+// `block_rows` on A's rows in place (`lda` > 0): training's operands change on every call, and
+// six row streams read as fast as a packed panel, so A is not copied first.
+TK_AVX2 static void block_product_rows(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc, const float *a, ptrdiff_t lda,
+                                       const float *packed_b, float alpha, float beta, float *c, ptrdiff_t ldc) {
+    block_rows(m, nb, kc, a, 0, lda, packed_b, alpha, beta, c, ldc);
 }
 
 TK_AVX2 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
@@ -261,7 +279,7 @@ TK_AVX2 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, ptr
 }
 
 // Floats of scratch for one packed A slice: the panels plus the two floats of slack that
-// `pack_a_panel`'s transposed case writes past the last one.
+// `pack_a_transposed_panel` writes past the last one.
 static size_t pack_scratch_a_floats(ptrdiff_t m, ptrdiff_t kc) { return (size_t)((m + AMR - 1) / AMR * AMR * kc + 8); }
 
 TK_AVX2 void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
@@ -292,12 +310,20 @@ TK_AVX2 int tkgemm_avx2_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n
                               ptrdiff_t ldc) {
     if (tkgemm_trivial_product(m, n, k, alpha, beta, c, ldc)) return 0;
     ptrdiff_t kc_max = even_split(k, AKC, 1), nb_max = even_split(n, ANB, ANR);
-    Scratch *s = tkgemm_scratch_get(pack_scratch_a_floats(m, kc_max), (size_t)(kc_max * nb_max));
+    Scratch *s = tkgemm_scratch_get(trans_a ? pack_scratch_a_floats(m, kc_max) : 8, (size_t)(kc_max * nb_max));
     if (!s) return 1;
     for (ptrdiff_t k0 = 0; k0 < k; k0 += kc_max) {
         ptrdiff_t kc = k - k0 < kc_max ? k - k0 : kc_max;
+        if (!trans_a) {
+            for (ptrdiff_t jb = 0; jb < n; jb += nb_max) {
+                ptrdiff_t nb = n - jb < nb_max ? n - jb : nb_max;
+                pack_b_block(trans_b, b, ldb, k0, kc, jb, nb, s->b);
+                block_product_rows(m, nb, kc, a + k0, lda, s->b, alpha, k0 == 0 ? beta : 1.0f, c + jb, ldc);
+            }
+            continue;
+        }
         for (ptrdiff_t p = 0; p < m; p += AMR)
-            pack_a_panel(trans_a, a, lda, p, m - p < AMR ? (int)(m - p) : AMR, k0, kc, s->a + p * kc);
+            pack_a_transposed_panel(a, lda, p, m - p < AMR ? (int)(m - p) : AMR, k0, kc, s->a + p * kc);
         for (ptrdiff_t jb = 0; jb < n; jb += nb_max) {
             ptrdiff_t nb = n - jb < nb_max ? n - jb : nb_max;
             pack_b_block(trans_b, b, ldb, k0, kc, jb, nb, s->b);
