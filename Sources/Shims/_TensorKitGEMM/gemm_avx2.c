@@ -161,25 +161,25 @@ TK_AVX2 static void pack_a_transposed_panel(const float *a, ptrdiff_t lda, ptrdi
 // MARK: Micro-kernel
 
 // C[mr x nr] = alpha * A (6 x kc) * strip (kc x 16) + beta * C (C not read when beta == 0).
-// A is a packed panel (`lda` 0: element (r, k) at pa[k * 6 + r]) or six rows of a row-major
-// matrix (`lda` > 0: at pa[r * lda + k], rows past mr reading row mr - 1, whose products are not
-// stored). Per k: two aligned loads of the strip, six broadcasts from A and twelve FMAs into
+// A is a packed panel (element (r, k) at pa[k * 6 + r]) or, `in_place`, six rows of a row-major
+// matrix (at pa[r * lda + k], rows past mr reading row mr - 1, whose products are not stored). Per k: two aligned loads of the strip, six broadcasts from A and twelve FMAs into
 // twelve YMM accumulators, in the same order either way. Every loop over rows has a constant
 // trip count, so that the accumulators stay in registers; rows past mr and columns past nr are
 // not stored.
 TK_AVX2 static inline __attribute__((always_inline)) void kernel_6x16(ptrdiff_t kc, const float *restrict pa,
-                                                                     ptrdiff_t lda, const float *restrict pb,
+                                                                     const int in_place, ptrdiff_t lda,
+                                                                     const float *restrict pb,
                                                                      float *c, ptrdiff_t ldc, int mr, ptrdiff_t nr,
                                                                      float alpha, float beta,
                                                                      const int stream_a) {
     __m256 acc[AMR][2];
     const float *row[AMR];
+    const ptrdiff_t a_step = in_place ? 1 : AMR;
 #pragma clang loop unroll(full)
     for (int r = 0; r < AMR; ++r) {
         acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        row[r] = lda ? pa + (r < mr ? r : mr - 1) * lda : pa + r;
+        row[r] = in_place ? pa + (r < mr ? r : mr - 1) * lda : pa + r;
     }
-    const ptrdiff_t a_step = lda ? 1 : AMR;
 #pragma clang loop unroll(full)
     for (int r = 0; r < AMR; ++r) _mm_prefetch((const char *)(c + (r < mr ? r : 0) * ldc), _MM_HINT_T0);
 #pragma clang loop unroll_count(2)
@@ -237,23 +237,24 @@ static ptrdiff_t even_split(ptrdiff_t total, ptrdiff_t most, ptrdiff_t multiple)
 }
 
 // One (k slice, column block) of C: every 6 rows of A against every strip of B's packed block.
-// A in packed panels (`lda` 0: panel i at pa_base + i * panel_stride) or, with `lda` > 0, rows of
-// a row-major matrix read in place (row i at pa_base + i * lda; `panel_stride` unused).
+// A in packed panels (panel i at pa_base + i * panel_stride) or, `in_place` (a constant where
+// this is inlined), rows of a row-major matrix (row i at pa_base + i * lda).
 TK_AVX2 static inline __attribute__((always_inline)) void block_rows(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc,
                                                                     const float *pa_base, ptrdiff_t panel_stride,
-                                                                    ptrdiff_t lda, const float *packed_b,
+                                                                    const int in_place, ptrdiff_t lda,
+                                                                    const float *packed_b,
                                                                     float alpha, float beta, float *c,
                                                                     ptrdiff_t ldc) {
     for (ptrdiff_t p = 0; p < m; p += AMR) {
-        const float *pa = lda ? pa_base + p * lda : pa_base + p / AMR * panel_stride;
+        const float *pa = in_place ? pa_base + p * lda : pa_base + p / AMR * panel_stride;
         int mr = m - p < AMR ? (int)(m - p) : AMR;
         if (nb <= ANR) {
-            kernel_6x16(kc, pa, lda, packed_b, c + p * ldc, ldc, mr, nb, alpha, beta, 1);
+            kernel_6x16(kc, pa, in_place, lda, packed_b, c + p * ldc, ldc, mr, nb, alpha, beta, 1);
             continue;
         }
         for (ptrdiff_t j = 0; j < nb; j += ANR) {
             ptrdiff_t nr = nb - j < ANR ? nb - j : ANR;
-            kernel_6x16(kc, pa, lda, packed_b + j * kc, c + p * ldc + j, ldc, mr, nr, alpha, beta, 0);
+            kernel_6x16(kc, pa, in_place, lda, packed_b + j * kc, c + p * ldc + j, ldc, mr, nr, alpha, beta, 0);
         }
     }
 }
@@ -262,14 +263,14 @@ TK_AVX2 static inline __attribute__((always_inline)) void block_rows(ptrdiff_t m
 TK_AVX2 static void block_product(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc, const float *pa_base,
                                   ptrdiff_t panel_stride, const float *packed_b, float alpha, float beta, float *c,
                                   ptrdiff_t ldc) {
-    block_rows(m, nb, kc, pa_base, panel_stride, 0, packed_b, alpha, beta, c, ldc);
+    block_rows(m, nb, kc, pa_base, panel_stride, 0, 0, packed_b, alpha, beta, c, ldc);
 }
 
-// `block_rows` on A's rows in place (`lda` > 0): training's operands change on every call, and
+// `block_rows` on A's rows in place: training's operands change on every call, and
 // six row streams read as fast as a packed panel, so A is not copied first.
 TK_AVX2 static void block_product_rows(ptrdiff_t m, ptrdiff_t nb, ptrdiff_t kc, const float *a, ptrdiff_t lda,
                                        const float *packed_b, float alpha, float beta, float *c, ptrdiff_t ldc) {
-    block_rows(m, nb, kc, a, 0, lda, packed_b, alpha, beta, c, ldc);
+    block_rows(m, nb, kc, a, 0, 1, lda, packed_b, alpha, beta, c, ldc);
 }
 
 TK_AVX2 static void pack_b_block(int trans_b, const float *b, ptrdiff_t ldb, ptrdiff_t pc, ptrdiff_t kc,
