@@ -53,7 +53,7 @@ enum Winograd {
 
     /// Whether the input gradient of a training convolution `g` (Winograd applying; its
     /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
-    /// (AVX-512, or AVX2 with its packed-A kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
+    /// (AVX-512, or AVX2 with its own kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming and packing 36 filter
     /// matrices per call. At float32 the forward pass stays on F(2×2) unless asked
     /// (``usesLargeTilesForward(_:_:)``; the weight gradient takes 4×4 tiles too:
@@ -282,15 +282,21 @@ enum Winograd {
         /// image, each `U_ξ` packed once for TensorKit's GEMM, the 16 split over the workers.
         /// Unpacked, every worker's every group of images packed all 16 again inside its GEMMs:
         /// twice per layer4 call at batch 16, sixteen times per layer1 call.
+        /// The AVX2 kernel reads them in place (`tkgemm_avx2_sgemm` reads an untransposed A's rows
+        /// without packing), so on that set they stay plain.
         static func forCall(_ u: TensorStorage, rows: Int, cols: Int, batch: Int) -> Filters {
-            guard batch > 1, let packs = pack(u, matrices: 16, rows: rows, cols: cols) else { return .plain(u) }
+            guard batch > 1, !KernelConfiguration.current.usesAVX2GEMM,
+                let packs = pack(u, matrices: 16, rows: rows, cols: cols)
+            else { return .plain(u) }
             return .packed(packs)
         }
 
-        /// Filters of one call from ``transformWeights4x4(_:outChannels:inChannels:forInputGradient:)``,
-        /// packed (F(4×4) runs on packed filters only); `nil` when TensorKit's GEMM is not in use.
+        /// Filters of one call from ``transformWeights4x4(_:outChannels:inChannels:forInputGradient:)``:
+        /// packed for TensorKit's AVX-512 GEMM, plain for its AVX2 one (which reads them in place);
+        /// `nil` when neither is in use (F(4×4) runs on TensorKit's kernels only).
         static func forCall4x4(_ u: TensorStorage, rows: Int, cols: Int) -> Filters? {
-            pack(u, matrices: 36, rows: rows, cols: cols).map { .packed($0) }
+            if KernelConfiguration.current.usesAVX2GEMM { return .plain(u, tile: 4) }
+            return pack(u, matrices: 36, rows: rows, cols: cols).map { .packed($0) }
         }
 
         /// Each of the `matrices` `rows × cols` matrices of `u` packed, split over the workers.
