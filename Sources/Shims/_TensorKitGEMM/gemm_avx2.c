@@ -162,10 +162,10 @@ TK_AVX2 static void pack_a_transposed_panel(const float *a, ptrdiff_t lda, ptrdi
 
 // C[mr x nr] = alpha * A (6 x kc) * strip (kc x 16) + beta * C (C not read when beta == 0).
 // A is a packed panel (element (r, k) at pa[k * 6 + r]) or, `in_place`, six rows of a row-major
-// matrix (at pa[r * lda + k], rows past mr reading row mr - 1, whose products are not stored). Per k: two aligned loads of the strip, six broadcasts from A and twelve FMAs into
-// twelve YMM accumulators, in the same order either way. Every loop over rows has a constant
-// trip count, so that the accumulators stay in registers; rows past mr and columns past nr are
-// not stored.
+// matrix (at pa[r * lda + k], rows past mr reading row mr - 1, whose products are not stored).
+// Per k: two aligned loads of the strip, six broadcasts from A and twelve FMAs into twelve YMM
+// accumulators, in the same order either way. Every loop over rows has a constant trip count,
+// so that the accumulators stay in registers; rows past mr and columns past nr are not stored.
 TK_AVX2 static inline __attribute__((always_inline)) void kernel_6x16(ptrdiff_t kc, const float *restrict pa,
                                                                      const int in_place, ptrdiff_t lda,
                                                                      const float *restrict pb,
