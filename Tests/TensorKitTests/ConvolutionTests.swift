@@ -14,17 +14,7 @@ final class ConvolutionTests: XCTestCase {
             try KernelConfiguration.withCurrent(changing: {
                 $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0
             }) {
-                for c in Self.cases {
-                    let meta = try fixture(c, "meta").scalars.map(Int.init)
-                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                    let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
-                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                    assertClose(y, try fixture(c, "y"), "\(c) forward")
-                    y.backward(gradient: try fixture(c, "gy"))
-                    assertClose(x.grad, try fixture(c, "dx"), "\(c) dx")
-                    assertClose(w.grad, try fixture(c, "dw"), "\(c) dw")
-                    if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
-                }
+                for c in Self.cases { try assertConvolutionMatchesFixture(c, "\(c), Winograd \(winograd)") }
             }
         }
     }
@@ -47,14 +37,7 @@ final class ConvolutionTests: XCTestCase {
                     $0.winogradGroupBytes = bytes
                 }) {
                     for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
-                        let meta = try fixture(c, "meta").scalars.map(Int.init)
-                        let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                        let b = meta[2] == 1 ? try fixture(c, "b") : nil
-                        let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                        assertClose(y, try fixture(c, "y"), "\(c) forward, target \(tiles) tiles, \(bytes) bytes, \(kernels)")
-                        y.backward(gradient: try fixture(c, "gy"))
-                        assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, target \(tiles) tiles, \(bytes) bytes, \(kernels)")
-                        assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, target \(tiles) tiles, \(bytes) bytes, \(kernels)")
+                        try assertConvolutionMatchesFixture(c, "\(c), target \(tiles) tiles, \(bytes) bytes, \(kernels)")
                     }
                 }
             }
@@ -66,14 +49,7 @@ final class ConvolutionTests: XCTestCase {
         for columns in [1, 64, 100_000] {
             try KernelConfiguration.withCurrent(changing: { $0.convolutionColumns = columns }) {
                 for c in ["conv_small_planes", "conv_1x1_grouped", "conv_3x3_s2_even"] {
-                    let meta = try fixture(c, "meta").scalars.map(Int.init)
-                    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                    let b = meta[2] == 1 ? try fixture(c, "b") : nil
-                    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                    assertClose(y, try fixture(c, "y"), "\(c) forward, \(columns) columns")
-                    y.backward(gradient: try fixture(c, "gy"))
-                    assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, \(columns) columns")
-                    assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(columns) columns")
+                    try assertConvolutionMatchesFixture(c, "\(c), \(columns) columns")
                 }
             }
         }
@@ -191,20 +167,14 @@ extension WideConvolutionTests {
             var outputs: [[UInt32]] = []
             for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2"] {
                 let meta = try fixture(c, "meta").scalars.map(Int.init)
-                let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
+                let xs = try fixture(c, "x").shape, ws = try fixture(c, "w").shape
                 let g = ConvGeometry(
-                    batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3], outChannels: w.shape[0],
+                    batch: xs[0], inChannels: xs[1], height: xs[2], width: xs[3], outChannels: ws[0],
                     kernelH: 3, kernelW: 3, strideH: meta[0], strideW: meta[0], padH: meta[1], padW: meta[1])
                 XCTAssertTrue(Winograd.applies(g) && Winograd.usesLargeTilesForInputGradient(g), "\(c) takes F(4x4), \(kernels)")
                 XCTAssertTrue(Winograd.usesLargeTilesForWeightGradient(g), "\(c): 4x4 weight-gradient tiles, \(kernels)")
                 XCTAssertEqual(Winograd.usesLargeTilesForward(g), forward, "\(c): forward pass on F(4x4), \(kernels)")
-                let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                assertClose(y, try fixture(c, "y"), "\(c) forward, F(4x4) \(forward)")
-                y.backward(gradient: try fixture(c, "gy"))
-                assertClose(x.grad, try fixture(c, "dx"), "\(c) dx, F(4x4), \(kernels)")
-                assertClose(w.grad, try fixture(c, "dw"), "\(c) dw, \(kernels)")
-                if let b { assertClose(b.grad, try fixture(c, "db"), "\(c) db") }
+                try assertConvolutionMatchesFixture(c, "\(c), F(4x4) gradients, forward on F(4x4) \(forward), \(kernels)")
             }
             for xs in [[3, 96, 6, 7], [5, 48, 2, 3], [1, 40, 11, 10], [1, 8, 5, 67], [2, 8, 1, 33]] {
                 let o = 24

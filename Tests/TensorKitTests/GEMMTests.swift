@@ -240,16 +240,7 @@ final class GEMMTests: XCTestCase {
                         $0.winograd = winograd; $0.winogradMinimumTilesPerWorker = 0
                     }) {
                         for c in ConvolutionTests.cases {
-                            let meta = try fixture(c, "meta").scalars.map(Int.init)
-                            let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
-                            let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
-                            let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
-                            let what = "\(c) (\(kernel) \(set), Winograd \(winograd))"
-                            assertClose(y, try fixture(c, "y"), "\(what) forward")
-                            y.backward(gradient: try fixture(c, "gy"))
-                            assertClose(x.grad, try fixture(c, "dx"), "\(what) dx")
-                            assertClose(w.grad, try fixture(c, "dw"), "\(what) dw")
-                            if let b { assertClose(b.grad, try fixture(c, "db"), "\(what) db") }
+                            try assertConvolutionMatchesFixture(c, "\(c) (\(kernel) \(set), Winograd \(winograd))")
                         }
                     }
                 }

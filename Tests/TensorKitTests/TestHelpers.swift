@@ -25,6 +25,22 @@ func assertClose(
     assertAllClose(actual.scalars, expected.scalars, rtol: rtol, what, file: file, line: line)
 }
 
+/// `conv2d` of fixture case `c` (its stride, padding and bias from `<c>.meta`) forward and
+/// backward, against PyTorch's `y`, `dx`, `dw` and, with a bias, `db`; failures say `what`.
+func assertConvolutionMatchesFixture(
+    _ c: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
+) throws {
+    let meta = try fixture(c, "meta").scalars.map(Int.init)
+    let x = try fixture(c, "x").requiringGrad(), w = try fixture(c, "w").requiringGrad()
+    let b = meta[2] == 1 ? try fixture(c, "b").requiringGrad() : nil
+    let y = conv2d(x, weight: w, bias: b, stride: meta[0], padding: meta[1])
+    assertClose(y, try fixture(c, "y"), "\(what) forward", file: file, line: line)
+    y.backward(gradient: try fixture(c, "gy"))
+    assertClose(x.grad, try fixture(c, "dx"), "\(what) dx", file: file, line: line)
+    assertClose(w.grad, try fixture(c, "dw"), "\(what) dw", file: file, line: line)
+    if let b { assertClose(b.grad, try fixture(c, "db"), "\(what) db", file: file, line: line) }
+}
+
 func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, shift: Float = 0) -> Tensor {
     var g = RandomGenerator(seed: seed)
     var t = Tensor(zeros: shape)
