@@ -42,8 +42,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         /// TensorKit's AVX2 kernels, on x86-64 CPUs with AVX2 and FMA: the Winograd tile
         /// transforms (F(2×2, 3×3); F(4×4, 3×3) for frozen filters and float32 gradients), the
         /// weight gradient's last step, the pooled inference stem and, at float32, a 6 × 16 GEMM
-        /// (over filters packed once where they are frozen, both operands packed per call
-        /// elsewhere); OpenBLAS for tiny products and for bfloat16's emulated ones. The default
+        /// (over filters packed once where they are frozen; elsewhere B packed per call and an
+        /// untransposed A read in place); OpenBLAS for tiny products and for bfloat16's emulated ones. The default
         /// where AVX-512 is missing (AMD Zen 2 and 3, most Intel client CPUs).
         case avx2
         /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on

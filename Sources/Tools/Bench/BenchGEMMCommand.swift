@@ -77,7 +77,7 @@ struct BenchGEMMCommand: ParsableCommand {
         let probes = Self.shapes.map {
             KernelBenchmark.GEMMProbe(transposeA: $0.ta, transposeB: $0.tb, m: $0.m, n: $0.n, k: $0.k, splitOverWorkers: $0.split)
         }
-        // The AVX-512 kernel, or on CPUs without it the AVX2 one (NN: A packed once; transposed: both packed per call).
+        // The AVX-512 kernel, or on CPUs without it the AVX2 one (NN: A packed once; NT: A read in place; TN: packed per call).
         let own = KernelBenchmark.tensorKitGEMMKernel
         var ours = [Double?](repeating: nil, count: probes.count)
         var theirs = [Double](repeating: 0, count: probes.count)
@@ -98,7 +98,7 @@ struct BenchGEMMCommand: ParsableCommand {
         }
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").first.map(String.init) ?? "?"
         print(
-            "SGEMM on \(KernelBenchmark.workerThreads) workers, TensorKit \(own.map { $0 == .tensorKitAVX2 ? "AVX2 (NN: A packed once; NT/TN: packed per call)" : "AVX-512" } ?? "none"), OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)"
+            "SGEMM on \(KernelBenchmark.workerThreads) workers, TensorKit \(own.map { $0 == .tensorKitAVX2 ? "AVX2 (NN: A packed once; NT: A in place; TN: packed per call)" : "AVX-512" } ?? "none"), OpenBLAS \(KernelBenchmark.blasKernels) kernels, best of \(repetitions), load average \(load)"
         )
         print("shape            op      m      n      k  mode        TensorKit  OpenBLAS  ratio  of \(Int(ceiling)) GFLOP/s")
         for r in rows {
