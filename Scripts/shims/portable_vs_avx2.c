@@ -2,7 +2,8 @@
 // Scripts/check-shims-cross.sh: the Winograd transforms (winograd_avx2.c) against the portable ones
 // (portable_winograd.c, symbols renamed p_*) bit for bit on odd shapes, with NaN and -0 among the
 // values and sentinels around what each writes; the packed-A GEMM (gemm_avx2.c) and its portable
-// twin (portable_gemm.c, p_*) against float64 sums. Prints "N checks, 0 failures" and exits 0, or
+// twin (portable_gemm.c, p_*) against float64 sums, and the general AVX2 GEMM reading an
+// untransposed A in place against float64 sums, with A's last row against an unreadable page. Prints "N checks, 0 failures" and exits 0, or
 // names each failure and exits 1.
 #include "_TensorKitGEMM.h"
 #include "_TensorKitWinograd.h"
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 void p_tkwino_input_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 void p_tkwino_output_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
 void p_tkwino_output_gradient_transform(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t);
@@ -246,6 +249,55 @@ static void gemm_case(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t row0, ptr
     free(a); free(b); free(packed); free(c0);
 }
 
+// tkgemm_avx2_sgemm with an untransposed A, which it reads in place (op(B) as given), against
+// float64 sums. A (m x k, lda = k + 1) ends right before a page mapped PROT_NONE, so a read past
+// its last row (the kernel's rows past the edge of a 6-row tile) faults instead of passing.
+static void gemm_in_place_case(int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float beta) {
+    ptrdiff_t lda = k + 1, ldb = trans_b ? k + 2 : n + 2, ldc = n + 3;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = sizeof(float) * (size_t)((m - 1) * lda + k);
+    size_t span = (bytes + page - 1) / page * page;
+    char *region = mmap(NULL, span + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED || mprotect(region + span, page, PROT_NONE) != 0) {
+        printf("FAIL gemm in place: no guard page\n");
+        ++fails;
+        return;
+    }
+    float *a = (float *)(region + span - bytes);
+    for (ptrdiff_t i = 0; i < (m - 1) * lda + k; ++i) a[i] = rnd();
+    float *b = randv((size_t)(trans_b ? n * ldb : k * ldb)), *c0 = randv((size_t)(m * ldc));
+    float *c = fillv((size_t)(m * ldc), 0);
+    memcpy(c, c0, sizeof(float) * (size_t)(m * ldc));
+    ++checks;
+    if (tkgemm_avx2_sgemm(0, trans_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc) != 0) {
+        printf("FAIL gemm in place m=%td n=%td k=%td: no scratch\n", m, n, k);
+        ++fails;
+    }
+    for (ptrdiff_t i = 0; i < m; ++i)
+        for (ptrdiff_t j = 0; j < ldc; ++j) {
+            float got = c[i * ldc + j], before = c0[i * ldc + j];
+            double want = 0, size = 0;
+            if (j < n) {
+                for (ptrdiff_t q = 0; q < k; ++q) {
+                    double t = (double)a[i * lda + q] * (trans_b ? b[j * ldb + q] : b[q * ldb + j]);
+                    want += t;
+                    size += fabs(t);
+                }
+                want += (double)beta * before;
+                size += fabs((double)beta * before);
+            }
+            int ok = j < n ? fabs(got - want) <= (double)(k + 2) * 1.2e-7 * size + 1e-30 : memcmp(&got, &before, 4) == 0;
+            if (!ok) {
+                printf("FAIL gemm in place %s m=%td n=%td k=%td beta=%g at (%td, %td): %g vs %g\n", trans_b ? "NT" : "NN",
+                       m, n, k, beta, i, j, got, j < n ? want : before);
+                ++fails;
+                i = m;
+                break;
+            }
+        }
+    munmap(region, span + page);
+    free(b); free(c0); free(c);
+}
+
 int main(void) {
     if (!tkwino_avx2_available() || !tkgemm_avx2_available()) { printf("host lacks AVX2/FMA\n"); return 2; }
     srand(2);
@@ -272,6 +324,13 @@ int main(void) {
                 gemm_case(ms[i], ns[j], ks[l], 0, ms[i], beta);
                 if (ms[i] > 6) gemm_case(ms[i], ns[j], ks[l], 6, ms[i] - 6 < 7 ? ms[i] - 6 : 7, beta);
             }
+    // A read in place: rows ending inside a 6-row tile (1, 5, 7, 13), depths of one, two and
+    // three 256-deep slices, full and partial strips; B as given and transposed.
+    ptrdiff_t im[] = {1, 5, 6, 7, 13}, in[] = {1, 17, 40}, ik[] = {1, 9, 256, 300, 520};
+    for (int tb = 0; tb < 2; ++tb)
+        for (int i = 0; i < 5; ++i)
+            for (int j = 0; j < 3; ++j)
+                for (int l = 0; l < 5; ++l) gemm_in_place_case(tb, im[i], in[j], ik[l], (i + l) % 2 ? 0.5f : 0.0f);
     // Packing alone, bit for bit against the portable loop: full and partial panels, depths with
     // and without 8-column tails, A with a row stride past its width, and sentinels after it.
     ptrdiff_t pm[] = {1, 5, 6, 7, 12, 13}, pk[] = {1, 7, 8, 9, 15, 16, 17, 100};

@@ -43,8 +43,8 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
         /// transforms (F(2×2, 3×3); F(4×4, 3×3) for frozen filters and float32 gradients), the
         /// weight gradient's last step, the pooled inference stem and, at float32, a 6 × 16 GEMM
         /// (over filters packed once where they are frozen; elsewhere B packed per call and an
-        /// untransposed A read in place); OpenBLAS for tiny products and for bfloat16's emulated ones. The default
-        /// where AVX-512 is missing (AMD Zen 2 and 3, most Intel client CPUs).
+        /// untransposed A read in place); OpenBLAS for tiny products and for bfloat16's emulated
+        /// ones. The default where AVX-512 is missing (AMD Zen 2 and 3, most Intel client CPUs).
         case avx2
         /// Portable code only: OpenBLAS for every GEMM, Winograd transforms in Swift. Runs on
         /// every CPU; the same results within float rounding.

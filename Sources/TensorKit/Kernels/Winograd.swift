@@ -54,8 +54,8 @@ enum Winograd {
     /// Whether the input gradient of a training convolution `g` (Winograd applying; its
     /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
     /// (AVX-512, or AVX2 with its own kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
-    /// worker, where the saved multiplications outweigh transforming and packing 36 filter
-    /// matrices per call. At float32 the forward pass stays on F(2×2) unless asked
+    /// worker, where the saved multiplications outweigh transforming (and, for the AVX-512
+    /// kernel, packing) 36 filter matrices per call. At float32 the forward pass stays on F(2×2) unless asked
     /// (``usesLargeTilesForward(_:_:)``; the weight gradient takes 4×4 tiles too:
     /// ``usesLargeTilesForWeightGradient(_:_:)``): the forward pass's rounding is what the
     /// backward pass amplifies. In `FullModelTrainingParityTests` (gradients against float64,

@@ -144,8 +144,8 @@ void tkgemm_avx2_sgemm_packed_a(ptrdiff_t m_total, ptrdiff_t row0, ptrdiff_t m, 
                                 ptrdiff_t ldc);
 /// `C = alpha * op(A) * op(B) + beta * C` (row-major; C not read when `beta == 0`) on the AVX2
 /// kernel: op(B) packed per call into 16-column strips, A read in place (six rows at a time)
-/// unless transposed, then packed into 6-row panels. Returns 0, or non-zero (C untouched) when the per-thread
-/// scratch cannot be allocated. Off x86-64 it is `tkgemm_sgemm`'s scalar loop.
+/// unless transposed, then packed into 6-row panels. Returns 0, or non-zero (C untouched) when
+/// the per-thread scratch cannot be allocated. Off x86-64 it is `tkgemm_sgemm`'s scalar loop.
 int tkgemm_avx2_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                       ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
