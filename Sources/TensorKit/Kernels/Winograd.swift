@@ -285,9 +285,7 @@ enum Winograd {
         /// The AVX2 kernel reads them in place (`tkgemm_avx2_sgemm` reads an untransposed A's rows
         /// without packing), so on that set they stay plain.
         static func forCall(_ u: TensorStorage, rows: Int, cols: Int, batch: Int) -> Filters {
-            guard batch > 1, !KernelConfiguration.current.usesAVX2GEMM,
-                let packs = pack(u, matrices: 16, rows: rows, cols: cols)
-            else { return .plain(u) }
+            guard batch > 1, let packs = pack(u, matrices: 16, rows: rows, cols: cols) else { return .plain(u) }
             return .packed(packs)
         }
 
@@ -295,14 +293,15 @@ enum Winograd {
         /// packed for TensorKit's AVX-512 GEMM, plain for its AVX2 one (which reads them in place);
         /// `nil` when neither is in use (F(4×4) runs on TensorKit's kernels only).
         static func forCall4x4(_ u: TensorStorage, rows: Int, cols: Int) -> Filters? {
-            if KernelConfiguration.current.usesAVX2GEMM { return .plain(u, tile: 4) }
-            return pack(u, matrices: 36, rows: rows, cols: cols).map { .packed($0) }
+            if let packs = pack(u, matrices: 36, rows: rows, cols: cols) { return .packed(packs) }
+            return KernelConfiguration.current.usesAVX2GEMM ? .plain(u, tile: 4) : nil
         }
 
-        /// Each of the `matrices` `rows × cols` matrices of `u` packed, split over the workers.
+        /// Each of the `matrices` `rows × cols` matrices of `u` packed, split over the workers, for
+        /// TensorKit's AVX-512 GEMM; `nil` for any other kernel.
         private static func pack(_ u: TensorStorage, matrices: Int, rows: Int, cols: Int) -> [BLAS.PackedMatrix]? {
             let configuration = KernelConfiguration.current
-            guard configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return nil }
+            guard configuration.usesTensorKitGEMM else { return nil }
             var packs = [BLAS.PackedMatrix?](repeating: nil, count: matrices)
             let up = u.pointer, plane = rows * cols
             packs.withUnsafeMutableBufferPointer { slots in
