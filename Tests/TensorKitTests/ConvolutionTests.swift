@@ -44,6 +44,53 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// The workers claim groups of images (and, sharing one group, pieces of the channels and
+    /// of the Winograd matrices) as they finish the last: however the claims fall, the forward
+    /// pass and the input gradient are bit for bit those of one worker, in every grouping mode
+    /// (a skipped or doubled group would leave garbage or differ).
+    func testWinogradClaimsGiveOneWorkersBits() throws {
+        var sets = [KernelConfiguration.current.kernelSet]
+        if KernelConfiguration.isAVX2Available, sets[0] != .avx2 { sets.append(.avx2) }
+        let x = randomTensor([5, 16, 12, 20], seed: 11), w = randomTensor([24, 16, 3, 3], seed: 12, scale: 0.2)
+        let gy = randomTensor([5, 24, 12, 20], seed: 13)
+        // (target tiles, group bytes): one image a group, several, one group shared by all, bands.
+        let modes = [(1, Int.max), (40, Int.max), (100_000, Int.max), (1, 1)]
+        for kernels in sets {
+            for (tiles, bytes) in modes {
+                for large in [false, true] {
+                    func run(threads: Int) -> (y: [Float], dx: [Float]) {
+                        KernelConfiguration.withCurrent(changing: {
+                            $0.kernelSet = kernels
+                            $0.threads = threads
+                            $0.winograd = true
+                            $0.winogradMinimumTilesPerWorker = 0
+                            $0.winogradTargetTiles = tiles
+                            $0.winogradLargeTargetTiles = tiles
+                            $0.winogradGroupBytes = bytes
+                            $0.winogradLargeTiles = large
+                            $0.winogradLargeTileTrainingMinimum = 0
+                        }) {
+                            let input = x.requiringGrad()
+                            let y = conv2d(input, weight: w, padding: 1)
+                            y.backward(gradient: gy)
+                            return (y.scalars, input.grad?.scalars ?? [])
+                        }
+                    }
+                    // Several workers first: a buffer handed back by the pool then holds no
+                    // right answer that a skipped group could leave in place.
+                    let many = [3, 2].map { run(threads: $0) }
+                    let one = run(threads: 1)
+                    let what = "\(kernels), target \(tiles) tiles, \(bytes) bytes, F(4x4) input gradient \(large)"
+                    for (threads, result) in zip([3, 2], many) {
+                        XCTAssertEqual(result.y, one.y, "forward, \(threads) workers, \(what)")
+                        XCTAssertEqual(result.dx, one.dx, "input gradient, \(threads) workers, \(what)")
+                    }
+                    XCTAssertEqual(one.dx.count, x.count, what)
+                }
+            }
+        }
+    }
+
     func testGroupedAndUngroupedPathsAgreeWithPyTorch() throws {
         // The same fixture through different GEMM groupings (one image per GEMM, many per GEMM).
         for columns in [1, 64, 100_000] {

@@ -36,6 +36,51 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    func testClaimingHandsOutEveryChunkOnce() {
+        for count in [0, 1, 7, 64, 1001] {
+            for chunk in [1, 3, 16, 5000] {
+                for blocks in [1, 2, Parallel.workers + 3] {
+                    let misplaced = Atomic<Int>(0)
+                    assertEachIndexOnce(count, "claiming \(count) by \(chunk) on \(blocks)") { visit in
+                        Parallel.claiming(count, chunk: chunk, blocks: blocks) { block, next in
+                            if block < 0 || block >= blocks { misplaced.add(1, ordering: .relaxed) }
+                            while let r = next() {
+                                // Chunks start at multiples of `chunk`; only the last is shorter.
+                                if r.lowerBound % chunk != 0 || (r.count != chunk && r.upperBound != count) {
+                                    misplaced.add(1, ordering: .relaxed)
+                                }
+                                for i in r { visit(i) }
+                            }
+                        }
+                    }
+                    XCTAssertEqual(misplaced.load(ordering: .relaxed), 0, "\(count) by \(chunk) on \(blocks)")
+                }
+            }
+        }
+    }
+
+    /// A worker that does not ask leaves every chunk to the others (a static split would have
+    /// kept half of them for it).
+    func testClaimingGoesToTheWorkersThatAsk() throws {
+        guard WorkerPool.shared != nil else {
+            throw XCTSkip("no worker pool here (one worker, more workers than processors, or TENSORKIT_WORKER_POOL=0)")
+        }
+        let count = 40
+        let taken = UnsafeMutablePointer<Atomic<Int>>.allocate(capacity: 2)
+        for t in 0..<2 { (taken + t).initialize(to: Atomic(0)) }
+        defer { taken.deinitialize(count: 2); taken.deallocate() }
+        Parallel.claiming(count, chunk: 1, blocks: 2) { block, next in
+            if block == 0 {
+                // Wait (up to 10 s) for the other worker to take everything, then ask once.
+                let deadline = Date().addingTimeInterval(10)
+                while taken[1].load(ordering: .acquiring) < count, Date() < deadline { usleep(100) }
+            }
+            while next() != nil { taken[block].add(1, ordering: .releasing) }
+        }
+        XCTAssertEqual(taken[0].load(ordering: .relaxed), 0, "the waiting worker got chunks")
+        XCTAssertEqual(taken[1].load(ordering: .relaxed), count, "the asking worker got every chunk")
+    }
+
     /// A region inside a region (the pool is busy: the inner one goes to `concurrentPerform`).
     func testNestedRegions() {
         assertEachIndexOnce(40 * 40, "nested") { visit in

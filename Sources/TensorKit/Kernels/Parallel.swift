@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Spreads loops over the machine's cores.
 ///
@@ -62,6 +63,33 @@ enum Parallel {
         run(blocks) { t in
             let lo = count * t / blocks, hi = count * (t + 1) / blocks
             if hi > lo { body(t, lo, hi) }
+        }
+    }
+
+    /// Calls `body(block, next)` on `blocks` workers, each of which calls `next()` for ranges of
+    /// `0..<count`, `chunk` items long (the last shorter), until it returns `nil`: the ranges go
+    /// to whichever worker asks first, so a worker slowed down (by another process on its core)
+    /// takes fewer of them instead of keeping the others waiting at the end. The ranges are the
+    /// same whoever runs them; `block` lets each worker own private scratch space.
+    static func claiming(
+        _ count: Int, chunk: Int, blocks: Int, _ body: (_ block: Int, _ next: () -> Range<Int>?) -> Void
+    ) {
+        let chunk = max(chunk, 1)
+        if blocks <= 1 {
+            var lo = 0
+            body(0) {
+                guard lo < count else { return nil }
+                defer { lo += chunk }
+                return lo..<min(lo + chunk, count)
+            }
+            return
+        }
+        let claimed = Atomic<Int>(0)
+        run(blocks) { t in
+            body(t) {
+                let lo = claimed.wrappingAdd(chunk, ordering: .relaxed).oldValue
+                return lo < count ? lo..<min(lo + chunk, count) : nil
+            }
         }
     }
 

@@ -347,15 +347,20 @@ enum Winograd {
         // V (bfloat16 pairs, packed, when the filters are) and M of one tile.
         let element = u.bfloat16Packs == nil ? 4 : 2
         let tileBytes = matrices * (element * c + 4 * o), filterBytes = matrices * element * o * c
-        Parallel.blocks(n, blocks: blocks) { _, lo, hi in
-            let gs = imagesPerGroup(
-                hi - lo, tilesPerImage: tilesPerImage, target: target, tileBytes: tileBytes, filterBytes: filterBytes)
+        let gs = imagesPerGroup(
+            (n + blocks - 1) / blocks, tilesPerImage: tilesPerImage, target: target, tileBytes: tileBytes,
+            filterBytes: filterBytes)
+        // The workers claim groups of images as they finish the last (each image's result is the
+        // same whoever computes it), so a core slowed by a neighbour does not hold up the other.
+        Parallel.claiming(n, chunk: gs, blocks: blocks) { _, next in
             // Packed bfloat16 filters (and the vector transforms): the input transform writes
             // the GEMM's packed bfloat16 operands itself, with no float32 V and no packing pass.
             if usesVectorTransforms, let packs = u.bfloat16Packs {
-                convolveBFloat16(
-                    x, images: lo..<hi, group: gs, inChannels: c, height: h, width: w, packs: packs, outChannels: o,
-                    bias: bias, into: y, epilogue: epilogue, parallel: inner)
+                while let images = next() {
+                    convolveBFloat16(
+                        x, images: images, group: gs, inChannels: c, height: h, width: w, packs: packs,
+                        outChannels: o, bias: bias, into: y, epilogue: epilogue, parallel: inner)
+                }
                 return
             }
             // One image's V and M past the caches (layer1 at batch 16: 7 MB): bands of tile rows.
@@ -363,7 +368,7 @@ enum Winograd {
             if usesAVX2Transforms, u.bfloat16Packs == nil, gs == 1, th > 1, imageBytes > budget {
                 let bands = min(th, imageBytes / max(budget, 1) + 1)
                 convolveBands(
-                    x, images: lo..<hi, bands: bands, tile: tile, inChannels: c, height: h, width: w, u: u,
+                    x, images: next, bands: bands, tile: tile, inChannels: c, height: h, width: w, u: u,
                     outChannels: o, bias: bias, into: y, epilogue: epilogue, parallel: inner)
                 return
             }
@@ -373,9 +378,8 @@ enum Winograd {
             let m = TensorStorage(capacity: matrices * planeStride(o, gs * tilesPerImage))
             // Raw pointers into it are used below: keep it alive to the end of the scope.
             defer { withExtendedLifetime(m) {} }
-            var i = lo
-            while i < hi {
-                let count = min(gs, hi - i), tiles = count * tilesPerImage
+            while let images = next() {
+                let i = images.lowerBound, count = images.count, tiles = count * tilesPerImage
                 let vp = v.pointer, mp = m.pointer
                 let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
                 forEach(c, parallel: inner) { c0, c1 in
@@ -416,16 +420,16 @@ enum Winograd {
                         }
                     }
                 }
-                i += count
             }
         }
     }
 
-    /// Winograd convolution of each of `images` in `bands` bands of tile rows, each band
-    /// transformed, multiplied and transformed back while its V and M are in the caches (the AVX2
-    /// transforms, float32; the AVX-512 set keeps whole images).
+    /// Winograd convolution of each image of the ranges `images()` hands out (until `nil`), in
+    /// `bands` bands of tile rows, each band transformed, multiplied and transformed back while
+    /// its V and M are in the caches (the AVX2 transforms, float32; the AVX-512 set keeps whole
+    /// images).
     private static func convolveBands(
-        _ x: UnsafePointer<Float>, images: Range<Int>, bands: Int, tile: Int, inChannels c: Int, height h: Int,
+        _ x: UnsafePointer<Float>, images next: () -> Range<Int>?, bands: Int, tile: Int, inChannels c: Int, height h: Int,
         width w: Int, u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
         into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallel: Bool
     ) {
@@ -441,29 +445,31 @@ enum Winograd {
         let vp = v.pointer, mp = m.pointer
         let large: Int32 = tile == 4 ? 1 : 0
         let scratchCount = tile == 4 ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w)
-        for i in images {
-            let input = x + i * c * h * w, image = i * o * h * w
-            for band in 0..<bands {
-                let ti0 = band * th / bands, ti1 = (band + 1) * th / bands
-                let tiles = (ti1 - ti0) * tw
-                let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
-                forEach(c, parallel: parallel) { c0, c1 in
-                    let scratch = TensorStorage(capacity: scratchCount)
-                    // Raw pointers into it are used below: keep it alive to the end of the scope.
-                    defer { withExtendedLifetime(scratch) {} }
-                    tkwino_avx2_input_transform_band(
-                        large, input, c0, c1, h, w, ti0, ti1, vp, tiles, vStride, scratch.pointer)
-                }
-                forEach(matrices, parallel: parallel) { x0, x1 in
-                    for xi in x0..<x1 {
-                        u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * vStride, into: mp + xi * mStride)
+        while let images = next() {
+            for i in images {
+                let input = x + i * c * h * w, image = i * o * h * w
+                for band in 0..<bands {
+                    let ti0 = band * th / bands, ti1 = (band + 1) * th / bands
+                    let tiles = (ti1 - ti0) * tw
+                    let vStride = planeStride(c, tiles), mStride = planeStride(o, tiles)
+                    forEach(c, parallel: parallel) { c0, c1 in
+                        let scratch = TensorStorage(capacity: scratchCount)
+                        // Raw pointers into it are used below: keep it alive to the end of the scope.
+                        defer { withExtendedLifetime(scratch) {} }
+                        tkwino_avx2_input_transform_band(
+                            large, input, c0, c1, h, w, ti0, ti1, vp, tiles, vStride, scratch.pointer)
                     }
-                }
-                forEach(o, parallel: parallel) { o0, o1 in
-                    tkwino_avx2_output_transform_band(
-                        large, mp, o0, o1, tiles, mStride, h, w, ti0, ti1, bias, y + image,
-                        epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
-                        epilogue.relu ? 1 : 0)
+                    forEach(matrices, parallel: parallel) { x0, x1 in
+                        for xi in x0..<x1 {
+                            u.multiply(xi, rows: o, cols: c, n: tiles, v: vp + xi * vStride, into: mp + xi * mStride)
+                        }
+                    }
+                    forEach(o, parallel: parallel) { o0, o1 in
+                        tkwino_avx2_output_transform_band(
+                            large, mp, o0, o1, tiles, mStride, h, w, ti0, ti1, bias, y + image,
+                            epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
+                            epilogue.relu ? 1 : 0)
+                    }
                 }
             }
         }
@@ -860,9 +866,16 @@ enum Winograd {
         return best
     }
 
+    /// `body` over pieces of `0..<count`: the whole range at once, or with `parallel` about four
+    /// pieces per worker, claimed by the workers as they finish the last (each piece's result is
+    /// the same whoever computes it).
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
-        if parallel { Parallel.forRange(count, grain: 1, body) } else { body(0, count) }
+        guard parallel else { return body(0, count) }
+        let blocks = Parallel.blockCount(count)
+        Parallel.claiming(count, chunk: max(1, count / (4 * blocks)), blocks: blocks) { _, next in
+            while let piece = next() { body(piece.lowerBound, piece.upperBound) }
+        }
     }
 
     /// The input transform of `tile` × `tile` output tiles (2: F(2×2, 3×3), 4: F(4×4, 3×3)), as
