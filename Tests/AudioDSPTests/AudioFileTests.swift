@@ -1,6 +1,7 @@
-import Foundation
-import XCTest
 import AudioDSP
+import Foundation
+import Synchronization
+import XCTest
 
 /// Decoding against the integer samples written with libsndfile (libsndfile's float reading
 /// scales a b-bit integer v to v / 2^(b-1)), and every error path.
@@ -145,6 +146,40 @@ final class AudioFileTests: XCTestCase {
         }) {
             try AudioFile(data: Data([0x00]), name: "one byte")
         }
+    }
+
+    /// libsndfile keeps a failed open's error in one process-wide variable: with valid files
+    /// opened on other threads at the same time, text must still be "not audio" every time (it
+    /// read "No Error." and came out malformed about one run in five of a parallel verify).
+    func testNotAudioWhileOtherThreadsOpenValidFiles() throws {
+        let text = Data(String(repeating: "this is certainly not audio. ", count: 20).utf8)
+        let wav = try sixteenBitWAV("valid-for-race.wav", frames: 64)
+        let path = url("valid-for-race.wav"), textFile = url("notes-for-race.txt")
+        try text.write(to: textFile)
+        let wrong = Atomic<Int>(0), rounds = 400
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            for _ in 0..<rounds {
+                switch thread {
+                case 0:
+                    do {
+                        _ = try AudioFile(data: text, name: "notes.txt")
+                        wrong.add(1, ordering: .relaxed)
+                    } catch {
+                        if case .notAudio = error as? AudioFileError {} else { wrong.add(1, ordering: .relaxed) }
+                    }
+                case 1:
+                    do {
+                        _ = try AudioFileReader(contentsOf: textFile)
+                        wrong.add(1, ordering: .relaxed)
+                    } catch {
+                        if case .notAudio = error as? AudioFileError {} else { wrong.add(1, ordering: .relaxed) }
+                    }
+                case 2: if (try? AudioFile(data: wav)) == nil { wrong.add(1, ordering: .relaxed) }
+                default: if (try? AudioFileReader(contentsOf: path)) == nil { wrong.add(1, ordering: .relaxed) }
+                }
+            }
+        }
+        XCTAssertEqual(wrong.load(ordering: .relaxed), 0, "opens classified wrongly out of \(4 * rounds)")
     }
 
     func testValidHeaderWithoutSamplesIsAnEmptyClip() throws {

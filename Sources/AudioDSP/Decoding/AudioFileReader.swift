@@ -40,11 +40,10 @@ public final class AudioFileReader {
         }
         guard size > 0 else { throw .empty(source: url.path) }
         var info = SF_INFO()
-        guard let opened = sf_open(url.path, Int32(SFM_READ), &info) else {
-            let code = sf_error(nil)
-            let message = String(cString: sf_strerror(nil))
-            if Int(code) == Int(SF_ERR_UNRECOGNISED_FORMAT) { throw .notAudio(source: url.path, reason: message) }
-            if Int(code) == Int(SF_ERR_SYSTEM) { throw .unreadableFile(path: url.path, reason: message) }
+        let (result, code, message) = SndFileOpening.open { sf_open(url.path, Int32(SFM_READ), &info) }
+        guard let opened = result else {
+            if code == Int(SF_ERR_UNRECOGNISED_FORMAT) { throw .notAudio(source: url.path, reason: message) }
+            if code == Int(SF_ERR_SYSTEM) { throw .unreadableFile(path: url.path, reason: message) }
             throw .malformed(source: url.path, reason: message)
         }
         handle = opened

@@ -23,11 +23,13 @@ enum SndFileDecoder {
             tell: { user in MemoryStream.from(user).position }
         )
         var info = SF_INFO()
-        let handle = withExtendedLifetime(stream) {
-            sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque())
+        let (opened, code, message) = withExtendedLifetime(stream) {
+            SndFileOpening.open {
+                sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(stream).toOpaque())
+            }
         }
-        guard let handle else {
-            throw openError(name: name, bytes: bytes)
+        guard let handle = opened else {
+            throw openError(name: name, bytes: bytes, code: code, message: message)
         }
         defer { sf_close(handle) }
 
@@ -97,17 +99,16 @@ enum SndFileDecoder {
         }
     }
 
-    /// Maps a failed `sf_open_virtual` to the most specific error.
-    private static func openError(name: String, bytes: UnsafeRawBufferPointer) -> AudioFileError {
-        let code = sf_error(nil)
-        let message = String(cString: sf_strerror(nil))
+    /// Maps a failed `sf_open_virtual` (libsndfile's error `code` and `message`) to the most
+    /// specific error.
+    private static func openError(name: String, bytes: UnsafeRawBufferPointer, code: Int, message: String) -> AudioFileError {
         if message.lowercased().contains("channel count is zero") { return .zeroChannels(source: name) }
         // libsndfile rejects a zero or overflowing rate with a generic "SF_INFO incomplete";
         // read the rate from the header ourselves so the error can name it.
         if let rate = WAVHeader.declaredSampleRate(in: bytes), !AudioFile.supportedSampleRates.contains(rate) {
             return .unsupportedSampleRate(source: name, sampleRate: rate)
         }
-        if Int(code) == Int(SF_ERR_UNRECOGNISED_FORMAT) { return .notAudio(source: name, reason: message) }
+        if code == Int(SF_ERR_UNRECOGNISED_FORMAT) { return .notAudio(source: name, reason: message) }
         return .malformed(source: name, reason: message)
     }
 
