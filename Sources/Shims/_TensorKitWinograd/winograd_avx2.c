@@ -32,12 +32,29 @@ TK_AVX2_INLINE __m256i lanes_mask8(ptrdiff_t lanes) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+// The first `lanes` floats of v at p (none past them): one store for eight, else at most three
+// plain stores of 4, 2 and 1 floats. `vmaskmovps` to memory is microcoded on AMD Zen 2/3, about
+// an order of magnitude slower, and every tile row's last vector of the small maps (layer3's and
+// layer4's F(4x4) and F(2x2) tiles, every row end of y) ended in one per matrix.
 TK_AVX2_INLINE void store8(float *p, ptrdiff_t lanes, __m256 v) {
     if (lanes >= 8) {
         _mm256_storeu_ps(p, v);
-    } else if (lanes > 0) {
-        _mm256_maskstore_ps(p, lanes_mask8(lanes), v);
+        return;
     }
+    __m128 part = _mm256_castps256_ps128(v);
+    if (lanes >= 4) {
+        _mm_storeu_ps(p, part);
+        part = _mm256_extractf128_ps(v, 1);
+        p += 4;
+        lanes -= 4;
+    }
+    if (lanes >= 2) {
+        _mm_storel_pi((__m64 *)p, part);
+        part = _mm_movehl_ps(part, part);
+        p += 2;
+        lanes -= 2;
+    }
+    if (lanes >= 1) _mm_store_ss(p, part);
 }
 
 // The lanes a transform may store for the vector of tiles (ti, tj ..< tj + 8) of a th x tw grid:
