@@ -11,7 +11,8 @@ struct BenchConvCommand: ParsableCommand {
     )
 
     @Option(help: "Images per batch.") var batch = 16
-    @Option(help: "Timed repetitions per shape (the median is reported).") var repetitions = 5
+    @Option(help: "Timed repetitions per shape (the best is reported).") var repetitions = 5
+    @Option(help: "Time this stage alone (layer1, layer2, layer3 or layer4), e.g. under a profiler.") var stage: String?
     @Option(help: "Python interpreter for the PyTorch comparison.") var python = "python3"
     @Flag(help: "Skip the PyTorch comparison.") var noPytorch = false
     @Flag(help: "Print one JSON object on the last line.") var json = false
@@ -44,6 +45,13 @@ struct BenchConvCommand: ParsableCommand {
         var speedup_vs_pytorch: Double?
     }
 
+    func validate() throws {
+        if let stage, !Self.stages.contains(where: { $0.name == stage }) {
+            let names = Self.stages.map(\.name).joined(separator: ", ")
+            throw ValidationError("--stage \(stage) is not one of \(names)")
+        }
+    }
+
     func run() throws {
         guard batch > 0, repetitions > 0 else {
             throw ValidationError("--batch (\(batch)) and --repetitions (\(repetitions)) must be positive")
@@ -54,7 +62,7 @@ struct BenchConvCommand: ParsableCommand {
             var stage: Stage; var x, w, gy: Tensor; var probe: KernelBenchmark.SGEMMProbe;
             var fwd = Double.infinity, bwd = Double.infinity, pt = Double.infinity, ceiling = 0.0
         }
-        var cases: [Case] = Self.stages.map { s in
+        var cases: [Case] = Self.stages.filter { stage == nil || $0.name == stage }.map { s in
             var g = RandomGenerator(seed: 7)
             return Case(
                 stage: s,
