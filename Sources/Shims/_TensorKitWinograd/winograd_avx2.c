@@ -191,18 +191,49 @@ TK_AVX2 void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0
     }
 }
 
-// Eight consecutive columns of U at once: the filters of 8 consecutive input channels (forward)
-// or output channels (input gradient), gathered 9 or 9 * C floats apart.
-TK_AVX2_INLINE void gather_filters(const float *w, ptrdiff_t c, int for_input_gradient, ptrdiff_t row, ptrdiff_t col,
-                                   ptrdiff_t lanes, __m256 g[9]) {
-    ptrdiff_t step = for_input_gradient ? 9 * c : 9;
-    __m256i index = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32((int)step));
-    __m256 mask = _mm256_castsi256_ps(lanes_mask8(lanes));
-    const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
-    for (int e = 0; e < 9; ++e) {
-        int at = for_input_gradient ? 8 - e : e;  // the input gradient's filters are rotated
-        g[e] = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), first + at, index, mask, 4);
+// Columns 0 ..< count of eight 4-float groups, group l at q[l]: out[c] lane l is column c of
+// group l. Groups 0-3 fill the low 128-bit lane, 4-7 the high one, each a 4x4 transpose.
+TK_AVX2_INLINE void group_columns(const float *const q[8], int count, __m256 *out) {
+    __m256 a = _mm256_loadu2_m128(q[4], q[0]), b = _mm256_loadu2_m128(q[5], q[1]);
+    __m256 c = _mm256_loadu2_m128(q[6], q[2]), d = _mm256_loadu2_m128(q[7], q[3]);
+    __m256 ab_lo = _mm256_unpacklo_ps(a, b), ab_hi = _mm256_unpackhi_ps(a, b);
+    __m256 cd_lo = _mm256_unpacklo_ps(c, d), cd_hi = _mm256_unpackhi_ps(c, d);
+    out[0] = _mm256_shuffle_ps(ab_lo, cd_lo, 0x44);
+    out[1] = _mm256_shuffle_ps(ab_lo, cd_lo, 0xEE);
+    if (count > 2) {
+        out[2] = _mm256_shuffle_ps(ab_hi, cd_hi, 0x44);
+        out[3] = _mm256_shuffle_ps(ab_hi, cd_hi, 0xEE);
     }
+}
+
+// `group_columns` of the groups at p, p + 4, ..., p + 28 (tile l's at p + 4l): out[c] lane l is
+// column c of tile l.
+TK_AVX2_INLINE void tile_columns(const float *p, int count, __m256 *out) {
+    const float *const q[8] = {p, p + 4, p + 8, p + 12, p + 16, p + 20, p + 24, p + 28};
+    group_columns(q, count, out);
+}
+
+// Eight consecutive columns of U at once: the filters of 8 consecutive input channels (forward)
+// or output channels (input gradient), 9 or 9 * C floats apart; g[e] lane l is tap e of filter l
+// (zero past `lanes` filters). Taps 0-3 and 4-7 of every filter go through two 4x4 transposes per
+// 128-bit lane, tap 8 one float at a time: `vgatherdps`, nine per eight filters before, is
+// microcoded on Zen 2 and took most of the transform's time.
+TK_AVX2_INLINE void load_filters(const float *w, ptrdiff_t c, int for_input_gradient, ptrdiff_t row, ptrdiff_t col,
+                                 ptrdiff_t lanes, __m256 g[9]) {
+    static const float zeros[9] = {0};
+    ptrdiff_t step = for_input_gradient ? 9 * c : 9;
+    const float *first = for_input_gradient ? w + (col * c + row) * 9 : w + (row * c + col) * 9;
+    const float *f[8], *upper[8];
+    for (int l = 0; l < 8; ++l) {
+        f[l] = l < lanes ? first + l * step : zeros;
+        upper[l] = f[l] + 4;
+    }
+    __m256 taps[9];
+    group_columns(f, 4, taps);
+    group_columns(upper, 4, taps + 4);
+    taps[8] = _mm256_setr_ps(f[0][8], f[1][8], f[2][8], f[3][8], f[4][8], f[5][8], f[6][8], f[7][8]);
+    // The input gradient's filters are rotated.
+    for (int e = 0; e < 9; ++e) g[e] = taps[for_input_gradient ? 8 - e : e];
 }
 
 // G g G^T of eight F(2x2) filters g (9 values each), stored at out (`lanes` filters, the 16
@@ -233,22 +264,6 @@ TK_AVX2_INLINE void filter_tiles(const __m256 g[9], float *out, ptrdiff_t lanes,
 #define SUB(a, b) _mm256_sub_ps(a, b)
 #define MUL(a, b) _mm256_mul_ps(a, b)
 #define K(c) _mm256_set1_ps(c)
-
-// Columns 0 ..< count of the 4-float groups at p, p + 4, ..., p + 28 (tile l's at p + 4l): out[c]
-// lane l is column c of tile l. Tiles 0-3 fill the low 128-bit lane, 4-7 the high one, each a
-// 4x4 transpose.
-TK_AVX2_INLINE void tile_columns(const float *p, int count, __m256 *out) {
-    __m256 a = _mm256_loadu2_m128(p + 16, p), b = _mm256_loadu2_m128(p + 20, p + 4);
-    __m256 c = _mm256_loadu2_m128(p + 24, p + 8), d = _mm256_loadu2_m128(p + 28, p + 12);
-    __m256 ab_lo = _mm256_unpacklo_ps(a, b), ab_hi = _mm256_unpackhi_ps(a, b);
-    __m256 cd_lo = _mm256_unpacklo_ps(c, d), cd_hi = _mm256_unpackhi_ps(c, d);
-    out[0] = _mm256_shuffle_ps(ab_lo, cd_lo, 0x44);
-    out[1] = _mm256_shuffle_ps(ab_lo, cd_lo, 0xEE);
-    if (count > 2) {
-        out[2] = _mm256_shuffle_ps(ab_hi, cd_hi, 0x44);
-        out[3] = _mm256_shuffle_ps(ab_hi, cd_hi, 0xEE);
-    }
-}
 
 // B^T d B of eight F(4x4) tiles (ti, tj ..< tj + 8) of a padded plane, stored at o (`lanes` tiles).
 TK_AVX2_INLINE void input_tiles43(const float *plane, ptrdiff_t wp, ptrdiff_t ti, ptrdiff_t tj, float *o,
@@ -486,7 +501,7 @@ TK_AVX2_INLINE void filter_transform(int large, const float *w, ptrdiff_t o, ptr
     for (ptrdiff_t row = row0; row < row1; ++row) {
         for (ptrdiff_t col = 0; col < cols; col += 8) {
             __m256 g[9];
-            gather_filters(w, c, for_input_gradient, row, col, cols - col, g);
+            load_filters(w, c, for_input_gradient, row, col, cols - col, g);
             if (large) {
                 filter_tiles43(g, u + row * cols + col, cols - col, plane);
             } else {
