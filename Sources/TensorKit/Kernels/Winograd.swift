@@ -837,8 +837,8 @@ enum Winograd {
     }
 
     /// Workers split the batch when each gets at least `target` tiles (``targetTiles`` unless given); on small maps
-    /// (layer4: 14 tiles an image) all workers share one group of every image instead and split
-    /// the 16 GEMMs between them, so each GEMM is twice as wide.
+    /// (layer4: 14 tiles an image) all workers share one group of every image instead and share
+    /// out the 16 GEMMs between them, so each GEMM is twice as wide.
     static func blockCount(batch n: Int, tilesPerImage: Int, target: Int = targetTiles) -> Int {
         let perWorker = (n + Parallel.workers - 1) / max(Parallel.workers, 1) * tilesPerImage
         return perWorker >= target ? Parallel.blockCount(n) : 1
