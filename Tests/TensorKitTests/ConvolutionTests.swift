@@ -19,23 +19,32 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// The Winograd transforms of this CPU's kernel set, and the AVX2 ones where it has them.
+    private var winogradKernelSets: [KernelConfiguration.KernelSet] {
+        var sets = [KernelConfiguration.current.kernelSet]
+        if KernelConfiguration.isAVX2Available, sets[0] != .avx2 { sets.append(.avx2) }
+        return sets
+    }
+
+    /// Winograd forced on with `kernels`, in groups of images bounded by `tiles` (both tile sizes)
+    /// and by `bytes` of transformed data.
+    private func group(_ c: inout KernelConfiguration, _ kernels: KernelConfiguration.KernelSet, tiles: Int, bytes: Int) {
+        c.kernelSet = kernels
+        c.winograd = true
+        c.winogradMinimumTilesPerWorker = 0
+        c.winogradTargetTiles = tiles
+        c.winogradLargeTargetTiles = tiles
+        c.winogradGroupBytes = bytes
+    }
+
     /// Winograd with the batch split over workers in groups of one or several images, and with
     /// all workers sharing one group (the small-map mode); groups bounded by tiles and by bytes,
     /// and (AVX2 transforms) images in bands of tile rows: one row a band with 1 byte.
     func testWinogradBatchSplitsAgreeWithPyTorch() throws {
-        var sets = [KernelConfiguration.current.kernelSet]
-        if KernelConfiguration.isAVX2Available, sets[0] != .avx2 { sets.append(.avx2) }
         let groups = [(1, Int.max), (40, Int.max), (100_000, Int.max), (100_000, 20_000), (1, 1)]
-        for kernels in sets {
+        for kernels in winogradKernelSets {
             for (tiles, bytes) in groups {
-                try KernelConfiguration.withCurrent(changing: {
-                    $0.kernelSet = kernels
-                    $0.winograd = true
-                    $0.winogradMinimumTilesPerWorker = 0
-                    $0.winogradTargetTiles = tiles
-                    $0.winogradLargeTargetTiles = tiles
-                    $0.winogradGroupBytes = bytes
-                }) {
+                try KernelConfiguration.withCurrent(changing: { group(&$0, kernels, tiles: tiles, bytes: bytes) }) {
                     for c in ["conv_3x3_pad1", "conv_small_planes", "conv_3x3_large_b2", "conv_1x1map"] {
                         try assertConvolutionMatchesFixture(c, "\(c), target \(tiles) tiles, \(bytes) bytes, \(kernels)")
                     }
@@ -49,24 +58,17 @@ final class ConvolutionTests: XCTestCase {
     /// pass and the input gradient are bit for bit those of one worker, in every grouping mode
     /// (a skipped or doubled group would leave garbage or differ).
     func testWinogradClaimsGiveOneWorkersBits() throws {
-        var sets = [KernelConfiguration.current.kernelSet]
-        if KernelConfiguration.isAVX2Available, sets[0] != .avx2 { sets.append(.avx2) }
         let x = randomTensor([5, 16, 12, 20], seed: 11), w = randomTensor([24, 16, 3, 3], seed: 12, scale: 0.2)
         let gy = randomTensor([5, 24, 12, 20], seed: 13)
         // (target tiles, group bytes): one image a group, several, one group shared by all, bands.
         let modes = [(1, Int.max), (40, Int.max), (100_000, Int.max), (1, 1)]
-        for kernels in sets {
+        for kernels in winogradKernelSets {
             for (tiles, bytes) in modes {
                 for large in [false, true] {
                     func run(threads: Int) -> (y: [Float], dx: [Float]) {
                         KernelConfiguration.withCurrent(changing: {
-                            $0.kernelSet = kernels
+                            group(&$0, kernels, tiles: tiles, bytes: bytes)
                             $0.threads = threads
-                            $0.winograd = true
-                            $0.winogradMinimumTilesPerWorker = 0
-                            $0.winogradTargetTiles = tiles
-                            $0.winogradLargeTargetTiles = tiles
-                            $0.winogradGroupBytes = bytes
                             $0.winogradLargeTiles = large
                             $0.winogradLargeTileTrainingMinimum = 0
                         }) {
