@@ -125,6 +125,53 @@ final class BatchNormTests: XCTestCase {
         return (fused, plain, xs.map(\.grad), ys.map(\.grad))
     }
 
+    /// Training statistics of channels far from zero against a float64 reference: a mean 10⁴
+    /// standard deviations out (where a one-pass E[x²] − μ² loses every digit: checked by
+    /// mutation), images with different offsets (the batch mean far from any one image's), and
+    /// an outlier first value (which a one-pass form shifted by it would feel).
+    func testTrainingStatisticsOfOffsetChannelsAgreeWithFloat64() throws {
+        let n = 3, c = 3, hw = 4 * 37
+        var generator = RandomGenerator(seed: 41)
+        var values = [Float](repeating: 0, count: n * c * hw)
+        for b in 0..<n {
+            for ch in 0..<c {
+                for i in 0..<hw {
+                    let noise = generator.nextUnitFloat() * 2 - 1
+                    let offset: Float = [1e4, Float(b) * 50, -3][ch]
+                    values[(b * c + ch) * hw + i] = offset + noise
+                }
+            }
+        }
+        values[2 * hw] = 400  // channel 2's first value: an outlier
+        let x = try Tensor(shape: [n, c, 2, 74], scalars: values)
+        var rm = Tensor(repeating: 0, shape: [c]), rv = Tensor(repeating: 1, shape: [c])
+        let y = batchNorm2d(x, weight: nil, bias: nil, runningMean: &rm, runningVar: &rv, training: true, momentum: 1)
+        let ys = y.scalars
+        for ch in 0..<c {
+            let planes = (0..<n).map { b in values[((b * c + ch) * hw)..<((b * c + ch + 1) * hw)].map(Double.init) }
+            let all = planes.flatMap { $0 }
+            let mean = all.reduce(0, +) / Double(all.count)
+            let variance = all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(all.count)
+            // Float32's resolution at the channel's magnitude bounds what any method can give.
+            let resolution = Double(abs(mean) + 1) * 1.2e-7
+            XCTAssertEqual(Double(rm.scalars[ch]), mean, accuracy: 2 * resolution, "mean of channel \(ch)")
+            XCTAssertEqual(
+                Double(rv.scalars[ch]), variance * Double(all.count) / Double(all.count - 1),
+                accuracy: 1e-4 * variance, "variance of channel \(ch)")
+            // a·x + shift rounds at x's magnitude: |μ|/σ ulps of the output.
+            let outputTolerance = 1e-4 + 3e-7 * abs(mean) / variance.squareRoot()
+            for b in 0..<n {
+                for i in stride(from: 0, to: hw, by: 7) {
+                    let expected = (planes[b][i] - mean) / (variance + 1e-5).squareRoot()
+                    let got = Double(ys[(b * c + ch) * hw + i])
+                    XCTAssertEqual(
+                        got, expected, accuracy: outputTolerance * max(1, abs(expected)),
+                        "channel \(ch), image \(b), value \(i)")
+                }
+            }
+        }
+    }
+
     func testLayerTracksBatchesAndSwitchesToRunningStatsInEval() {
         let bn = BatchNorm2d(2)
         let x = randomTensor([4, 2, 3, 3], seed: 8, scale: 3, shift: 2)
