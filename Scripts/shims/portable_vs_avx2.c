@@ -25,9 +25,10 @@ void p_tkwino_avx2_filter_gradient(const float *const *, ptrdiff_t, ptrdiff_t, i
 void p_tkgemm_avx2_pack_a(ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, float *);
 void p_tkgemm_avx2_sgemm_packed_a(ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, const float *, ptrdiff_t, float, float *, ptrdiff_t);
 void p_tkwino_avx2_input_transform_band(int, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, float *);
-void p_tkwino_avx2_output_transform_band(int, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+void p_tkwino_avx2_output_transform_band(int, const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int, double *);
 typedef void (*InputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, float *);
 typedef void (*OutputFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int);
+typedef void (*OutputMomentsFn)(const float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t, const float *, float *, const float *, float *, int, double *);
 
 static int fails = 0, checks = 0;
 static float rnd(void) { return (float)((double)rand() / RAND_MAX * 2.0 - 1.0); }
@@ -42,6 +43,32 @@ static void exact(const char *what, const float *want, const float *got, size_t 
     }
 }
 
+// The moments an output transform added (each channel's sum and sum of squares of what it
+// stored, plus `before`) against float64 sums of y, to the rounding of adding them up in another
+// order; NaN in y must give NaN.
+static void moments_match(const char *what, const double *got, double before, const float *y, ptrdiff_t o,
+                          ptrdiff_t hw) {
+    ++checks;
+    for (ptrdiff_t oc = 0; oc < o; ++oc) {
+        double sum = before, squares = before, size = fabs(before);
+        for (ptrdiff_t i = 0; i < hw; ++i) {
+            double v = y[oc * hw + i];
+            sum += v;
+            squares += v * v;
+            size += fabs(v) + v * v;
+        }
+        double tol = 1e-13 * size;
+        int ok0 = isnan(sum) ? isnan(got[2 * oc]) : fabs(got[2 * oc] - sum) <= tol;
+        int ok1 = isnan(squares) ? isnan(got[2 * oc + 1]) : fabs(got[2 * oc + 1] - squares) <= tol;
+        if (!ok0 || !ok1) {
+            printf("FAIL %s moments of channel %td: %.17g, %.17g vs %.17g, %.17g\n", what, oc, got[2 * oc],
+                   got[2 * oc + 1], sum, squares);
+            ++fails;
+            return;
+        }
+    }
+}
+
 // One tile size: `large` for F(4x4, 3x3) (36 matrices, 4x4 tiles), else F(2x2, 3x3).
 static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
     ptrdiff_t tile = large ? 4 : 2, xis = (tile + 2) * (tile + 2);
@@ -52,7 +79,7 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
     size_t sn = large ? tkwino43_input_scratch(h, w) : tkwino_input_scratch(h, w);
     InputFn in = large ? tkwino43_avx2_input_transform : tkwino_avx2_input_transform;
     InputFn p_in = large ? p_tkwino43_input_transform : p_tkwino_input_transform;
-    OutputFn out = large ? tkwino43_avx2_output_transform : tkwino_avx2_output_transform;
+    OutputMomentsFn out = large ? tkwino43_avx2_output_transform : tkwino_avx2_output_transform;
     OutputFn p_out = large ? p_tkwino43_output_transform : p_tkwino_output_transform;
     char what[128];
     // input transform of channels 1 ..< C
@@ -71,11 +98,17 @@ static void transforms(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff
     for (int mode = 0; mode < 16; ++mode) {
         float *y1 = fillv(yn, 5), *y2 = fillv(yn, 5), *p1 = fillv(yn, 6), *p2 = fillv(yn, 6);
         int hb = mode & 1, hr = mode & 2, hp = mode & 4, relu = (mode & 8) != 0;
-        out(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y1, hr ? res : NULL, hp ? p1 : NULL, relu);
+        // Moments on every other mode (the rest check that NULL writes none), added to 0.5.
+        double *moments = malloc(sizeof(double) * (size_t)(2 * O));
+        for (ptrdiff_t i = 0; i < 2 * O; ++i) moments[i] = 0.5;
+        out(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y1, hr ? res : NULL, hp ? p1 : NULL, relu,
+            mode % 2 ? moments : NULL);
         p_out(mm, 0, O, ld_t, tile_offset, channel_stride, h, w, hb ? bias : NULL, y2, hr ? res : NULL, hp ? p2 : NULL, relu);
         snprintf(what, sizeof what, "output F(%td) O=%td h=%td w=%td mode=%d", tile, O, h, w, mode);
         exact(what, y2, y1, yn);
         exact(what, p2, p1, yn);
+        if (mode % 2) moments_match(what, moments, 0.5, y2, O, h * w);
+        free(moments);
         free(y1); free(y2); free(p1); free(p2);
     }
     {  // the output-gradient transform of channels 1 ..< O
@@ -124,6 +157,7 @@ static void bands(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w,
               *p2 = fillv(yn, 6);
         (large ? p_tkwino43_output_transform : p_tkwino_output_transform)(
             m, 0, O, tiles, 0, cs, h, w, hb ? bias : NULL, yw, hr ? res : NULL, hp ? pw : NULL, relu);
+        double *mom1 = calloc((size_t)(2 * O), sizeof(double)), *mom2 = calloc((size_t)(2 * O), sizeof(double));
         for (ptrdiff_t b = 0; b < count; ++b) {
             ptrdiff_t ti0 = b * th / count, ti1 = (b + 1) * th / count, n = (ti1 - ti0) * tw;
             if (n == 0) continue;
@@ -147,9 +181,9 @@ static void bands(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w,
                 free(v1); free(v2); free(s2);
             }
             tkwino_avx2_output_transform_band(large, mb, 0, O, ld, bcs, h, w, ti0, ti1, hb ? bias : NULL, y1,
-                                              hr ? res : NULL, hp ? p1 : NULL, relu);
+                                              hr ? res : NULL, hp ? p1 : NULL, relu, mom1);
             p_tkwino_avx2_output_transform_band(large, mb, 0, O, ld, bcs, h, w, ti0, ti1, hb ? bias : NULL, y2,
-                                                hr ? res : NULL, hp ? p2 : NULL, relu);
+                                                hr ? res : NULL, hp ? p2 : NULL, relu, mom2);
             free(want); free(mb);
         }
         snprintf(what, sizeof what, "output bands F(%td) O=%td h=%td w=%td %td bands mode=%d", tile, O, h, w, count, mode);
@@ -157,7 +191,9 @@ static void bands(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w,
         exact(what, pw, p1, yn);
         exact(what, yw, y2, yn);
         exact(what, pw, p2, yn);
-        free(yw); free(pw); free(y1); free(p1); free(y2); free(p2);
+        moments_match(what, mom1, 0, yw, O, h * w);
+        moments_match(what, mom2, 0, yw, O, h * w);
+        free(yw); free(pw); free(y1); free(p1); free(y2); free(p2); free(mom1); free(mom2);
     }
     free(x); free(s1); free(whole); free(m); free(bias); free(res);
 }

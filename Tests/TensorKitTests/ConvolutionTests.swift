@@ -1,5 +1,6 @@
 import XCTest
 @testable import TensorKit
+import _TestSupport
 
 /// conv2d against PyTorch (`F.conv2d` in float64) and finite differences.
 final class ConvolutionTests: XCTestCase {
@@ -51,6 +52,59 @@ final class ConvolutionTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The channel moments the AVX2 output transforms add up as they store y, in every grouping
+    /// mode (groups, one shared group, bands) and both tile sizes, against float64 sums of y;
+    /// none where the convolution does not add them up (other kernel sets, strided layers); and
+    /// batch norm's statistics from them against its own pass over y.
+    func testConvolutionMomentsAreTheSumsOfItsOutput() throws {
+        let x = randomTensor([5, 16, 12, 20], seed: 21, shift: 0.3), w = randomTensor([24, 16, 3, 3], seed: 22, scale: 0.2)
+        let modes = [(1, Int.max), (40, Int.max), (100_000, Int.max), (1, 1)]
+        for kernels in winogradKernelSets {
+            for (tiles, bytes) in modes {
+                for large in [false, true] {
+                    let what = "\(kernels), target \(tiles) tiles, \(bytes) bytes, F(\(large ? 4 : 2)x\(large ? 4 : 2))"
+                    try KernelConfiguration.withCurrent(changing: {
+                        group(&$0, kernels, tiles: tiles, bytes: bytes)
+                        $0.winogradLargeTilesForward = large
+                    }) {
+                        let (y, moments) = conv2d(x, weight: w, stride: (1, 1), padding: (1, 1), collectingMoments: true)
+                        guard kernels == .avx2, KernelConfiguration.isAVX2Available else {
+                            XCTAssertNil(moments, what)
+                            return
+                        }
+                        let m = try XCTUnwrap(moments, what)
+                        XCTAssertEqual(m.count, 5 * 12 * 20, what)
+                        let ys = y.scalars, plane = 12 * 20
+                        for c in 0..<24 {
+                            var sum = 0.0, squares = 0.0, size = 0.0
+                            for b in 0..<5 {
+                                for i in 0..<plane {
+                                    let v = Double(ys[(b * 24 + c) * plane + i])
+                                    sum += v
+                                    squares += v * v
+                                    size += abs(v) + v * v
+                                }
+                            }
+                            XCTAssertEqual(m.sums[c], sum, accuracy: 1e-13 * size, "\(what): Σ y of channel \(c)")
+                            XCTAssertEqual(m.squares[c], squares, accuracy: 1e-13 * size, "\(what): Σ y² of channel \(c)")
+                        }
+                        // Batch norm from the moments: the statistics of its own two passes.
+                        var rm1 = Tensor(zeros: [24]), rv1 = Tensor(repeating: 1, shape: [24])
+                        var rm2 = rm1, rv2 = rv1
+                        let own = batchNorm2d(y, weight: nil, bias: nil, runningMean: &rm1, runningVar: &rv1, training: true)
+                        let fromMoments = batchNorm2d(
+                            y, weight: nil, bias: nil, runningMean: &rm2, runningVar: &rv2, training: true, moments: m)
+                        assertAllClose(fromMoments.scalars, own.scalars, rtol: 1e-5, "\(what): batch norm")
+                        assertAllClose(rm2.scalars, rm1.scalars, rtol: 1e-6, "\(what): running mean")
+                        assertAllClose(rv2.scalars, rv1.scalars, rtol: 1e-6, "\(what): running variance")
+                    }
+                }
+            }
+        }
+        let strided = conv2d(x, weight: w, stride: (2, 2), padding: (1, 1), collectingMoments: true)
+        XCTAssertNil(strided.moments, "an im2col convolution adds up no moments")
     }
 
     /// The workers claim groups of images (and, sharing one group, pieces of the channels and

@@ -49,23 +49,35 @@ public final class ResidualBlock: Layer {
 
     /// The block's output, `[batch, outChannels, H', W']`.
     public func callAsFunction(_ input: Tensor) -> Tensor {
-        let (preNorm, skip) = branches(input)
+        let (preNorm, moments, skip) = branches(input)
         // bn2, the shortcut addition and the final ReLU in one pass, keeping one map fewer
         // alive for the backward pass than bn2 followed by `addReLU`.
-        return bn2.forward(preNorm, adding: skip, fusedReLU: true)
+        return bn2.forward(preNorm, adding: skip, fusedReLU: true, moments: moments)
     }
 
     /// The output together with the sum before the final ReLU (the `.conv` feature map).
     func sumAndOutput(_ input: Tensor) -> (sum: Tensor, output: Tensor) {
-        let (preNorm, skip) = branches(input)
-        let sum = bn2.forward(preNorm, adding: skip, fusedReLU: false)
+        let (preNorm, moments, skip) = branches(input)
+        let sum = bn2.forward(preNorm, adding: skip, fusedReLU: false, moments: moments)
         return (sum, sum.relu())
     }
 
-    /// `conv2(relu(bn1(conv1(x))))` (before bn2) and the shortcut's output.
-    private func branches(_ input: Tensor) -> (preNorm: Tensor, skip: Tensor) {
-        let hidden = bn1.forward(conv1(input), fusedReLU: true)
-        return (conv2(hidden), shortcut.map { $0(input) } ?? input)
+    /// `conv2(relu(bn1(conv1(x))))` (before bn2), its channel moments where conv2 added them up
+    /// for a training bn2, and the shortcut's output.
+    private func branches(_ input: Tensor) -> (preNorm: Tensor, moments: ChannelMoments?, skip: Tensor) {
+        let hidden = bn1.forward(conv1, input, fusedReLU: true)
+        let (preNorm, moments) = bn2.isTraining ? conv2.forwardCollectingMoments(hidden) : (conv2(hidden), nil)
+        return (preNorm, moments, shortcut.map { $0(input) } ?? input)
+    }
+}
+
+extension BatchNorm2d {
+    /// `self(conv(input))` with `fusedReLU`, the statistics (in training) from the moments the
+    /// convolution adds up as it stores its output, where it does.
+    fileprivate func forward(_ conv: Conv2d, _ input: Tensor, fusedReLU: Bool) -> Tensor {
+        guard isTraining else { return forward(conv(input), fusedReLU: fusedReLU) }
+        let (output, moments) = conv.forwardCollectingMoments(input)
+        return forward(output, fusedReLU: fusedReLU, moments: moments)
     }
 }
 

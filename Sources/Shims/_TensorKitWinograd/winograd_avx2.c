@@ -92,12 +92,30 @@ TK_AVX2_INLINE void interleave(__m256 a, __m256 b, __m256 *first, __m256 *second
 }
 
 // The layer's epilogue on `lanes` outputs at y: + residual, copy to pre, ReLU (keeping NaN).
-TK_AVX2_INLINE void finish8(float *y, const float *residual, float *pre, int relu, ptrdiff_t lanes, __m256 value) {
+// Returns the values stored.
+TK_AVX2_INLINE __m256 finish8(float *y, const float *residual, float *pre, int relu, ptrdiff_t lanes, __m256 value) {
     if (residual) value = _mm256_add_ps(value, load8(residual, lanes));
     if (pre) store8(pre, lanes, value);
     // max(0, NaN) is NaN (MAXPS returns its second operand when either is NaN), as ReLU keeps NaN.
     if (relu) value = _mm256_max_ps(_mm256_setzero_ps(), value);
     store8(y, lanes, value);
+    return value;
+}
+
+// The sums of `lanes` values of v (the rest zeroed) and of their squares, in double: a float's
+// square is exact in double, so the channel's sums round only as they add up.
+TK_AVX2_INLINE void add_moments8(__m256 v, ptrdiff_t lanes, __m256d sum[2], __m256d squares[2]) {
+    if (lanes < 8) v = _mm256_and_ps(v, _mm256_castsi256_ps(lanes_mask8(lanes)));
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    sum[0] = _mm256_add_pd(sum[0], lo);
+    sum[1] = _mm256_add_pd(sum[1], hi);
+    squares[0] = _mm256_fmadd_pd(lo, lo, squares[0]);
+    squares[1] = _mm256_fmadd_pd(hi, hi, squares[1]);
+}
+
+TK_AVX2_INLINE double sum4d(__m256d a) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
 // MARK: - F(2x2, 3x3)
@@ -369,14 +387,17 @@ TK_AVX2_INLINE void output_tiles43(const float *p, ptrdiff_t lanes, ptrdiff_t ch
 
 // Both output transforms (`large`: F(4x4), constant-folded per caller): every vector of eight
 // tiles of each output channel transformed, then its rows finished into y with the layer's
-// epilogue (residual, pre-activation copy, ReLU), clipped to the map.
+// epilogue (residual, pre-activation copy, ReLU), clipped to the map, and with `moments` each
+// channel's sum and sum of squares of what was stored added to moments[2 oc] and [2 oc + 1].
 TK_AVX2_INLINE void output_transform(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                      ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
                                      ptrdiff_t ti0, ptrdiff_t ti1, const float *bias, float *y,
-                                     const float *residual, float *pre, int relu) {
+                                     const float *residual, float *pre, int relu, double *moments) {
     int tile = large ? 4 : 2;
     ptrdiff_t tw = (w + tile - 1) / tile;
     for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        __m256d sum[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+        __m256d squares[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
         __m256 b = _mm256_set1_ps(bias ? bias[oc] : 0.0f);
         const float *base = m + oc * ld_t + tile_offset;
         ptrdiff_t plane = oc * h * w;
@@ -396,38 +417,46 @@ TK_AVX2_INLINE void output_transform(int large, const float *m, ptrdiff_t o0, pt
                         ptrdiff_t col = tile * tj + 8 * k;
                         if (col >= w) break;
                         ptrdiff_t at = plane + row * w + col;
-                        finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL, relu, w - col,
-                                rows[r][k]);
+                        __m256 stored = finish8(y + at, residual ? residual + at : NULL, pre ? pre + at : NULL,
+                                                relu, w - col, rows[r][k]);
+                        if (moments) add_moments8(stored, w - col, sum, squares);
                     }
                 }
             }
+        }
+        if (moments) {
+            moments[2 * oc] += sum4d(_mm256_add_pd(sum[0], sum[1]));
+            moments[2 * oc + 1] += sum4d(_mm256_add_pd(squares[0], squares[1]));
         }
     }
 }
 
 TK_AVX2 void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                           ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
-                                          const float *bias, float *y, const float *residual, float *pre, int relu) {
+                                          const float *bias, float *y, const float *residual, float *pre, int relu,
+                                          double *moments) {
     output_transform(0, m, o0, o1, ld_t, tile_offset, channel_stride, h, w, 0, (h + 1) / 2, bias, y, residual, pre,
-                     relu);
+                     relu, moments);
 }
 
 TK_AVX2 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                             ptrdiff_t tile_offset, ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w,
                                             const float *bias, float *y, const float *residual, float *pre,
-                                            int relu) {
+                                            int relu, double *moments) {
     output_transform(1, m, o0, o1, ld_t, tile_offset, channel_stride, h, w, 0, (h + 3) / 4, bias, y, residual, pre,
-                     relu);
+                     relu, moments);
 }
 
 TK_AVX2 void tkwino_avx2_output_transform_band(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                                ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti0,
                                                ptrdiff_t ti1, const float *bias, float *y, const float *residual,
-                                               float *pre, int relu) {
+                                               float *pre, int relu, double *moments) {
     if (large) {
-        output_transform(1, m, o0, o1, ld_t, 0, channel_stride, h, w, ti0, ti1, bias, y, residual, pre, relu);
+        output_transform(1, m, o0, o1, ld_t, 0, channel_stride, h, w, ti0, ti1, bias, y, residual, pre, relu,
+                         moments);
     } else {
-        output_transform(0, m, o0, o1, ld_t, 0, channel_stride, h, w, ti0, ti1, bias, y, residual, pre, relu);
+        output_transform(0, m, o0, o1, ld_t, 0, channel_stride, h, w, ti0, ti1, bias, y, residual, pre, relu,
+                         moments);
     }
 }
 
@@ -574,10 +603,28 @@ void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptr
     tkwino_input_transform(x, c0, c1, h, w, v, ld_t, tile_offset, channel_stride, scratch);
 }
 
+// Each channel's sum and sum of squares of rows row0 ..< row1 of y, added to moments[2 oc] and
+// [2 oc + 1] (nothing without moments): what the x86 transforms add as they store.
+static void add_moments(const float *y, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w, ptrdiff_t row0,
+                        ptrdiff_t row1, double *moments) {
+    if (!moments) return;
+    for (ptrdiff_t oc = o0; oc < o1; ++oc) {
+        double sum = 0, squares = 0;
+        for (ptrdiff_t i = row0 * w; i < (row1 < h ? row1 : h) * w; ++i) {
+            double v = y[oc * h * w + i];
+            sum += v;
+            squares += v * v;
+        }
+        moments[2 * oc] += sum;
+        moments[2 * oc + 1] += squares;
+    }
+}
+
 void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                   ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
-                                  const float *residual, float *pre, int relu) {
+                                  const float *residual, float *pre, int relu, double *moments) {
     tkwino_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
+    add_moments(y, o0, o1, h, w, 0, h, moments);
 }
 
 void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
@@ -592,9 +639,9 @@ void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
 
 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                     ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
-                                    const float *residual, float *pre, int relu) {
-    tkwino43_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre,
-                                       relu);
+                                    const float *residual, float *pre, int relu, double *moments) {
+    tkwino43_output_transform(m, o0, o1, ld_t, tile_offset, channel_stride, h, w, bias, y, residual, pre, relu);
+    add_moments(y, o0, o1, h, w, 0, h, moments);
 }
 // No F(4x4) output-gradient transform among the portable ones: the same operations on floats.
 void tkwino43_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
@@ -697,7 +744,8 @@ void tkwino_avx2_input_transform_band(int large, const float *x, ptrdiff_t c0, p
 
 void tkwino_avx2_output_transform_band(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                        ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti0, ptrdiff_t ti1,
-                                       const float *bias, float *y, const float *residual, float *pre, int relu) {
+                                       const float *bias, float *y, const float *residual, float *pre, int relu,
+                                       double *moments) {
     int tile = large ? 4 : 2;
     ptrdiff_t tw = (w + tile - 1) / tile;
     for (ptrdiff_t oc = o0; oc < o1; ++oc) {
@@ -715,5 +763,6 @@ void tkwino_avx2_output_transform_band(int large, const float *m, ptrdiff_t o0, 
             }
         }
     }
+    add_moments(y, o0, o1, h, w, tile * ti0, tile * ti1, moments);
 }
 #endif

@@ -330,11 +330,17 @@ enum Winograd {
 
     /// `y[N, O, H, W] = conv3×3(x[N, C, H, W], padding 1) + bias` with filters already
     /// transformed by ``transformWeights(_:outChannels:inChannels:forInputGradient:)``.
+    ///
+    /// With `moments` (`2 · n · o` doubles), each image's and channel's sum and sum of squares
+    /// of `y` are written there as the output transform stores `y` (image i, channel oc at
+    /// `2 · (i · o + oc)`), where the float32 AVX2 transforms run; returns whether it did.
+    @discardableResult
     static func convolve(
         _ x: UnsafePointer<Float>, batch n: Int, inChannels c: Int, height h: Int, width w: Int,
         u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
-        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()
-    ) {
+        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue(),
+        moments: UnsafeMutablePointer<Double>? = nil
+    ) -> Bool {
         // F(2×2, 3×3): 16 matrices of 2×2-output tiles; F(4×4, 3×3) (vector transforms only): 36 of 4×4.
         let tile = u.tile, matrices = (tile + 2) * (tile + 2)
         precondition(tile == 2 || usesVectorTransforms || usesAVX2Transforms, "Winograd F(4x4, 3x3) needs the AVX-512 or AVX2 transforms")
@@ -350,6 +356,8 @@ enum Winograd {
         let gs = imagesPerGroup(
             (n + blocks - 1) / blocks, tilesPerImage: tilesPerImage, target: target, tileBytes: tileBytes,
             filterBytes: filterBytes)
+        let moments = usesAVX2Transforms && u.bfloat16Packs == nil ? moments : nil
+        moments?.update(repeating: 0, count: 2 * n * o)
         // The workers claim groups of images as they finish the last (each image's result is the
         // same whoever computes it), so a core slowed by a neighbour does not hold up the other.
         Parallel.claiming(n, chunk: gs, blocks: blocks) { _, next in
@@ -369,7 +377,7 @@ enum Winograd {
                 let bands = min(th, imageBytes / max(budget, 1) + 1)
                 convolveBands(
                     x, images: next, bands: bands, tile: tile, inChannels: c, height: h, width: w, u: u,
-                    outChannels: o, bias: bias, into: y, epilogue: epilogue, parallel: inner)
+                    outChannels: o, bias: bias, into: y, epilogue: epilogue, moments: moments, parallel: inner)
                 return
             }
             let v = TensorStorage(capacity: matrices * planeStride(c, gs * tilesPerImage))
@@ -395,20 +403,20 @@ enum Winograd {
                 forEach(o, parallel: inner) { o0, o1 in
                     for j in 0..<count {
                         let image = (i + j) * o * h * w
-                        if tile == 4 {
-                            let transform = usesAVX2Transforms ? tkwino43_avx2_output_transform : tkwino43_output_transform
+                        let residual = epilogue.residual.map { $0 + image }
+                        let pre = epilogue.preActivation.map { $0 + image }, relu: Int32 = epilogue.relu ? 1 : 0
+                        if usesAVX2Transforms {
+                            let transform = tile == 4 ? tkwino43_avx2_output_transform : tkwino_avx2_output_transform
                             transform(
-                                mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
-                                epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
-                                epilogue.relu ? 1 : 0)
+                                mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image, residual, pre,
+                                relu, moments.map { $0 + 2 * (i + j) * o })
                             continue
                         }
-                        if usesVectorTransforms || usesAVX2Transforms {
-                            let transform = usesAVX2Transforms ? tkwino_avx2_output_transform : tkwino_output_transform
+                        if tile == 4 || usesVectorTransforms {
+                            let transform = tile == 4 ? tkwino43_output_transform : tkwino_output_transform
                             transform(
-                                mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image,
-                                epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
-                                epilogue.relu ? 1 : 0)
+                                mp, o0, o1, tiles, j * tilesPerImage, mStride, h, w, bias, y + image, residual, pre,
+                                relu)
                             continue
                         }
                         outputTransform(
@@ -422,6 +430,7 @@ enum Winograd {
                 }
             }
         }
+        return moments != nil
     }
 
     /// Winograd convolution of each image of the ranges `images()` hands out (until `nil`), in
@@ -431,7 +440,8 @@ enum Winograd {
     private static func convolveBands(
         _ x: UnsafePointer<Float>, images next: () -> Range<Int>?, bands: Int, tile: Int, inChannels c: Int, height h: Int,
         width w: Int, u: Filters, outChannels o: Int, bias: UnsafePointer<Float>?,
-        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallel: Bool
+        into y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, moments: UnsafeMutablePointer<Double>?,
+        parallel: Bool
     ) {
         let matrices = (tile + 2) * (tile + 2)
         let th = (h + tile - 1) / tile, tw = (w + tile - 1) / tile
@@ -468,7 +478,7 @@ enum Winograd {
                         tkwino_avx2_output_transform_band(
                             large, mp, o0, o1, tiles, mStride, h, w, ti0, ti1, bias, y + image,
                             epilogue.residual.map { $0 + image }, epilogue.preActivation.map { $0 + image },
-                            epilogue.relu ? 1 : 0)
+                            epilogue.relu ? 1 : 0, moments.map { $0 + 2 * i * o })
                     }
                 }
             }

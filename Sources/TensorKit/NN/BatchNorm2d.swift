@@ -54,11 +54,19 @@ public final class BatchNorm2d: Layer {
     /// true, all in one pass: equal to `relu(self(input) + residual)` with fewer passes over
     /// memory (the end of a residual block).
     public func forward(_ input: Tensor, adding residual: Tensor? = nil, fusedReLU: Bool) -> Tensor {
+        forward(input, adding: residual, fusedReLU: fusedReLU, moments: nil)
+    }
+
+    /// The same, in training with the statistics from `moments` (the input's, added up by the
+    /// convolution that produced it: ``Conv2d/forwardCollectingMoments(_:)``) when given.
+    package func forward(_ input: Tensor, adding residual: Tensor? = nil, fusedReLU: Bool, moments: ChannelMoments?)
+        -> Tensor
+    {
         let out = batchNorm2d(
             input, weight: weight.tensor, bias: bias.tensor,
             runningMean: &runningMean.value, runningVar: &runningVar.value,
             training: isTraining, momentum: momentum, eps: eps,
-            residual: residual, fusedReLU: fusedReLU, replicaStatistics: replicaStatistics)
+            residual: residual, fusedReLU: fusedReLU, replicaStatistics: replicaStatistics, moments: moments)
         if isTraining {
             numBatchesTracked.value = Tensor(repeating: numBatchesTracked.value.scalar + 1, shape: numBatchesTracked.value.shape)
         }

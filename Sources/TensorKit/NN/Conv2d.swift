@@ -111,4 +111,13 @@ public final class Conv2d: Layer {
     public func callAsFunction(_ input: Tensor) -> Tensor {
         conv2d(input, weight: weight.tensor, bias: bias?.tensor, stride: stride, padding: padding)
     }
+
+    /// Convolves `input`, with the output's ``ChannelMoments`` where the convolution adds them
+    /// up as it stores the output, for the batch norm after it
+    /// (``BatchNorm2d/forward(_:adding:fusedReLU:moments:)``).
+    package func forwardCollectingMoments(_ input: Tensor) -> (output: Tensor, moments: ChannelMoments?) {
+        conv2d(
+            input, weight: weight.tensor, bias: bias?.tensor, stride: (stride, stride), padding: (padding, padding),
+            collectingMoments: true)
+    }
 }

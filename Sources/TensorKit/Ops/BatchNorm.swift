@@ -27,6 +27,22 @@ public func batchNorm2d(
     training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
     residual: Tensor? = nil, fusedReLU: Bool = false, replicaStatistics: (any ReplicaStatistics)? = nil
 ) -> Tensor {
+    batchNorm2d(
+        input, weight: weight, bias: bias, runningMean: &runningMean, runningVar: &runningVar, training: training,
+        momentum: momentum, eps: eps, residual: residual, fusedReLU: fusedReLU, replicaStatistics: replicaStatistics,
+        moments: nil)
+}
+
+/// The same, with training statistics taken from `moments` (the input's, added up by the
+/// convolution that produced it) instead of read from the input, when given (and not
+/// synchronised across replicas).
+package func batchNorm2d(
+    _ input: Tensor, weight: Tensor?, bias: Tensor?,
+    runningMean: inout Tensor, runningVar: inout Tensor,
+    training: Bool, momentum: Float = 0.1, eps: Float = 1e-5,
+    residual: Tensor? = nil, fusedReLU: Bool = false, replicaStatistics: (any ReplicaStatistics)? = nil,
+    moments: ChannelMoments?
+) -> Tensor {
     precondition(input.rank == 4, "TensorKit.batchNorm2d: input must be [N, C, H, W], got shape \(input.shape)")
     let n = input.shape[0], c = input.shape[1], hw = input.shape[2] * input.shape[3]
     for (name, t) in [("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVar", runningVar)] {
@@ -56,19 +72,32 @@ public func batchNorm2d(
         runningMean.makeUnique()
         runningVar.makeUnique()
         let rm = runningMean.pointer, rv = runningVar.pointer
-        Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
-            for ch in lo..<hi {
-                var s = 0.0
-                for b in 0..<n { s += Kernels.sum(x + (b * c + ch) * hw, count: hw) }
-                let mu = s / Double(m)
-                var ss = 0.0
-                let muF = Float(mu)
-                for b in 0..<n { ss += Kernels.sumOfSquares(x + (b * c + ch) * hw, centredOn: muF, count: hw) }
-                let variance = ss / Double(m)
-                mp[ch] = muF
-                sp[ch] = Float(1 / (variance + Double(eps)).squareRoot())
-                rm[ch] = (1 - momentum) * rm[ch] + momentum * muF
-                rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(variance * Double(m) / Double(m - 1))
+        @inline(__always) func record(_ ch: Int, mean mu: Double, variance: Double) {
+            let muF = Float(mu)
+            mp[ch] = muF
+            sp[ch] = Float(1 / (variance + Double(eps)).squareRoot())
+            rm[ch] = (1 - momentum) * rm[ch] + momentum * muF
+            rv[ch] = (1 - momentum) * rv[ch] + momentum * Float(variance * Double(m) / Double(m - 1))
+        }
+        if let moments {
+            precondition(
+                moments.count == m && moments.sums.count == c,
+                "TensorKit.batchNorm2d: moments of \(moments.sums.count) channels of \(moments.count) values for input \(input.shape)")
+            for ch in 0..<c {
+                let (mu, variance) = moments.statistics(ch)
+                record(ch, mean: mu, variance: variance)
+            }
+        } else {
+            Parallel.forRange(c, grain: 1, cost: m) { lo, hi in
+                for ch in lo..<hi {
+                    var s = 0.0
+                    for b in 0..<n { s += Kernels.sum(x + (b * c + ch) * hw, count: hw) }
+                    let mu = s / Double(m)
+                    var ss = 0.0
+                    let muF = Float(mu)
+                    for b in 0..<n { ss += Kernels.sumOfSquares(x + (b * c + ch) * hw, centredOn: muF, count: hw) }
+                    record(ch, mean: mu, variance: ss / Double(m))
+                }
             }
         }
     } else {

@@ -25,6 +25,16 @@ public func conv2d(
     _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
     stride: (Int, Int), padding: (Int, Int)
 ) -> Tensor {
+    conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, collectingMoments: false).output
+}
+
+/// The same, and with `collectingMoments` the output's ``ChannelMoments`` where the convolution
+/// adds them up as it stores the output (Winograd with the float32 AVX2 transforms: the 3×3,
+/// stride-1 layers), else `nil`.
+package func conv2d(
+    _ input: Tensor, weight: Tensor, bias: Tensor? = nil,
+    stride: (Int, Int), padding: (Int, Int), collectingMoments: Bool
+) -> (output: Tensor, moments: ChannelMoments?) {
     precondition(input.rank == 4, "TensorKit.conv2d: input must be [N, C, H, W], got shape \(input.shape)")
     precondition(weight.rank == 4, "TensorKit.conv2d: weight must be [O, C, kH, kW], got shape \(weight.shape)")
     precondition(
@@ -47,7 +57,16 @@ public func conv2d(
         input.shape[2] + 2 * padding.0 >= weight.shape[2] && input.shape[3] + 2 * padding.1 >= weight.shape[3],
         "TensorKit.conv2d: padded input \(input.shape) is smaller than the kernel \(weight.shape)")
     let y = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outHeight, g.outWidth])
-    ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias?.pointer, g, y: y.pointer)
+    var moments: ChannelMoments? = nil
+    if collectingMoments {
+        let perImage = UnsafeMutablePointer<Double>.allocate(capacity: 2 * g.batch * g.outChannels)
+        defer { perImage.deallocate() }
+        if ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias?.pointer, g, y: y.pointer, moments: perImage) {
+            moments = ChannelMoments(perImage: perImage, images: g.batch, channels: g.outChannels, plane: g.plane)
+        }
+    } else {
+        ConvKernels.forward(x: input.pointer, w: weight.pointer, bias: bias?.pointer, g, y: y.pointer)
+    }
     let x = input.detached, w = weight.detached
     let needX = input.requiresGrad, needW = weight.requiresGrad, needB = bias?.requiresGrad ?? false
     var inputs = [input, weight]
@@ -57,7 +76,7 @@ public func conv2d(
         OpProfiler.isEnabled
         ? "conv2d \(g.kernelH)x\(g.kernelW)/\(stride.0) \(g.inChannels)->\(g.outChannels) \(g.outHeight)x\(g.outWidth)"
         : "conv2d"
-    return Tensor.record(op, y, inputs: inputs) { gy in
+    let output = Tensor.record(op, y, inputs: inputs) { gy in
         let dx: Tensor? = needX ? Tensor(uninitializedShape: x.shape) : nil
         let dw: Tensor? = needW ? Tensor(uninitializedShape: w.shape) : nil
         ConvKernels.backward(gy: gy.pointer, x: x.pointer, w: w.pointer, g, dx: dx?.pointer, dw: dw?.pointer)
@@ -69,6 +88,7 @@ public func conv2d(
         }
         return [dx, dw, db]
     }
+    return (output, moments)
 }
 
 /// Forward and backward kernels of ``conv2d(_:weight:bias:stride:padding:)-(_,_,_,Int,_)``.
@@ -85,12 +105,18 @@ enum ConvKernels {
         return max(1, min(imagesPerWorker, (targetColumns + p - 1) / p))
     }
 
-    /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry.
+    /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry. With
+    /// `moments` (`2 · batch · outChannels` doubles), each image's and channel's sum and sum of
+    /// squares of `y` where the convolution's output transform can add them up as it stores `y`
+    /// (``Winograd/convolve(_:batch:inChannels:height:width:u:outChannels:bias:into:epilogue:moments:)``);
+    /// returns whether it did.
+    @discardableResult
     static func forward(
         x: UnsafePointer<Float>, w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue()
-    ) {
-        forward(x: x, plain: w, prepared: nil, bias: bias, g, y: y, epilogue: epilogue)
+        _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue = ConvEpilogue(),
+        moments: UnsafeMutablePointer<Double>? = nil
+    ) -> Bool {
+        forward(x: x, plain: w, prepared: nil, bias: bias, g, y: y, epilogue: epilogue, moments: moments)
     }
 
     /// The same with frozen filters held by `prepared` in the forms made once (Winograd
@@ -100,14 +126,15 @@ enum ConvKernels {
         x: UnsafePointer<Float>, prepared: PreparedConvWeights, bias: UnsafePointer<Float>?,
         _ g: ConvGeometry, y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue
     ) {
-        forward(x: x, plain: nil, prepared: prepared, bias: bias, g, y: y, epilogue: epilogue)
+        forward(x: x, plain: nil, prepared: prepared, bias: bias, g, y: y, epilogue: epilogue, moments: nil)
     }
 
+    @discardableResult
     private static func forward(
         x: UnsafePointer<Float>, plain: UnsafePointer<Float>?, prepared: PreparedConvWeights?,
         bias: UnsafePointer<Float>?, _ g: ConvGeometry, y: UnsafeMutablePointer<Float>,
-        epilogue: ConvEpilogue
-    ) {
+        epilogue: ConvEpilogue, moments: UnsafeMutablePointer<Double>?
+    ) -> Bool {
         if Winograd.applies(g, weightsPrepared: prepared != nil) {
             let large =
                 prepared != nil
@@ -121,10 +148,9 @@ enum ConvKernels {
                 ?? .forCall(
                     Winograd.transformWeights(plain!, outChannels: g.outChannels, inChannels: g.inChannels, forInputGradient: false),
                     rows: g.outChannels, cols: g.inChannels, batch: g.batch)
-            Winograd.convolve(
+            return Winograd.convolve(
                 x, batch: g.batch, inChannels: g.inChannels, height: g.height, width: g.width,
-                u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue)
-            return
+                u: u, outChannels: g.outChannels, bias: bias, into: y, epilogue: epilogue, moments: moments)
         }
         let packed = prepared?.packedFilters()
         // `prepared` keeps the filters it hands out alive as long as itself.
@@ -134,6 +160,7 @@ enum ConvKernels {
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
             forwardImages(lo, hi, x: x, w: w, packed: packed, bias: bias, g, y: y, epilogue: epilogue, parallelInside: inner)
         }
+        return false
     }
 
     /// `C = W · B` for the filters as a GEMM operand `W[O × k]`, packed or not (one of the two given).

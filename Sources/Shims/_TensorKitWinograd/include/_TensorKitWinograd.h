@@ -121,14 +121,18 @@ void tkwino_avx2_input_transform_band(int large, const float *x, ptrdiff_t c0, p
                                       float *scratch);
 void tkwino_avx2_output_transform_band(int large, const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t,
                                        ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, ptrdiff_t ti0, ptrdiff_t ti1,
-                                       const float *bias, float *y, const float *residual, float *pre, int relu);
+                                       const float *bias, float *y, const float *residual, float *pre, int relu,
+                                       double *moments);
 /// `tkwino_input_transform` with AVX2.
 void tkwino_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t h, ptrdiff_t w, float *v,
                                  ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride, float *scratch);
-/// `tkwino_output_transform` with AVX2.
+/// `tkwino_output_transform` with AVX2. The three AVX2 output transforms also add, when
+/// `moments` is not NULL, each channel oc's sum and sum of squares of the values they store (after
+/// the epilogue), in double, to moments[2 oc] and moments[2 oc + 1]: a batch norm's statistics
+/// without another pass over y.
 void tkwino_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                   ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
-                                  const float *residual, float *pre, int relu);
+                                  const float *residual, float *pre, int relu, double *moments);
 /// `tkwino_output_gradient_transform` with AVX2.
 void tkwino_avx2_output_gradient_transform(const float *gy, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t h, ptrdiff_t w,
                                            float *m, ptrdiff_t ld_t, ptrdiff_t tile_offset, ptrdiff_t channel_stride);
@@ -144,7 +148,7 @@ void tkwino43_avx2_input_transform(const float *x, ptrdiff_t c0, ptrdiff_t c1, p
 /// `tkwino43_output_transform` with AVX2.
 void tkwino43_avx2_output_transform(const float *m, ptrdiff_t o0, ptrdiff_t o1, ptrdiff_t ld_t, ptrdiff_t tile_offset,
                                     ptrdiff_t channel_stride, ptrdiff_t h, ptrdiff_t w, const float *bias, float *y,
-                                    const float *residual, float *pre, int relu);
+                                    const float *residual, float *pre, int relu, double *moments);
 /// dM = A dY A^T for the 4x4 output-gradient tiles (zero past the map) of channels `o0 ..< o1`
 /// of one image `gy[O][h][w]`, into the 36 matrices of F(4x4, 3x3) as `tkwino43_input_transform`
 /// lays V out: the weight gradient's dU_xi = sum of dM_xi V_xi^T. The AVX2 kernel; off x86-64 a
