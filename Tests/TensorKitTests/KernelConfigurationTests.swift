@@ -39,6 +39,28 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertFalse(avx2.usesTensorKitGEMM, "the AVX2 kernels multiply on OpenBLAS")
     }
 
+    /// Float32 training's tiles on the ResNet's 3×3/1 layers at batch 16 on two workers
+    /// (4×4 tiles per worker: layer1 1728, layer2 448, layer3 112, layer4 32): the input
+    /// gradient on F(4×4) in layers 1-3, the weight gradient on 4×4 tiles in all four, the
+    /// forward pass on F(2×2), with either vector kernel set.
+    func testTrainingTilesOfTheResNetLayersAtBatch16() {
+        let layers = [(64, 32, 108), (128, 16, 54), (256, 8, 27), (512, 4, 14)]
+        for kernels in vectorKernelSets {
+            var configuration = KernelConfiguration()
+            configuration.kernelSet = kernels
+            configuration.threads = 2
+            for (index, (channels, height, width)) in layers.enumerated() {
+                let g = ConvGeometry(
+                    batch: 16, inChannels: channels, height: height, width: width, outChannels: channels,
+                    kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1)
+                let layer = "layer\(index + 1), \(kernels)"
+                XCTAssertEqual(Winograd.usesLargeTilesForInputGradient(g, configuration), index < 3, "dx on F(4x4), \(layer)")
+                XCTAssertTrue(Winograd.usesLargeTilesForWeightGradient(g, configuration), "dw on 4x4 tiles, \(layer)")
+                XCTAssertFalse(Winograd.usesLargeTilesForward(g, configuration), "forward on F(2x2), \(layer)")
+            }
+        }
+    }
+
     /// `appliesLargeTilesForward` says where training's forward pass takes F(4×4): asked at
     /// float32 with a vector kernel set, or at bfloat16 with the AVX-512 set unless refused, and
     /// F(4×4) on; never with the portable kernels, bfloat16 on the AVX2 set, Winograd or its 4×4

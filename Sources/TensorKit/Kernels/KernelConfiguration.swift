@@ -180,6 +180,10 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// F(4×4, 3×3) applies to float32 training's input gradients from this many 4×4 tiles per
     /// worker (batch 16 on 2 workers: layer1 1728, layer2 448, layer3 112, layer4 32).
     var winogradLargeTileTrainingMinimum = 64
+    /// Float32 training's weight gradients take 4×4 output-gradient tiles from this many 4×4
+    /// tiles per worker as well (layer4 at batch 16: 32), where its input gradient stays on
+    /// F(2×2): the weight gradient's rounding is not what the backward pass amplifies.
+    var winogradLargeTileWeightGradientMinimum = 32
     /// Whether float32 training's weight gradients take 4×4 output-gradient tiles where its
     /// input gradients take F(4×4, 3×3) (tests and timings turn it off to compare).
     var winogradLargeTilesWeightGradient = true

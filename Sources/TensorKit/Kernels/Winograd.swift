@@ -94,12 +94,15 @@ enum Winograd {
     /// Whether the weight gradient of a float32 training convolution `g` (Winograd applying)
     /// runs on 4×4 output-gradient tiles (36 matrices: 9/16 of the 2×2 tiles' multiplications,
     /// and 36/64 of their transformed data): the AVX2 or AVX-512 transforms (the F(4×4)
-    /// output-gradient transform is the AVX2 one in both sets, which AVX-512 CPUs run too) and
-    /// as many 4×4 tiles per worker as ``usesLargeTilesForInputGradient(_:_:)`` asks.
+    /// output-gradient transform is the AVX2 one in both sets, which AVX-512 CPUs run too), where
+    /// ``usesLargeTilesForInputGradient(_:_:)`` holds and also from
+    /// ``KernelConfiguration/winogradLargeTileWeightGradientMinimum`` 4×4 tiles per worker
+    /// (layer4 at batch 16, whose input gradient stays on F(2×2)).
     static func usesLargeTilesForWeightGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         guard configuration.precision == .float32, configuration.winogradLargeTilesWeightGradient else { return false }
         guard usesVectorFilterGradient(configuration) else { return false }
-        return usesLargeTiles(g, configuration, minimum: configuration.winogradLargeTileTrainingMinimum)
+        let minimum = min(configuration.winogradLargeTileTrainingMinimum, configuration.winogradLargeTileWeightGradientMinimum)
+        return usesLargeTiles(g, configuration, minimum: minimum)
     }
 
     /// Whether frozen filters of a convolution `g` (Winograd applying) take F(4×4, 3×3): the
