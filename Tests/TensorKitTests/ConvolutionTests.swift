@@ -368,4 +368,21 @@ final class WinogradSelectionTests: XCTestCase {
         XCTAssertEqual(group(images: 8, tiles: 56, channels: 256, unbounded), 8, "512 tiles' worth, up to the worker's images")
         XCTAssertEqual(group(images: 3, tiles: 14, channels: 512, unbounded), 3)
     }
+
+    /// The pieces the workers claim in turn inside a Winograd convolution: never more than about
+    /// four per worker's share, and shared out as evenly as single items would be (the busiest
+    /// worker, claiming every `workers`-th piece, gets no more than its fair share rounded up).
+    func testEvenPiecesShareOutAsEvenlyAsSingleItems() {
+        for workers in 1...4 {
+            for count in 1...600 {
+                let piece = Winograd.evenPiece(count, workers: workers)
+                let pieces = (count + piece - 1) / piece
+                let busiest = (pieces + workers - 1) / workers * piece
+                XCTAssertLessThanOrEqual(busiest, (count + workers - 1) / workers, "\(count) items, \(workers) workers: \(piece)")
+                XCTAssertTrue((1...max(1, count / (4 * workers))).contains(piece), "\(count) items, \(workers) workers: \(piece)")
+            }
+        }
+        XCTAssertEqual(Winograd.evenPiece(36, workers: 2), 3, "F(4x4)'s 36 products: 12 pieces, not 9 of 4")
+        XCTAssertEqual(Winograd.evenPiece(256, workers: 2), 32, "channels: 8 pieces of 32")
+    }
 }

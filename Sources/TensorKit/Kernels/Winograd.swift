@@ -880,15 +880,28 @@ enum Winograd {
     }
 
     /// `body` over pieces of `0..<count`: the whole range at once, or with `parallel` about four
-    /// pieces per worker, claimed by the workers as they finish the last (each piece's result is
-    /// the same whoever computes it).
+    /// pieces per worker (``evenPiece(_:workers:)``), claimed by the workers as they finish the
+    /// last (each piece's result is the same whoever computes it).
     @inline(__always)
     private static func forEach(_ count: Int, parallel: Bool, _ body: (Int, Int) -> Void) {
         guard parallel else { return body(0, count) }
         let blocks = Parallel.blockCount(count)
-        Parallel.claiming(count, chunk: max(1, count / (4 * blocks)), blocks: blocks) { _, next in
+        Parallel.claiming(count, chunk: evenPiece(count, workers: blocks), blocks: blocks) { _, next in
             while let piece = next() { body(piece.lowerBound, piece.upperBound) }
         }
+    }
+
+    /// The largest piece of at most `count / (4 · workers)` items that `workers` claiming in
+    /// turn share out as evenly as single items: F(4×4)'s 36 products in pieces of 4 came to
+    /// 5 pieces for one worker and 4 for the other, which then waited a fifth of the phase.
+    static func evenPiece(_ count: Int, workers: Int) -> Int {
+        let workers = max(workers, 1), most = max(1, count / (4 * workers))
+        let fair = (count + workers - 1) / workers
+        for piece in stride(from: most, to: 1, by: -1) {
+            let pieces = (count + piece - 1) / piece
+            if (pieces + workers - 1) / workers * piece <= fair { return piece }
+        }
+        return 1
     }
 
     /// The input transform of `tile` × `tile` output tiles (2: F(2×2, 3×3), 4: F(4×4, 3×3)), as
