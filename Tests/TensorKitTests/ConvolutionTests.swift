@@ -168,6 +168,26 @@ final class ConvolutionTests: XCTestCase {
         let w1 = randomTensor([5, 3, 1, 1], seed: 4)
         gradCheck([x, w1], "conv 1x1") { t in conv2d(t[0], weight: t[1]) }
     }
+
+    /// Images unfolded side by side for one im2col GEMM: frozen filters group up to
+    /// `convolutionColumns` (2048) columns, training's at most 512 (layer2's strided 3×3 at
+    /// 864 columns an image: one image; layer3's at 216: three).
+    func testTrainingGroupsFewerImagesPerIm2colProduct() {
+        func geometry(_ c: Int, _ h: Int, _ w: Int) -> ConvGeometry {
+            ConvGeometry(
+                batch: 16, inChannels: c, height: h, width: w, outChannels: 2 * c,
+                kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1)
+        }
+        let layer2 = geometry(64, 32, 108), layer3 = geometry(128, 16, 54)
+        XCTAssertEqual(layer2.plane, 864)
+        XCTAssertEqual(ConvKernels.groupSize(layer2, imagesPerWorker: 8, frozen: true), 3)
+        XCTAssertEqual(ConvKernels.groupSize(layer2, imagesPerWorker: 8, frozen: false), 1)
+        XCTAssertEqual(ConvKernels.groupSize(layer3, imagesPerWorker: 8, frozen: true), 8)
+        XCTAssertEqual(ConvKernels.groupSize(layer3, imagesPerWorker: 8, frozen: false), 3)
+        KernelConfiguration.withCurrent(changing: { $0.convolutionColumns = 256 }) {
+            XCTAssertEqual(ConvKernels.groupSize(layer3, imagesPerWorker: 8, frozen: false), 2, "the smaller of the two")
+        }
+    }
 }
 
 /// Wider convolutions (ResNet-like channel counts, where OpenBLAS switches to its large-matrix

@@ -145,7 +145,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     public var appliesLargeTilesForward: Bool { Winograd.takesLargeTilesForward(self) }
 
     /// Minimum GEMM columns per im2col convolution call: images with smaller output planes are
-    /// unfolded side by side.
+    /// unfolded side by side. Training's convolutions (filters that change on every call, and
+    /// every backward pass) take at most 512: their unfolded inputs are written and read back
+    /// on every step, and wider groups spill them out of the caches.
     public var convolutionColumns: Int
 
     /// Threads a parallel region uses (at least 1). More than ``environment``'s run on
@@ -180,6 +182,10 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// F(4×4, 3×3) applies to float32 training's input gradients from this many 4×4 tiles per
     /// worker (batch 16 on 2 workers: layer1 1728, layer2 448, layer3 112, layer4 32).
     var winogradLargeTileTrainingMinimum = 64
+    /// The most GEMM columns a training im2col convolution groups images for (see
+    /// ``convolutionColumns``): layer2's strided 3×3 (864 columns an image) takes one image at
+    /// a time, not three.
+    var trainingConvolutionColumns = 512
     /// Float32 training's weight gradients take 4×4 output-gradient tiles from this many 4×4
     /// tiles per worker as well (layer4 at batch 16: 32), where its input gradient stays on
     /// F(2×2): the weight gradient's rounding is not what the backward pass amplifies.

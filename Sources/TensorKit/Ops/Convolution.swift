@@ -95,14 +95,21 @@ package func conv2d(
 enum ConvKernels {
     /// Minimum GEMM columns per call: images with smaller output planes are unfolded side by
     /// side so that one GEMM covers several (OpenBLAS packs the weights once per call, and its
-    /// kernels are inefficient on narrow matrices).
-    /// (``KernelConfiguration/convolutionColumns``, `TENSORKIT_CONV_COLUMNS`.)
-    static var targetColumns: Int { KernelConfiguration.current.convolutionColumns }
+    /// kernels are inefficient on narrow matrices). Frozen, packed filters take
+    /// ``KernelConfiguration/convolutionColumns`` (`TENSORKIT_CONV_COLUMNS`); filters that
+    /// change on every call (training) and the backward pass take at most
+    /// ``KernelConfiguration/trainingConvolutionColumns``.
+    static func targetColumns(frozen: Bool) -> Int {
+        let configuration = KernelConfiguration.current
+        return frozen
+            ? configuration.convolutionColumns
+            : min(configuration.convolutionColumns, configuration.trainingConvolutionColumns)
+    }
 
-    static func groupSize(_ g: ConvGeometry, imagesPerWorker: Int) -> Int {
-        let p = max(g.plane, 1)
-        if p >= targetColumns { return 1 }
-        return max(1, min(imagesPerWorker, (targetColumns + p - 1) / p))
+    static func groupSize(_ g: ConvGeometry, imagesPerWorker: Int, frozen: Bool) -> Int {
+        let p = max(g.plane, 1), target = targetColumns(frozen: frozen)
+        if p >= target { return 1 }
+        return max(1, min(imagesPerWorker, (target + p - 1) / p))
     }
 
     /// `y = conv(x, w) + bias`, then `epilogue`; all NCHW, `y` uninitialised on entry. With
@@ -158,7 +165,9 @@ enum ConvKernels {
         let blocks = Parallel.blockCount(g.batch)
         let inner = blocks == 1 && Parallel.workers > 1
         Parallel.blocks(g.batch, blocks: blocks) { _, lo, hi in
-            forwardImages(lo, hi, x: x, w: w, packed: packed, bias: bias, g, y: y, epilogue: epilogue, parallelInside: inner)
+            forwardImages(
+                lo, hi, x: x, w: w, packed: packed, frozen: prepared != nil, bias: bias, g, y: y, epilogue: epilogue,
+                parallelInside: inner)
         }
         return false
     }
@@ -180,12 +189,12 @@ enum ConvKernels {
 
     private static func forwardImages(
         _ lo: Int, _ hi: Int, x: UnsafePointer<Float>, w: UnsafePointer<Float>?,
-        packed: BLAS.PackedMatrix?, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
+        packed: BLAS.PackedMatrix?, frozen: Bool, bias: UnsafePointer<Float>?, _ g: ConvGeometry,
         y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue, parallelInside inner: Bool
     ) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
         let imageIn = c * g.height * g.width, imageOut = o * p
-        let gs = groupSize(g, imagesPerWorker: hi - lo)
+        let gs = groupSize(g, imagesPerWorker: hi - lo, frozen: frozen)
         let col: TensorStorage? = (g.isPointwise && gs == 1) ? nil : TensorStorage(capacity: k * gs * p)
         // Raw pointers into it are used below: keep it alive to the end of the scope.
         defer { withExtendedLifetime(col) {} }
@@ -293,7 +302,7 @@ enum ConvKernels {
     ) {
         let k = g.patch, p = g.plane, o = g.outChannels, c = g.inChannels
         let imageIn = c * g.height * g.width, imageOut = o * p
-        let gs = groupSize(g, imagesPerWorker: hi - lo)
+        let gs = groupSize(g, imagesPerWorker: hi - lo, frozen: false)
         let direct = g.isPointwise && gs == 1
         let col: TensorStorage? = (dw != nil && !direct) ? TensorStorage(capacity: k * gs * p) : nil
         // Raw pointers into it are used below: keep it alive to the end of the scope.
