@@ -95,7 +95,7 @@ package func conv2d(
 enum ConvKernels {
     /// Minimum GEMM columns per call: images with smaller output planes are unfolded side by
     /// side so that one GEMM covers several (OpenBLAS packs the weights once per call, and its
-    /// kernels are inefficient on narrow matrices). Frozen, packed filters take
+    /// kernels are inefficient on narrow matrices). Frozen filters (prepared once) take
     /// ``KernelConfiguration/convolutionColumns`` (`TENSORKIT_CONV_COLUMNS`); filters that
     /// change on every call (training) and the backward pass take at most
     /// ``KernelConfiguration/trainingConvolutionColumns``.
