@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Compares the tensors of two .safetensors checkpoints: per tensor, the largest difference
-relative to the tensor's largest magnitude; exits 1 if any exceeds --tolerance.
+relative to the tensor's largest magnitude (or, with --l2, the norm of the difference relative to
+the tensor's norm); exits 1 if any exceeds --tolerance.
 
-Usage: python3 Scripts/mpi/compare_checkpoints.py A.safetensors B.safetensors [--tolerance T]
+Usage: python3 Scripts/mpi/compare_checkpoints.py A.safetensors B.safetensors [--tolerance T] [--l2]
 Reads the format itself (8-byte header length, JSON header, raw little-endian data): NumPy only."""
 import argparse
 import json
@@ -34,6 +35,9 @@ def main():
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument(
+        "--l2", action="store_true",
+        help="per tensor |A - B| / |A| (2-norms): one element that rounding tipped the other way moves it little")
     args = ap.parse_args()
     a, b = load(args.a), load(args.b)
     if a.keys() != b.keys():
@@ -41,10 +45,13 @@ def main():
         return 1
     worst = (0.0, "")
     for name in sorted(a):
-        scale = max(np.abs(a[name]).max(initial=0), 1e-12)
-        diff = np.abs(a[name] - b[name]).max(initial=0) / scale
+        if args.l2:
+            diff = np.linalg.norm(a[name] - b[name]) / max(np.linalg.norm(a[name]), 1e-12)
+        else:
+            diff = np.abs(a[name] - b[name]).max(initial=0) / max(np.abs(a[name]).max(initial=0), 1e-12)
         worst = max(worst, (diff, name))
-    print(f"{len(a)} tensors; largest relative difference {worst[0]:.3g} ({worst[1]}); tolerance {args.tolerance:g}")
+    measure = "relative L2 difference" if args.l2 else "relative difference"
+    print(f"{len(a)} tensors; largest {measure} {worst[0]:.3g} ({worst[1]}); tolerance {args.tolerance:g}")
     return 0 if worst[0] <= args.tolerance else 1
 
 
