@@ -203,8 +203,8 @@ static void bands(int large, ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w,
 // sums with G of F(2x2, 3x3) or F(4x4, 3x3).
 static void filter_gradient_case(int large, ptrdiff_t count, ptrdiff_t plane, ptrdiff_t p0, ptrdiff_t p1) {
     static const double g2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    static const double g4[6][3] = {{0.25, 0, 0},         {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                    {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    static const double g4[6][3] = {{64.0 / 81, 0, 0}, {-128.0 / 243, -32.0 / 81, -8.0 / 27}, {-128.0 / 243, 32.0 / 81, -8.0 / 27},
+                                    {32.0 / 243, 16.0 / 81, 8.0 / 27}, {32.0 / 243, -16.0 / 81, 8.0 / 27}, {0, 0, 1}};
     int side = large ? 6 : 4;
     const float *parts[3];
     for (ptrdiff_t k = 0; k < count; ++k) parts[k] = randv((size_t)(side * side * plane));

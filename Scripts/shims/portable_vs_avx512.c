@@ -219,9 +219,9 @@ static void wino43_case(ptrdiff_t C, ptrdiff_t O, ptrdiff_t h, ptrdiff_t w) {
         free(y1); free(y2); free(p1); free(p2);
     }
     // filter transform, both directions, a middle row range: against the portable twin (bit for
-    // bit) and G g G^T in double (Lavin & Gray's G for the points 0, +-1, +-2).
-    static const double G[6][3] = {{0.25, 0, 0}, {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    // bit) and G g G^T in double (G for the points 0, +-3/4, +-3/2 of WINO43_FILTER).
+    static const double G[6][3] = {{64.0 / 81, 0, 0}, {-128.0 / 243, -32.0 / 81, -8.0 / 27}, {-128.0 / 243, 32.0 / 81, -8.0 / 27},
+                                   {32.0 / 243, 16.0 / 81, 8.0 / 27}, {32.0 / 243, -16.0 / 81, 8.0 / 27}, {0, 0, 1}};
     float *wt = randv((size_t)(O * C * 9));
     for (int g = 0; g < 2; ++g) {
         ptrdiff_t rows = g ? C : O, cols = g ? O : C, r0 = rows / 3;

@@ -16,52 +16,82 @@ static inline void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_
 
 // MARK: - F(4x4, 3x3)
 
-// 1-D transforms of F(4x4, 3x3) (Lavin & Gray's points 0, +-1, +-2, infinity), written once as
-// macros so the vector and the scalar code do the same operations in the same order:
-// B^T d (6 -> 6), A^T m (6 -> 4). ADD, SUB, MUL and K (a constant) are defined per type.
-#define WINO43_INPUT(d, t)                                                    \
-    do {                                                                      \
-        t[0] = ADD(SUB(d[4], MUL(K(5.0f), d[2])), MUL(K(4.0f), d[0]));       \
-        t[1] = SUB(ADD(d[3], d[4]), MUL(K(4.0f), ADD(d[1], d[2])));          \
-        t[2] = ADD(SUB(d[4], d[3]), MUL(K(4.0f), SUB(d[1], d[2])));          \
-        t[3] = ADD(SUB(d[4], d[2]), MUL(K(2.0f), SUB(d[3], d[1])));          \
-        t[4] = SUB(SUB(d[4], d[2]), MUL(K(2.0f), SUB(d[3], d[1])));          \
-        t[5] = ADD(SUB(d[5], MUL(K(5.0f), d[3])), MUL(K(4.0f), d[1]));       \
+// 1-D transforms of F(4x4, 3x3) on the points 0, +-3/4, +-3/2 and infinity (Toom-Cook, as Lavin &
+// Gray build it): half the float32 rounding error of Lavin & Gray's 0, +-1, +-2 in a layer
+// (`python3 Benchmarks/winograd_points.py`; issue #15), for as many operations, and B^T and A^T
+// stay exact in float32 (their entries are products of 3/4 and 3/2). Written once as macros so
+// the vector and the scalar code do the same operations in the same order: B^T d (6 -> 6), A^T m
+// (6 -> 4), A dy (4 -> 6), G g (3 -> 6) and G^T a (6 -> 3). ADD, SUB, MUL and K (a constant) are
+// defined per type. With a = 3/4 and b = 3/2, row j of G is (1, p, p^2) / N_j, N_j the product
+// of p_j - p_k over the other finite points: N = a^2 b^2 = 81/64 at 0, 2a^2(a^2 - b^2) =
+// -243/128 at +-a, 2b^2(b^2 - a^2) = 243/32 at +-b.
+#define WINO43_A 0.75f
+#define WINO43_B 1.5f
+#define WINO43_A2 0.5625f            // a^2 = 9/16
+#define WINO43_B2 2.25f              // b^2 = 9/4
+#define WINO43_A3 0.421875f          // a^3 = 27/64
+#define WINO43_B3 3.375f             // b^3 = 27/8
+#define WINO43_S2 2.8125f            // a^2 + b^2 = 45/16
+#define WINO43_P2 1.265625f          // a^2 b^2 = 81/64
+#define WINO43_N0 (64.0f / 81.0f)    // 1 / N at 0
+#define WINO43_NA (-128.0f / 243.0f) // 1 / N at +-a
+#define WINO43_NB (32.0f / 243.0f)   // 1 / N at +-b
+
+// B^T d: rows (a^2 b^2, 0, -(a^2 + b^2), 0, 1, 0), (0, -+a b^2, -b^2, +-a, 1, 0),
+// (0, -+a^2 b, -a^2, +-b, 1, 0), (0, a^2 b^2, 0, -(a^2 + b^2), 0, 1): each pair an even part
+// plus or minus an odd one.
+#define WINO43_INPUT(d, t)                                                                       \
+    do {                                                                                         \
+        __typeof__(d[0]) even_, odd_;                                                            \
+        t[0] = ADD(SUB(d[4], MUL(K(WINO43_S2), d[2])), MUL(K(WINO43_P2), d[0]));                 \
+        even_ = SUB(d[4], MUL(K(WINO43_B2), d[2]));                                              \
+        odd_ = MUL(K(WINO43_A), SUB(d[3], MUL(K(WINO43_B2), d[1])));                             \
+        t[1] = ADD(even_, odd_);                                                                 \
+        t[2] = SUB(even_, odd_);                                                                 \
+        even_ = SUB(d[4], MUL(K(WINO43_A2), d[2]));                                              \
+        odd_ = MUL(K(WINO43_B), SUB(d[3], MUL(K(WINO43_A2), d[1])));                             \
+        t[3] = ADD(even_, odd_);                                                                 \
+        t[4] = SUB(even_, odd_);                                                                 \
+        t[5] = ADD(SUB(d[5], MUL(K(WINO43_S2), d[3])), MUL(K(WINO43_P2), d[1]));                 \
     } while (0)
-#define WINO43_OUTPUT(m, y)                                                   \
-    do {                                                                      \
-        s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);                         \
-        s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);                         \
-        y[0] = ADD(ADD(m[0], s12), s34);                                      \
-        y[1] = ADD(d12, MUL(K(2.0f), d34));                                   \
-        y[2] = ADD(s12, MUL(K(4.0f), s34));                                   \
-        y[3] = ADD(ADD(d12, MUL(K(8.0f), d34)), m[5]);                        \
+
+// A^T m: rows (1, 1, 1, 1, 1, 0), (0, a, -a, b, -b, 0), (0, a^2, a^2, b^2, b^2, 0),
+// (0, a^3, -a^3, b^3, -b^3, 1). Needs temporaries s12, d12, s34, d34 of the type.
+#define WINO43_OUTPUT(m, y)                                                                      \
+    do {                                                                                         \
+        s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);                                            \
+        s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);                                            \
+        y[0] = ADD(ADD(m[0], s12), s34);                                                         \
+        y[1] = ADD(MUL(K(WINO43_A), d12), MUL(K(WINO43_B), d34));                                \
+        y[2] = ADD(MUL(K(WINO43_A2), s12), MUL(K(WINO43_B2), s34));                              \
+        y[3] = ADD(ADD(MUL(K(WINO43_A3), d12), MUL(K(WINO43_B3), d34)), m[5]);                   \
     } while (0)
 
 // dM = A dy (4 -> 6), the adjoint of A^T m: row i of A is column i of A^T above. Needs temporaries
 // s02, s13, t02, t13 of the type.
-#define WINO43_OUTPUT_GRADIENT(y, m)                                          \
-    do {                                                                      \
-        s02 = ADD(y[0], y[2]), s13 = ADD(y[1], y[3]);                         \
-        t02 = ADD(y[0], MUL(K(4.0f), y[2]));                                  \
-        t13 = MUL(K(2.0f), ADD(y[1], MUL(K(4.0f), y[3])));                    \
-        m[0] = y[0];                                                          \
-        m[1] = ADD(s02, s13);                                                 \
-        m[2] = SUB(s02, s13);                                                 \
-        m[3] = ADD(t02, t13);                                                 \
-        m[4] = SUB(t02, t13);                                                 \
-        m[5] = y[3];                                                          \
+#define WINO43_OUTPUT_GRADIENT(y, m)                                                             \
+    do {                                                                                         \
+        s02 = ADD(y[0], MUL(K(WINO43_A2), y[2]));                                                \
+        s13 = MUL(K(WINO43_A), ADD(y[1], MUL(K(WINO43_A2), y[3])));                              \
+        t02 = ADD(y[0], MUL(K(WINO43_B2), y[2]));                                                \
+        t13 = MUL(K(WINO43_B), ADD(y[1], MUL(K(WINO43_B2), y[3])));                              \
+        m[0] = y[0];                                                                             \
+        m[1] = ADD(s02, s13);                                                                    \
+        m[2] = SUB(s02, s13);                                                                    \
+        m[3] = ADD(t02, t13);                                                                    \
+        m[4] = SUB(t02, t13);                                                                    \
+        m[5] = y[3];                                                                             \
     } while (0)
 
 // G^T a (6 -> 3) of F(4x4, 3x3), the adjoint of WINO43_FILTER: the weight gradient's
 // dw = G^T dU G. Needs temporaries s12, d12, s34, d34 of the type.
-#define WINO43_FILTER_GRADIENT(a, t)                                                              \
-    do {                                                                                          \
-        s12 = ADD(a[1], a[2]), d12 = SUB(a[2], a[1]);                                             \
-        s34 = ADD(a[3], a[4]), d34 = SUB(a[3], a[4]);                                             \
-        t[0] = ADD(SUB(MUL(K(0.25f), a[0]), MUL(K(1.0f / 6.0f), s12)), MUL(K(1.0f / 24.0f), s34)); \
-        t[1] = ADD(MUL(K(1.0f / 6.0f), d12), MUL(K(1.0f / 12.0f), d34));                         \
-        t[2] = ADD(MUL(K(1.0f / 6.0f), SUB(s34, s12)), a[5]);                                     \
+#define WINO43_FILTER_GRADIENT(a, t)                                                             \
+    do {                                                                                         \
+        s12 = ADD(a[1], a[2]), d12 = SUB(a[1], a[2]);                                            \
+        s34 = ADD(a[3], a[4]), d34 = SUB(a[3], a[4]);                                            \
+        t[0] = ADD(ADD(MUL(K(WINO43_N0), a[0]), MUL(K(WINO43_NA), s12)), MUL(K(WINO43_NB), s34)); \
+        t[1] = ADD(MUL(K(-32.0f / 81.0f), d12), MUL(K(16.0f / 81.0f), d34));                     \
+        t[2] = ADD(MUL(K(8.0f / 27.0f), SUB(s34, s12)), a[5]);                                   \
     } while (0)
 
 // G^T a (4 -> 3) of F(2x2, 3x3) (G: rows (1, 0, 0), (1, 1, 1)/2, (1, -1, 1)/2, (0, 0, 1)).
@@ -93,16 +123,21 @@ static inline void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_
         }                                                                     \
     } while (0)
 
-// G g (3 -> 6) of F(4x4, 3x3): rows (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6),
-// (1/24, -1/12, 1/6), (0, 0, 1).
-#define WINO43_FILTER(g, t)                                                                        \
-    do {                                                                                           \
-        t[0] = MUL(K(0.25f), g[0]);                                                                \
-        t[1] = MUL(K(-1.0f / 6.0f), ADD(ADD(g[0], g[1]), g[2]));                                   \
-        t[2] = MUL(K(-1.0f / 6.0f), ADD(SUB(g[0], g[1]), g[2]));                                   \
-        t[3] = ADD(ADD(MUL(K(1.0f / 24.0f), g[0]), MUL(K(1.0f / 12.0f), g[1])), MUL(K(1.0f / 6.0f), g[2])); \
-        t[4] = ADD(SUB(MUL(K(1.0f / 24.0f), g[0]), MUL(K(1.0f / 12.0f), g[1])), MUL(K(1.0f / 6.0f), g[2])); \
-        t[5] = g[2];                                                                               \
+// G g (3 -> 6) of F(4x4, 3x3): rows (1, 0, 0) / N_0, (1, +-a, a^2) / N_a, (1, +-b, b^2) / N_b,
+// (0, 0, 1).
+#define WINO43_FILTER(g, t)                                                                      \
+    do {                                                                                         \
+        __typeof__(g[0]) even_, odd_;                                                            \
+        t[0] = MUL(K(WINO43_N0), g[0]);                                                          \
+        even_ = ADD(g[0], MUL(K(WINO43_A2), g[2]));                                              \
+        odd_ = MUL(K(WINO43_A), g[1]);                                                           \
+        t[1] = MUL(K(WINO43_NA), ADD(even_, odd_));                                              \
+        t[2] = MUL(K(WINO43_NA), SUB(even_, odd_));                                              \
+        even_ = ADD(g[0], MUL(K(WINO43_B2), g[2]));                                              \
+        odd_ = MUL(K(WINO43_B), g[1]);                                                           \
+        t[3] = MUL(K(WINO43_NB), ADD(even_, odd_));                                              \
+        t[4] = MUL(K(WINO43_NB), SUB(even_, odd_));                                              \
+        t[5] = g[2];                                                                             \
     } while (0)
 
 static inline void padded_dims43(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_t *wp) {

@@ -209,6 +209,18 @@ enum Winograd {
             }
         }
 
+        /// The rows of F(4×4, 3×3)'s `G` in double precision: `(1, p, p²) / N_p` for the finite
+        /// points p of `WINO43_FILTER` (0, ±3/4, ±3/2), `N_p` the product of `p − q` over the
+        /// other finite points q, then (0, 0, 1) for infinity.
+        static let largeTileFilterRows: [[Double]] = {
+            let points = [0, 0.75, -0.75, 1.5, -1.5]
+            let finite = points.map { p in
+                let n = points.filter { $0 != p }.reduce(1.0) { $0 * (p - $1) }
+                return [1 / n, p / n, p * p / n]
+            }
+            return finite + [[0, 0, 1]]
+        }()
+
         /// The F(4×4, 3×3) forward filters of `w[O, C, 3, 3]` (`U_ξ = G g Gᵀ`, 36 matrices
         /// `O × C`, each output channel's multiplied by `rowScale[o]` when given), packed for
         /// TensorKit's GEMM (AVX-512, or AVX2 at float32), or plain for OpenBLAS with the AVX2
@@ -217,10 +229,7 @@ enum Winograd {
         static func prepared4x4(
             _ w: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, rowScale: [Float]? = nil
         ) -> Filters? {
-            let g: [[Double]] = [
-                [1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
-                [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1],
-            ]
+            let g = largeTileFilterRows
             let plane = o * c
             let u = TensorStorage(capacity: 36 * plane)
             let up = u.pointer
@@ -770,8 +779,8 @@ enum Winograd {
         )
     }
 
-    /// `Gᵀ dU G` as ``sandwich4(_:)`` with F(4×4, 3×3)'s `G` of `WINO43_FILTER` (rows (1/4, 0, 0),
-    /// −(1, 1, 1)/6, −(1, −1, 1)/6, (1/24, 1/12, 1/6), (1/24, −1/12, 1/6), (0, 0, 1)).
+    /// `Gᵀ dU G` as ``sandwich4(_:)`` with F(4×4, 3×3)'s `G` of `WINO43_FILTER` (points 0, ±3/4,
+    /// ±3/2: ``Filters/largeTileFilterRows``), in the operations of `WINO43_FILTER_GRADIENT`.
     @inline(__always)
     private static func sandwich6(
         _ u: (Int, Int) -> SIMD8<Float>
@@ -779,9 +788,10 @@ enum Winograd {
         typealias V = SIMD8<Float>
         /// `Gᵀ a` (3 values) of 6 values `a`.
         @inline(__always) func gTransposed(_ a0: V, _ a1: V, _ a2: V, _ a3: V, _ a4: V, _ a5: V) -> (V, V, V) {
-            let sixth: Float = 1 / 6, twelfth: Float = 1 / 12, twentyFourth: Float = 1 / 24
-            let s12 = a1 + a2, d12 = a2 - a1, s34 = a3 + a4, d34 = a3 - a4
-            return (0.25 * a0 - sixth * s12 + twentyFourth * s34, sixth * d12 + twelfth * d34, sixth * (s34 - s12) + a5)
+            let n0: Float = 64 / 81, na: Float = -128 / 243, nb: Float = 32 / 243
+            let s12 = a1 + a2, d12 = a1 - a2, s34 = a3 + a4, d34 = a3 - a4
+            let t1 = Float(-32) / 81 * d12 + Float(16) / 81 * d34
+            return (n0 * a0 + na * s12 + nb * s34, t1, Float(8) / 27 * (s34 - s12) + a5)
         }
         @inline(__always) func column(_ j: Int) -> (V, V, V) {
             gTransposed(u(0, j), u(1, j), u(2, j), u(3, j), u(4, j), u(5, j))
