@@ -93,7 +93,7 @@ final class BFloat16WeightGradientTests: XCTestCase {
     /// planes while packing them.
     func testWeightGradientOnOddShapes() throws {
         guard KernelConfiguration.isBFloat16Available else { throw XCTSkip("this CPU has no AVX512_BF16") }
-        try KernelConfiguration.withCurrent(changing: {
+        KernelConfiguration.withCurrent(changing: {
             $0.kernelSet = .avx512; $0.gemm = .tensorKit; $0.precision = .bfloat16; $0.minimumTensorKitGEMMWork = 0
         }) {
             for (n, c, o, h, w) in [(1, 8, 16, 1, 1), (3, 16, 24, 3, 37), (5, 24, 16, 4, 1000), (3, 48, 64, 9, 9), (1, 5, 7, 6, 13)] {

@@ -406,3 +406,45 @@ final class WinogradSelectionTests: XCTestCase {
         XCTAssertEqual(Winograd.evenPiece(256, workers: 2), 32, "channels: 8 pieces of 32")
     }
 }
+
+extension WideConvolutionTests {
+    /// Float32 training's forward pass on Winograd F(4×4, 3×3), its default, rounds at most 4.5
+    /// times as much as on F(2×2): relative L2 error against a float64 direct convolution, on
+    /// layer3's 256 channels and 8×27 map (2 images, 32 filters), with each vector kernel set
+    /// the CPU has. Measured 2026-12-05 (AVX2 set): 3.2x on the points 0, ±3/4, ±3/2; 6.5x on
+    /// Lavin & Gray's 0, ±1, ±2, which fail here (`Benchmarks/winograd_points.py` simulates both).
+    func testLargeTileForwardRoundsLittleMoreThanSmallTiles() throws {
+        guard !vectorKernelSets.isEmpty else { throw XCTSkip("F(4x4, 3x3) needs the AVX-512 or AVX2 kernels") }
+        let xs = [2, 256, 8, 27], ws = [32, 256, 3, 3]
+        let x = randomTensor(xs, seed: 51), w = randomTensor(ws, seed: 52, scale: 0.03)
+        let gy = [Float](repeating: 0, count: xs[0] * ws[0] * xs[2] * xs[3])
+        let reference = direct(x.scalars, xs, w.scalars, ws, stride: 1, pad: 1, gy: gy).y
+        let g = ConvGeometry(
+            batch: xs[0], inChannels: xs[1], height: xs[2], width: xs[3], outChannels: ws[0],
+            kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1)
+        for kernels in vectorKernelSets {
+            var errors: [Double] = []
+            for large in [false, true] {
+                let y = KernelConfiguration.withCurrent(changing: {
+                    $0.kernelSet = kernels; $0.gemm = .tensorKit; $0.precision = .float32
+                    $0.winogradMinimumTilesPerWorker = 0; $0.winogradLargeTileTrainingMinimum = 0
+                    $0.winogradLargeTilesForward = large
+                }) {
+                    XCTAssertTrue(Winograd.applies(g), "\(kernels): Winograd")
+                    XCTAssertEqual(Winograd.usesLargeTilesForward(g), large, "\(kernels): forward on F(4x4) \(large)")
+                    return conv2d(x, weight: w.requiringGrad(), stride: 1, padding: 1).scalars
+                }
+                var diff = 0.0, size = 0.0
+                for (a, b) in zip(y, reference) {
+                    diff += (Double(a) - b) * (Double(a) - b)
+                    size += b * b
+                }
+                errors.append((diff / size).squareRoot())
+            }
+            let ratio = errors[1] / errors[0]
+            print("\(kernels): forward error F(2x2) \(errors[0]), F(4x4) \(errors[1]) (\(ratio)x)")
+            XCTAssertGreaterThan(ratio, 1, "\(kernels): F(4x4) rounds like F(2x2): was it used?")
+            XCTAssertLessThanOrEqual(ratio, 4.5, "\(kernels): F(4x4)'s forward rounding against F(2x2)'s")
+        }
+    }
+}

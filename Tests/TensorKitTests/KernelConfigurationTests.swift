@@ -23,7 +23,7 @@ final class KernelConfigurationTests: XCTestCase {
         XCTAssertEqual(set.winogradMinimumTilesPrepared, 32)
         XCTAssertFalse(set.winogradLargeTiles)
         XCTAssertEqual(set.winogradLargeTilesForward, true)
-        XCTAssertNil(defaults.winogradLargeTilesForward, "training's forward tiles are left to the precision")
+        XCTAssertNil(defaults.winogradLargeTilesForward, "training's forward tiles are left to the default")
         XCTAssertEqual(KernelConfiguration(environment: ["TENSORKIT_WINOGRAD_FORWARD_4X4": "0"]).winogradLargeTilesForward, false)
         XCTAssertFalse(set.usesTensorKitGEMM)
         XCTAssertFalse(set.usesVectorWinograd)
@@ -56,20 +56,23 @@ final class KernelConfigurationTests: XCTestCase {
                 let layer = "layer\(index + 1), \(kernels)"
                 XCTAssertEqual(Winograd.usesLargeTilesForInputGradient(g, configuration), index < 3, "dx on F(4x4), \(layer)")
                 XCTAssertTrue(Winograd.usesLargeTilesForWeightGradient(g, configuration), "dw on 4x4 tiles, \(layer)")
-                XCTAssertFalse(Winograd.usesLargeTilesForward(g, configuration), "forward on F(2x2), \(layer)")
+                XCTAssertEqual(Winograd.usesLargeTilesForward(g, configuration), index < 3, "forward on F(4x4), \(layer)")
             }
         }
     }
 
-    /// `appliesLargeTilesForward` says where training's forward pass takes F(4×4): asked at
-    /// float32 with a vector kernel set, or at bfloat16 with the AVX-512 set unless refused, and
-    /// F(4×4) on; never with the portable kernels, bfloat16 on the AVX2 set, Winograd or its 4×4
-    /// tiles off, or float32 unasked.
+    /// `appliesLargeTilesForward` says where training's forward pass takes F(4×4): by default or
+    /// asked, at float32 with a vector kernel set or at bfloat16 with the AVX-512 set, and F(4×4)
+    /// on; never with the portable kernels, bfloat16 on the AVX2 set, Winograd or its 4×4 tiles
+    /// off, or where refused.
     func testLargeTilesForwardAppliesOnlyWhereTheForwardPassTakesThem() {
         var asked = KernelConfiguration()
         asked.winogradLargeTilesForward = true
         XCTAssertEqual(asked.appliesLargeTilesForward, !vectorKernelSets.isEmpty)
-        XCTAssertFalse(KernelConfiguration().appliesLargeTilesForward, "float32, not asked")
+        XCTAssertEqual(KernelConfiguration().appliesLargeTilesForward, !vectorKernelSets.isEmpty, "float32 by default")
+        var refused = KernelConfiguration()
+        refused.winogradLargeTilesForward = false
+        XCTAssertFalse(refused.appliesLargeTilesForward, "float32, refused")
         var bf16 = asked
         bf16.precision = .bfloat16
         XCTAssertEqual(bf16.appliesLargeTilesForward, KernelConfiguration.isAVX512Available, "bf16")

@@ -27,7 +27,7 @@ import Foundation
 /// | `TENSORKIT_PRECISION=bf16` | bfloat16 operands in the convolution and linear GEMMs (``Precision``) |
 /// | `TENSORKIT_WINOGRAD=0` | 3×3 convolutions on im2col + GEMM instead of Winograd |
 /// | `TENSORKIT_WINOGRAD_LARGE_TILES=0` | F(2×2, 3×3) only, not F(4×4, 3×3): frozen filters (either precision), float32 training's input and weight gradients |
-/// | `TENSORKIT_WINOGRAD_FORWARD_4X4=1` or `0` | training's forward pass on F(4×4, 3×3) too, and at bf16 its input gradients, or not (default: at bf16 only; ``winogradLargeTilesForward``) |
+/// | `TENSORKIT_WINOGRAD_FORWARD_4X4=1` or `0` | training's forward pass on F(4×4, 3×3) too, and at bf16 its input gradients, or not (default: on; ``winogradLargeTilesForward``) |
 /// | `TENSORKIT_WINOGRAD_MIN_TILES=N` | Winograd for frozen filters from `N` tiles per worker |
 /// | `TENSORKIT_CONV_COLUMNS=N` | minimum GEMM columns per im2col convolution call |
 /// | `TENSORKIT_NUM_THREADS=N` | worker threads (default: all cores, shared evenly among the ranks of an MPI job on one machine) |
@@ -111,35 +111,33 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
     /// each layer's output about six-fold, yet the model's logits and class probabilities stay
     /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Float32 training's input
     /// gradients take it too (from 64 4×4 tiles per worker), and so do its weight gradients (on
-    /// 4×4 output-gradient tiles); its forward pass stays on F(2×2) unless
-    /// ``winogradLargeTilesForward`` is set. Needs
-    /// the AVX-512 or AVX2 kernels.
+    /// 4×4 output-gradient tiles) and, unless ``winogradLargeTilesForward`` is `false`, its
+    /// forward pass. Needs the AVX-512 or AVX2 kernels.
     public var winogradLargeTiles: Bool
 
     /// Forward passes with filters transformed on each call (training) on F(4×4, 3×3) too,
     /// where ``winogradLargeTiles`` gives the input gradients F(4×4): `true` asks for it, `false`
-    /// refuses it, and `nil` (the default) leaves it to the precision: on at
-    /// ``Precision/bfloat16``, off at ``Precision/float32`` (`TENSORKIT_WINOGRAD_FORWARD_4X4=1`
-    /// or `=0` set it). ``appliesLargeTilesForward`` says whether it takes effect.
+    /// refuses it, and `nil` (the default) takes it at either precision
+    /// (`TENSORKIT_WINOGRAD_FORWARD_4X4=1` or `=0` set it). ``appliesLargeTilesForward`` says
+    /// whether it takes effect.
     ///
-    /// At float32 it trades precision for speed, as PyTorch's
-    /// `torch.set_float32_matmul_precision("high")` does: fewer multiplications in every 3×3
-    /// layer of a training step, and a larger rounding error in the forward pass, which the
-    /// backward pass amplifies: the gradients' error against float64 grows to about twice
-    /// PyTorch float32's (`FullModelTrainingParityTests`; Docs/Benchmarks.md has the figures),
-    /// so float32 keeps F(2×2) unless asked. Needs the AVX-512 or AVX2 kernels. At
-    /// ``Precision/bfloat16`` (AVX-512 kernels) it puts the input gradients on F(4×4) as well
-    /// (float32 training has them there already): F(4×4) amplifies bfloat16's rounding about
-    /// sixfold per layer, and ESC-10 training ends within the run-to-run noise of float32 with it
-    /// (paired seeds in Docs/Benchmarks.md), so bfloat16 takes it by default.
+    /// At float32 it saves 44% of the forward pass's multiplications in every 3×3 layer of a
+    /// training step, for a larger rounding error in the forward pass, which the backward pass
+    /// amplifies. On F(4×4)'s points 0, ±3/4, ±3/2 the gradients stay closer to float64 than
+    /// PyTorch float32's (`FullModelTrainingParityTests`; Docs/Benchmarks.md has the figures);
+    /// `false` keeps the forward pass on F(2×2), the most precise setting. Needs the AVX-512 or
+    /// AVX2 kernels. At ``Precision/bfloat16`` (AVX-512 kernels) it puts the input gradients on
+    /// F(4×4) as well (float32 training has them there already): F(4×4) on Lavin & Gray's
+    /// points amplified bfloat16's rounding about sixfold per layer, and ESC-10 training ended
+    /// within the run-to-run noise of float32 with it (paired seeds in Docs/Benchmarks.md).
     public var winogradLargeTilesForward: Bool?
 
-    /// ``winogradLargeTilesForward``, or where it is `nil` the precision's default: whether
-    /// training's forward pass asks for F(4×4, 3×3).
-    var asksLargeTilesForward: Bool { winogradLargeTilesForward ?? (precision == .bfloat16) }
+    /// ``winogradLargeTilesForward``, or where it is `nil` the default (on): whether training's
+    /// forward pass asks for F(4×4, 3×3).
+    var asksLargeTilesForward: Bool { winogradLargeTilesForward ?? true }
 
     /// Whether training's forward pass runs on F(4×4, 3×3) with these settings: it is asked
-    /// (``winogradLargeTilesForward``, or by default at bfloat16), F(4×4) is on, and training
+    /// (``winogradLargeTilesForward``, or by default), F(4×4) is on, and training
     /// runs at float32 with the AVX-512 or AVX2 kernels, or at bfloat16 with the AVX-512 kernels
     /// (elsewhere the forward pass stays on F(2×2) whatever the setting says).
     public var appliesLargeTilesForward: Bool { Winograd.takesLargeTilesForward(self) }

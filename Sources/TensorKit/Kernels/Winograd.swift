@@ -7,7 +7,8 @@ import Foundation
 /// Each 2×2 output tile comes from a 4×4 input tile: `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A`
 /// (Lavin & Gray, 2016). Summed over input channels, the elementwise products become 16
 /// independent GEMMs `M_ξ[O × T] = U_ξ[O × C] · V_ξ[C × T]` over T tiles, with 16/36 of the
-/// multiplications of im2col. The input gradient of such a layer is the same convolution of the
+/// multiplications of im2col. F(4×4, 3×3) (6×6 input tiles, 36 GEMMs, 36/144) runs on the
+/// points 0, ±3/4, ±3/2 rather than Lavin & Gray's 0, ±1, ±2: half the float32 rounding. The input gradient of such a layer is the same convolution of the
 /// output gradient with the filters flipped and transposed, so it runs through here too.
 enum Winograd {
     // Which transforms run and when this path applies are settings of ``KernelConfiguration``:
@@ -55,17 +56,16 @@ enum Winograd {
     /// filters transformed on each call) runs on F(4×4, 3×3): TensorKit's transforms and GEMM
     /// (AVX-512, or AVX2 with its own kernel), and at least ``KernelConfiguration/winogradLargeTileTrainingMinimum`` 4×4 tiles per
     /// worker, where the saved multiplications outweigh transforming (and, for the AVX-512
-    /// kernel, packing) 36 filter matrices per call. At float32 the forward pass stays on F(2×2) unless asked
+    /// kernel, packing) 36 filter matrices per call. The forward pass takes F(4×4) where this
+    /// holds unless ``KernelConfiguration/winogradLargeTilesForward`` is `false`
     /// (``usesLargeTilesForward(_:_:)``; the weight gradient takes 4×4 tiles too:
     /// ``usesLargeTilesForWeightGradient(_:_:)``): the forward pass's rounding is what the
     /// backward pass amplifies. In `FullModelTrainingParityTests` (gradients against float64,
-    /// ours / PyTorch float32's error) F(4×4) in the input and weight gradients leaves the ratio
-    /// where F(2×2) alone has it (AVX2 set on Zen 3: 0.32x; AVX-512 set on Zen 4: 1.59x);
-    /// F(4×4) in the forward pass too raises it (1.75x and 2.05x). bfloat16 puts its forward
-    /// pass and input gradient on F(4×4) unless ``KernelConfiguration/winogradLargeTilesForward``
-    /// is `false` (its weight gradient stays on 2×2 tiles): F(4×4) amplifies bfloat16's rounding
-    /// about sixfold per layer (`BFloat16Tests`), and ESC-10 training ends within the run-to-run
-    /// noise of float32 with it.
+    /// ours / PyTorch float32's error, AVX2 set on Zen 2) F(4×4) in the input and weight
+    /// gradients leaves the ratio where F(2×2) alone has it (0.023x); F(4×4) in the forward pass
+    /// too raises it to 0.80x on the points 0, ±3/4, ±3/2 (1.78x on Lavin & Gray's 0, ±1, ±2).
+    /// bfloat16 puts its input gradient on F(4×4) by default too (its weight gradient stays on
+    /// 2×2 tiles).
     static func usesLargeTilesForInputGradient(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         let precision = configuration.precision == .float32 || configuration.asksLargeTilesForward
         guard precision, configuration.usesTensorKitGEMM || configuration.usesAVX2GEMM else { return false }
@@ -74,16 +74,16 @@ enum Winograd {
 
     /// Whether the forward pass of a convolution `g` whose filters are transformed on
     /// each call (training; Winograd applying) runs on F(4×4, 3×3): where it is asked
-    /// (``KernelConfiguration/winogradLargeTilesForward``, by default at bfloat16 only) and its
-    /// input gradient would.
+    /// (``KernelConfiguration/winogradLargeTilesForward``, by default at either precision) and
+    /// its input gradient would.
     static func usesLargeTilesForward(_ g: ConvGeometry, _ configuration: KernelConfiguration = .current) -> Bool {
         configuration.asksLargeTilesForward && usesLargeTilesForInputGradient(g, configuration)
     }
 
     /// Whether ``usesLargeTilesForward(_:_:)`` holds for a 3×3/1/1 layer on a map large enough
     /// for every tile threshold: whether `configuration` runs training's forward passes on
-    /// F(4×4) anywhere (asked, or at bfloat16 by default; float32 with the AVX-512 or AVX2
-    /// kernels, or bfloat16 with the AVX-512 kernels).
+    /// F(4×4) anywhere (unless refused: float32 with the AVX-512 or AVX2 kernels, or bfloat16
+    /// with the AVX-512 kernels).
     static func takesLargeTilesForward(_ configuration: KernelConfiguration) -> Bool {
         let g = ConvGeometry(
             batch: configuration.threads, inChannels: 64, height: 256, width: 256, outChannels: 64,
