@@ -46,18 +46,22 @@ MELS, FRAMES = 128, 431
 FULL_FORWARD_GFLOP = 7.95  # the issue's figure for one 5-s clip, direct convolution
 
 # Training only, ours with the forward pass's Winograd tiles set (TENSORKIT_WINOGRAD_FORWARD_4X4):
-# ours-fwd4x4 at fp32 with it on (F(4x4) in the forward pass too: faster, less precise; opt-in at fp32),
+# ours-fwd4x4 at fp32 with it on (F(4x4) in the forward pass too: faster, less precise; fp32's default
+# since 2026-12-05, so now the same as ours; ours-fwd2x2 at fp32 with it off),
 # ours-bf16-fwd2x2 at bf16 with it off (F(2x2) in the forward pass and the input gradient: bf16's
 # default until 2026-12-04). ours-bf16-fwd4x4 (it on at bf16) is now ours-bf16's default, kept by name.
-FORWARD_TILES = {"ours-fwd4x4": "1", "ours-bf16-fwd4x4": "1", "ours-bf16-fwd2x2": "0"}
-ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd2x2", "ours-bf16-fwd4x4", "ort", "ov-f32", "ov-bf16",
+FORWARD_TILES = {"ours-fwd4x4": "1", "ours-fwd2x2": "0", "ours-bf16-fwd4x4": "1", "ours-bf16-fwd2x2": "0"}
+ENGINES = ["ours", "ours-bf16", "ours-fwd2x2", "ours-fwd4x4", "ours-bf16-fwd2x2", "ours-bf16-fwd4x4", "ort", "ov-f32",
+           "ov-bf16",
            "torch-f32", "torch-bf16"]
-TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd4x4", "ours-bf16-fwd2x2", "ours-bf16-fwd4x4", "torch-f32", "torch-bf16"]
-DEFAULT_ENGINES = [e for e in ENGINES if e != "ours-bf16-fwd4x4"]
+TRAIN_ENGINES = ["ours", "ours-bf16", "ours-fwd2x2", "ours-fwd4x4", "ours-bf16-fwd2x2", "ours-bf16-fwd4x4", "torch-f32",
+                 "torch-bf16"]
+DEFAULT_ENGINES = [e for e in ENGINES if e not in ("ours-fwd4x4", "ours-bf16-fwd4x4")]  # both are the defaults now
 BF16_ENGINES = {"ours-bf16", "ov-bf16", "torch-bf16"}  # compared with ours-bf16; the others with ours (fp32)
 LABELS = {
     "ours": "ours (audiocnn)",
     "ours-bf16": "ours (audiocnn)",
+    "ours-fwd2x2": "ours (audiocnn), forward F(2x2)",
     "ours-fwd4x4": "ours (audiocnn), forward F(4x4)",
     "ours-bf16-fwd4x4": "ours (audiocnn), forward F(4x4)",
     "ours-bf16-fwd2x2": "ours (audiocnn), forward F(2x2)",
@@ -574,8 +578,8 @@ def main() -> None:
                 if paired:
                     pick["paired_ratios"] = paired
                     pick["paired_ratio_median"] = sorted(paired)[len(paired) // 2]
-                # Ours with the forward tiles set otherwise than by default (fp32: F(4x4); bf16: F(2x2)).
-                other_engine = "ours-bf16-fwd2x2" if key[2] in BF16_ENGINES else "ours-fwd4x4"
+                # Ours with the forward tiles set otherwise than by default (F(2x2) at both precisions).
+                other_engine = "ours-bf16-fwd2x2" if key[2] in BF16_ENGINES else "ours-fwd2x2"
                 if key[0] == "train" and other_engine in engines:
                     other = rounds_of(key[0], key[1], other_engine)
                     paired = [m["clips_per_s"] / r["clips_per_s"] for m, r in zip(other, rows)
@@ -583,7 +587,7 @@ def main() -> None:
                     if paired:
                         pick["paired_ratios_other_tiles"] = paired
                         pick["paired_ratio_other_tiles_median"] = sorted(paired)[len(paired) // 2]
-                        pick["other_tiles"] = "F(2x2)" if key[2] in BF16_ENGINES else "F(4x4)"
+                        pick["other_tiles"] = "F(2x2)"
             merged.append(pick)
         results = merged
 

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Rounding error of Winograd F(m x m, 3x3) in float32 for several sets of interpolation points.
 
-    python3 Benchmarks/winograd_points.py
+    python3 Benchmarks/winograd_points.py            # the point sets below
+    python3 Benchmarks/winograd_points.py --search   # every symmetric set 0, +-a, +-b from a grid
 
 Builds the Toom-Cook matrices (A^T, G, B^T) of F(4, 3) for each point set (plus infinity), checks
 them against a direct 1-D convolution in float64, then times nothing: it runs one output tile
 over C channels in float32 (V = B^T d B, U = G g G^T, M = sum over channels of U * V, Y = A^T M A)
 and prints the relative L2 error against a float64 direct convolution, root mean square over
 random draws, next to F(2x2, 3x3) and a float32 direct convolution (issue #15, Docs/Benchmarks.md).
+TensorKit's F(4x4) takes 0, +-3/4, +-3/2 (winograd_internal.h): its B^T and A^T are exact in float32.
 """
+import sys
 from fractions import Fraction as F
 
 import numpy as np
@@ -90,13 +93,30 @@ def error(at, g, bt, m, channels=128, draws=200, seed=1, direct=False):
     return float(np.sqrt(np.mean(np.square(errors))))
 
 
+def search():
+    """Every symmetric set 0, +-a, +-b (a < b from a grid of simple fractions), by error."""
+    grid = [F(1, 4), F(1, 3), F(1, 2), F(2, 3), F(3, 4), F(4, 5), 1, F(5, 4), F(4, 3), F(3, 2), F(5, 3), 2, F(5, 2), 3]
+    rows = []
+    for i, a in enumerate(grid):
+        for b in grid[i + 1:]:
+            rows.append((error(*toom_cook([0, a, -a, b, -b]), 4, draws=40), a, b))
+    for e, a, b in sorted(rows)[:15]:
+        print(f"0, +-{a}, +-{b}: {e:.2e}")
+
+
 def main():
+    if "--search" in sys.argv:
+        search()
+        return
     print(f"direct float32 (4x4 outputs): {error(None, None, None, 4, direct=True):.2e}")
     print(f"F(2x2, 3x3): {error(*f23(), 2):.2e} (matrices off by {check(*f23(), 2):.0e})")
     for name, points in [("Lavin & Gray 0, +-1, +-2", [0, 1, -1, 2, -2]),
                          ("0, +-1, 1/2, -2", [0, 1, -1, F(1, 2), -2]),
                          ("0, +-1, -1/2, 2", [0, 1, -1, F(-1, 2), 2]),
-                         ("0, +-1, +-1/2", [0, 1, -1, F(1, 2), F(-1, 2)])]:
+                         ("0, +-1, +-1/2", [0, 1, -1, F(1, 2), F(-1, 2)]),
+                         ("0, +-3/4, +-3/2 (TensorKit's since 2026-12-05)", [0, F(3, 4), F(-3, 4), F(3, 2), F(-3, 2)]),
+                         ("0, +-2/3, +-3/2", [0, F(2, 3), F(-2, 3), F(3, 2), F(-3, 2)]),
+                         ("0, +-1/2, +-3/2", [0, F(1, 2), F(-1, 2), F(3, 2), F(-3, 2)])]:
         mats = toom_cook(points)
         print(f"F(4x4, 3x3), points {name}: {error(*mats, 4):.2e} (matrices off by {check(*mats, 4):.0e}); "
               f"B^T nonzeros {int(np.count_nonzero(mats[2]))}")

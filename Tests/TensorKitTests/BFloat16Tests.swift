@@ -226,8 +226,11 @@ final class BFloat16Tests: XCTestCase {
 
     /// Frozen filters on Winograd F(4×4, 3×3) at bfloat16 (AVX512_BF16) on odd shapes, batch 1, 3
     /// and 5, 9 to 1000 frames, against float32. F(4×4)'s transforms amplify the operands'
-    /// rounding: measured 2026-12-03, 2.0-2.4% relative L2 error per layer against 0.34-0.38% on
-    /// F(2×2), so the bound is wider than the 1.5% of the other bfloat16 paths. The model-level
+    /// rounding: measured 2026-12-03 on Lavin & Gray's points, 2.0-2.4% relative L2 error per
+    /// layer against 0.34-0.38% on F(2×2), so the bound is wider than the 1.5% of the other
+    /// bfloat16 paths. The points 0, ±3/4, ±3/2 (2026-12-05) halve that: in a simulation of one
+    /// tile over 128 channels with bfloat16 operands, 5.4x F(2×2)'s error becomes 2.7x, so the
+    /// check that F(4×4) ran asks for 1.5x (not yet measured on an AVX512_BF16 CPU). The model-level
     /// bounds are in `BFloat16InferenceTests` (global pooling averages these errors out).
     /// The same layer called at float32 afterwards still gives its float32 bits (filters are
     /// transformed and packed per precision).
@@ -260,7 +263,7 @@ final class BFloat16Tests: XCTestCase {
             let large = l2Error(run(.bfloat16, largeTiles: true), expected)
             let small = l2Error(run(.bfloat16, largeTiles: false), expected)
             XCTAssertLessThanOrEqual(large, 5e-2, "\(what): F(4x4) at bfloat16 against float32")
-            XCTAssertGreaterThan(large, 2 * small, "\(what): F(4x4) rounds like F(2x2): was it used?")
+            XCTAssertGreaterThan(large, 1.5 * small, "\(what): F(4x4) rounds like F(2x2): was it used?")
             XCTAssertLessThanOrEqual(small, 1e-2, "\(what): F(2x2) at bfloat16 against float32")
             XCTAssertEqual(run(.float32, largeTiles: true).scalars, float32.scalars, "\(what): float32 again after bfloat16")
             XCTAssertLessThanOrEqual(l2Error(float32, expected), 1e-5, "\(what): F(4x4) at float32")
@@ -305,7 +308,8 @@ final class BFloat16Tests: XCTestCase {
                 XCTAssertLessThanOrEqual(l2Error(b, e), 1e-2, "\(c) \(name), F(2x2) at bfloat16")
             }
             for (name, a, b, e) in [("forward", large.y, small.y, expected.y), ("dx", large.dx, small.dx, expected.dx)] {
-                XCTAssertGreaterThan(l2Error(a, e), 2 * l2Error(b, e), "\(c) \(name): F(4x4) rounds like F(2x2): was it used?")
+                // 1.5x: see testLargeWinogradTilesAtBFloat16 on the points' rounding.
+                XCTAssertGreaterThan(l2Error(a, e), 1.5 * l2Error(b, e), "\(c) \(name): F(4x4) rounds like F(2x2): was it used?")
             }
             XCTAssertEqual(large.dw.scalars, small.dw.scalars, "\(c): dw does not depend on the forward tiles")
             let byDefault = try run(forward4x4: nil)

@@ -107,8 +107,9 @@ public struct KernelConfiguration: Sendable, Equatable, CustomStringConvertible 
 
     /// Frozen (inference) filters on maps large enough take Winograd F(4×4, 3×3) instead of
     /// F(2×2, 3×3): 4/9 of F(2×2)'s multiplications. In float32 its rounding stays far inside the
-    /// float32 tests' tolerances. At ``Precision/bfloat16`` it amplifies the operands' rounding in
-    /// each layer's output about six-fold, yet the model's logits and class probabilities stay
+    /// float32 tests' tolerances. At ``Precision/bfloat16`` it amplified the operands' rounding in
+    /// each layer's output about six-fold on Lavin & Gray's points (about three-fold simulated on
+    /// today's 0, ±3/4, ±3/2), yet the model's logits and class probabilities stay
     /// within the bfloat16 agreement bounds (Docs/Benchmarks.md). Float32 training's input
     /// gradients take it too (from 64 4×4 tiles per worker), and so do its weight gradients (on
     /// 4×4 output-gradient tiles) and, unless ``winogradLargeTilesForward`` is `false`, its

@@ -81,8 +81,8 @@ struct BenchTrainCommand: ParsableCommand {
                 ("overlap", wire > 0 ? max(0, 1 - exposed / wire) : 0),
             ]
         }
-        // The forward pass's Winograd tiles (4x4: faster, less precise; by default at bf16 with
-        // AVX-512, at fp32 with `TENSORKIT_WINOGRAD_FORWARD_4X4=1` and the AVX-512 or AVX2 kernels).
+        // The forward pass's Winograd tiles (4x4: faster, less precise; by default at fp32 with the
+        // AVX-512 or AVX2 kernels and at bf16 with AVX-512, unless `TENSORKIT_WINOGRAD_FORWARD_4X4=0`).
         let forward = KernelConfiguration.current.appliesLargeTilesForward ? "4x4" : "2x2"
         printResult(fields, labels: kernelLabels() + [("winograd_forward", forward)], json: options.json)
     }
