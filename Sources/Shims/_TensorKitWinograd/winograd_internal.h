@@ -84,7 +84,8 @@ static inline void padded_dims(ptrdiff_t h, ptrdiff_t w, ptrdiff_t *hp, ptrdiff_
     } while (0)
 
 // G^T a (6 -> 3) of F(4x4, 3x3), the adjoint of WINO43_FILTER: the weight gradient's
-// dw = G^T dU G. Needs temporaries s12, d12, s34, d34 of the type.
+// dw = G^T dU G. Its constants: a / N_a = -32/81, b / N_b = 16/81, and b^2 / N_b = -a^2 / N_a =
+// 8/27. Needs temporaries s12, d12, s34, d34 of the type.
 #define WINO43_FILTER_GRADIENT(a, t)                                                             \
     do {                                                                                         \
         s12 = ADD(a[1], a[2]), d12 = SUB(a[1], a[2]);                                            \
